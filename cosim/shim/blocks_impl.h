@@ -1,0 +1,244 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Template implementations of the block shims. Included once per parameter
+// set, after that set's Verilated model, by the generated model translation
+// units (see build.rs).
+#pragma once
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "hlsk-cosim/shim/blocks.h"
+#include "hlsk-cosim/src/ffi.rs.h"
+#include "verilated.h"
+#if HLSK_TRACE
+#include "verilated_fst_c.h"
+#endif
+
+namespace hlsk {
+
+// Mask of the low `width` bits (1..64).
+constexpr uint64_t width_mask(unsigned width) {
+  return width >= 64 ? ~uint64_t{0} : ((uint64_t{1} << width) - 1);
+}
+
+// Verilator's random state is reseeded from the current thread's context
+// when any context's seed changes; constructing models one at a time keeps
+// the X-randomised power-up state a pure function of the seed.
+inline std::mutex& construct_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// One Verilated model in its own VerilatedContext, with X-randomised
+// power-up state from `seed`, an optional FST trace, and a clock.
+template <class V>
+class Harness {
+ public:
+  Harness(uint32_t seed, rust::Str trace) {
+    {
+      std::lock_guard<std::mutex> guard(construct_mutex());
+      ctx_ = std::make_unique<VerilatedContext>();
+      ctx_->fatalOnError(false);
+      ctx_->randReset(2);
+      // Seed 0 would mean "from the clock": map seeds onto 1..2^31-1.
+      ctx_->randSeed(static_cast<int>(seed % 0x7ffffffeu) + 1);
+      if (!trace.empty()) {
+#if HLSK_TRACE
+        ctx_->traceEverOn(true);
+#else
+        throw std::runtime_error(
+            "waveform requested but hlsk-cosim was built without tracing; "
+            "rebuild with `--features trace`");
+#endif
+      }
+      Verilated::threadContextp(ctx_.get());
+      top_ = std::make_unique<V>(ctx_.get(), "TOP");
+    }
+#if HLSK_TRACE
+    if (!trace.empty()) {
+      fst_ = std::make_unique<VerilatedFstC>();
+      top_->trace(fst_.get(), 99);
+      fst_->open(std::string(trace).c_str());
+    }
+#endif
+    top_->clk_i = 0;
+    top_->eval();
+  }
+
+  ~Harness() {
+#if HLSK_TRACE
+    if (fst_) fst_->close();
+#endif
+    top_->final();
+  }
+
+  V& top() { return *top_; }
+  const V& top() const { return *top_; }
+  uint64_t cycles() const { return cycles_; }
+  bool error() const { return ctx_->gotError(); }
+
+  // Drives the inputs (already set on top()) through the low clock phase,
+  // then applies one rising edge. Outputs read afterwards belong to the
+  // next cycle.
+  inline void cycle() {
+    top_->clk_i = 0;
+    top_->eval();
+    dump(2 * cycles_);
+    top_->clk_i = 1;
+    top_->eval();
+    dump(2 * cycles_ + 1);
+    ++cycles_;
+  }
+
+ private:
+  inline void dump(uint64_t t) {
+#if HLSK_TRACE
+    if (fst_) fst_->dump(t);
+#else
+    (void)t;
+#endif
+  }
+
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<V> top_;
+#if HLSK_TRACE
+  std::unique_ptr<VerilatedFstC> fst_;
+#endif
+  uint64_t cycles_ = 0;
+};
+
+// Applies an active-low reset for `cycles` edges with every stream idle.
+template <class V>
+void stream_reset(Harness<V>& h, uint32_t cycles) {
+  V& t = h.top();
+  t.in_valid_i = 0;
+  t.out_ready_i = 0;
+  t.rst_ni = 0;
+  t.eval();
+  for (uint32_t i = 0; i < cycles; ++i) h.cycle();
+  t.rst_ni = 1;
+  t.eval();
+}
+
+template <class V>
+class FifoImpl final : public FifoDut {
+ public:
+  FifoImpl(unsigned width, uint32_t seed, rust::Str trace)
+      : mask_(width_mask(width)), h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  void reset(uint32_t cycles) override { stream_reset(h_, cycles); }
+  FifoPins step(const StreamStepIn& in) override {
+    V& t = h_.top();
+    t.in_valid_i = in.in_valid;
+    t.in_data_i = in.in_data & mask_;
+    t.out_ready_i = in.out_ready;
+    h_.cycle();
+    return pins();
+  }
+  FifoPins pins() const override {
+    const V& t = h_.top();
+    FifoPins p;
+    p.in_ready = t.in_ready_o;
+    p.out_valid = t.out_valid_o;
+    p.out_data = t.out_data_o;
+    p.full = t.full_o;
+    p.empty = t.empty_o;
+    p.level = t.level_o;
+    return p;
+  }
+
+ private:
+  uint64_t mask_;
+  Harness<V> h_;
+};
+
+template <class V>
+class SkidImpl final : public SkidDut {
+ public:
+  SkidImpl(unsigned width, uint32_t seed, rust::Str trace)
+      : mask_(width_mask(width)), h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  void reset(uint32_t cycles) override { stream_reset(h_, cycles); }
+  SkidPins step(const StreamStepIn& in) override {
+    V& t = h_.top();
+    t.in_valid_i = in.in_valid;
+    t.in_data_i = in.in_data & mask_;
+    t.out_ready_i = in.out_ready;
+    h_.cycle();
+    return pins();
+  }
+  SkidPins pins() const override {
+    const V& t = h_.top();
+    SkidPins p;
+    p.in_ready = t.in_ready_o;
+    p.out_valid = t.out_valid_o;
+    p.out_data = t.out_data_o;
+    return p;
+  }
+
+ private:
+  uint64_t mask_;
+  Harness<V> h_;
+};
+
+template <class V>
+class RamImpl final : public RamDut {
+ public:
+  RamImpl(unsigned width, unsigned depth, uint32_t seed, rust::Str trace)
+      : mask_(width_mask(width)),
+        addr_mask_(width_mask(depth > 1 ? 64 - __builtin_clzll(uint64_t{depth} - 1) : 1)),
+        h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  uint64_t step(const RamStepIn& in) override {
+    V& t = h_.top();
+    t.we_i = in.we;
+    t.waddr_i = in.waddr & addr_mask_;
+    t.wdata_i = in.wdata & mask_;
+    t.re_i = in.re;
+    t.raddr_i = in.raddr & addr_mask_;
+    h_.cycle();
+    return rdata();
+  }
+  uint64_t rdata() const override { return h_.top().rdata_o; }
+
+ private:
+  uint64_t mask_;
+  uint64_t addr_mask_;
+  Harness<V> h_;
+};
+
+// Order-dependent checksum of a FIFO's outputs over a run; the Rust
+// benchmark computes the same function (cosim/benches/fifo_speed.rs) so the
+// two harnesses are shown to have simulated the same thing.
+inline uint64_t fifo_checksum(uint64_t sum, const FifoPins& p) {
+  const uint64_t word = (p.out_valid ? p.out_data : 0) ^ (uint64_t{p.level} << 48) ^
+                        (uint64_t{p.in_ready} << 63) ^ (uint64_t{p.out_valid} << 62);
+  return (sum ^ word) * 0x100000001b3ull;
+}
+
+// The C++ speed harness: the same per-cycle work as the Rust driver
+// (set inputs, one cycle, read every output), without the FFI call.
+template <class V>
+uint64_t fifo_run(unsigned width, uint32_t seed, uint32_t reset_cycles,
+                  rust::Slice<const StreamStepIn> stim, uint64_t cycles) {
+  if (stim.empty()) throw std::invalid_argument("empty stimulus");
+  FifoImpl<V> dut(width, seed, rust::Str());
+  dut.reset(reset_cycles);
+  uint64_t sum = 0;
+  const size_t n = stim.size();
+  size_t k = 0;
+  for (uint64_t c = 0; c < cycles; ++c) {
+    const FifoPins p = dut.step(stim[k]);
+    k = (k + 1 == n) ? 0 : k + 1;
+    sum = fifo_checksum(sum, p);
+  }
+  return sum;
+}
+
+}  // namespace hlsk

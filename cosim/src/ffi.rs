@@ -1,0 +1,77 @@
+//! The cxx bridge to the C++ shims in `cosim/shim/`.
+
+#[cxx::bridge(namespace = "hlsk")]
+pub(crate) mod ffi {
+    /// Inputs of a one-stream-in, one-stream-out block for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct StreamStepIn {
+        in_valid: bool,
+        in_data: u64,
+        out_ready: bool,
+    }
+
+    /// Output pins of `hlsk_fifo_sync`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct FifoPins {
+        in_ready: bool,
+        out_valid: bool,
+        out_data: u64,
+        full: bool,
+        empty: bool,
+        level: u32,
+    }
+
+    /// Output pins of `hlsk_skid_buffer`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct SkidPins {
+        in_ready: bool,
+        out_valid: bool,
+        out_data: u64,
+    }
+
+    /// Inputs of `hlsk_ram_1r1w` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct RamStepIn {
+        we: bool,
+        waddr: u32,
+        wdata: u64,
+        re: bool,
+        raddr: u32,
+    }
+
+    unsafe extern "C++" {
+        include!("hlsk-cosim/shim/blocks.h");
+
+        type FifoDut;
+        type SkidDut;
+        type RamDut;
+
+        fn new_fifo(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<FifoDut>>;
+        fn reset(self: Pin<&mut FifoDut>, cycles: u32);
+        fn step(self: Pin<&mut FifoDut>, i: &StreamStepIn) -> FifoPins;
+        fn pins(self: &FifoDut) -> FifoPins;
+        fn cycles(self: &FifoDut) -> u64;
+        fn error(self: &FifoDut) -> bool;
+
+        fn new_skid(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<SkidDut>>;
+        fn reset(self: Pin<&mut SkidDut>, cycles: u32);
+        fn step(self: Pin<&mut SkidDut>, i: &StreamStepIn) -> SkidPins;
+        fn pins(self: &SkidDut) -> SkidPins;
+        fn cycles(self: &SkidDut) -> u64;
+        fn error(self: &SkidDut) -> bool;
+
+        fn new_ram(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<RamDut>>;
+        fn step(self: Pin<&mut RamDut>, i: &RamStepIn) -> u64;
+        fn rdata(self: &RamDut) -> u64;
+        fn cycles(self: &RamDut) -> u64;
+        fn error(self: &RamDut) -> bool;
+
+        fn fifo_cpp_run(
+            config: usize,
+            seed: u32,
+            reset_cycles: u32,
+            stim: &[StreamStepIn],
+            cycles: u64,
+        ) -> Result<u64>;
+    }
+}

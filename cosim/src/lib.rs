@@ -1,0 +1,273 @@
+//! Verilator-built models of the hlsk RTL, driven from safe Rust.
+//!
+//! `build.rs` verilates every block once per parameter set listed in
+//! [`configs`], compiles each model as one translation unit with `-O2`, and
+//! bridges a small C++ shim per block with `cxx`. Each model instance owns
+//! its own `VerilatedContext`, so models on different test threads are
+//! independent; its power-up state is X-randomised from a seed
+//! (`--x-assign unique --x-initial unique`, `randReset(2)`), so the same
+//! seed gives the same run.
+//!
+//! Outputs come back as the reference model's own output types from
+//! [`hls_rust::common`], so a test compares the two with `==`.
+//!
+//! ```no_run
+//! use hls_rust::common::{CycleModel, StreamIn, SyncFifo};
+//! use hlsk_cosim::{Fifo, configs::FIFO_CONFIGS};
+//!
+//! let cfg = 1;
+//! let mut dut = Fifo::new(cfg, 42).unwrap();
+//! let c = FIFO_CONFIGS[cfg];
+//! let mut model = SyncFifo::new(c.width, c.depth as usize);
+//! dut.reset();
+//! for d in 0..10 {
+//!     let i = StreamIn { in_valid: true, in_data: d, out_ready: d % 3 == 0 };
+//!     assert_eq!(dut.step(&i), { model.tick(&i); model.outputs() });
+//! }
+//! ```
+//!
+//! With the `trace` feature, [`Fifo::with_trace`] and friends write an FST
+//! waveform of the run.
+
+// Links the Verilator runtime (it has no Rust items to `use`).
+extern crate hlsk_verilator_rt;
+
+pub mod configs;
+mod ffi;
+
+use cxx::UniquePtr;
+use hls_rust::common::{FifoOut, RamIn, SkidOut, StreamIn};
+use std::path::Path;
+
+pub use ffi::ffi::StreamStepIn;
+
+/// Reset cycles applied by `reset()`.
+pub const RESET_CYCLES: u32 = 2;
+
+/// The Verilator version the models were built with.
+pub const VERILATOR_VERSION: &str = env!("HLSK_VERILATOR_VERSION");
+
+/// Whether FST tracing is compiled in (cargo feature `trace`).
+pub const TRACE_ENABLED: bool = cfg!(feature = "trace");
+
+/// Errors from creating or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The C++ side refused (bad config index, no trace support, ...).
+    #[error("{0}")]
+    Model(String),
+    /// A waveform path that is not valid UTF-8.
+    #[error("waveform path {0:?} is not valid UTF-8")]
+    Path(std::path::PathBuf),
+}
+
+impl From<cxx::Exception> for Error {
+    fn from(e: cxx::Exception) -> Self {
+        Error::Model(e.what().to_owned())
+    }
+}
+
+fn trace_arg(path: Option<&Path>) -> Result<&str, Error> {
+    match path {
+        None => Ok(""),
+        Some(p) => p.to_str().ok_or_else(|| Error::Path(p.to_owned())),
+    }
+}
+
+fn stream_in(i: &StreamIn) -> StreamStepIn {
+    StreamStepIn {
+        in_valid: i.in_valid,
+        in_data: i.in_data,
+        out_ready: i.out_ready,
+    }
+}
+
+/// The Verilated `hlsk_fifo_sync`, one build from [`configs::FIFO_CONFIGS`].
+pub struct Fifo {
+    dut: UniquePtr<ffi::ffi::FifoDut>,
+}
+
+impl Fifo {
+    /// Creates build `config` with power-up state randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`Fifo::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let dut = ffi::ffi::new_fifo(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut })
+    }
+
+    /// Holds reset for [`RESET_CYCLES`] edges, streams idle.
+    pub fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+
+    /// Applies one cycle with inputs `i`; returns the outputs after the edge.
+    #[inline]
+    pub fn step(&mut self, i: &StreamIn) -> FifoOut {
+        fifo_out(self.dut.pin_mut().step(&stream_in(i)))
+    }
+
+    /// The raw shim step, as the speed benchmark uses it.
+    #[inline]
+    pub fn step_raw(&mut self, i: &StreamStepIn) -> ffi::ffi::FifoPins {
+        self.dut.pin_mut().step(i)
+    }
+
+    /// Outputs in the current cycle.
+    pub fn outputs(&self) -> FifoOut {
+        fifo_out(self.dut.pins())
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}
+
+pub use ffi::ffi::FifoPins;
+
+fn fifo_out(p: ffi::ffi::FifoPins) -> FifoOut {
+    FifoOut {
+        in_ready: p.in_ready,
+        out_valid: p.out_valid,
+        out_data: p.out_valid.then_some(p.out_data),
+        full: p.full,
+        empty: p.empty,
+        level: p.level,
+    }
+}
+
+/// Runs FIFO build `config` (power-up state from `seed`, then [`Fifo::reset`])
+/// from a pure C++ loop, with no per-cycle FFI, for `cycles` cycles with
+/// `stim` repeated; returns the checksum of every output (see
+/// [`fifo_checksum`]). The speed benchmark's baseline.
+pub fn fifo_cpp_run(
+    config: usize,
+    seed: u32,
+    stim: &[StreamStepIn],
+    cycles: u64,
+) -> Result<u64, Error> {
+    Ok(ffi::ffi::fifo_cpp_run(
+        config,
+        seed,
+        RESET_CYCLES,
+        stim,
+        cycles,
+    )?)
+}
+
+/// Order-dependent checksum of FIFO outputs; the same function as
+/// `fifo_checksum` in `shim/blocks_impl.h`.
+#[inline]
+pub fn fifo_checksum(sum: u64, p: &FifoPins) -> u64 {
+    let data = if p.out_valid { p.out_data } else { 0 };
+    let word = data
+        ^ (u64::from(p.level) << 48)
+        ^ (u64::from(p.in_ready) << 63)
+        ^ (u64::from(p.out_valid) << 62);
+    (sum ^ word).wrapping_mul(0x100000001b3)
+}
+
+/// The Verilated `hlsk_skid_buffer`, one build from [`configs::SKID_CONFIGS`].
+pub struct Skid {
+    dut: UniquePtr<ffi::ffi::SkidDut>,
+}
+
+impl Skid {
+    /// Creates build `config` with power-up state randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`Skid::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let dut = ffi::ffi::new_skid(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut })
+    }
+
+    /// Holds reset for [`RESET_CYCLES`] edges, streams idle.
+    pub fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+
+    /// Applies one cycle with inputs `i`; returns the outputs after the edge.
+    pub fn step(&mut self, i: &StreamIn) -> SkidOut {
+        skid_out(self.dut.pin_mut().step(&stream_in(i)))
+    }
+
+    /// Outputs in the current cycle.
+    pub fn outputs(&self) -> SkidOut {
+        skid_out(self.dut.pins())
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}
+
+fn skid_out(p: ffi::ffi::SkidPins) -> SkidOut {
+    SkidOut {
+        in_ready: p.in_ready,
+        out_valid: p.out_valid,
+        out_data: p.out_valid.then_some(p.out_data),
+    }
+}
+
+/// The Verilated `hlsk_ram_1r1w`, one build from [`configs::RAM_CONFIGS`].
+pub struct Ram {
+    dut: UniquePtr<ffi::ffi::RamDut>,
+}
+
+impl Ram {
+    /// Creates build `config` with power-up contents randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`Ram::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let dut = ffi::ffi::new_ram(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut })
+    }
+
+    /// Applies one cycle with inputs `i`; returns the read data after the
+    /// edge (undefined until a written word was read).
+    pub fn step(&mut self, i: &RamIn) -> u64 {
+        self.dut.pin_mut().step(&ffi::ffi::RamStepIn {
+            we: i.we,
+            waddr: i.waddr,
+            wdata: i.wdata,
+            re: i.re,
+            raddr: i.raddr,
+        })
+    }
+
+    /// The registered read data in the current cycle.
+    pub fn rdata(&self) -> u64 {
+        self.dut.rdata()
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}
