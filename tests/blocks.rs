@@ -74,7 +74,7 @@ impl Scoreboard {
 }
 
 fn mismatch<T: Debug>(cycle: usize, input: &impl Debug, rtl: &T, reference: &T) -> String {
-    format!("cycle {cycle}: outputs differ\n  rtl:       {rtl:x?}\n  reference: {reference:x?}\n  inputs of the cycle before: {input:x?}")
+    format!("cycle {cycle}: outputs differ\n  inputs:    {input:x?}\n  rtl:       {rtl:x?}\n  reference: {reference:x?}")
 }
 
 /// `hlsk_fifo_sync` build `config` against [`SyncFifo`] on `cases` random runs.
@@ -86,11 +86,12 @@ pub fn fifo_matches_reference(config: usize, cases: u32) -> Result<(), String> {
         let mut model = SyncFifo::new(c.width, c.depth as usize);
         dut.reset();
         let mut board = Scoreboard::default();
-        let mut prev = StreamIn::default();
         for (n, i) in case.cycles.iter().enumerate() {
-            let (rtl, reference) = (dut.outputs(), model.outputs());
+            let rtl = dut.step(i);
+            let reference = model.outputs();
+            model.tick(i);
             if rtl != reference {
-                return Err(mismatch(n, &prev, &rtl, &reference));
+                return Err(mismatch(n, i, &rtl, &reference));
             }
             if rtl.in_ready && i.in_valid {
                 board.accept(i.in_data & mask(c.width));
@@ -98,9 +99,6 @@ pub fn fifo_matches_reference(config: usize, cases: u32) -> Result<(), String> {
             if rtl.out_valid && i.out_ready {
                 board.deliver(n, rtl.out_data)?;
             }
-            dut.step(i);
-            model.tick(i);
-            prev = *i;
             if dut.rtl_error() {
                 return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
             }
@@ -118,11 +116,12 @@ pub fn skid_matches_reference(config: usize, cases: u32) -> Result<(), String> {
         let mut model = SkidBuffer::new(c.width);
         dut.reset();
         let mut board = Scoreboard::default();
-        let mut prev = StreamIn::default();
         for (n, i) in case.cycles.iter().enumerate() {
-            let (rtl, reference) = (dut.outputs(), model.outputs());
+            let rtl = dut.step(i);
+            let reference = model.outputs();
+            model.tick(i);
             if rtl != reference {
-                return Err(mismatch(n, &prev, &rtl, &reference));
+                return Err(mismatch(n, i, &rtl, &reference));
             }
             if rtl.in_ready && i.in_valid {
                 board.accept(i.in_data & mask(c.width));
@@ -130,9 +129,6 @@ pub fn skid_matches_reference(config: usize, cases: u32) -> Result<(), String> {
             if rtl.out_valid && i.out_ready {
                 board.deliver(n, rtl.out_data)?;
             }
-            dut.step(i);
-            model.tick(i);
-            prev = *i;
             if dut.rtl_error() {
                 return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
             }
@@ -180,11 +176,12 @@ pub fn ram_matches_reference(config: usize, cases: u32) -> Result<(), String> {
         let mut model = Ram1r1w::new(c.width, c.depth as usize);
         for (n, i) in case.cycles.iter().enumerate() {
             let rtl = dut.step(i);
+            let reference = model.outputs();
             model.tick(i);
-            if let Some(want) = model.outputs() {
+            if let Some(want) = reference {
                 if rtl != want {
                     return Err(format!(
-                        "cycle {n}: rdata {rtl:#x}, reference {want:#x}, after inputs {i:x?}"
+                        "cycle {n}: rdata {rtl:#x}, reference {want:#x} (inputs {i:x?})"
                     ));
                 }
             }

@@ -22,6 +22,11 @@ struct SkidPins;
 struct RamStepIn;
 
 // What every model offers besides its pins.
+// Every `step(in)` applies `in` for one cycle: it drives the inputs, lets
+// them settle, samples the outputs (what a valid/ready handshake sees in
+// this cycle, combinational paths included), then applies the rising edge.
+// It returns those sampled outputs; `pins()` reads the outputs without
+// settling new inputs.
 class DutBase {
  public:
   virtual ~DutBase() = default;

@@ -80,17 +80,26 @@ class Harness {
   uint64_t cycles() const { return cycles_; }
   bool error() const { return ctx_->gotError(); }
 
-  // Drives the inputs (already set on top()) through the low clock phase,
-  // then applies one rising edge. Outputs read afterwards belong to the
-  // next cycle.
-  inline void cycle() {
+  // Low clock phase: lets the inputs already set on top() propagate, so
+  // that outputs read now are the ones a handshake sees in this cycle
+  // (combinational paths included).
+  inline void settle() {
     top_->clk_i = 0;
     top_->eval();
     dump(2 * cycles_);
+  }
+
+  // The rising edge that ends the cycle.
+  inline void edge() {
     top_->clk_i = 1;
     top_->eval();
     dump(2 * cycles_ + 1);
     ++cycles_;
+  }
+
+  inline void cycle() {
+    settle();
+    edge();
   }
 
  private:
@@ -136,8 +145,10 @@ class FifoImpl final : public FifoDut {
     t.in_valid_i = in.in_valid;
     t.in_data_i = in.in_data & mask_;
     t.out_ready_i = in.out_ready;
-    h_.cycle();
-    return pins();
+    h_.settle();
+    const FifoPins p = pins();
+    h_.edge();
+    return p;
   }
   FifoPins pins() const override {
     const V& t = h_.top();
@@ -169,8 +180,10 @@ class SkidImpl final : public SkidDut {
     t.in_valid_i = in.in_valid;
     t.in_data_i = in.in_data & mask_;
     t.out_ready_i = in.out_ready;
-    h_.cycle();
-    return pins();
+    h_.settle();
+    const SkidPins p = pins();
+    h_.edge();
+    return p;
   }
   SkidPins pins() const override {
     const V& t = h_.top();
@@ -202,8 +215,10 @@ class RamImpl final : public RamDut {
     t.wdata_i = in.wdata & mask_;
     t.re_i = in.re;
     t.raddr_i = in.raddr & addr_mask_;
-    h_.cycle();
-    return rdata();
+    h_.settle();
+    const uint64_t r = rdata();
+    h_.edge();
+    return r;
   }
   uint64_t rdata() const override { return h_.top().rdata_o; }
 

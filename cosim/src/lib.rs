@@ -22,7 +22,9 @@
 //! dut.reset();
 //! for d in 0..10 {
 //!     let i = StreamIn { in_valid: true, in_data: d, out_ready: d % 3 == 0 };
-//!     assert_eq!(dut.step(&i), { model.tick(&i); model.outputs() });
+//!     let expected = model.outputs();
+//!     model.tick(&i);
+//!     assert_eq!(dut.step(&i), expected);
 //! }
 //! ```
 //!
@@ -104,7 +106,8 @@ impl Fifo {
         self.dut.pin_mut().reset(RESET_CYCLES);
     }
 
-    /// Applies one cycle with inputs `i`; returns the outputs after the edge.
+    /// Applies inputs `i` for one cycle: returns the outputs during that
+    /// cycle (what a handshake with `i` sees), then clocks the edge.
     #[inline]
     pub fn step(&mut self, i: &StreamIn) -> FifoOut {
         fifo_out(self.dut.pin_mut().step(&stream_in(i)))
@@ -116,7 +119,7 @@ impl Fifo {
         self.dut.pin_mut().step(i)
     }
 
-    /// Outputs in the current cycle.
+    /// Outputs right now, with the last inputs still applied.
     pub fn outputs(&self) -> FifoOut {
         fifo_out(self.dut.pins())
     }
@@ -198,12 +201,13 @@ impl Skid {
         self.dut.pin_mut().reset(RESET_CYCLES);
     }
 
-    /// Applies one cycle with inputs `i`; returns the outputs after the edge.
+    /// Applies inputs `i` for one cycle: returns the outputs during that
+    /// cycle (what a handshake with `i` sees), then clocks the edge.
     pub fn step(&mut self, i: &StreamIn) -> SkidOut {
         skid_out(self.dut.pin_mut().step(&stream_in(i)))
     }
 
-    /// Outputs in the current cycle.
+    /// Outputs right now, with the last inputs still applied.
     pub fn outputs(&self) -> SkidOut {
         skid_out(self.dut.pins())
     }
@@ -244,8 +248,8 @@ impl Ram {
         Ok(Self { dut })
     }
 
-    /// Applies one cycle with inputs `i`; returns the read data after the
-    /// edge (undefined until a written word was read).
+    /// Applies inputs `i` for one cycle: returns the read data during that
+    /// cycle (undefined until a written word was read), then clocks the edge.
     pub fn step(&mut self, i: &RamIn) -> u64 {
         self.dut.pin_mut().step(&ffi::ffi::RamStepIn {
             we: i.we,
