@@ -30,7 +30,9 @@ fn main() {
 
 fn build() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let root = manifest.parent().ok_or("cosim crate has no parent folder")?;
+    let root = manifest
+        .parent()
+        .ok_or("cosim crate has no parent folder")?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let trace = std::env::var_os("CARGO_FEATURE_TRACE").is_some();
     let rtl = root.join("rtl");
@@ -135,7 +137,12 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         .file(&factory)
         .compile("hlsk_cosim_bridge");
 
-    for f in ["src/ffi.rs", "src/configs.rs", "shim/blocks.h", "shim/blocks_impl.h"] {
+    for f in [
+        "src/ffi.rs",
+        "src/configs.rs",
+        "shim/blocks.h",
+        "shim/blocks_impl.h",
+    ] {
         println!("cargo:rerun-if-changed={f}");
     }
     println!("cargo:rerun-if-changed=build.rs");

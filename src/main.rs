@@ -1,1 +1,79 @@
-fn main() {}
+//! `hlsk`: the command-line front end of the toolkit.
+//!
+//! Today it runs the co-simulation self-check; the kernels and the board
+//! flow add their subcommands as they land.
+
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+use hlsk_tests::blocks::{CHECKS, CYCLES_SIMULATED, run_all_builds};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "hlsk",
+    version,
+    about = "Verified edge-ML FPGA kernels: reference models, co-simulation, bitstreams"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Co-simulate every RTL block against its reference model and print a summary.
+    Selfcheck {
+        /// Random cases per parameter set.
+        #[arg(long, default_value_t = 200)]
+        cases: u32,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Selfcheck { cases } => selfcheck(cases),
+    }
+}
+
+fn selfcheck(cases: u32) -> Result<()> {
+    println!(
+        "hlsk selfcheck: RTL (Verilated, {}) against hls-rust, {cases} random cases per build",
+        hlsk_cosim::VERILATOR_VERSION
+    );
+    println!(
+        "  {:<20} {:>6} {:>7} {:>9} {:>9}  result",
+        "block", "builds", "cases", "cycles", "time"
+    );
+    let mut failed = Vec::new();
+    for check in CHECKS {
+        let t = Instant::now();
+        let before = CYCLES_SIMULATED.load(Ordering::Relaxed);
+        let r = run_all_builds(check, cases);
+        let cycles = CYCLES_SIMULATED.load(Ordering::Relaxed) - before;
+        let verdict = if r.is_ok() { "pass" } else { "FAIL" };
+        println!(
+            "  {:<20} {:>6} {:>7} {:>9} {:>8.2}s  {verdict}",
+            check.name,
+            check.builds,
+            cases as usize * check.builds,
+            cycles,
+            t.elapsed().as_secs_f64()
+        );
+        if let Err(e) = r {
+            failed.push(e);
+        }
+    }
+    if failed.is_empty() {
+        println!("all blocks match their reference models");
+        Ok(())
+    } else {
+        for f in &failed {
+            eprintln!("\n{f}");
+        }
+        bail!(
+            "{} block(s) differ from their reference models",
+            failed.len()
+        )
+    }
+}

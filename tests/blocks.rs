@@ -11,11 +11,19 @@ use hlsk_cosim::configs::{FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS};
 use hlsk_cosim::{Fifo, Ram, Skid};
 use proptest::prelude::*;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Cycles co-simulated by the checks in this module (all threads), for
+/// summaries such as `hlsk selfcheck`.
+pub static CYCLES_SIMULATED: AtomicU64 = AtomicU64::new(0);
+
+fn count_cycles(n: usize) {
+    CYCLES_SIMULATED.fetch_add(n as u64, Ordering::Relaxed);
+}
 use std::fmt::Debug;
 
-
 /// Longest random run, in cycles.
-pub const MAX_CYCLES: usize = 300;
+pub const MAX_CYCLES: usize = 400;
 
 /// A random run of a one-in, one-out stream block.
 #[derive(Debug, Clone)]
@@ -74,7 +82,9 @@ impl Scoreboard {
 }
 
 fn mismatch<T: Debug>(cycle: usize, input: &impl Debug, rtl: &T, reference: &T) -> String {
-    format!("cycle {cycle}: outputs differ\n  inputs:    {input:x?}\n  rtl:       {rtl:x?}\n  reference: {reference:x?}")
+    format!(
+        "cycle {cycle}: outputs differ\n  inputs:    {input:x?}\n  rtl:       {rtl:x?}\n  reference: {reference:x?}"
+    )
 }
 
 /// `hlsk_fifo_sync` build `config` against [`SyncFifo`] on `cases` random runs.
@@ -85,6 +95,7 @@ pub fn fifo_matches_reference(config: usize, cases: u32) -> Result<(), String> {
         let mut dut = Fifo::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
         let mut model = SyncFifo::new(c.width, c.depth as usize);
         dut.reset();
+        count_cycles(case.cycles.len());
         let mut board = Scoreboard::default();
         for (n, i) in case.cycles.iter().enumerate() {
             let rtl = dut.step(i);
@@ -115,6 +126,7 @@ pub fn skid_matches_reference(config: usize, cases: u32) -> Result<(), String> {
         let mut dut = Skid::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
         let mut model = SkidBuffer::new(c.width);
         dut.reset();
+        count_cycles(case.cycles.len());
         let mut board = Scoreboard::default();
         for (n, i) in case.cycles.iter().enumerate() {
             let rtl = dut.step(i);
@@ -150,18 +162,27 @@ pub struct RamCase {
 /// and same-cycle collisions happen), sometimes anywhere in the address
 /// space, including addresses at or beyond the depth.
 pub fn ram_case(width: u32, depth: u32) -> impl Strategy<Value = RamCase> {
-    let addr_bits = if depth > 1 { 32 - (depth - 1).leading_zeros() } else { 1 };
+    let addr_bits = if depth > 1 {
+        32 - (depth - 1).leading_zeros()
+    } else {
+        1
+    };
     let span = 1u32 << addr_bits;
     let addr = prop_oneof![3 => 0..depth.min(4), 1 => 0..span];
-    let cycle = (any::<bool>(), addr.clone(), any::<u64>(), any::<bool>(), addr).prop_map(
-        move |(we, waddr, wdata, re, raddr)| RamIn {
+    let cycle = (
+        any::<bool>(),
+        addr.clone(),
+        any::<u64>(),
+        any::<bool>(),
+        addr,
+    )
+        .prop_map(move |(we, waddr, wdata, re, raddr)| RamIn {
             we,
             waddr,
             wdata: wdata & mask(width),
             re,
             raddr,
-        },
-    );
+        });
     (any::<u32>(), prop::collection::vec(cycle, 1..MAX_CYCLES))
         .prop_map(|(seed, cycles)| RamCase { seed, cycles })
 }
@@ -174,16 +195,15 @@ pub fn ram_matches_reference(config: usize, cases: u32) -> Result<(), String> {
     check(&name, cases, ram_case(c.width, c.depth), |case, waves| {
         let mut dut = Ram::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
         let mut model = Ram1r1w::new(c.width, c.depth as usize);
+        count_cycles(case.cycles.len());
         for (n, i) in case.cycles.iter().enumerate() {
             let rtl = dut.step(i);
             let reference = model.outputs();
             model.tick(i);
-            if let Some(want) = reference {
-                if rtl != want {
-                    return Err(format!(
-                        "cycle {n}: rdata {rtl:#x}, reference {want:#x} (inputs {i:x?})"
-                    ));
-                }
+            if let Some(want) = reference.filter(|&w| w != rtl) {
+                return Err(format!(
+                    "cycle {n}: rdata {rtl:#x}, reference {want:#x} (inputs {i:x?})"
+                ));
             }
             if dut.rtl_error() {
                 return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
@@ -233,4 +253,3 @@ pub fn run_all_builds(check: &BlockCheck, cases: u32) -> Result<(), String> {
         Err(failures.join("\n\n"))
     }
 }
-

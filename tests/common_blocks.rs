@@ -6,7 +6,7 @@ use hlsk_tests::prop::cases;
 
 fn run(name: &str) {
     let check = CHECKS.iter().find(|c| c.name == name).expect("known block");
-    if let Err(e) = run_all_builds(check, cases(96)) {
+    if let Err(e) = run_all_builds(check, cases(256)) {
         panic!("{e}");
     }
 }

@@ -48,7 +48,9 @@ where
         Ok(()) => Ok(()),
         Err(TestError::Abort(why)) => Err(format!("{name}: aborted: {why}")),
         Err(TestError::Fail(why, minimal)) => {
-            let mut msg = format!("{name}: property failed\nminimal failing input: {minimal:?}\nfailure: {why}");
+            let mut msg = format!(
+                "{name}: property failed\nminimal failing input: {minimal:?}\nfailure: {why}"
+            );
             match waves_dir() {
                 Some(_) if !hlsk_cosim::TRACE_ENABLED => msg.push_str(&format!(
                     "\n{WAVES_ENV} is set but the models were built without tracing: \
@@ -88,6 +90,12 @@ fn waves_dir() -> Option<PathBuf> {
 
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

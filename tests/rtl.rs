@@ -18,7 +18,9 @@ pub fn sv_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut stack = vec![root.join("rtl")];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -34,12 +36,16 @@ pub fn sv_files() -> Vec<PathBuf> {
 
 /// True for `*_pkg.sv`.
 pub fn is_package(p: &Path) -> bool {
-    p.file_stem().is_some_and(|s| s.to_string_lossy().ends_with("_pkg"))
+    p.file_stem()
+        .is_some_and(|s| s.to_string_lossy().ends_with("_pkg"))
 }
 
 /// The module a non-package file defines (one module per file, named after it).
 pub fn module_name(p: &Path) -> String {
-    p.file_stem().expect("file name").to_string_lossy().into_owned()
+    p.file_stem()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The Verilator binary: `$VERILATOR`, `$VERILATOR_ROOT/bin/verilator`, PATH.
@@ -53,7 +59,8 @@ pub fn verilator() -> Result<PathBuf, String> {
     }
     c.extend(which("verilator"));
     c.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        "Verilator not found; run `make setup` (apt-get install -y verilator ccache zlib1g-dev)".into()
+        "Verilator not found; run `make setup` (apt-get install -y verilator ccache zlib1g-dev)"
+            .into()
     })
 }
 

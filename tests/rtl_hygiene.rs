@@ -8,7 +8,11 @@ use std::process::Command;
 fn modules() -> Vec<String> {
     let files = sv_files();
     assert!(!files.is_empty(), "no .sv files found under rtl/");
-    files.iter().filter(|p| !is_package(p)).map(|p| module_name(p)).collect()
+    files
+        .iter()
+        .filter(|p| !is_package(p))
+        .map(|p| module_name(p))
+        .collect()
 }
 
 #[test]
@@ -28,7 +32,11 @@ fn every_module_lints_clean_with_verilator_wall() {
             Err(out) => failures.push(format!("{m}:\n{out}")),
         }
     }
-    assert!(failures.is_empty(), "verilator --lint-only -Wall:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "verilator --lint-only -Wall:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -38,7 +46,10 @@ fn every_module_elaborates_with_read_slang() {
     let files: Vec<String> = sv_files().iter().map(|p| p.display().to_string()).collect();
     let mut failures = Vec::new();
     for m in modules() {
-        let script = format!("read_slang -j 1 --top {m} {}; hierarchy -check -top {m}", files.join(" "));
+        let script = format!(
+            "read_slang -j 1 --top {m} {}; hierarchy -check -top {m}",
+            files.join(" ")
+        );
         if let Err(out) = run_in_root(Command::new(&bin).args(["-q", "-p", &script])) {
             failures.push(format!("{m}:\n{out}"));
         }

@@ -79,20 +79,27 @@ fn main() {
     });
     let (rust, rust_sum) = measure(cycles, || rust_run(config, &stim, cycles));
     if cpp_sum != rust_sum {
-        eprintln!("error: checksums differ (C++ {cpp_sum:#x}, Rust {rust_sum:#x}): the harnesses did not simulate the same run");
+        eprintln!(
+            "error: checksums differ (C++ {cpp_sum:#x}, Rust {rust_sum:#x}): the harnesses did not simulate the same run"
+        );
         std::process::exit(1);
     }
     let ratio = rust / cpp;
     println!("  C++ harness : {cpp:8.2} M cycles/s");
     println!("  Rust (cxx)  : {rust:8.2} M cycles/s");
-    println!("  Rust / C++  : {:8.1} %   (checksum {cpp_sum:#018x} in both)", ratio * 100.0);
+    println!(
+        "  Rust / C++  : {:8.1} %   (checksum {cpp_sum:#018x} in both)",
+        ratio * 100.0
+    );
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     let json = format!(
         "{{\n  \"bench\": \"cosim_fifo_speed\",\n  \"verilator\": \"{}\",\n  \"cycles\": {cycles},\n  \"cpp_mcycles_per_s\": {cpp:.3},\n  \"rust_mcycles_per_s\": {rust:.3},\n  \"ratio\": {ratio:.4},\n  \"trace_compiled_in\": {}\n}}\n",
         hlsk_cosim::VERILATOR_VERSION,
         hlsk_cosim::TRACE_ENABLED
     );
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join("cosim_speed.json"), json)) {
+    if let Err(e) = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(dir.join("cosim_speed.json"), json))
+    {
         eprintln!("warning: could not write {}: {e}", dir.display());
     } else {
         println!("  wrote target/bench/cosim_speed.json");

@@ -33,9 +33,18 @@ pub struct RamConfig {
 pub const FIFO_CONFIGS: &[FifoConfig] = &[
     FifoConfig { width: 8, depth: 1 },
     FifoConfig { width: 8, depth: 4 },
-    FifoConfig { width: 13, depth: 5 },
-    FifoConfig { width: 32, depth: 16 },
-    FifoConfig { width: 64, depth: 3 },
+    FifoConfig {
+        width: 13,
+        depth: 5,
+    },
+    FifoConfig {
+        width: 32,
+        depth: 16,
+    },
+    FifoConfig {
+        width: 64,
+        depth: 3,
+    },
 ];
 
 /// Register-slice builds.
@@ -48,9 +57,18 @@ pub const SKID_CONFIGS: &[SkidConfig] = &[
 /// RAM builds: tiny, non-power-of-two depth, block-RAM sized, wide.
 pub const RAM_CONFIGS: &[RamConfig] = &[
     RamConfig { width: 8, depth: 2 },
-    RamConfig { width: 16, depth: 100 },
-    RamConfig { width: 32, depth: 512 },
-    RamConfig { width: 64, depth: 16 },
+    RamConfig {
+        width: 16,
+        depth: 100,
+    },
+    RamConfig {
+        width: 32,
+        depth: 512,
+    },
+    RamConfig {
+        width: 64,
+        depth: 16,
+    },
 ];
 
 impl FifoConfig {

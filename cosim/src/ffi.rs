@@ -1,7 +1,7 @@
 //! The cxx bridge to the C++ shims in `cosim/shim/`.
 
 #[cxx::bridge(namespace = "hlsk")]
-pub(crate) mod ffi {
+pub(crate) mod bridge {
     /// Inputs of a one-stream-in, one-stream-out block for one cycle.
     #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
     struct StreamStepIn {

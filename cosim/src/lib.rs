@@ -11,7 +11,7 @@
 //! Outputs come back as the reference model's own output types from
 //! [`hls_rust::common`], so a test compares the two with `==`.
 //!
-//! ```no_run
+//! ```
 //! use hls_rust::common::{CycleModel, StreamIn, SyncFifo};
 //! use hlsk_cosim::{Fifo, configs::FIFO_CONFIGS};
 //!
@@ -41,7 +41,7 @@ use cxx::UniquePtr;
 use hls_rust::common::{FifoOut, RamIn, SkidOut, StreamIn};
 use std::path::Path;
 
-pub use ffi::ffi::StreamStepIn;
+pub use ffi::bridge::StreamStepIn;
 
 /// Reset cycles applied by `reset()`.
 pub const RESET_CYCLES: u32 = 2;
@@ -86,7 +86,7 @@ fn stream_in(i: &StreamIn) -> StreamStepIn {
 
 /// The Verilated `hlsk_fifo_sync`, one build from [`configs::FIFO_CONFIGS`].
 pub struct Fifo {
-    dut: UniquePtr<ffi::ffi::FifoDut>,
+    dut: UniquePtr<ffi::bridge::FifoDut>,
 }
 
 impl Fifo {
@@ -97,7 +97,7 @@ impl Fifo {
 
     /// As [`Fifo::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let dut = ffi::ffi::new_fifo(config, seed, trace_arg(trace)?)?;
+        let dut = ffi::bridge::new_fifo(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut })
     }
 
@@ -115,7 +115,7 @@ impl Fifo {
 
     /// The raw shim step, as the speed benchmark uses it.
     #[inline]
-    pub fn step_raw(&mut self, i: &StreamStepIn) -> ffi::ffi::FifoPins {
+    pub fn step_raw(&mut self, i: &StreamStepIn) -> ffi::bridge::FifoPins {
         self.dut.pin_mut().step(i)
     }
 
@@ -135,9 +135,9 @@ impl Fifo {
     }
 }
 
-pub use ffi::ffi::FifoPins;
+pub use ffi::bridge::FifoPins;
 
-fn fifo_out(p: ffi::ffi::FifoPins) -> FifoOut {
+fn fifo_out(p: ffi::bridge::FifoPins) -> FifoOut {
     FifoOut {
         in_ready: p.in_ready,
         out_valid: p.out_valid,
@@ -158,7 +158,7 @@ pub fn fifo_cpp_run(
     stim: &[StreamStepIn],
     cycles: u64,
 ) -> Result<u64, Error> {
-    Ok(ffi::ffi::fifo_cpp_run(
+    Ok(ffi::bridge::fifo_cpp_run(
         config,
         seed,
         RESET_CYCLES,
@@ -181,7 +181,7 @@ pub fn fifo_checksum(sum: u64, p: &FifoPins) -> u64 {
 
 /// The Verilated `hlsk_skid_buffer`, one build from [`configs::SKID_CONFIGS`].
 pub struct Skid {
-    dut: UniquePtr<ffi::ffi::SkidDut>,
+    dut: UniquePtr<ffi::bridge::SkidDut>,
 }
 
 impl Skid {
@@ -192,7 +192,7 @@ impl Skid {
 
     /// As [`Skid::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let dut = ffi::ffi::new_skid(config, seed, trace_arg(trace)?)?;
+        let dut = ffi::bridge::new_skid(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut })
     }
 
@@ -223,7 +223,7 @@ impl Skid {
     }
 }
 
-fn skid_out(p: ffi::ffi::SkidPins) -> SkidOut {
+fn skid_out(p: ffi::bridge::SkidPins) -> SkidOut {
     SkidOut {
         in_ready: p.in_ready,
         out_valid: p.out_valid,
@@ -233,7 +233,7 @@ fn skid_out(p: ffi::ffi::SkidPins) -> SkidOut {
 
 /// The Verilated `hlsk_ram_1r1w`, one build from [`configs::RAM_CONFIGS`].
 pub struct Ram {
-    dut: UniquePtr<ffi::ffi::RamDut>,
+    dut: UniquePtr<ffi::bridge::RamDut>,
 }
 
 impl Ram {
@@ -244,14 +244,14 @@ impl Ram {
 
     /// As [`Ram::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let dut = ffi::ffi::new_ram(config, seed, trace_arg(trace)?)?;
+        let dut = ffi::bridge::new_ram(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut })
     }
 
     /// Applies inputs `i` for one cycle: returns the read data during that
     /// cycle (undefined until a written word was read), then clocks the edge.
     pub fn step(&mut self, i: &RamIn) -> u64 {
-        self.dut.pin_mut().step(&ffi::ffi::RamStepIn {
+        self.dut.pin_mut().step(&ffi::bridge::RamStepIn {
             we: i.we,
             waddr: i.waddr,
             wdata: i.wdata,

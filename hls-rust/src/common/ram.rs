@@ -52,15 +52,11 @@ impl CycleModel for Ram1r1w {
 
     fn tick(&mut self, i: &RamIn) {
         // Read first: the read sees the contents before this edge's write.
-        if i.re {
-            if let Some(word) = self.mem.get(i.raddr as usize) {
-                self.rdata = *word;
-            }
+        if let (true, Some(word)) = (i.re, self.mem.get(i.raddr as usize)) {
+            self.rdata = *word;
         }
-        if i.we {
-            if let Some(word) = self.mem.get_mut(i.waddr as usize) {
-                *word = Some(i.wdata & mask(self.width));
-            }
+        if let (true, Some(word)) = (i.we, self.mem.get_mut(i.waddr as usize)) {
+            *word = Some(i.wdata & mask(self.width));
         }
     }
 

@@ -1,0 +1,34 @@
+# hlsk: the two entry points are `make` (the main job) and `make test`.
+# Both run scripts/setup.sh first, which installs what is missing (apt:
+# Verilator, ccache; pip: the pinned YoWASP tools into .venv) and is a no-op
+# once everything is there.
+
+CARGO ?= cargo
+
+.PHONY: all setup selfcheck test lint bench waves clean
+
+# Main job. Until the board flow lands this is the co-simulation self-check.
+all: setup
+	$(CARGO) run --release --quiet -p hlsk -- selfcheck
+
+setup:
+	@scripts/setup.sh
+
+# Everything CI runs: formatting, clippy, every test (RTL lint and slang
+# elaboration included).
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	$(CARGO) test --workspace
+
+# Figures, not tests: co-simulation speed (Rust driver vs pure C++ harness).
+bench: setup
+	$(CARGO) bench -p hlsk-cosim --bench fifo_speed
+
+# Rerun the co-simulation tests with tracing compiled in; a failing property
+# writes the waveform of its minimal case to waves/<property>.fst.
+waves: setup
+	HLSK_WAVES=$(CURDIR)/waves $(CARGO) test -p hlsk-tests --features trace
+
+clean:
+	$(CARGO) clean
