@@ -16,3 +16,5 @@
 //! ```
 
 pub mod common;
+pub mod digits;
+pub mod rng;
