@@ -5,6 +5,10 @@
 //! these models with the same stimulus and compare them cycle by cycle (for
 //! the stream blocks in [`common`]) or transaction by transaction.
 //!
+//! [`tlmm`] is the bit-exact model of the table-lookup ternary matmul engine:
+//! BitNet quantizers, weight codes, the table path and the golden dot
+//! product, the stream packers, `.npy` files and a ternary digits MLP.
+//!
 //! ```
 //! use hls_rust::common::{CycleModel, StreamIn, SyncFifo};
 //!
@@ -18,3 +22,4 @@
 pub mod common;
 pub mod digits;
 pub mod rng;
+pub mod tlmm;
