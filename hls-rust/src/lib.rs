@@ -9,6 +9,10 @@
 //! BitNet quantizers, weight codes, the table path and the golden dot
 //! product, the stream packers, `.npy` files and a ternary digits MLP.
 //!
+//! [`conv`] is the training-convolution engine's golden model (FP, BP, WU,
+//! pooling in int16 fixed point), its layouts, descriptors, reference
+//! executor, cycle model and scheduler, and a digits CNN trained through it.
+//!
 //! ```
 //! use hls_rust::common::{CycleModel, StreamIn, SyncFifo};
 //!
@@ -20,6 +24,7 @@
 //! ```
 
 pub mod common;
+pub mod conv;
 pub mod digits;
 pub mod rng;
 pub mod tlmm;
