@@ -123,16 +123,20 @@ pub fn train_f32(seed: u64, epochs: usize) -> Result<Report, TrainError> {
 }
 
 /// Calibration: f32 forward and backward passes at the initial weights.
-fn calibrate(fnet: &FloatNet, train: &Digits, cfg: &TrainConfig) -> Vec<(Trace, Grads)> {
+fn calibrate(
+    fnet: &FloatNet,
+    train: &Digits,
+    cfg: &TrainConfig,
+) -> Result<Vec<(Trace, Grads)>, PlanError> {
     epoch_batches(train.len(), cfg.batch, cfg.seed, 0)
         .iter()
         .take(cfg.calib_batches)
         .map(|idx| {
             let x = batch_images(train, idx, cfg.batch).map(|v| v as f32);
-            let tr = fnet.forward(&x);
+            let tr = fnet.forward(&x)?;
             let dl = logits_grad_f32(&tr, train, idx);
-            let g = fnet.backward(&tr, &dl);
-            (tr, g)
+            let g = fnet.backward(&tr, &dl)?;
+            Ok((tr, g))
         })
         .collect()
 }
@@ -155,7 +159,7 @@ pub fn train_fixed_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
     let net = Network::digits();
     let w0 = init_weights(&net, cfg.hw.t, cfg.seed)?;
     let fnet = FloatNet::new(&net, cfg.hw.t, &w0)?;
-    let mags = fnet.magnitudes(&calibrate(&fnet, &train, cfg));
+    let mags = fnet.magnitudes(&calibrate(&fnet, &train, cfg)?);
     let scales = Scales::propose(&net, &mags, &cfg.headroom);
     let plan = TrainPlan::new(&net, cfg.batch, &cfg.hw, scales, cfg.lr)?;
     let mut mem = plan.new_memory();
@@ -240,7 +244,7 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0, 0);
         for idx in epoch_batches(train.len(), cfg.batch, cfg.seed, epoch) {
             let x = batch_images(&train, &idx, cfg.batch).map(|v| v as f32);
-            let tr = fnet.forward(&x);
+            let tr = fnet.forward(&x)?;
             let z = tr.acts.last().cloned().unwrap_or_default();
             for (b, &i) in idx.iter().enumerate() {
                 let row: Vec<f64> = (0..CLASSES).map(|k| f64::from(z[[b, k, 0, 0]])).collect();
@@ -249,7 +253,7 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
                 correct += usize::from(argmax(&row) == label);
                 seen += 1;
             }
-            let g = fnet.backward(&tr, &logits_grad_f32(&tr, &train, &idx));
+            let g = fnet.backward(&tr, &logits_grad_f32(&tr, &train, &idx))?;
             fnet.sgd(&g, cfg.lr as f32, cfg.batch);
         }
         epoch_loss.push(loss_sum / seen.max(1) as f64);
@@ -258,7 +262,7 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
     let mut correct = 0;
     let all: Vec<usize> = (0..test.len()).collect();
     for idx in all.chunks(cfg.batch) {
-        let tr = fnet.forward(&batch_images(&test, idx, idx.len()).map(|v| v as f32));
+        let tr = fnet.forward(&batch_images(&test, idx, idx.len()).map(|v| v as f32))?;
         let z = tr.acts.last().cloned().unwrap_or_default();
         for (b, &i) in idx.iter().enumerate() {
             let row: Vec<f64> = (0..CLASSES).map(|k| f64::from(z[[b, k, 0, 0]])).collect();

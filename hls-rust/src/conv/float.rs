@@ -179,8 +179,17 @@ impl FloatNet {
         out
     }
 
-    /// Forward pass on `x` (`[B, C, H, W]`).
-    pub fn forward(&self, x: &Tensor4<f32>) -> Trace {
+    /// Forward pass on `x` (`[B, C, H, W]`, any batch).
+    pub fn forward(&self, x: &Tensor4<f32>) -> Result<Trace, PlanError> {
+        let [_, c, h, w] = x.dims();
+        let inp = self.geometry[0].input;
+        if !inp.batch_width && [c, h, w] != [inp.c, inp.h, inp.w] {
+            return Err(PlanError::Data(format!(
+                "input {:?} does not match the network's {:?}",
+                x.dims(),
+                [inp.c, inp.h, inp.w]
+            )));
+        }
         let mut acts: Vec<Tensor4<f32>> = Vec::new();
         let mut argmax = Vec::new();
         for (i, g) in self.geometry.iter().enumerate() {
@@ -206,16 +215,23 @@ impl FloatNet {
                 }
             }
         }
-        Trace {
+        Ok(Trace {
             input: x.clone(),
             acts,
             argmax,
-        }
+        })
     }
 
-    /// Backward pass from the loss gradient `dlogits` (`[B, M, 1, 1]`, `p - onehot` per sample).
-    pub fn backward(&self, tr: &Trace, dlogits: &Tensor4<f32>) -> Grads {
+    /// Backward pass from the loss gradient `dlogits` (the shape of the
+    /// last output, `p - onehot` per sample).
+    pub fn backward(&self, tr: &Trace, dlogits: &Tensor4<f32>) -> Result<Grads, PlanError> {
         let n = self.geometry.len();
+        if tr.acts.len() != n || tr.acts.last().map(|a| a.dims()) != Some(dlogits.dims()) {
+            return Err(PlanError::Data(format!(
+                "loss gradient {:?} does not match the trace",
+                dlogits.dims()
+            )));
+        }
         let first = self
             .geometry
             .iter()
@@ -255,10 +271,10 @@ impl FloatNet {
                 din
             };
         }
-        Grads {
+        Ok(Grads {
             weights: wg,
             outputs: outs,
-        }
+        })
     }
 
     fn unflatten(&self, d: &Tensor4<f32>, dims: [usize; 4]) -> Tensor4<f32> {

@@ -445,7 +445,10 @@ impl Scales {
             let f_in = if i == 0 { input } else { layers[i - 1].act };
             let l = &mut layers[i];
             l.act = match net.layers[i] {
-                Layer::MaxPool => f_in,
+                Layer::MaxPool => {
+                    l.weight = 0;
+                    f_in
+                }
                 _ => l.act.clamp(f_in + l.weight - 63, f_in + l.weight),
             };
         }
@@ -515,6 +518,13 @@ pub fn propose_numerics(
     batch: usize,
     lr: f64,
 ) -> Result<Vec<Option<LayerNumerics>>, PlanError> {
+    if scales.layers.len() != geom.len() {
+        return Err(PlanError::Data(format!(
+            "{} layer scales for {} layers",
+            scales.layers.len(),
+            geom.len()
+        )));
+    }
     let mut out = Vec::new();
     for (i, g) in geom.iter().enumerate() {
         if g.weight_dims().is_none() {
@@ -1148,6 +1158,14 @@ impl TrainPlan {
             }
         }
         s
+    }
+
+    /// The binary encodings of [`descriptors`](Self::descriptors), in order
+    /// (what a host writes to the engine's descriptor queue).
+    pub fn descriptor_words(&self) -> Result<Vec<[u32; super::desc::DESC_WORDS]>, PlanError> {
+        self.descriptors()
+            .map(|d| d.encode().map_err(|e| PlanError::Data(e.to_string())))
+            .collect()
     }
 
     /// The engine descriptors of one training step, in order.
