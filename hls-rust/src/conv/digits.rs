@@ -9,7 +9,7 @@
 //! initial weights ([`Scales::propose`]); they stay fixed during training.
 //!
 //! ```no_run
-//! // About 10 s in release mode; see tests/conv_digits.rs.
+//! // About 1 s each in release mode, 3 s in the dev profile; see tests/conv_digits.rs.
 //! let fixed = hls_rust::conv::digits::train_fixed(1, 12).unwrap();
 //! let float = hls_rust::conv::digits::train_f32(1, 12).unwrap();
 //! println!("fixed {:.3} f32 {:.3}", fixed.test_acc, float.test_acc);
