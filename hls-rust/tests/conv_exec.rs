@@ -368,6 +368,20 @@ fn schedule_invariance_explicit_tilings() {
         );
         images.push((dd.tiling, mem, stats));
     }
+    let p = FpParams {
+        pad: 1,
+        s_out: 14,
+        relu: false,
+        acc_w: hw.acc_w,
+    };
+    let (_, audit) = conv_fp(&x, &w, &p).unwrap();
+    for (t, _, s) in &images {
+        assert_eq!(
+            s.acc_overflows,
+            audit.overflows.len() as u64,
+            "{t:?}: executor and golden audit agree"
+        );
+    }
     for (t, img, _) in &images[1..] {
         assert!(
             img == &images[0].1,
