@@ -6,10 +6,10 @@
 #[allow(dead_code)]
 mod configs;
 
-use configs::{FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS};
+use configs::{FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS, TLMM_CONFIGS};
 use hlsk_vbuild::{VerilateSpec, Verilator};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// One model to build: the RTL top, its parameters, and the C++ expression
 /// that constructs its shim (with `V` the Verilated class).
@@ -76,7 +76,26 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
-    let sources = sv_sources(&rtl.join("common"))?;
+    for c in TLMM_CONFIGS {
+        jobs.push(Job {
+            prefix: c.prefix(),
+            top: "tlmm_os_engine",
+            params: vec![
+                ("G", c.g),
+                ("T", c.t),
+                ("P", c.p),
+                ("AccW", c.acc_w),
+                ("KMax", c.k_max),
+            ],
+            block: "Tlmm",
+            make: format!(
+                "std::make_unique<TlmmImpl<V>>({}, seed, trace)",
+                c.weight_beat_bits()
+            ),
+        });
+    }
+
+    let sources = sv_sources(&[rtl.join("common"), rtl.join("tlmm")])?;
     let vobj = out.join("vobj");
     let mut models = v.cc_build();
     models
@@ -146,17 +165,21 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rerun-if-changed={f}");
     }
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed={}", rtl.join("common").display());
     println!("cargo:rustc-env=HLSK_VERILATOR_VERSION={}", v.version());
     Ok(())
 }
 
-/// Every `.sv` file in `dir`, packages (`*_pkg.sv`) first, sorted.
-fn sv_sources(dir: &Path) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "sv"))
-        .collect();
+/// Every `.sv` file in `dirs`, packages (`*_pkg.sv`) first, sorted.
+fn sv_sources(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, Box<dyn std::error::Error>> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        files.extend(
+            std::fs::read_dir(dir)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "sv")),
+        );
+    }
     files.sort_by_key(|p| {
         let pkg = p
             .file_stem()
@@ -197,7 +220,7 @@ fn factories(jobs: &[Job]) -> String {
             "    default: throw std::out_of_range(\"no {block} build with index \" + std::to_string(config));\n  }}\n}}"
         );
     };
-    for block in ["Fifo", "Skid", "Ram"] {
+    for block in ["Fifo", "Skid", "Ram", "Tlmm"] {
         let sig = format!(
             "std::unique_ptr<{block}Dut> new_{}(size_t config, uint32_t seed, rust::Str trace)",
             block.to_lowercase()

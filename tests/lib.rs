@@ -10,3 +10,4 @@
 pub mod blocks;
 pub mod prop;
 pub mod rtl;
+pub mod tlmm;

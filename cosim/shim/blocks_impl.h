@@ -69,10 +69,15 @@ class Harness {
   }
 
   ~Harness() {
+    // Verilator finds "the" context through a thread-local pointer, which
+    // may point at another model's (possibly destroyed) context by now.
+    Verilated::threadContextp(ctx_.get());
 #if HLSK_TRACE
     if (fst_) fst_->close();
 #endif
     top_->final();
+    top_.reset();
+    Verilated::threadContextp(nullptr);
   }
 
   V& top() { return *top_; }
@@ -84,6 +89,8 @@ class Harness {
   // that outputs read now are the ones a handshake sees in this cycle
   // (combinational paths included).
   inline void settle() {
+    // See ~Harness: X assignments draw from the thread's current context.
+    Verilated::threadContextp(ctx_.get());
     top_->clk_i = 0;
     top_->eval();
     dump(2 * cycles_);
@@ -225,6 +232,81 @@ class RamImpl final : public RamDut {
  private:
   uint64_t mask_;
   uint64_t addr_mask_;
+  Harness<V> h_;
+};
+
+// Drives a port of `width` bits from little-endian 32-bit words (missing
+// words are zero, bits above the width are dropped): integral ports...
+template <class P>
+inline void set_port_words(P& port, rust::Slice<const uint32_t> w, unsigned width) {
+  uint64_t v = 0;
+  if (w.size() > 0) v = w[0];
+  if (w.size() > 1) v |= uint64_t{w[1]} << 32;
+  port = static_cast<P>(v & width_mask(width));
+}
+
+// ... and wide ports.
+template <std::size_t N>
+inline void set_port_words(VlWide<N>& port, rust::Slice<const uint32_t> w, unsigned width) {
+  for (std::size_t i = 0; i < N; ++i) {
+    uint32_t word = i < w.size() ? w[i] : 0;
+    const unsigned lo = static_cast<unsigned>(i) * 32;
+    if (lo + 32 > width) word &= width > lo ? static_cast<uint32_t>(width_mask(width - lo)) : 0;
+    port[i] = word;
+  }
+}
+
+template <class V>
+class TlmmImpl final : public TlmmDut {
+ public:
+  TlmmImpl(unsigned w_bits, uint32_t seed, rust::Str trace) : w_bits_(w_bits), h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  void reset(uint32_t cycles) override {
+    V& t = h_.top();
+    t.cmd_valid_i = 0;
+    t.act_valid_i = 0;
+    t.w_valid_i = 0;
+    t.res_ready_i = 0;
+    t.rst_ni = 0;
+    t.eval();
+    for (uint32_t i = 0; i < cycles; ++i) h_.cycle();
+    t.rst_ni = 1;
+    t.eval();
+  }
+  TlmmPins step(const TlmmIn& in, rust::Slice<const uint32_t> w_data) override {
+    V& t = h_.top();
+    t.cmd_valid_i = in.cmd_valid;
+    t.cmd_m_i = in.cmd_m & 0xffffffu;
+    t.cmd_k_i = in.cmd_k & 0xffffffu;
+    t.cmd_flags_i = in.cmd_flags;
+    t.act_valid_i = in.act_valid;
+    t.act_data_i = in.act_data;
+    t.act_last_i = in.act_last;
+    t.w_valid_i = in.w_valid;
+    set_port_words(t.w_data_i, w_data, w_bits_);
+    t.w_last_i = in.w_last;
+    t.res_ready_i = in.res_ready;
+    h_.settle();
+    TlmmPins p;
+    p.cmd_ready = t.cmd_ready_o;
+    p.act_ready = t.act_ready_o;
+    p.w_ready = t.w_ready_o;
+    p.res_valid = t.res_valid_o;
+    p.res_data = t.res_data_o;
+    p.res_last = t.res_last_o;
+    p.busy = t.busy_o;
+    p.status = t.status_o;
+    p.cnt_busy = t.cnt_busy_o;
+    p.cnt_w_starved = t.cnt_w_starved_o;
+    p.cnt_out_blocked = t.cnt_out_blocked_o;
+    p.cnt_w_beats = t.cnt_w_beats_o;
+    h_.edge();
+    return p;
+  }
+
+ private:
+  unsigned w_bits_;
   Harness<V> h_;
 };
 

@@ -71,6 +71,88 @@ pub const RAM_CONFIGS: &[RamConfig] = &[
     },
 ];
 
+/// One parameter set of `tlmm_os_engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlmmConfig {
+    /// Activations per group (1 = direct ternary baseline, 3 = TL2 codes).
+    pub g: u32,
+    /// Groups (tables) per cycle per lane.
+    pub t: u32,
+    /// Lanes (output rows in parallel).
+    pub p: u32,
+    /// Accumulator width.
+    pub acc_w: u32,
+    /// Largest K the activation buffer holds.
+    pub k_max: u32,
+}
+
+/// TLMM output-stationary builds: a UP5K-sized G=3 engine, the G=1 baseline,
+/// an ACC_W = 16 build (K_EXACT = 255 < KMax, so the wrap is reachable), an
+/// ECP5-sized engine with a 320-bit weight port, and a minimal one.
+pub const TLMM_CONFIGS: &[TlmmConfig] = &[
+    TlmmConfig {
+        g: 3,
+        t: 3,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+    },
+    TlmmConfig {
+        g: 1,
+        t: 4,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+    },
+    TlmmConfig {
+        g: 3,
+        t: 2,
+        p: 3,
+        acc_w: 16,
+        k_max: 512,
+    },
+    TlmmConfig {
+        g: 3,
+        t: 4,
+        p: 16,
+        acc_w: 24,
+        k_max: 4096,
+    },
+    TlmmConfig {
+        g: 1,
+        t: 1,
+        p: 1,
+        acc_w: 20,
+        k_max: 64,
+    },
+];
+
+impl TlmmConfig {
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        format!(
+            "Vtlmm_os_g{}_t{}_p{}_a{}_k{}",
+            self.g, self.t, self.p, self.acc_w, self.k_max
+        )
+    }
+
+    /// Bits of one weight code.
+    pub fn code_width(&self) -> u32 {
+        let entries = (3u32.pow(self.g) - 1) / 2 + 1;
+        32 - (entries - 1).leading_zeros() + 1
+    }
+
+    /// Bits of a weight beat: P*T codes rounded up to whole bytes.
+    pub fn weight_beat_bits(&self) -> u32 {
+        (self.p * self.t * self.code_width()).div_ceil(8) * 8
+    }
+
+    /// 32-bit words the shim takes per weight beat.
+    pub fn weight_beat_words(&self) -> usize {
+        self.weight_beat_bits().div_ceil(32) as usize
+    }
+}
+
 impl FifoConfig {
     /// Verilator class prefix of this build.
     pub fn prefix(&self) -> String {

@@ -39,6 +39,39 @@ pub(crate) mod bridge {
         raddr: u32,
     }
 
+    /// Inputs of `tlmm_os_engine` for one cycle (the weight beat's data
+    /// travels separately as 32-bit words).
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct TlmmIn {
+        cmd_valid: bool,
+        cmd_m: u32,
+        cmd_k: u32,
+        cmd_flags: u8,
+        act_valid: bool,
+        act_data: u32,
+        act_last: bool,
+        w_valid: bool,
+        w_last: bool,
+        res_ready: bool,
+    }
+
+    /// Output pins of `tlmm_os_engine`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct TlmmPins {
+        cmd_ready: bool,
+        act_ready: bool,
+        w_ready: bool,
+        res_valid: bool,
+        res_data: u32,
+        res_last: bool,
+        busy: bool,
+        status: u8,
+        cnt_busy: u32,
+        cnt_w_starved: u32,
+        cnt_out_blocked: u32,
+        cnt_w_beats: u32,
+    }
+
     unsafe extern "C++" {
         include!("hlsk-cosim/shim/blocks.h");
 
@@ -65,6 +98,13 @@ pub(crate) mod bridge {
         fn rdata(self: &RamDut) -> u64;
         fn cycles(self: &RamDut) -> u64;
         fn error(self: &RamDut) -> bool;
+
+        type TlmmDut;
+        fn new_tlmm(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<TlmmDut>>;
+        fn reset(self: Pin<&mut TlmmDut>, cycles: u32);
+        fn step(self: Pin<&mut TlmmDut>, i: &TlmmIn, w_data: &[u32]) -> TlmmPins;
+        fn cycles(self: &TlmmDut) -> u64;
+        fn error(self: &TlmmDut) -> bool;
 
         fn fifo_cpp_run(
             config: usize,

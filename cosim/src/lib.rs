@@ -275,3 +275,59 @@ impl Ram {
         self.dut.error()
     }
 }
+
+pub use configs::TlmmConfig;
+pub use ffi::bridge::{TlmmIn, TlmmPins};
+
+/// The Verilated `tlmm_os_engine`, one build from [`configs::TLMM_CONFIGS`].
+///
+/// Cycle level: [`TlmmOs::step`] takes every input of the cycle, the weight
+/// beat as little-endian 32-bit words; stream protocols and job-level
+/// checking live in the test bench (`hlsk-tests`).
+pub struct TlmmOs {
+    dut: UniquePtr<ffi::bridge::TlmmDut>,
+    config: TlmmConfig,
+}
+
+impl TlmmOs {
+    /// Creates build `config` with power-up state randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`TlmmOs::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let cfg = *configs::TLMM_CONFIGS
+            .get(config)
+            .ok_or_else(|| Error::Model(format!("no TLMM build with index {config}")))?;
+        let dut = ffi::bridge::new_tlmm(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut, config: cfg })
+    }
+
+    /// The parameters of this build.
+    pub fn config(&self) -> TlmmConfig {
+        self.config
+    }
+
+    /// Holds reset for [`RESET_CYCLES`] edges with every stream idle.
+    pub fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+
+    /// Applies inputs `i` (and weight beat `w_data`) for one cycle: returns
+    /// the outputs during that cycle, then clocks the edge.
+    #[inline]
+    pub fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
+        self.dut.pin_mut().step(i, w_data)
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}

@@ -51,6 +51,7 @@
 //! ```
 
 mod code;
+pub mod cycle;
 pub mod mlp;
 pub mod npy;
 pub mod quant;

@@ -1,0 +1,185 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Activation buffer of the TLMM engine. Loads K int8 activations from a
+// valid/ready stream of 32-bit beats (byte i of beat b = activation 4b+i)
+// and stores them as chunks of T groups of G activations, one chunk per RAM
+// word, so the engine reads the T groups it needs in one cycle. The last
+// chunk is zero-padded beyond K.
+//
+// Loading starts with start_i (one cycle, k_i valid with it); done_o rises
+// once every chunk is written and stays high until the next start.
+// nchunks_o = ceil(K / (G*T)). A beat's last flag must be set on beat
+// ceil(K/4)-1 and nowhere else; otherwise proto_err_o pulses (beats are
+// counted, never waited for on the flag). Throughput: one beat per cycle
+// when G*T >= 4, else G*T bytes per cycle.
+
+module tlmm_act_buffer
+  import tlmm_pkg::*;
+#(
+  parameter int unsigned G    = 3,
+  parameter int unsigned T    = 1,
+  parameter int unsigned KMax = 256,
+  // Derived; do not override.
+  localparam int unsigned GT       = G * T,
+  localparam int unsigned ChunkW   = 8 * GT,
+  localparam int unsigned Chunks   = (KMax + GT - 1) / GT,
+  localparam int unsigned ChunkAW  = (Chunks > 1) ? $clog2(Chunks) : 1,
+  localparam int unsigned AsmBytes = GT + 3,
+  localparam int unsigned CntW     = $clog2(2 * GT + 4),
+  localparam int unsigned KW       = $clog2(KMax + 1)
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+
+  // Control
+  input  logic               start_i,
+  input  logic [KW-1:0]      k_i,
+  output logic               done_o,
+  output logic [ChunkAW:0]   nchunks_o,
+  output logic               proto_err_o,
+
+  // Activation stream
+  input  logic               act_valid_i,
+  output logic               act_ready_o,
+  input  logic [31:0]        act_data_i,
+  input  logic               act_last_i,
+
+  // Chunk read port (registered read data, one cycle latency)
+  input  logic               rd_en_i,
+  input  logic [ChunkAW-1:0] rd_chunk_i,
+  output logic [ChunkW-1:0]  rd_data_o
+);
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  logic               loading_q, loading_d;
+  logic [KW-1:0]      k_q, k_d;
+  logic [KW-1:0]      bytes_q, bytes_d;        // activations received
+  logic [7:0]         asm_q [AsmBytes];
+  logic [7:0]         asm_d [AsmBytes];
+  logic [CntW-1:0]    cnt_q, cnt_d;            // valid bytes in asm_q
+  logic [ChunkAW:0]   wchunk_q, wchunk_d;      // chunks written
+
+  /////////////
+  // Control //
+  /////////////
+
+  logic            all_in;        // every activation received
+  logic            wr_en;
+  logic [KW-1:0]   remaining;
+  logic [2:0]      take;          // activations taken from this beat
+  logic            act_fire;
+  logic [CntW-1:0] cnt_after_wr;
+  logic            last_expected;
+
+  assign all_in      = (bytes_q == k_q);
+  assign remaining   = k_q - bytes_q;
+  assign take        = (remaining >= KW'(4)) ? 3'd4 : 3'(remaining);
+  // A chunk is written when one is complete, or for the final partial one.
+  assign wr_en       = loading_q && ((cnt_q >= CntW'(GT)) || (all_in && cnt_q != '0));
+  assign cnt_after_wr = wr_en ? ((cnt_q >= CntW'(GT)) ? cnt_q - CntW'(GT) : '0) : cnt_q;
+  // Room for a whole beat after this cycle's write (state only: no path
+  // from valid to ready).
+  assign act_ready_o = loading_q && !all_in && (cnt_q < CntW'(2 * GT));
+  assign act_fire    = act_valid_i && act_ready_o;
+  assign last_expected = (remaining <= KW'(4));
+
+  always_comb begin
+    loading_d = loading_q;
+    k_d       = k_q;
+    bytes_d   = bytes_q;
+    cnt_d     = cnt_after_wr;
+    wchunk_d  = wchunk_q;
+    asm_d     = asm_q;
+
+    // Write: shift the written chunk out of the assembly register.
+    if (wr_en) begin
+      wchunk_d = wchunk_q + 1'b1;
+      for (int unsigned j = 0; j < AsmBytes; j++) begin
+        asm_d[j] = (j + GT < AsmBytes) ? asm_q[j + GT] : 8'h00;
+      end
+    end
+
+    // Append the beat's activations behind what is left.
+    if (act_fire) begin
+      bytes_d = bytes_q + KW'(take);
+      cnt_d   = cnt_after_wr + CntW'(take);
+      for (int unsigned j = 0; j < AsmBytes; j++) begin
+        for (int unsigned i = 0; i < 4; i++) begin
+          if (i < 32'(take) && j == 32'(cnt_after_wr) + i) begin
+            asm_d[j] = act_data_i[8*i +: 8];
+          end
+        end
+      end
+    end
+
+    if (loading_q && all_in && cnt_q == '0) begin
+      loading_d = 1'b0;
+    end
+
+    if (start_i) begin
+      loading_d = 1'b1;
+      k_d       = k_i;
+      bytes_d   = '0;
+      cnt_d     = '0;
+      wchunk_d  = '0;
+      for (int unsigned j = 0; j < AsmBytes; j++) begin
+        asm_d[j] = 8'h00;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      loading_q <= 1'b0;
+      k_q       <= '0;
+      bytes_q   <= '0;
+      cnt_q     <= '0;
+      wchunk_q  <= '0;
+    end else begin
+      loading_q <= loading_d;
+      k_q       <= k_d;
+      bytes_q   <= bytes_d;
+      cnt_q     <= cnt_d;
+      wchunk_q  <= wchunk_d;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    asm_q <= asm_d;
+  end
+
+  assign done_o      = !loading_q;
+  assign nchunks_o   = wchunk_q;
+  assign proto_err_o = act_fire && (act_last_i != last_expected);
+
+  //////////////
+  // Datapath //
+  //////////////
+
+  // Bytes of the chunk being written; zero beyond the valid count so the
+  // last chunk is zero-padded.
+  logic [ChunkW-1:0] wr_data;
+  always_comb begin
+    for (int unsigned j = 0; j < GT; j++) begin
+      wr_data[8*j +: 8] = (CntW'(j) < cnt_q) ? asm_q[j] : 8'h00;
+    end
+  end
+
+  hlsk_ram_1r1w #(
+    .Width(ChunkW),
+    .Depth(Chunks)
+  ) u_chunks (
+    .clk_i,
+    .we_i    (wr_en),
+    .waddr_i (wchunk_q[ChunkAW-1:0]),
+    .wdata_i (wr_data),
+    .re_i    (rd_en_i),
+    .raddr_i (rd_chunk_i),
+    .rdata_o (rd_data_o)
+  );
+
+endmodule
