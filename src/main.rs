@@ -9,6 +9,8 @@ use hlsk_tests::blocks::{CHECKS, CYCLES_SIMULATED, run_all_builds};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+mod tlmm_cli;
+
 #[derive(Parser)]
 #[command(
     name = "hlsk",
@@ -28,11 +30,17 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         cases: u32,
     },
+    /// The TLMM kernel: real-data run through the RTL, benchmark.
+    Tlmm {
+        #[command(subcommand)]
+        cmd: tlmm_cli::TlmmCmd,
+    },
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Selfcheck { cases } => selfcheck(cases),
+        Command::Tlmm { cmd } => tlmm_cli::run(cmd),
     }
 }
 

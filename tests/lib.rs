@@ -11,3 +11,5 @@ pub mod blocks;
 pub mod prop;
 pub mod rtl;
 pub mod tlmm;
+pub mod tlmm_bench;
+pub mod tlmm_digits;

@@ -1,0 +1,145 @@
+//! `hlsk tlmm ...`: the TLMM kernel's real-data run and benchmark.
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use hlsk_cosim::configs::TLMM_CONFIGS;
+use hlsk_tests::tlmm_bench::{engine_rows, reference_rows};
+use hlsk_tests::tlmm_digits::run_digits;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// TLMM subcommands.
+#[derive(Subcommand)]
+pub enum TlmmCmd {
+    /// Train the ternary digits MLP and run the whole test split through the
+    /// Verilated engine, comparing every logit with the reference.
+    Digits {
+        /// TLMM build index (`hlsk tlmm builds` lists them).
+        #[arg(long, default_value_t = 0)]
+        build: usize,
+        /// Training seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Training epochs.
+        #[arg(long, default_value_t = 30)]
+        epochs: usize,
+    },
+    /// Cycles and utilization per build and layer shape (RTL-measured where
+    /// the shape fits the build), and Rust reference throughput; writes JSON.
+    Bench {
+        /// Where to write the JSON.
+        #[arg(long, default_value = "target/bench/tlmm.json")]
+        json: PathBuf,
+    },
+    /// List the co-simulated TLMM builds.
+    Builds,
+}
+
+/// Runs a TLMM subcommand.
+pub fn run(cmd: TlmmCmd) -> Result<()> {
+    match cmd {
+        TlmmCmd::Builds => {
+            println!("  #  G  T   P  ACC_W  KMax  peak MAC/cycle");
+            for (i, c) in TLMM_CONFIGS.iter().enumerate() {
+                println!(
+                    "{i:>3} {:>2} {:>2} {:>3} {:>6} {:>5} {:>15}",
+                    c.g,
+                    c.t,
+                    c.p,
+                    c.acc_w,
+                    c.k_max,
+                    c.g * c.t * c.p
+                );
+            }
+            Ok(())
+        }
+        TlmmCmd::Digits {
+            build,
+            seed,
+            epochs,
+        } => {
+            if build >= TLMM_CONFIGS.len() {
+                bail!(
+                    "no TLMM build {build}; there are {} (see `hlsk tlmm builds`)",
+                    TLMM_CONFIGS.len()
+                );
+            }
+            eprintln!("training the MLP and running the test split through the RTL ...");
+            let r = run_digits(build, seed, epochs, None).map_err(anyhow::Error::msg)?;
+            println!("{r}");
+            if r.identical != r.images {
+                bail!(
+                    "{} of {} images differ from the reference",
+                    r.images - r.identical,
+                    r.images
+                );
+            }
+            Ok(())
+        }
+        TlmmCmd::Bench { json } => bench(json),
+    }
+}
+
+fn bench(json: PathBuf) -> Result<()> {
+    let rows = engine_rows(|what| eprintln!("  running {what}")).map_err(anyhow::Error::msg)?;
+    println!(
+        "{:<28} {:<26} {:>10} {:>8} {:>10} {:>7}",
+        "build", "shape", "cycles", "source", "closed", "util"
+    );
+    for r in &rows {
+        println!(
+            "{:<28} {:<26} {:>10} {:>8} {:>10} {:>6.1}%",
+            r.build,
+            r.shape,
+            r.cycles,
+            if r.measured { "rtl" } else { "model" },
+            r.closed_form,
+            100.0 * r.utilization
+        );
+    }
+    let reference = reference_rows().map_err(anyhow::Error::msg)?;
+    println!("\nRust reference (one core), M ternary MACs/s:");
+    println!("{:<28} {:>10} {:>10}", "shape", "golden", "G3 table");
+    for r in &reference {
+        println!(
+            "{:<28} {:>10.0} {:>10.0}",
+            r.shape, r.golden_mmacs, r.table_mmacs
+        );
+    }
+    let mut s = String::from("{\n  \"engine\": [\n");
+    for (i, r) in rows.iter().enumerate() {
+        let _ = write!(
+            s,
+            "    {{\"build\": \"{}\", \"arch\": \"{}\", \"shape\": \"{}\", \"m\": {}, \"k\": {}, \"cycles\": {}, \"measured_on_rtl\": {}, \"closed_form\": {}, \"utilization\": {:.5}, \"peak_macs_per_cycle\": {}}}{}\n",
+            r.build,
+            r.arch,
+            r.shape,
+            r.m,
+            r.k,
+            r.cycles,
+            r.measured,
+            r.closed_form,
+            r.utilization,
+            r.peak,
+            if i + 1 < rows.len() { "," } else { "" }
+        );
+    }
+    s.push_str("  ],\n  \"reference\": [\n");
+    for (i, r) in reference.iter().enumerate() {
+        let _ = write!(
+            s,
+            "    {{\"shape\": \"{}\", \"golden_mmacs_per_s\": {:.1}, \"table_mmacs_per_s\": {:.1}}}{}\n",
+            r.shape,
+            r.golden_mmacs,
+            r.table_mmacs,
+            if i + 1 < reference.len() { "," } else { "" }
+        );
+    }
+    s.push_str("  ]\n}\n");
+    if let Some(dir) = json.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(&json, s).with_context(|| format!("writing {}", json.display()))?;
+    println!("\nwrote {}", json.display());
+    Ok(())
+}
