@@ -108,9 +108,9 @@ fn bench(json: PathBuf) -> Result<()> {
     }
     let mut s = String::from("{\n  \"engine\": [\n");
     for (i, r) in rows.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "    {{\"build\": \"{}\", \"arch\": \"{}\", \"shape\": \"{}\", \"m\": {}, \"k\": {}, \"cycles\": {}, \"measured_on_rtl\": {}, \"closed_form\": {}, \"utilization\": {:.5}, \"peak_macs_per_cycle\": {}}}{}\n",
+            "    {{\"build\": \"{}\", \"arch\": \"{}\", \"shape\": \"{}\", \"m\": {}, \"k\": {}, \"cycles\": {}, \"measured_on_rtl\": {}, \"closed_form\": {}, \"utilization\": {:.5}, \"peak_macs_per_cycle\": {}}}{}",
             r.build,
             r.arch,
             r.shape,
@@ -126,9 +126,9 @@ fn bench(json: PathBuf) -> Result<()> {
     }
     s.push_str("  ],\n  \"reference\": [\n");
     for (i, r) in reference.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             s,
-            "    {{\"shape\": \"{}\", \"golden_mmacs_per_s\": {:.1}, \"table_mmacs_per_s\": {:.1}}}{}\n",
+            "    {{\"shape\": \"{}\", \"golden_mmacs_per_s\": {:.1}, \"table_mmacs_per_s\": {:.1}}}{}",
             r.shape,
             r.golden_mmacs,
             r.table_mmacs,
