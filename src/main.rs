@@ -9,6 +9,7 @@ use hlsk_tests::blocks::{CHECKS, CYCLES_SIMULATED, run_all_builds};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+mod conv_cli;
 mod tlmm_cli;
 
 #[derive(Parser)]
@@ -30,6 +31,11 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         cases: u32,
     },
+    /// The training-convolution kernel: real training with the reference.
+    Conv {
+        #[command(subcommand)]
+        cmd: conv_cli::ConvCmd,
+    },
     /// The TLMM kernel: real-data run through the RTL, benchmark.
     Tlmm {
         #[command(subcommand)]
@@ -41,6 +47,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Selfcheck { cases } => selfcheck(cases),
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
+        Command::Conv { cmd } => conv_cli::run(cmd),
     }
 }
 
