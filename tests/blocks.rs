@@ -6,7 +6,9 @@
 //! they accepted, in order.
 
 use crate::prop::check;
-use hls_rust::common::{CycleModel, Ram1r1w, RamIn, SkidBuffer, StreamIn, SyncFifo, mask};
+use hls_rust::common::{
+    CycleModel, FifoOut, Ram1r1w, RamIn, SkidBuffer, SkidOut, StreamIn, SyncFifo, mask,
+};
 use hlsk_cosim::configs::{FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS};
 use hlsk_cosim::{Fifo, Ram, Skid};
 use proptest::prelude::*;
@@ -87,34 +89,90 @@ fn mismatch<T: Debug>(cycle: usize, input: &impl Debug, rtl: &T, reference: &T) 
     )
 }
 
+/// What the stream-block property needs from a Verilated block.
+trait StreamDut {
+    type Out: PartialEq + Debug + StreamHandshake;
+    fn step(&mut self, i: &StreamIn) -> Self::Out;
+    fn rtl_error(&self) -> bool;
+}
+
+/// The handshake view of a stream block's outputs.
+trait StreamHandshake {
+    fn in_ready(&self) -> bool;
+    fn out_valid(&self) -> bool;
+    fn out_data(&self) -> Option<u64>;
+}
+
+macro_rules! stream_block {
+    ($dut:ty, $out:ty) => {
+        impl StreamDut for $dut {
+            type Out = $out;
+            fn step(&mut self, i: &StreamIn) -> $out {
+                <$dut>::step(self, i)
+            }
+            fn rtl_error(&self) -> bool {
+                <$dut>::rtl_error(self)
+            }
+        }
+        impl StreamHandshake for $out {
+            fn in_ready(&self) -> bool {
+                self.in_ready
+            }
+            fn out_valid(&self) -> bool {
+                self.out_valid
+            }
+            fn out_data(&self) -> Option<u64> {
+                self.out_data
+            }
+        }
+    };
+}
+stream_block!(Fifo, FifoOut);
+stream_block!(Skid, SkidOut);
+
+/// Runs one stream case: every cycle the RTL's outputs must equal the
+/// model's, and the scoreboard must see accepted beats delivered in order.
+fn run_stream_case<D, M>(
+    dut: &mut D,
+    model: &mut M,
+    width: u32,
+    cycles: &[StreamIn],
+) -> Result<(), String>
+where
+    D: StreamDut,
+    M: CycleModel<In = StreamIn, Out = D::Out>,
+{
+    count_cycles(cycles.len());
+    let mut board = Scoreboard::default();
+    for (n, i) in cycles.iter().enumerate() {
+        let rtl = dut.step(i);
+        let reference = model.outputs();
+        model.tick(i);
+        if rtl != reference {
+            return Err(mismatch(n, i, &rtl, &reference));
+        }
+        if rtl.in_ready() && i.in_valid {
+            board.accept(i.in_data & mask(width));
+        }
+        if rtl.out_valid() && i.out_ready {
+            board.deliver(n, rtl.out_data())?;
+        }
+        if dut.rtl_error() {
+            return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
+        }
+    }
+    Ok(())
+}
+
 /// `hlsk_fifo_sync` build `config` against [`SyncFifo`] on `cases` random runs.
 pub fn fifo_matches_reference(config: usize, cases: u32) -> Result<(), String> {
     let c = FIFO_CONFIGS[config];
     let name = format!("fifo_w{}_d{}_matches_reference", c.width, c.depth);
     check(&name, cases, stream_case(), |case, waves| {
         let mut dut = Fifo::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
-        let mut model = SyncFifo::new(c.width, c.depth as usize);
         dut.reset();
-        count_cycles(case.cycles.len());
-        let mut board = Scoreboard::default();
-        for (n, i) in case.cycles.iter().enumerate() {
-            let rtl = dut.step(i);
-            let reference = model.outputs();
-            model.tick(i);
-            if rtl != reference {
-                return Err(mismatch(n, i, &rtl, &reference));
-            }
-            if rtl.in_ready && i.in_valid {
-                board.accept(i.in_data & mask(c.width));
-            }
-            if rtl.out_valid && i.out_ready {
-                board.deliver(n, rtl.out_data)?;
-            }
-            if dut.rtl_error() {
-                return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
-            }
-        }
-        Ok(())
+        let mut model = SyncFifo::new(c.width, c.depth as usize);
+        run_stream_case(&mut dut, &mut model, c.width, &case.cycles)
     })
 }
 
@@ -124,28 +182,9 @@ pub fn skid_matches_reference(config: usize, cases: u32) -> Result<(), String> {
     let name = format!("skid_w{}_matches_reference", c.width);
     check(&name, cases, stream_case(), |case, waves| {
         let mut dut = Skid::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
-        let mut model = SkidBuffer::new(c.width);
         dut.reset();
-        count_cycles(case.cycles.len());
-        let mut board = Scoreboard::default();
-        for (n, i) in case.cycles.iter().enumerate() {
-            let rtl = dut.step(i);
-            let reference = model.outputs();
-            model.tick(i);
-            if rtl != reference {
-                return Err(mismatch(n, i, &rtl, &reference));
-            }
-            if rtl.in_ready && i.in_valid {
-                board.accept(i.in_data & mask(c.width));
-            }
-            if rtl.out_valid && i.out_ready {
-                board.deliver(n, rtl.out_data)?;
-            }
-            if dut.rtl_error() {
-                return Err(format!("cycle {n}: RTL assertion failed (see stdout)"));
-            }
-        }
-        Ok(())
+        let mut model = SkidBuffer::new(c.width);
+        run_stream_case(&mut dut, &mut model, c.width, &case.cycles)
     })
 }
 
