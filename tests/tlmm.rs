@@ -1,23 +1,28 @@
-//! Transaction-level co-simulation of `tlmm_os_engine` against
-//! `hls_rust::tlmm`.
+//! Transaction-level co-simulation of the TLMM engines (`tlmm_os_engine`,
+//! `tlmm_ts_engine`) against `hls_rust::tlmm`, and of the weight feeder.
 //!
-//! [`run_jobs`] plays a list of jobs through the Verilated engine: the
+//! [`run_jobs`] plays a list of jobs through a Verilated engine (any
+//! [`TlmmDriver`], weights in the order of its architecture): the
 //! command, activation and weight streams are fed from queues with random
 //! valid gaps, the result stream is drained with random ready gaps, and
 //! each job's results, result `last` flags and final status are collected.
 //! The properties compare them with the reference (golden dot product for
 //! legal codes, the table path for illegal ones) and the cycle counter with
-//! [`hls_rust::tlmm::cycle::OsCycleModel`].
+//! [`hls_rust::tlmm::cycle::OsCycleModel`] or
+//! [`hls_rust::tlmm::cycle::TsCycleModel`]. Every property takes a [`Build`]
+//! (`*_on` functions); the plain ones are the output-stationary builds.
 
 use crate::prop::check;
 use hls_rust::rng::Rng;
-use hls_rust::tlmm::cycle::OsCycleModel;
+use hls_rust::tlmm::cycle::{OsCycleModel, TsCycleModel};
 use hls_rust::tlmm::stream::{Arch, WeightLayout, pack_activations, pack_weights};
 use hls_rust::tlmm::{
     AccWidth, CodeMatrix, Flags, Grouping, TernaryMatrix, WeightCode, golden, tlmm_table,
 };
-use hlsk_cosim::configs::TLMM_CONFIGS;
-use hlsk_cosim::{TlmmConfig, TlmmIn, TlmmOs};
+use hlsk_cosim::configs::{CMD_M_MAX, FEEDER_CONFIGS, TLMM_CONFIGS, TLMM_TS_CONFIGS};
+use hlsk_cosim::{
+    Feeder, FeederIn, TlmmArch, TlmmConfig, TlmmDriver, TlmmIn, TlmmOs, TlmmPins, TlmmTs,
+};
 use proptest::prelude::*;
 use std::collections::VecDeque;
 use std::path::Path;
@@ -69,7 +74,7 @@ impl Job {
 
     /// True when the engine must reject the command.
     pub fn rejected(&self, cfg: &TlmmConfig) -> bool {
-        self.m == 0 || self.k == 0 || self.k > cfg.k_max as usize
+        self.m == 0 || self.m > cfg.m_max as usize || self.k == 0 || self.k > cfg.k_max as usize
     }
 
     /// The reference result and status for build `cfg`.
@@ -143,17 +148,68 @@ struct Beat<T> {
     last: bool,
 }
 
+/// A TLMM build under test: an index into [`TLMM_CONFIGS`]
+/// (output-stationary) or [`TLMM_TS_CONFIGS`] (table-stationary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// `tlmm_os_engine`, build `TLMM_CONFIGS[i]`.
+    Os(usize),
+    /// `tlmm_ts_engine`, build `TLMM_TS_CONFIGS[i]`.
+    Ts(usize),
+}
+
+impl Build {
+    /// Every build of both engines.
+    pub fn all() -> Vec<Build> {
+        (0..TLMM_CONFIGS.len())
+            .map(Build::Os)
+            .chain((0..TLMM_TS_CONFIGS.len()).map(Build::Ts))
+            .collect()
+    }
+
+    /// The parameters of this build.
+    pub fn config(self) -> TlmmConfig {
+        match self {
+            Build::Os(i) => TLMM_CONFIGS[i],
+            Build::Ts(i) => TLMM_TS_CONFIGS[i],
+        }
+    }
+
+    /// A Verilated model of this build, reset, power-up state from `seed`.
+    pub fn fresh(self, seed: u32, waves: Option<&Path>) -> Result<Box<dyn TlmmDriver>, String> {
+        let mut dut: Box<dyn TlmmDriver> = match self {
+            Build::Os(i) => {
+                Box::new(TlmmOs::with_trace(i, seed, waves).map_err(|e| e.to_string())?)
+            }
+            Build::Ts(i) => {
+                Box::new(TlmmTs::with_trace(i, seed, waves).map_err(|e| e.to_string())?)
+            }
+        };
+        dut.reset();
+        Ok(dut)
+    }
+}
+
+/// The weight-stream layout of build `cfg`: `P` lanes, `T` slots, beats in
+/// the order of its architecture.
+pub fn layout_of(cfg: &TlmmConfig) -> Result<WeightLayout, String> {
+    let arch = match cfg.arch {
+        TlmmArch::OutputStationary => Arch::OutputStationary,
+        TlmmArch::TableStationary => Arch::TableStationary,
+    };
+    WeightLayout::new(cfg.p as usize, cfg.t as usize, arch).map_err(|e| e.to_string())
+}
+
 /// Plays `jobs` back to back through `dut` (already reset) and returns what
 /// it observed per job; an error on a hang or an RTL assertion.
-pub fn run_jobs(
-    dut: &mut TlmmOs,
+pub fn run_jobs<D: TlmmDriver + ?Sized>(
+    dut: &mut D,
     jobs: &[Job],
     pressure: Pressure,
     seed: u64,
 ) -> Result<Vec<Observed>, String> {
     let cfg = dut.config();
-    let layout = WeightLayout::new(cfg.p as usize, cfg.t as usize, Arch::OutputStationary)
-        .map_err(|e| e.to_string())?;
+    let layout = layout_of(&cfg)?;
     let mut rng = Rng::new(seed);
     let mut cmds: VecDeque<&Job> = jobs.iter().collect();
     let mut acts: VecDeque<Beat<u32>> = VecDeque::new();
@@ -206,7 +262,7 @@ pub fn run_jobs(
             res_ready,
         };
         let w_data = ws.front().map_or(&zero_w[..], |b| &b.data[..]);
-        let o = dut.step(&i, w_data);
+        let o: TlmmPins = dut.step(&i, w_data);
         if dut.rtl_error() {
             return Err(format!(
                 "cycle {}: RTL assertion failed (see stdout)",
@@ -364,7 +420,7 @@ pub struct TlmmCase {
 /// one to three jobs back to back, random stream pressure.
 pub fn tlmm_case(cfg: TlmmConfig, k_cap: usize) -> impl Strategy<Value = TlmmCase> {
     let pct = prop::sample::select(vec![100u8, 90, 50, 20]);
-    let m_max = 3 * cfg.p as usize + 2;
+    let m_max = (3 * cfg.p as usize + 2).min(cfg.m_max as usize);
     let shape = (
         1..=m_max,
         1..=k_cap,
@@ -406,16 +462,20 @@ fn build_jobs(cfg: &TlmmConfig, shapes: &[(usize, usize, u8, u64)]) -> Result<Ve
         .collect())
 }
 
-fn fresh_dut(config: usize, seed: u32, waves: Option<&Path>) -> Result<TlmmOs, String> {
-    let mut dut = TlmmOs::with_trace(config, seed, waves).map_err(|e| e.to_string())?;
-    dut.reset();
-    Ok(dut)
+fn fresh_dut(build: Build, seed: u32, waves: Option<&Path>) -> Result<Box<dyn TlmmDriver>, String> {
+    build.fresh(seed, waves)
 }
 
 /// Random jobs under random back-pressure give the reference's results,
 /// last flags and status, for build `config`.
 pub fn jobs_match_reference(config: usize, cases: u32) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    jobs_match_reference_on(Build::Os(config), cases)
+}
+
+/// As [`jobs_match_reference`], for any build.
+pub fn jobs_match_reference_on(build: Build, cases: u32) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let k_cap = (cfg.k_max as usize).min(160);
     check(
         &format!("{}_jobs_match_reference", cfg.prefix()),
@@ -424,7 +484,7 @@ pub fn jobs_match_reference(config: usize, cases: u32) -> Result<(), String> {
         |case, waves| {
             let jobs = build_jobs(&cfg, &case.shapes)?;
             let mut dut = fresh_dut(config, case.seed, waves)?;
-            let seen = run_jobs(&mut dut, &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -433,7 +493,13 @@ pub fn jobs_match_reference(config: usize, cases: u32) -> Result<(), String> {
 /// Illegal codes read as zero and raise ERR_CODE; misplaced last flags
 /// raise ERR_PROTO without disturbing the results.
 pub fn errors_are_flagged(config: usize, cases: u32) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    errors_are_flagged_on(Build::Os(config), cases)
+}
+
+/// As [`errors_are_flagged`], for any build.
+pub fn errors_are_flagged_on(build: Build, cases: u32) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
     let idx_bits = g.code_width() - 1;
     let legal = (3usize.pow(cfg.g) - 1) / 2;
@@ -469,7 +535,7 @@ pub fn errors_are_flagged(config: usize, cases: u32) -> Result<(), String> {
                 _ => j.bad_w_last = Some(rng.below(beats_w as u64) as usize),
             }
             let mut dut = fresh_dut(config, case.seed, waves)?;
-            let seen = run_jobs(&mut dut, &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -477,7 +543,13 @@ pub fn errors_are_flagged(config: usize, cases: u32) -> Result<(), String> {
 
 /// Reset in the middle of a job, then a fresh job: correct results.
 pub fn reset_mid_job_recovers(config: usize, cases: u32) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    reset_mid_job_recovers_on(Build::Os(config), cases)
+}
+
+/// As [`reset_mid_job_recovers`], for any build.
+pub fn reset_mid_job_recovers_on(build: Build, cases: u32) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let strategy = (tlmm_case(cfg, (cfg.k_max as usize).min(96)), 1u64..400);
     check(
         &format!("{}_reset_mid_job_recovers", cfg.prefix()),
@@ -487,9 +559,9 @@ pub fn reset_mid_job_recovers(config: usize, cases: u32) -> Result<(), String> {
             let jobs = build_jobs(&cfg, &case.shapes)?;
             let mut dut = fresh_dut(config, case.seed, waves)?;
             // Start the first job with ideal streams and cut it short.
-            run_prefix(&mut dut, &jobs[..1], *cut);
+            run_prefix(dut.as_mut(), &jobs[..1], *cut);
             dut.reset();
-            let seen = run_jobs(&mut dut, &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -497,10 +569,9 @@ pub fn reset_mid_job_recovers(config: usize, cases: u32) -> Result<(), String> {
 
 /// Feeds `jobs` with ideal streams for at most `cycles` cycles and stops,
 /// wherever the engine is.
-fn run_prefix(dut: &mut TlmmOs, jobs: &[Job], cycles: u64) {
+fn run_prefix(dut: &mut dyn TlmmDriver, jobs: &[Job], cycles: u64) {
     let cfg = dut.config();
-    let Ok(layout) = WeightLayout::new(cfg.p as usize, cfg.t as usize, Arch::OutputStationary)
-    else {
+    let Ok(layout) = layout_of(&cfg) else {
         return;
     };
     let j = &jobs[0];
@@ -538,7 +609,13 @@ fn run_prefix(dut: &mut TlmmOs, jobs: &[Job], cycles: u64) {
 /// Worst-case magnitudes and all-zero weights at K = KMax: exact results
 /// (or the documented wrap, with ERR_K_RANGE, when KMax > K_EXACT).
 pub fn corner_jobs(config: usize) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    corner_jobs_on(Build::Os(config))
+}
+
+/// As [`corner_jobs`], for any build.
+pub fn corner_jobs_on(build: Build) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
     let k = cfg.k_max as usize;
     let m = cfg.p as usize + 1;
@@ -550,14 +627,20 @@ pub fn corner_jobs(config: usize) -> Result<(), String> {
         Job::new(&neg, g, vec![127; k]),
     ];
     let mut dut = fresh_dut(config, 1, None)?;
-    let seen = run_jobs(&mut dut, &jobs, Pressure::IDEAL, 1)?;
+    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 1)?;
     compare(&cfg, &jobs, &seen)
 }
 
 /// The K boundary of the ACC_W build `config`: K = K_EXACT with worst-case
 /// magnitudes is exact and unflagged, K_EXACT + 1 wraps and sets ERR_K_RANGE.
 pub fn k_range_boundary(config: usize) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    k_range_boundary_on(Build::Os(config))
+}
+
+/// As [`k_range_boundary`], for any build.
+pub fn k_range_boundary_on(build: Build) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
     let acc = AccWidth::new(cfg.acc_w).map_err(|e| e.to_string())?;
     let k_exact = acc.k_exact();
@@ -575,7 +658,7 @@ pub fn k_range_boundary(config: usize) -> Result<(), String> {
         jobs.push(Job::new(&w, g, vec![-128; k]));
     }
     let mut dut = fresh_dut(config, 7, None)?;
-    let seen = run_jobs(&mut dut, &jobs, Pressure::IDEAL, 7)?;
+    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 7)?;
     compare(&cfg, &jobs, &seen)?;
     // State the boundary explicitly, not only through the reference.
     let exact = 128 * k_exact as i64;
@@ -598,12 +681,22 @@ pub fn k_range_boundary(config: usize) -> Result<(), String> {
 /// Commands with M = 0, K = 0, K > KMax or the unbuilt requant flag are
 /// rejected with ERR_SHAPE; the engine stays ready and the next job runs.
 pub fn bad_commands_rejected(config: usize) -> Result<(), String> {
-    let cfg = TLMM_CONFIGS[config];
+    bad_commands_rejected_on(Build::Os(config))
+}
+
+/// As [`bad_commands_rejected`], for any build.
+pub fn bad_commands_rejected_on(build: Build) -> Result<(), String> {
+    let cfg = build.config();
+    let config = build;
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
     let mut rng = Rng::new(3);
     let ok = TernaryMatrix::random(3, 5, 0.3, &mut rng);
     let mut jobs = Vec::new();
-    for (m, k) in [(0usize, 5usize), (3, 0), (1, cfg.k_max as usize + 1)] {
+    let mut bad = vec![(0usize, 5usize), (3, 0), (1, cfg.k_max as usize + 1)];
+    if cfg.m_max < CMD_M_MAX {
+        bad.push((cfg.m_max as usize + 1, 5));
+    }
+    for (m, k) in bad {
         let mut j = Job::new(&TernaryMatrix::zeros(m, k), g, vec![0; k]);
         j.m = m;
         j.k = k;
@@ -611,20 +704,20 @@ pub fn bad_commands_rejected(config: usize) -> Result<(), String> {
         jobs.push(Job::new(&ok, g, random_acts(5, &mut rng)));
     }
     let mut dut = fresh_dut(config, 5, None)?;
-    let seen = run_jobs(&mut dut, &jobs, Pressure::IDEAL, 5)?;
+    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 5)?;
     compare(&cfg, &jobs, &seen)?;
     // The requant flag is not built: rejected as well.
     let mut j = Job::new(&ok, g, random_acts(5, &mut rng));
     j.flags |= 1 << 1;
     let mut dut = fresh_dut(config, 6, None)?;
-    let o = run_reject(&mut dut, &j)?;
+    let o = run_reject(dut.as_mut(), &j)?;
     if !o.contains(Flags::ERR_SHAPE) {
         return Err(format!("requant flag accepted: status {o:?}"));
     }
     Ok(())
 }
 
-fn run_reject(dut: &mut TlmmOs, j: &Job) -> Result<Flags, String> {
+fn run_reject(dut: &mut dyn TlmmDriver, j: &Job) -> Result<Flags, String> {
     let i = TlmmIn {
         cmd_valid: true,
         cmd_m: j.m as u32,
@@ -667,29 +760,54 @@ pub fn cycles_match_model(
     config: usize,
     shapes: &[(usize, usize)],
 ) -> Result<Vec<CycleRow>, String> {
-    let cfg = TLMM_CONFIGS[config];
+    cycles_match_model_on(Build::Os(config), shapes)
+}
+
+/// A build's exact and closed-form cycle predictions and phase breakdown.
+fn predictions(cfg: &TlmmConfig, m: u64, k: u64) -> (u64, u64, String) {
+    let (g, t, p) = (u64::from(cfg.g), u64::from(cfg.t), u64::from(cfg.p));
+    match cfg.arch {
+        TlmmArch::OutputStationary => {
+            let model = OsCycleModel { g, t, p };
+            (
+                model.predict(m, k),
+                model.ideal(m, k),
+                format!("{:?}", model.breakdown(m, k)),
+            )
+        }
+        TlmmArch::TableStationary => {
+            let model = TsCycleModel { g, t, p };
+            (
+                model.predict(m, k),
+                model.ideal(m, k),
+                format!("{:?}", model.breakdown(m, k)),
+            )
+        }
+    }
+}
+
+/// As [`cycles_match_model`], for any build: the exact model of its
+/// architecture must equal the measured busy cycles.
+pub fn cycles_match_model_on(
+    build: Build,
+    shapes: &[(usize, usize)],
+) -> Result<Vec<CycleRow>, String> {
+    let cfg = build.config();
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
-    let model = OsCycleModel {
-        g: u64::from(cfg.g),
-        t: u64::from(cfg.t),
-        p: u64::from(cfg.p),
-    };
     let mut rows = Vec::new();
     for (n, &(m, k)) in shapes.iter().enumerate() {
         let mut rng = Rng::new(n as u64);
         let w = TernaryMatrix::random(m, k, 0.3, &mut rng);
         let jobs = vec![Job::new(&w, g, random_acts(k, &mut rng))];
-        let mut dut = fresh_dut(config, n as u32, None)?;
-        let seen = run_jobs(&mut dut, &jobs, Pressure::IDEAL, 1)?;
+        let mut dut = fresh_dut(build, n as u32, None)?;
+        let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 1)?;
         compare(&cfg, &jobs, &seen)?;
         let measured = u64::from(seen[0].busy_cycles);
-        let exact = model.predict(m as u64, k as u64);
-        let ideal = model.ideal(m as u64, k as u64);
+        let (exact, ideal, breakdown) = predictions(&cfg, m as u64, k as u64);
         if measured != exact {
             return Err(format!(
-                "{}: M={m} K={k}: measured {measured} busy cycles, model predicts {exact} ({:?})",
+                "{}: M={m} K={k}: measured {measured} busy cycles, model predicts {exact} ({breakdown})",
                 cfg.prefix(),
-                model.breakdown(m as u64, k as u64)
             ));
         }
         rows.push(CycleRow {
@@ -701,4 +819,156 @@ pub fn cycles_match_model(
         });
     }
     Ok(rows)
+}
+
+/// A random run of the weight feeder: RAM contents, then transfers.
+#[derive(Debug, Clone)]
+pub struct FeederCase {
+    /// X-randomisation seed (RAM power-up contents included).
+    pub seed: u32,
+    /// Consumer ready, in percent.
+    pub ready_pct: u8,
+    /// Start valid, in percent, while a transfer is waiting.
+    pub start_pct: u8,
+    /// Data seed of the contents.
+    pub data: u64,
+    /// Transfers: (base, count).
+    pub transfers: Vec<(u32, u32)>,
+}
+
+/// Random feeder runs for build `config`: bases anywhere in the address
+/// space (beyond Depth too), counts from 0 to past Depth (as far as the
+/// count field reaches).
+pub fn feeder_case(config: usize) -> impl Strategy<Value = FeederCase> {
+    let c = FEEDER_CONFIGS[config];
+    let count_max = (c.depth + 2).min((1 << c.count_bits()) - 1);
+    let pct = prop::sample::select(vec![100u8, 80, 50, 10]);
+    (
+        any::<u32>(),
+        pct.clone(),
+        pct,
+        any::<u64>(),
+        prop::collection::vec((0..1u32 << c.addr_bits(), 0..=count_max), 1..=4),
+    )
+        .prop_map(|(seed, ready_pct, start_pct, data, transfers)| FeederCase {
+            seed,
+            ready_pct,
+            start_pct,
+            data,
+            transfers,
+        })
+}
+
+/// `tlmm_weight_feeder` build `config`: after the host writes every
+/// address, each transfer (base, count) streams exactly the words at
+/// `(base mod Depth + i) mod Depth`, `last` on the final one only, under
+/// random back-pressure; `busy` and `done` follow the transfer; with an
+/// always-ready consumer the last beat moves `count + 2` cycles after the
+/// start handshake (first beat 3 cycles after it, then one per cycle).
+pub fn feeder_streams_what_was_written(config: usize, cases: u32) -> Result<(), String> {
+    let c = FEEDER_CONFIGS[config];
+    let mask = if c.width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << c.width) - 1
+    };
+    check(
+        &format!("{}_streams_what_was_written", c.prefix()),
+        cases,
+        feeder_case(config),
+        |case, waves| {
+            let mut dut =
+                Feeder::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
+            dut.reset();
+            let mut rng = Rng::new(case.data);
+            let depth = c.depth as usize;
+            let mem: Vec<u64> = (0..depth).map(|_| rng.next_u64() & mask).collect();
+            for (a, &d) in mem.iter().enumerate() {
+                dut.step(&FeederIn {
+                    wr_en: true,
+                    wr_addr: a as u32,
+                    wr_data: d,
+                    ..FeederIn::default()
+                });
+            }
+            let mut roll = Rng::new(u64::from(case.seed));
+            for (n, &(base, count)) in case.transfers.iter().enumerate() {
+                let start = base as usize % depth;
+                let want: Vec<u64> = (0..count as usize)
+                    .map(|i| mem[(start + i) % depth])
+                    .collect();
+                let mut got: Vec<u64> = Vec::new();
+                let mut started_at = None;
+                let mut last_at = None;
+                let ideal = case.ready_pct == 100;
+                for cycle in 0..(20 * (count as u64 + 4)) {
+                    let start_valid =
+                        started_at.is_none() && roll.below(100) < u64::from(case.start_pct);
+                    let w_ready = roll.below(100) < u64::from(case.ready_pct);
+                    let o = dut.step(&FeederIn {
+                        start_valid,
+                        start_base: base,
+                        start_count: count,
+                        w_ready,
+                        ..FeederIn::default()
+                    });
+                    if dut.rtl_error() {
+                        return Err(format!("transfer {n}, cycle {cycle}: RTL assertion failed"));
+                    }
+                    if started_at.is_none() {
+                        if o.w_valid {
+                            return Err(format!("transfer {n}: a beat before the start"));
+                        }
+                        if start_valid && o.start_ready {
+                            started_at = Some(cycle);
+                        }
+                        continue;
+                    }
+                    if o.start_ready == o.busy {
+                        return Err(format!("transfer {n}, cycle {cycle}: start_ready == busy"));
+                    }
+                    if o.w_valid && w_ready {
+                        if got.len() >= want.len() {
+                            return Err(format!("transfer {n}: more than {count} beats"));
+                        }
+                        got.push(o.w_data);
+                        if o.w_last != (got.len() == want.len()) {
+                            return Err(format!(
+                                "transfer {n}: last = {} on beat {} of {count}",
+                                o.w_last,
+                                got.len() - 1
+                            ));
+                        }
+                        if o.w_last {
+                            last_at = Some(cycle);
+                        }
+                    }
+                    if got.len() == want.len() && !o.busy && !o.w_valid {
+                        if !o.done {
+                            return Err(format!("transfer {n}: done not set once finished"));
+                        }
+                        break;
+                    }
+                    if o.done && got.len() < want.len() {
+                        return Err(format!("transfer {n}: done before the last beat"));
+                    }
+                }
+                if got != want {
+                    return Err(format!(
+                        "transfer {n} (base {base}, count {count}): streamed {got:x?}, written {want:x?}"
+                    ));
+                }
+                if let (true, Some(s), Some(l)) = (ideal, started_at, last_at) {
+                    if l - s != u64::from(count) + 2 {
+                        return Err(format!(
+                            "transfer {n}: last of {count} beats {} cycles after the start, expected {}",
+                            l - s,
+                            count + 2
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
 }

@@ -310,6 +310,56 @@ class TlmmImpl final : public TlmmDut {
   Harness<V> h_;
 };
 
+template <class V>
+class FeederImpl final : public FeederDut {
+ public:
+  FeederImpl(unsigned width, unsigned addr_bits, unsigned count_bits, uint32_t seed,
+             rust::Str trace)
+      : mask_(width_mask(width)),
+        addr_mask_(width_mask(addr_bits)),
+        count_mask_(width_mask(count_bits)),
+        h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  void reset(uint32_t cycles) override {
+    V& t = h_.top();
+    t.wr_en_i = 0;
+    t.start_valid_i = 0;
+    t.w_ready_i = 0;
+    t.rst_ni = 0;
+    t.eval();
+    for (uint32_t i = 0; i < cycles; ++i) h_.cycle();
+    t.rst_ni = 1;
+    t.eval();
+  }
+  FeederPins step(const FeederIn& in) override {
+    V& t = h_.top();
+    t.wr_en_i = in.wr_en;
+    t.wr_addr_i = in.wr_addr & addr_mask_;
+    t.wr_data_i = in.wr_data & mask_;
+    t.start_valid_i = in.start_valid;
+    t.start_base_i = in.start_base & addr_mask_;
+    t.start_count_i = in.start_count & count_mask_;
+    t.w_ready_i = in.w_ready;
+    h_.settle();
+    FeederPins p;
+    p.start_ready = t.start_ready_o;
+    p.w_valid = t.w_valid_o;
+    p.w_data = t.w_data_o;
+    p.w_last = t.w_last_o;
+    p.busy = t.busy_o;
+    p.done = t.done_o;
+    h_.edge();
+    return p;
+  }
+
+ private:
+  uint64_t mask_;
+  uint64_t addr_mask_;
+  uint64_t count_mask_;
+  Harness<V> h_;
+};
+
 // Order-dependent checksum of a FIFO's outputs over a run; the Rust
 // benchmark computes the same function (cosim/benches/fifo_speed.rs) so the
 // two harnesses are shown to have simulated the same thing.

@@ -71,9 +71,26 @@ pub const RAM_CONFIGS: &[RamConfig] = &[
     },
 ];
 
-/// One parameter set of `tlmm_os_engine`.
+/// The micro-architecture of a TLMM engine build (its RTL top and the
+/// order of its weight beats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlmmArch {
+    /// `tlmm_os_engine`: tables in registers, row-block-major weights.
+    OutputStationary,
+    /// `tlmm_ts_engine`: tables in RAM built once per chunk, partial sums in
+    /// RAM, chunk-major weights.
+    TableStationary,
+}
+
+/// Largest M the command field carries (24 bits): the output-stationary
+/// engine's only limit on M.
+pub const CMD_M_MAX: u32 = (1 << 24) - 1;
+
+/// One parameter set of a TLMM engine (`tlmm_os_engine` or `tlmm_ts_engine`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TlmmConfig {
+    /// The micro-architecture.
+    pub arch: TlmmArch,
     /// Activations per group (1 = direct ternary baseline, 3 = TL2 codes).
     pub g: u32,
     /// Groups (tables) per cycle per lane.
@@ -84,6 +101,9 @@ pub struct TlmmConfig {
     pub acc_w: u32,
     /// Largest K the activation buffer holds.
     pub k_max: u32,
+    /// Largest M a job may have: the partial-sum RAM depth times P for the
+    /// table-stationary engine, [`CMD_M_MAX`] for the output-stationary one.
+    pub m_max: u32,
 }
 
 /// TLMM output-stationary builds: a UP5K-sized G=3 engine, the G=1 baseline,
@@ -91,49 +111,115 @@ pub struct TlmmConfig {
 /// ECP5-sized engine with a 320-bit weight port, and a minimal one.
 pub const TLMM_CONFIGS: &[TlmmConfig] = &[
     TlmmConfig {
+        arch: TlmmArch::OutputStationary,
         g: 3,
         t: 3,
         p: 4,
         acc_w: 24,
         k_max: 256,
+        m_max: CMD_M_MAX,
     },
     TlmmConfig {
+        arch: TlmmArch::OutputStationary,
         g: 1,
         t: 4,
         p: 4,
         acc_w: 24,
         k_max: 256,
+        m_max: CMD_M_MAX,
     },
     TlmmConfig {
+        arch: TlmmArch::OutputStationary,
         g: 3,
         t: 2,
         p: 3,
         acc_w: 16,
         k_max: 512,
+        m_max: CMD_M_MAX,
     },
     TlmmConfig {
+        arch: TlmmArch::OutputStationary,
         g: 3,
         t: 4,
         p: 16,
         acc_w: 24,
         k_max: 4096,
+        m_max: CMD_M_MAX,
     },
     TlmmConfig {
+        arch: TlmmArch::OutputStationary,
         g: 1,
         t: 1,
         p: 1,
         acc_w: 20,
         k_max: 64,
+        m_max: CMD_M_MAX,
+    },
+];
+
+/// TLMM table-stationary builds: the UP5K-sized G=3 engine, the G=1
+/// baseline, an ACC_W = 16 build (K_EXACT = 255 < KMax) with M not a
+/// multiple of P in its MMax, and a minimal one.
+pub const TLMM_TS_CONFIGS: &[TlmmConfig] = &[
+    TlmmConfig {
+        arch: TlmmArch::TableStationary,
+        g: 3,
+        t: 3,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+        m_max: 64,
+    },
+    TlmmConfig {
+        arch: TlmmArch::TableStationary,
+        g: 1,
+        t: 4,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+        m_max: 64,
+    },
+    TlmmConfig {
+        arch: TlmmArch::TableStationary,
+        g: 3,
+        t: 2,
+        p: 3,
+        acc_w: 16,
+        k_max: 512,
+        m_max: 40,
+    },
+    TlmmConfig {
+        arch: TlmmArch::TableStationary,
+        g: 1,
+        t: 1,
+        p: 1,
+        acc_w: 20,
+        k_max: 64,
+        m_max: 8,
     },
 ];
 
 impl TlmmConfig {
     /// Verilator class prefix of this build.
     pub fn prefix(&self) -> String {
-        format!(
-            "Vtlmm_os_g{}_t{}_p{}_a{}_k{}",
-            self.g, self.t, self.p, self.acc_w, self.k_max
-        )
+        match self.arch {
+            TlmmArch::OutputStationary => format!(
+                "Vtlmm_os_g{}_t{}_p{}_a{}_k{}",
+                self.g, self.t, self.p, self.acc_w, self.k_max
+            ),
+            TlmmArch::TableStationary => format!(
+                "Vtlmm_ts_g{}_t{}_p{}_a{}_k{}_m{}",
+                self.g, self.t, self.p, self.acc_w, self.k_max, self.m_max
+            ),
+        }
+    }
+
+    /// The RTL top module of this build.
+    pub fn top(&self) -> &'static str {
+        match self.arch {
+            TlmmArch::OutputStationary => "tlmm_os_engine",
+            TlmmArch::TableStationary => "tlmm_ts_engine",
+        }
     }
 
     /// Bits of one weight code.
@@ -150,6 +236,50 @@ impl TlmmConfig {
     /// 32-bit words the shim takes per weight beat.
     pub fn weight_beat_words(&self) -> usize {
         self.weight_beat_bits().div_ceil(32) as usize
+    }
+}
+
+/// One parameter set of `tlmm_weight_feeder`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeederConfig {
+    /// `Width` of a weight beat in bits (1..=64).
+    pub width: u32,
+    /// `Depth` in beats.
+    pub depth: u32,
+}
+
+/// Weight-feeder builds: a G=3/T=2/P=4 beat (40 bits) in a non-power-of-two
+/// RAM, a full 64-bit beat, and a one-beat RAM.
+pub const FEEDER_CONFIGS: &[FeederConfig] = &[
+    FeederConfig {
+        width: 40,
+        depth: 37,
+    },
+    FeederConfig {
+        width: 64,
+        depth: 16,
+    },
+    FeederConfig { width: 8, depth: 1 },
+];
+
+impl FeederConfig {
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        format!("Vtlmm_feeder_w{}_d{}", self.width, self.depth)
+    }
+
+    /// Bits of an address.
+    pub fn addr_bits(&self) -> u32 {
+        if self.depth > 1 {
+            32 - (self.depth - 1).leading_zeros()
+        } else {
+            1
+        }
+    }
+
+    /// Bits of the count field, `clog2(Depth + 1)`.
+    pub fn count_bits(&self) -> u32 {
+        32 - self.depth.leading_zeros()
     }
 }
 

@@ -72,6 +72,29 @@ pub(crate) mod bridge {
         cnt_w_beats: u32,
     }
 
+    /// Inputs of `tlmm_weight_feeder` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct FeederIn {
+        wr_en: bool,
+        wr_addr: u32,
+        wr_data: u64,
+        start_valid: bool,
+        start_base: u32,
+        start_count: u32,
+        w_ready: bool,
+    }
+
+    /// Output pins of `tlmm_weight_feeder`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct FeederPins {
+        start_ready: bool,
+        w_valid: bool,
+        w_data: u64,
+        w_last: bool,
+        busy: bool,
+        done: bool,
+    }
+
     unsafe extern "C++" {
         include!("hlsk-cosim/shim/blocks.h");
 
@@ -105,6 +128,14 @@ pub(crate) mod bridge {
         fn step(self: Pin<&mut TlmmDut>, i: &TlmmIn, w_data: &[u32]) -> TlmmPins;
         fn cycles(self: &TlmmDut) -> u64;
         fn error(self: &TlmmDut) -> bool;
+        fn new_tlmmts(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<TlmmDut>>;
+
+        type FeederDut;
+        fn new_feeder(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<FeederDut>>;
+        fn reset(self: Pin<&mut FeederDut>, cycles: u32);
+        fn step(self: Pin<&mut FeederDut>, i: &FeederIn) -> FeederPins;
+        fn cycles(self: &FeederDut) -> u64;
+        fn error(self: &FeederDut) -> bool;
 
         fn fifo_cpp_run(
             config: usize,

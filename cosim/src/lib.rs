@@ -276,8 +276,26 @@ impl Ram {
     }
 }
 
-pub use configs::TlmmConfig;
-pub use ffi::bridge::{TlmmIn, TlmmPins};
+pub use configs::{FeederConfig, TlmmArch, TlmmConfig};
+pub use ffi::bridge::{FeederIn, FeederPins, TlmmIn, TlmmPins};
+
+/// What a test bench needs of a Verilated TLMM engine, whatever its
+/// micro-architecture: [`TlmmOs`] and [`TlmmTs`] have the same ports and
+/// stream contract, so one driver plays jobs through either.
+pub trait TlmmDriver {
+    /// The parameters of this build.
+    fn config(&self) -> TlmmConfig;
+    /// Holds reset for [`RESET_CYCLES`] edges with every stream idle.
+    fn reset(&mut self);
+    /// Applies inputs `i` (and weight beat `w_data`, little-endian 32-bit
+    /// words) for one cycle: returns the outputs during that cycle, then
+    /// clocks the edge.
+    fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins;
+    /// Rising edges so far.
+    fn cycles(&self) -> u64;
+    /// True once an RTL assertion or `$error` fired.
+    fn rtl_error(&self) -> bool;
+}
 
 /// The Verilated `tlmm_os_engine`, one build from [`configs::TLMM_CONFIGS`].
 ///
@@ -319,6 +337,120 @@ impl TlmmOs {
     #[inline]
     pub fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
         self.dut.pin_mut().step(i, w_data)
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}
+
+impl TlmmDriver for TlmmOs {
+    fn config(&self) -> TlmmConfig {
+        TlmmOs::config(self)
+    }
+    fn reset(&mut self) {
+        TlmmOs::reset(self);
+    }
+    #[inline]
+    fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
+        TlmmOs::step(self, i, w_data)
+    }
+    fn cycles(&self) -> u64 {
+        TlmmOs::cycles(self)
+    }
+    fn rtl_error(&self) -> bool {
+        TlmmOs::rtl_error(self)
+    }
+}
+
+/// The Verilated `tlmm_ts_engine` (table-stationary), one build from
+/// [`configs::TLMM_TS_CONFIGS`]; same pins as [`TlmmOs`], weights
+/// chunk-major. Use it through [`TlmmDriver`].
+pub struct TlmmTs {
+    dut: UniquePtr<ffi::bridge::TlmmDut>,
+    config: TlmmConfig,
+}
+
+impl TlmmTs {
+    /// Creates build `config` with power-up state randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`TlmmTs::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let cfg = *configs::TLMM_TS_CONFIGS.get(config).ok_or_else(|| {
+            Error::Model(format!(
+                "no table-stationary TLMM build with index {config}"
+            ))
+        })?;
+        let dut = ffi::bridge::new_tlmmts(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut, config: cfg })
+    }
+}
+
+impl TlmmDriver for TlmmTs {
+    fn config(&self) -> TlmmConfig {
+        self.config
+    }
+    fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+    #[inline]
+    fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
+        self.dut.pin_mut().step(i, w_data)
+    }
+    fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+    fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}
+
+/// The Verilated `tlmm_weight_feeder`, one build from
+/// [`configs::FEEDER_CONFIGS`].
+pub struct Feeder {
+    dut: UniquePtr<ffi::bridge::FeederDut>,
+    config: FeederConfig,
+}
+
+impl Feeder {
+    /// Creates build `config` with power-up state (RAM contents included)
+    /// randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`Feeder::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let cfg = *configs::FEEDER_CONFIGS
+            .get(config)
+            .ok_or_else(|| Error::Model(format!("no weight-feeder build with index {config}")))?;
+        let dut = ffi::bridge::new_feeder(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut, config: cfg })
+    }
+
+    /// The parameters of this build.
+    pub fn config(&self) -> FeederConfig {
+        self.config
+    }
+
+    /// Holds reset for [`RESET_CYCLES`] edges, inputs idle.
+    pub fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+
+    /// Applies inputs `i` for one cycle: returns the outputs during that
+    /// cycle, then clocks the edge.
+    pub fn step(&mut self, i: &FeederIn) -> FeederPins {
+        self.dut.pin_mut().step(i)
     }
 
     /// Rising edges so far.

@@ -174,3 +174,207 @@ impl OsCycleModel {
         (compute, drain)
     }
 }
+
+/// Cycle model of the table-stationary TLMM engine
+/// (`rtl/tlmm/tlmm_ts_engine.sv`).
+///
+/// Busy cycles of one job with ideal streams, as the RTL's `cnt_busy`
+/// counter measures them. [`TsCycleModel::predict`] steps the engine's
+/// control without data: the activation load (the same assembler as the
+/// output-stationary engine), the serial table builder (one cycle to read a
+/// chunk, then one entry per cycle: `1 + NE` cycles per chunk, two banks),
+/// the weight feed (a beat moves when its chunk's bank is built; a bank is
+/// freed by the lookup of its chunk's last beat), the two-stage
+/// read-modify-write pipeline, and the drain of `M` rows out of the
+/// partial-sum RAMs through the 4-entry result FIFO. [`TsCycleModel::ideal`]
+/// is the closed form.
+///
+/// ```
+/// use hls_rust::tlmm::cycle::TsCycleModel;
+/// let model = TsCycleModel { g: 3, t: 3, p: 4 };
+/// // 16 row blocks per chunk cover the 15-cycle table build.
+/// let c = model.predict(64, 256);
+/// assert!(model.utilization(64, 256, c) > 0.5);
+/// assert!(c.abs_diff(model.ideal(64, 256)) <= 4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TsCycleModel {
+    /// Activations per group.
+    pub g: u64,
+    /// Groups per cycle per lane.
+    pub t: u64,
+    /// Lanes.
+    pub p: u64,
+}
+
+/// Entries of the result FIFO of the table-stationary engine.
+pub const TS_OUT_FIFO_DEPTH: u64 = 4;
+
+impl TsCycleModel {
+    /// Table entries per group, `(3^G - 1) / 2 + 1`.
+    pub fn entries(&self) -> u64 {
+        (3u64.pow(self.g as u32) - 1) / 2 + 1
+    }
+
+    /// Cycles the builder needs per chunk: one to read the chunk, one per
+    /// entry.
+    pub fn build_cycles(&self) -> u64 {
+        1 + self.entries()
+    }
+
+    /// Chunks of `G*T` activations for a given K.
+    pub fn chunks(&self, k: u64) -> u64 {
+        k.div_ceil(self.g).div_ceil(self.t)
+    }
+
+    /// Exact busy cycles of a job with ideal streams.
+    pub fn predict(&self, m: u64, k: u64) -> u64 {
+        self.breakdown(m, k).total()
+    }
+
+    /// Exact busy cycles of a job with ideal streams, by phase.
+    pub fn breakdown(&self, m: u64, k: u64) -> Breakdown {
+        let os = OsCycleModel {
+            g: self.g,
+            t: self.t,
+            p: self.p,
+        };
+        let load = os.load_cycles(k);
+        let compute = self.compute_cycles(m, self.chunks(k));
+        Breakdown {
+            load,
+            compute,
+            drain: self.drain_cycles(m),
+        }
+    }
+
+    /// Closed form: activation load, the first chunk's table build, then per
+    /// chunk the slower of the row blocks and the next build, the pipeline,
+    /// and `M` results (plus the read and FIFO latency, 4 cycles).
+    pub fn ideal(&self, m: u64, k: u64) -> u64 {
+        let nrb = m.div_ceil(self.p);
+        let nc = self.chunks(k);
+        let per_chunk = nrb.max(self.build_cycles());
+        k.div_ceil(4) + 2 + self.build_cycles() + (nc - 1) * per_chunk + nrb + 2 + m + 4
+    }
+
+    /// `M*K / (G*T*P * cycles)`.
+    pub fn utilization(&self, m: u64, k: u64, cycles: u64) -> f64 {
+        (m * k) as f64 / ((self.g * self.t * self.p * cycles) as f64)
+    }
+
+    /// Cycles in the compute state: until the last weight beat moves.
+    fn compute_cycles(&self, m: u64, chunks: u64) -> u64 {
+        let ne = self.entries();
+        let nrb = m.div_ceil(self.p);
+        // Builder.
+        let (mut bld_busy, mut ent, mut bld_chunk) = (false, 0u64, 0u64);
+        let mut full = [false; 2];
+        // Stage 1 of the pipeline: (releases its bank, bank).
+        let mut s1: Option<(bool, usize)> = None;
+        let (mut rb, mut chunk) = (0u64, 0u64);
+        let mut cycles = 0;
+        loop {
+            cycles += 1;
+            let bank = (bld_chunk % 2) as usize;
+            let start = !bld_busy && bld_chunk < chunks && !full[bank];
+            let fire = full[(chunk % 2) as usize];
+            let mut next_full = full;
+            if start {
+                bld_busy = true;
+                ent = 0;
+            } else if bld_busy {
+                if ent + 1 == ne {
+                    bld_busy = false;
+                    next_full[bank] = true;
+                    bld_chunk += 1;
+                } else {
+                    ent += 1;
+                }
+            }
+            if let Some((true, b)) = s1 {
+                next_full[b] = false;
+            }
+            full = next_full;
+            s1 = None;
+            if fire {
+                let last_block = rb + 1 == nrb;
+                s1 = Some((last_block, (chunk % 2) as usize));
+                if last_block {
+                    rb = 0;
+                    chunk += 1;
+                    if chunk == chunks {
+                        return cycles;
+                    }
+                } else {
+                    rb += 1;
+                }
+            }
+        }
+    }
+
+    /// Cycles in the drain state: the last beat's two pipeline stages, then
+    /// `M` reads through the result FIFO, until the FIFO is empty.
+    fn drain_cycles(&self, m: u64) -> u64 {
+        // Stage occupancy after the last beat: stage 1 now, stage 2 next.
+        let (mut v1, mut v2) = (true, false);
+        let (mut row, mut in_flight, mut level) = (0u64, false, 0u64);
+        let mut cycles = 0;
+        loop {
+            cycles += 1;
+            let empty = !v1 && !v2;
+            let issue = empty && row != m && level + u64::from(in_flight) < TS_OUT_FIFO_DEPTH;
+            if empty && row == m && !in_flight && level == 0 {
+                return cycles;
+            }
+            let pop = level > 0;
+            level = level + u64::from(in_flight) - u64::from(pop);
+            in_flight = issue;
+            row += u64::from(issue);
+            v2 = v1;
+            v1 = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod ts_tests {
+    use super::*;
+
+    #[test]
+    fn ts_model_is_stream_bound_when_row_blocks_cover_the_build() {
+        let model = TsCycleModel { g: 3, t: 3, p: 4 };
+        // 32 row blocks >= 15 build cycles: one beat per cycle per chunk.
+        let (m, k) = (128, 900);
+        let b = model.breakdown(m, k);
+        let nc = model.chunks(k);
+        assert!(b.compute >= 32 * nc);
+        assert!(b.compute <= 32 * nc + model.build_cycles() + 2);
+    }
+
+    #[test]
+    fn ts_model_is_build_bound_for_few_rows() {
+        let model = TsCycleModel { g: 3, t: 1, p: 4 };
+        let (m, k) = (4, 30);
+        let b = model.breakdown(m, k);
+        assert_eq!(b.compute, 10 * model.build_cycles() + 1);
+        // Two pipeline stages, four reads, then read latency, FIFO and the
+        // cycle that sees it empty.
+        assert_eq!(b.drain, 2 + 4 + 3);
+    }
+
+    #[test]
+    fn ts_closed_form_is_close_to_the_exact_model() {
+        for (g, t, p) in [(3, 3, 4), (1, 4, 4), (3, 2, 3), (1, 1, 1)] {
+            let model = TsCycleModel { g, t, p };
+            for (m, k) in [(1, 1), (5, 7), (17, 64), (64, 256), (40, 512)] {
+                let exact = model.predict(m, k);
+                let ideal = model.ideal(m, k);
+                assert!(
+                    exact.abs_diff(ideal) <= 4 + model.chunks(k),
+                    "G{g} T{t} P{p} M={m} K={k}: exact {exact}, closed form {ideal}"
+                );
+            }
+        }
+    }
+}
