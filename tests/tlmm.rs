@@ -958,14 +958,14 @@ pub fn feeder_streams_what_was_written(config: usize, cases: u32) -> Result<(), 
                         "transfer {n} (base {base}, count {count}): streamed {got:x?}, written {want:x?}"
                     ));
                 }
-                if let (true, Some(s), Some(l)) = (ideal, started_at, last_at) {
-                    if l - s != u64::from(count) + 2 {
-                        return Err(format!(
-                            "transfer {n}: last of {count} beats {} cycles after the start, expected {}",
-                            l - s,
-                            count + 2
-                        ));
-                    }
+                if let (true, Some(s), Some(l)) = (ideal, started_at, last_at)
+                    && l - s != u64::from(count) + 2
+                {
+                    return Err(format!(
+                        "transfer {n}: last of {count} beats {} cycles after the start, expected {}",
+                        l - s,
+                        count + 2
+                    ));
                 }
             }
             Ok(())

@@ -80,7 +80,23 @@ fn measured_cycles_equal_the_cycle_model() {
             .copied()
             .filter(|&(m, k)| k <= c.k_max as usize && m <= c.m_max as usize)
             .collect();
-        tlmm::cycles_match_model_on(b, &fit).map(|_| ())
+        let rows = tlmm::cycles_match_model_on(b, &fit)?;
+        // Figures for the report (`-- --nocapture` shows them).
+        for r in rows {
+            let peak = u64::from(c.g * c.t * c.p);
+            let util = (r.m * r.k) as f64 / (peak * r.measured) as f64;
+            println!(
+                "{:<34} M={:>3} K={:>3}: {:>5} busy cycles (model {:>5}, closed form {:>5}), utilization {:>5.1} %",
+                c.prefix(),
+                r.m,
+                r.k,
+                r.measured,
+                r.exact,
+                r.closed_form,
+                100.0 * util
+            );
+        }
+        Ok(())
     });
 }
 
