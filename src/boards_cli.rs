@@ -1,0 +1,159 @@
+//! The board subcommands: `hlsk boards`, `build`, `report`, `program`.
+//! The flow itself lives in `hlsk-boards`; this turns its results and
+//! errors into terminal output.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use hlsk_boards::stage::Outcome;
+use hlsk_boards::{BoardConfig, Design, Flow, Progress, known_boards, load_board};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The board a subcommand works on.
+#[derive(Args)]
+pub struct BoardArg {
+    /// Board name (a file boards/<BOARD>.toml; `hlsk boards` lists them).
+    #[arg(long, short, default_value = "icebreaker")]
+    pub board: String,
+}
+
+/// The repository root (the `hlsk` package sits there).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(board: &str) -> Result<BoardConfig> {
+    Ok(load_board(&root(), board)?)
+}
+
+/// `hlsk boards`: every board file, one line each.
+pub fn list() -> Result<()> {
+    let root = root();
+    let names = known_boards(&root);
+    if names.is_empty() {
+        bail!("no board files in {}", root.join("boards").display());
+    }
+    for name in names {
+        match load_board(&root, &name) {
+            Ok(cfg) => {
+                let params: Vec<String> = cfg
+                    .kernel
+                    .params
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                println!(
+                    "{:<14} {:<40} {:>5} MHz  {} {}",
+                    name,
+                    cfg.device_name(),
+                    cfg.clock.freq_mhz,
+                    cfg.kernel.engine,
+                    params.join(" ")
+                );
+            }
+            Err(e) => println!("{name:<14} invalid: {e}"),
+        }
+    }
+    Ok(())
+}
+
+/// `hlsk build`: runs the flow and prints the report.
+pub fn build(arg: &BoardArg) -> Result<()> {
+    let root = root();
+    let cfg = load(&arg.board)?;
+    let design = Design::for_board(&cfg, &root).context("listing the SoC's RTL files")?;
+    let flow = Flow::new(&root, &cfg.board.name);
+    println!(
+        "hlsk build: {} ({}), {} in {}",
+        cfg.board.name,
+        cfg.device_name(),
+        design.top,
+        flow.build_dir().display()
+    );
+    let mut progress = |p: Progress| match p {
+        Progress::Start(stage) => {
+            use std::io::Write;
+            print!("  {stage:<6} ... ");
+            let _ = std::io::stdout().flush();
+        }
+        Progress::Done(_, run) => match run.outcome {
+            Outcome::Ran => println!("{:.1} s", run.time.as_secs_f64()),
+            Outcome::Skipped => println!("up to date"),
+        },
+    };
+    let report = match flow.build(&cfg, &design, &mut progress) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("failed");
+            return Err(e.into());
+        }
+    };
+    println!("{report}");
+    println!(
+        "report: {}",
+        flow.build_dir().join("build-report.json").display()
+    );
+    Ok(())
+}
+
+/// `hlsk report`: the report of the last build (`--json` for the file as is).
+pub fn report(arg: &BoardArg, json: bool) -> Result<()> {
+    let cfg = load(&arg.board)?;
+    let flow = Flow::new(&root(), &cfg.board.name);
+    let report = flow.last_report(&cfg)?;
+    if json {
+        let p = root().join(flow.build_dir()).join("build-report.json");
+        let text = std::fs::read_to_string(&p).with_context(|| format!("{}", p.display()))?;
+        println!("{}", text.trim_end());
+    } else {
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// `hlsk program`: loads the last bitstream onto the board, or with
+/// `--dry-run` prints the command.
+pub fn program(arg: &BoardArg, dry_run: bool) -> Result<()> {
+    let root = root();
+    let cfg = load(&arg.board)?;
+    let flow = Flow::new(&root, &cfg.board.name);
+    let bit = flow.bitstream(&cfg);
+    if !root.join(&bit).is_file() {
+        bail!(
+            "no bitstream for {} ({} missing); run `hlsk build --board {}` first",
+            cfg.board.name,
+            bit.display(),
+            cfg.board.name
+        );
+    }
+    let cmd = cfg.programmer.command(&bit);
+    println!("{}", cmd.join(" "));
+    if dry_run {
+        return Ok(());
+    }
+    let status = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .current_dir(&root)
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!(
+            "{} exited with {s}; is the board connected and powered?",
+            cmd[0]
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "{} not found; install it (apt-get install -y {}) or use --dry-run",
+            cmd[0],
+            apt_package(&cmd[0])
+        ),
+        Err(e) => Err(e).with_context(|| format!("running {}", cmd[0])),
+    }
+}
+
+fn apt_package(tool: &str) -> &str {
+    match Path::new(tool).file_name().and_then(|n| n.to_str()) {
+        Some("openFPGALoader") => "openfpgaloader",
+        Some(other) => other,
+        None => tool,
+    }
+}
