@@ -18,7 +18,7 @@
 // for a write and a read of the same row block in back-to-back cycles.
 // After the last chunk the rows are read out of the RAMs in row order
 // through a small FIFO that absorbs result back-pressure. One weight beat
-// per cycle in steady state when ceil(M/P) >= 1 + NE.
+// per cycle in steady state when ceil(M/P) >= 1 + NE (the build time).
 //
 // Status, counters and the command rules are those of tlmm_os_engine, plus:
 // M > MMax is rejected with ErrShape. Streams are counted, never waited for
@@ -147,7 +147,7 @@ module tlmm_ts_engine
 
   // The builder reads a chunk from the buffer (one cycle), then writes entry
   // ent_q of all T tables of bank bld_chunk_q[0] per cycle. A bank is full
-  // from its last entry write until the lookup of its chunk's last beat.
+  // from its last entry write until its chunk's last beat moves.
   logic                 bld_busy_q, bld_busy_d;
   logic [EntAW-1:0]     ent_q, ent_d;
   logic [1:0]           tbl_full_q, tbl_full_d;
@@ -205,7 +205,6 @@ module tlmm_ts_engine
   logic last_chunk, last_block, first_chunk;
   logic pipe_empty, drain_done;
   logic v1_q, v2_q;           // pipeline stage valid (lookup, accumulate)
-  logic rel1_q;               // stage 1 holds its chunk's last beat
   logic bank1_q;              // table bank of stage 1
   logic lane_illegal_q;       // a lane looked up an illegal code
 
@@ -249,9 +248,10 @@ module tlmm_ts_engine
         bld_chunk_d          = bld_chunk_q + 1'b1;
       end
     end
-    // The chunk's last lookup frees its bank.
-    if (v1_q && rel1_q) begin
-      tbl_full_d[bank1_q] = 1'b0;
+    // The chunk's last beat frees its bank: its lookup (next cycle) is
+    // over before the builder, which reads the chunk first, writes it.
+    if (w_fire && last_block) begin
+      tbl_full_d[chunk_q[0]] = 1'b0;
     end
 
     unique case (state_q)
@@ -371,7 +371,6 @@ module tlmm_ts_engine
     if (w_fire) begin
       w1_q     <= w_data_i[WBits-1:0];
       first1_q <= first_chunk;
-      rel1_q   <= last_block;
       bank1_q  <= chunk_q[0];
       rb1_q    <= rb_q;
     end
@@ -572,8 +571,8 @@ module tlmm_ts_engine
       // The builder never writes a bank that lanes may still look up.
       assert (!(bld_busy_q && tbl_full_q[bld_bank]))
         else $error("tlmm_ts_engine: table bank rebuilt while in use");
-      assert (!(v1_q && !tbl_full_q[bank1_q]))
-        else $error("tlmm_ts_engine: lookup in a bank that is not built");
+      assert (!(v1_q && bld_busy_q && (bank1_q == bld_bank)))
+        else $error("tlmm_ts_engine: lookup in a bank being built");
     end
   end
 `endif

@@ -184,7 +184,7 @@ impl OsCycleModel {
 /// output-stationary engine), the serial table builder (one cycle to read a
 /// chunk, then one entry per cycle: `1 + NE` cycles per chunk, two banks),
 /// the weight feed (a beat moves when its chunk's bank is built; a bank is
-/// freed by the lookup of its chunk's last beat), the two-stage
+/// freed when its chunk's last beat moves), the two-stage
 /// read-modify-write pipeline, and the drain of `M` rows out of the
 /// partial-sum RAMs through the 4-entry result FIFO. [`TsCycleModel::ideal`]
 /// is the closed form.
@@ -270,8 +270,6 @@ impl TsCycleModel {
         // Builder.
         let (mut bld_busy, mut ent, mut bld_chunk) = (false, 0u64, 0u64);
         let mut full = [false; 2];
-        // Stage 1 of the pipeline: (releases its bank, bank).
-        let mut s1: Option<(bool, usize)> = None;
         let (mut rb, mut chunk) = (0u64, 0u64);
         let mut cycles = 0;
         loop {
@@ -292,14 +290,12 @@ impl TsCycleModel {
                     ent += 1;
                 }
             }
-            if let Some((true, b)) = s1 {
-                next_full[b] = false;
+            let last_block = rb + 1 == nrb;
+            if fire && last_block {
+                next_full[(chunk % 2) as usize] = false;
             }
             full = next_full;
-            s1 = None;
             if fire {
-                let last_block = rb + 1 == nrb;
-                s1 = Some((last_block, (chunk % 2) as usize));
                 if last_block {
                     rb = 0;
                     chunk += 1;
@@ -350,6 +346,22 @@ mod ts_tests {
         let nc = model.chunks(k);
         assert!(b.compute >= 32 * nc);
         assert!(b.compute <= 32 * nc + model.build_cycles() + 2);
+    }
+
+    #[test]
+    fn ts_model_streams_a_beat_per_cycle_once_row_blocks_cover_the_build() {
+        let model = TsCycleModel { g: 3, t: 3, p: 4 };
+        // Ten more chunks cost ten times the slower of the row blocks and
+        // the 15-cycle build.
+        for nrb in [13u64, 14, 15, 16, 17] {
+            let m = 4 * nrb;
+            let extra = model.predict(m, 180) - model.predict(m, 90) - (180 - 90) / 4;
+            assert_eq!(
+                extra,
+                10 * nrb.max(model.build_cycles()),
+                "{nrb} row blocks"
+            );
+        }
     }
 
     #[test]
