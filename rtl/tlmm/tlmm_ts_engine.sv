@@ -11,9 +11,11 @@
 // results, one 32-bit word per beat in row order, last on row M-1.
 //
 // For each chunk a serial builder writes the T tables once into one of two
-// table banks (address = idx, one entry per cycle: 1 + NE cycles per chunk),
-// double-buffered so the next chunk builds while the current one streams.
-// P lanes look up the current bank; their sums are read-modify-written into
+// table banks (address = {bank, idx}, one entry per cycle: 1 + NE cycles per
+// chunk), double-buffered so the next chunk builds while the current one
+// streams. Each lane has its own copy of the T table RAMs (one read port
+// each, so they map onto LUT-RAM); all copies are written together. P lanes
+// look up the current bank; their sums are read-modify-written into
 // P partial-sum RAMs (row rb*P + p in bank p at address rb), with a bypass
 // for a write and a read of the same row block in back-to-back cycles.
 // After the last chunk the rows are read out of the RAMs in row order
@@ -46,7 +48,7 @@ module tlmm_ts_engine
   localparam int unsigned KW      = $clog2(KMax + 1),
   localparam int unsigned RowBlks = (MMax + P - 1) / P,
   localparam int unsigned RbAW    = (RowBlks > 1) ? $clog2(RowBlks) : 1,
-  localparam int unsigned EntAW   = (NE > 1) ? $clog2(NE) : 1,
+  localparam int unsigned IB      = idx_bits(G),
   localparam int unsigned LaneAW  = (P > 1) ? $clog2(P) : 1
 ) (
   input  logic                 clk_i,
@@ -149,16 +151,15 @@ module tlmm_ts_engine
   // ent_q of all T tables of bank bld_chunk_q[0] per cycle. A bank is full
   // from its last entry write until its chunk's last beat moves.
   logic                 bld_busy_q, bld_busy_d;
-  logic [EntAW-1:0]     ent_q, ent_d;
+  logic [IB-1:0]        ent_q, ent_d;
   logic [1:0]           tbl_full_q, tbl_full_d;
   logic                 bld_bank;
   logic                 bld_last_ent;
   logic [G-1:0]         dig_pos, dig_neg;  // balanced-ternary digits of ent_q
   logic signed [EW-1:0] bld_entry [T];
-  logic signed [EW-1:0] tbl_q [2][T][NE];
 
   assign bld_bank     = bld_chunk_q[0];
-  assign bld_last_ent = (ent_q == EntAW'(NE - 1));
+  assign bld_last_ent = (ent_q == IB'(NE - 1));
   assign bld_start    = (state_q == StCompute) && !bld_busy_q &&
                         (bld_chunk_q < nchunks) && !tbl_full_q[bld_bank];
 
@@ -167,7 +168,7 @@ module tlmm_ts_engine
     dig_pos = '0;
     dig_neg = '0;
     for (int unsigned e = 0; e < NE; e++) begin
-      if (ent_q == EntAW'(e)) begin
+      if (ent_q == IB'(e)) begin
         for (int unsigned i = 0; i < G; i++) begin
           dig_pos[i] = (bt_digit(e, G - 1 - i) == 1);
           dig_neg[i] = (bt_digit(e, G - 1 - i) == -1);
@@ -185,14 +186,6 @@ module tlmm_ts_engine
         end else if (dig_neg[i]) begin
           bld_entry[t] = bld_entry[t] - EW'($signed(chunk_data[8*(G*t+i) +: 8]));
         end
-      end
-    end
-  end
-
-  always_ff @(posedge clk_i) begin
-    if (bld_busy_q) begin
-      for (int unsigned t = 0; t < T; t++) begin
-        tbl_q[bld_bank][t][ent_q] <= bld_entry[t];
       end
     end
   end
@@ -325,7 +318,7 @@ module tlmm_ts_engine
   logic [WBits-1:0]      w1_q;
   logic                  first1_q, first2_q;
   logic [RbAW-1:0]       rb1_q, rb2_q;
-  logic signed [EW-1:0]  tbl_sel [T][NE];
+  logic [EW-1:0]         ent_rd [P][T];
   logic signed [SW-1:0]  lane_sum [P];
   logic [P-1:0]          lane_illegal;
   logic signed [SW-1:0]  sum2_q [P];
@@ -336,17 +329,44 @@ module tlmm_ts_engine
   logic                  ps_re;
   logic [RbAW-1:0]       ps_raddr;
 
-  always_comb begin
-    tbl_sel = tbl_q[bank1_q];
+  // Table copy (lane p, slot t), looked up by the code in that slot.
+  for (genvar p = 0; p < P; p++) begin : g_lanes
+    for (genvar t = 0; t < T; t++) begin : g_slots
+      tlmm_table_ram #(
+        .Width(EW),
+        .Depth(2 << IB)
+      ) u_table (
+        .clk_i,
+        .we_i    (bld_busy_q),
+        .waddr_i ({bld_bank, ent_q}),
+        .wdata_i (bld_entry[t]),
+        .raddr_i ({bank1_q, w1_q[(p*T+t)*CW +: IB]}),
+        .rdata_o (ent_rd[p][t])
+      );
+    end
   end
 
-  for (genvar p = 0; p < P; p++) begin : g_lanes
-    tlmm_lane #(.G(G), .T(T)) u_lane (
-      .codes_i   (w1_q[p*T*CW +: T*CW]),
-      .table_i   (tbl_sel),
-      .sum_o     (lane_sum[p]),
-      .illegal_o (lane_illegal[p])
-    );
+  // Lane p: T lookups, the code's sign, an adder tree. An illegal idx
+  // (beyond the table) reads as 0 and is flagged.
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      lane_sum[p]     = '0;
+      lane_illegal[p] = 1'b0;
+      for (int unsigned t = 0; t < T; t++) begin
+        logic [IB-1:0]      idx;
+        logic               sign;
+        logic signed [EW:0] val;
+        idx  = w1_q[(p*T+t)*CW +: IB];
+        sign = w1_q[(p*T+t)*CW + IB];
+        val  = '0;
+        if (32'(idx) < NE) begin
+          val = (EW + 1)'($signed(ent_rd[p][t]));
+        end else begin
+          lane_illegal[p] = 1'b1;
+        end
+        lane_sum[p] = sign ? lane_sum[p] - SW'(val) : lane_sum[p] + SW'(val);
+      end
+    end
   end
 
   // Byte padding above the codes carries nothing.
