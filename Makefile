@@ -9,7 +9,7 @@ CARGO ?= cargo
 
 # Main job. Until the board flow lands this is the co-simulation self-check.
 all: setup
-	$(CARGO) run --release --quiet -p hlsk -- selfcheck
+	$(CARGO) run --release -p hlsk -- build --board icebreaker
 
 setup:
 	@scripts/setup.sh

@@ -8,9 +8,11 @@
 //
 // Until the UART host link lands, one fixed job runs after every reset: the
 // self-test vectors below (an M x K ternary matrix W and K int8 activations)
-// are streamed into the engine from constant ROMs and the M results are
-// compared with the reference outputs, wrapped to AccW bits as the engine
-// wraps them. The vectors and outputs are generated from hls_rust's golden
+// are streamed into the engine and the M results are compared with the
+// reference outputs, wrapped to AccW bits as the engine wraps them. The
+// weight beats are first copied from a constant ROM into a RAM and streamed
+// from there, so synthesis cannot specialise the engine's lanes to the
+// self-test's constants: resource figures are those of the general engine. The vectors and outputs are generated from hls_rust's golden
 // model (boards/tests/soc_selftest.rs checks them; HLSK_BLESS=1 rewrites).
 //
 // LEDs (bit i drives led_o[i] when i < NumLeds):
@@ -182,6 +184,7 @@ module hlsk_soc_top
   /////////////
 
   typedef enum logic [2:0] {
+    StLoad,
     StCmd,
     StAct,
     StWeights,
@@ -193,6 +196,7 @@ module hlsk_soc_top
   state_e               state_q, state_d;
   logic [ABeatAW-1:0]   abeat_q, abeat_d;
   logic [WBeatAW-1:0]   wbeat_q, wbeat_d;
+  logic [WBeatAW-1:0]   ld_q, ld_d;             // weight beat being copied to RAM
   logic [ResAW-1:0]     res_idx_q, res_idx_d;
   logic [ResCntW-1:0]   res_cnt_q, res_cnt_d;
   logic                 mismatch_q, mismatch_d;
@@ -202,6 +206,8 @@ module hlsk_soc_top
   logic                 cmd_valid, cmd_ready;
   logic                 act_valid, act_ready, act_last;
   logic                 w_valid, w_ready, w_last;
+  logic [WBeatW-1:0]    w_data;
+  logic                 ld_en;
   logic                 res_valid, res_last;
   logic [31:0]          res_data;
   logic                 busy;
@@ -211,6 +217,7 @@ module hlsk_soc_top
   assign cmd_valid = (state_q == StCmd);
   assign act_valid = (state_q == StAct);
   assign act_last  = (abeat_q == ABeatAW'(NABeats - 1));
+  assign ld_en     = (state_q == StLoad);
   assign w_valid   = (state_q == StWeights);
   assign w_last    = (wbeat_q == WBeatAW'(NWBeats - 1));
 
@@ -222,6 +229,7 @@ module hlsk_soc_top
     state_d    = state_q;
     abeat_d    = abeat_q;
     wbeat_d    = wbeat_q;
+    ld_d       = ld_q;
     res_idx_d  = res_idx_q;
     res_cnt_d  = res_cnt_q;
     mismatch_d = mismatch_q;
@@ -237,6 +245,12 @@ module hlsk_soc_top
     end
 
     unique case (state_q)
+      StLoad: begin
+        ld_d = ld_q + 1'b1;
+        if (ld_q == WBeatAW'(NWBeats - 1)) begin
+          state_d = StCmd;
+        end
+      end
       StCmd: begin
         if (cmd_ready) begin
           state_d = StAct;
@@ -279,9 +293,10 @@ module hlsk_soc_top
 
   always_ff @(posedge clk_i or negedge rst_n) begin
     if (!rst_n) begin
-      state_q    <= StCmd;
+      state_q    <= StLoad;
       abeat_q    <= '0;
       wbeat_q    <= '0;
+      ld_q       <= '0;
       res_idx_q  <= '0;
       res_cnt_q  <= '0;
       mismatch_q <= 1'b0;
@@ -290,6 +305,7 @@ module hlsk_soc_top
       state_q    <= state_d;
       abeat_q    <= abeat_d;
       wbeat_q    <= wbeat_d;
+      ld_q       <= ld_d;
       res_idx_q  <= res_idx_d;
       res_cnt_q  <= res_cnt_d;
       mismatch_q <= mismatch_d;
@@ -298,6 +314,22 @@ module hlsk_soc_top
       end
     end
   end
+
+  // Weight beats: ROM -> RAM once after reset, then streamed from the RAM.
+  // The read address runs one cycle ahead (wbeat_d), so the registered read
+  // data is always beat wbeat_q.
+  hlsk_ram_1r1w #(
+    .Width(WBeatW),
+    .Depth(NWBeats)
+  ) u_w_ram (
+    .clk_i,
+    .we_i    (ld_en),
+    .waddr_i (ld_q),
+    .wdata_i (w_rom[ld_q]),
+    .re_i    (1'b1),
+    .raddr_i (wbeat_d),
+    .rdata_o (w_data)
+  );
 
   ////////////
   // Engine //
@@ -325,7 +357,7 @@ module hlsk_soc_top
     .act_last_i        (act_last),
     .w_valid_i         (w_valid),
     .w_ready_o         (w_ready),
-    .w_data_i          (w_rom[wbeat_q]),
+    .w_data_i          (w_data),
     .w_last_i          (w_last),
     .res_valid_o       (res_valid),
     .res_ready_i       (1'b1),
