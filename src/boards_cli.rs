@@ -70,21 +70,29 @@ pub fn build(arg: &BoardArg) -> Result<()> {
         design.top,
         flow.build_dir().display()
     );
+    // A stage line is open between its start and its end.
+    let open = std::cell::Cell::new(false);
     let mut progress = |p: Progress| match p {
         Progress::Start(stage) => {
             use std::io::Write;
             print!("  {stage:<6} ... ");
             let _ = std::io::stdout().flush();
+            open.set(true);
         }
-        Progress::Done(_, run) => match run.outcome {
-            Outcome::Ran => println!("{:.1} s", run.time.as_secs_f64()),
-            Outcome::Skipped => println!("up to date"),
-        },
+        Progress::Done(_, run) => {
+            open.set(false);
+            match run.outcome {
+                Outcome::Ran => println!("{:.1} s", run.time.as_secs_f64()),
+                Outcome::Skipped => println!("up to date"),
+            }
+        }
     };
     let report = match flow.build(&cfg, &design, &mut progress) {
         Ok(r) => r,
         Err(e) => {
-            println!("failed");
+            if open.get() {
+                println!("failed");
+            }
             return Err(e.into());
         }
     };
