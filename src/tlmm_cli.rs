@@ -3,6 +3,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hlsk_cosim::configs::TLMM_CONFIGS;
+use hlsk_tests::tlmm::Build;
 use hlsk_tests::tlmm_bench::{engine_rows, reference_rows};
 use hlsk_tests::tlmm_digits::run_digits;
 use std::fmt::Write as _;
@@ -39,15 +40,23 @@ pub enum TlmmCmd {
 pub fn run(cmd: TlmmCmd) -> Result<()> {
     match cmd {
         TlmmCmd::Builds => {
-            println!("  #  G  T   P  ACC_W  KMax  peak MAC/cycle");
-            for (i, c) in TLMM_CONFIGS.iter().enumerate() {
+            println!(
+                "  #  arch  G  T   P  ACC_W  KMax   MMax  peak MAC/cycle  (digits --build takes the OS index)"
+            );
+            for b in Build::all() {
+                let (arch, i) = match b {
+                    Build::Os(i) => ("OS", i),
+                    Build::Ts(i) => ("TS", i),
+                };
+                let c = b.config();
                 println!(
-                    "{i:>3} {:>2} {:>2} {:>3} {:>6} {:>5} {:>15}",
+                    "{i:>3} {arch:>5} {:>2} {:>2} {:>3} {:>6} {:>5} {:>6} {:>15}",
                     c.g,
                     c.t,
                     c.p,
                     c.acc_w,
                     c.k_max,
+                    c.m_max,
                     c.g * c.t * c.p
                 );
             }
@@ -83,12 +92,12 @@ pub fn run(cmd: TlmmCmd) -> Result<()> {
 fn bench(json: PathBuf) -> Result<()> {
     let rows = engine_rows(|what| eprintln!("  running {what}")).map_err(anyhow::Error::msg)?;
     println!(
-        "{:<28} {:<26} {:>10} {:>8} {:>10} {:>7}",
+        "{:<34} {:<26} {:>10} {:>8} {:>10} {:>7}",
         "build", "shape", "cycles", "source", "closed", "util"
     );
     for r in &rows {
         println!(
-            "{:<28} {:<26} {:>10} {:>8} {:>10} {:>6.1}%",
+            "{:<34} {:<26} {:>10} {:>8} {:>10} {:>6.1}%",
             r.build,
             r.shape,
             r.cycles,

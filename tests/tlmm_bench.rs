@@ -3,11 +3,10 @@
 //! fits the build's activation buffer and predicted by the exact cycle
 //! model otherwise, plus the throughput of the Rust reference.
 
-use crate::tlmm::cycles_match_model;
+use crate::tlmm::{Build, cycles_match_model_on};
 use hls_rust::rng::Rng;
-use hls_rust::tlmm::cycle::OsCycleModel;
+use hls_rust::tlmm::cycle::{OsCycleModel, TsCycleModel};
 use hls_rust::tlmm::{AccWidth, CodeMatrix, Grouping, TernaryMatrix, golden, tlmm_table};
-use hlsk_cosim::configs::TLMM_CONFIGS;
 use std::time::Instant;
 
 /// BitNet b1.58 0.73B layer shapes (M x K) and a few small ones.
@@ -45,34 +44,55 @@ pub struct EngineRow {
     pub peak: u64,
 }
 
-/// Runs every output-stationary build on every shape.
+/// Runs every build (both micro-architectures) on every shape: measured on
+/// the RTL where K and M fit the build, the exact cycle model otherwise.
 pub fn engine_rows(mut progress: impl FnMut(&str)) -> Result<Vec<EngineRow>, String> {
     let mut rows = Vec::new();
-    for (c, cfg) in TLMM_CONFIGS.iter().enumerate() {
-        let model = OsCycleModel {
-            g: u64::from(cfg.g),
-            t: u64::from(cfg.t),
-            p: u64::from(cfg.p),
+    for build in Build::all() {
+        let cfg = build.config();
+        let (g, t, p) = (u64::from(cfg.g), u64::from(cfg.t), u64::from(cfg.p));
+        let (arch, predict, closed): (
+            &'static str,
+            Box<dyn Fn(u64, u64) -> u64>,
+            Box<dyn Fn(u64, u64) -> u64>,
+        ) = match build {
+            Build::Os(_) => {
+                let m = OsCycleModel { g, t, p };
+                (
+                    "output-stationary",
+                    Box::new(move |a, b| m.predict(a, b)),
+                    Box::new(move |a, b| m.ideal(a, b)),
+                )
+            }
+            Build::Ts(_) => {
+                let m = TsCycleModel { g, t, p };
+                (
+                    "table-stationary",
+                    Box::new(move |a, b| m.predict(a, b)),
+                    Box::new(move |a, b| m.ideal(a, b)),
+                )
+            }
         };
         for &(name, m, k) in SHAPES {
             progress(&format!("{} {name}", cfg.prefix()));
-            let (cycles, measured) = if k <= cfg.k_max as usize {
-                let r = cycles_match_model(c, &[(m, k)])?;
+            let fits = k <= cfg.k_max as usize && m <= cfg.m_max as usize;
+            let (cycles, measured) = if fits {
+                let r = cycles_match_model_on(build, &[(m, k)])?;
                 (r[0].measured, true)
             } else {
-                (model.predict(m as u64, k as u64), false)
+                (predict(m as u64, k as u64), false)
             };
             rows.push(EngineRow {
                 build: cfg.prefix(),
-                arch: "output-stationary",
+                arch,
                 shape: name,
                 m,
                 k,
                 cycles,
                 measured,
-                closed_form: model.ideal(m as u64, k as u64),
-                utilization: model.utilization(m as u64, k as u64, cycles),
-                peak: model.g * model.t * model.p,
+                closed_form: closed(m as u64, k as u64),
+                utilization: (m * k) as f64 / ((g * t * p * cycles) as f64),
+                peak: g * t * p,
             });
         }
     }
