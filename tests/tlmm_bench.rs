@@ -51,27 +51,16 @@ pub fn engine_rows(mut progress: impl FnMut(&str)) -> Result<Vec<EngineRow>, Str
     for build in Build::all() {
         let cfg = build.config();
         let (g, t, p) = (u64::from(cfg.g), u64::from(cfg.t), u64::from(cfg.p));
-        let (arch, predict, closed): (
-            &'static str,
-            Box<dyn Fn(u64, u64) -> u64>,
-            Box<dyn Fn(u64, u64) -> u64>,
-        ) = match build {
-            Build::Os(_) => {
-                let m = OsCycleModel { g, t, p };
-                (
-                    "output-stationary",
-                    Box::new(move |a, b| m.predict(a, b)),
-                    Box::new(move |a, b| m.ideal(a, b)),
-                )
-            }
-            Build::Ts(_) => {
-                let m = TsCycleModel { g, t, p };
-                (
-                    "table-stationary",
-                    Box::new(move |a, b| m.predict(a, b)),
-                    Box::new(move |a, b| m.ideal(a, b)),
-                )
-            }
+        let os = OsCycleModel { g, t, p };
+        let ts = TsCycleModel { g, t, p };
+        let arch = match build {
+            Build::Os(_) => "output-stationary",
+            Build::Ts(_) => "table-stationary",
+        };
+        // (exact prediction, closed form) of this build's cycle model.
+        let model = |m: u64, k: u64| match build {
+            Build::Os(_) => (os.predict(m, k), os.ideal(m, k)),
+            Build::Ts(_) => (ts.predict(m, k), ts.ideal(m, k)),
         };
         for &(name, m, k) in SHAPES {
             progress(&format!("{} {name}", cfg.prefix()));
@@ -80,7 +69,7 @@ pub fn engine_rows(mut progress: impl FnMut(&str)) -> Result<Vec<EngineRow>, Str
                 let r = cycles_match_model_on(build, &[(m, k)])?;
                 (r[0].measured, true)
             } else {
-                (predict(m as u64, k as u64), false)
+                (model(m as u64, k as u64).0, false)
             };
             rows.push(EngineRow {
                 build: cfg.prefix(),
@@ -90,7 +79,7 @@ pub fn engine_rows(mut progress: impl FnMut(&str)) -> Result<Vec<EngineRow>, Str
                 k,
                 cycles,
                 measured,
-                closed_form: closed(m as u64, k as u64),
+                closed_form: model(m as u64, k as u64).1,
                 utilization: (m * k) as f64 / ((g * t * p * cycles) as f64),
                 peak: g * t * p,
             });
