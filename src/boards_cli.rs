@@ -79,6 +79,14 @@ pub fn build(arg: &BoardArg) -> Result<()> {
             let _ = std::io::stdout().flush();
             open.set(true);
         }
+        Progress::Fit(u) => {
+            open.set(false);
+            let c = cfg.capacity;
+            println!(
+                "ok: {}/{} LUT, {}/{} FF, {}/{} DSP, {}/{} BRAM (synthesis estimate)",
+                u.lut, c.lut, u.ff, c.ff, u.dsp, c.dsp, u.bram, c.bram
+            );
+        }
         Progress::Done(_, run) => {
             open.set(false);
             match run.outcome {

@@ -219,6 +219,8 @@ pub enum Progress {
     Start(&'static str),
     /// A stage finished.
     Done(&'static str, StageRun),
+    /// The fit check passed with these synthesis estimates.
+    Fit(Usage),
 }
 
 /// Resources in use, by kind.
@@ -543,7 +545,9 @@ impl Flow {
         // Fit check before place and route.
         let stat: Value = read_json(&self.abs(&f.stat))?;
         let used = usage_from_stat(family, &stat);
+        progress(Progress::Start("fit"));
         check_fit(cfg, used)?;
+        progress(Progress::Fit(used));
 
         // Place and route.
         let (pnr_tool, mut args): (&str, Vec<String>) = match family {

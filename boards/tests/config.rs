@@ -172,6 +172,14 @@ fn wrong_type_is_named_with_its_line() {
 }
 
 #[test]
+fn missing_field_names_its_table() {
+    let text = src("icebreaker").replace("tx = \"9\"\n", "");
+    let (line, field, msg) = parse_err("icebreaker", &text);
+    assert!(msg.contains("missing field `tx`"), "{msg}");
+    assert_eq!((line, field.as_str()), (line_of(&text, "[uart]"), "uart"));
+}
+
+#[test]
 fn per_family_validation_names_the_field() {
     // board, from, to, field, message fragment, a text on the line the error names
     let cases: &[(&str, &str, &str, &str, &str, &str)] = &[
