@@ -7,7 +7,7 @@ CARGO ?= cargo
 
 .PHONY: all setup selfcheck test lint bench waves clean
 
-# Main job. Until the board flow lands this is the co-simulation self-check.
+# Main job: the default board's (iCEBreaker) bitstream, with its report.
 all: setup
 	$(CARGO) run --release -p hlsk -- build --board icebreaker
 
