@@ -7,7 +7,8 @@
 mod configs;
 
 use configs::{
-    FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS, TLMM_CONFIGS, TLMM_TS_CONFIGS,
+    CONV_CONFIGS, FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS, TLMM_CONFIGS,
+    TLMM_TS_CONFIGS,
 };
 use hlsk_vbuild::{VerilateSpec, Verilator};
 use std::fmt::Write as _;
@@ -140,7 +141,27 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
-    let sources = sv_sources(&[rtl.join("common"), rtl.join("tlmm")])?;
+    for c in CONV_CONFIGS {
+        jobs.push(Job {
+            prefix: c.prefix(),
+            top: "conv_engine",
+            params: vec![
+                ("T", c.t),
+                ("AccW", c.acc_w),
+                ("InWords", c.in_words),
+                ("WWords", c.w_words),
+                ("OutEnt", c.out_ent),
+            ],
+            block: "Conv",
+            dut: "Conv",
+            make: format!(
+                "std::make_unique<ConvImpl<V>>({}, seed, trace)",
+                c.beat_bits()
+            ),
+        });
+    }
+
+    let sources = sv_sources(&[rtl.join("common"), rtl.join("tlmm"), rtl.join("conv")])?;
     let vobj = out.join("vobj");
     let mut models = v.cc_build();
     models
@@ -272,6 +293,7 @@ fn factories(jobs: &[Job]) -> String {
         ("Tlmm", "Tlmm"),
         ("TlmmTs", "Tlmm"),
         ("Feeder", "Feeder"),
+        ("Conv", "Conv"),
     ] {
         let sig = format!(
             "std::unique_ptr<{dut}Dut> new_{}(size_t config, uint32_t seed, rust::Str trace)",

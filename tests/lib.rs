@@ -8,6 +8,7 @@
 //! a waveform of that minimal case in `<dir>/<check>.fst`.
 
 pub mod blocks;
+pub mod conv;
 pub mod prop;
 pub mod rtl;
 pub mod tlmm;

@@ -360,6 +360,60 @@ class FeederImpl final : public FeederDut {
   Harness<V> h_;
 };
 
+template <class V>
+class ConvImpl final : public ConvDut {
+ public:
+  ConvImpl(unsigned beat_bits, uint32_t seed, rust::Str trace)
+      : mask_(width_mask(beat_bits)), h_(seed, trace) {}
+  uint64_t cycles() const override { return h_.cycles(); }
+  bool error() const override { return h_.error(); }
+  void reset(uint32_t cycles) override {
+    V& t = h_.top();
+    t.desc_valid_i = 0;
+    t.req_ready_i = 0;
+    t.rd_valid_i = 0;
+    t.wr_ready_i = 0;
+    t.rst_ni = 0;
+    t.eval();
+    for (uint32_t i = 0; i < cycles; ++i) h_.cycle();
+    t.rst_ni = 1;
+    t.eval();
+  }
+  ConvPins step(const ConvIn& in) override {
+    V& t = h_.top();
+    t.desc_valid_i = in.desc_valid;
+    t.desc_data_i = in.desc_data;
+    t.req_ready_i = in.req_ready;
+    t.rd_valid_i = in.rd_valid;
+    t.rd_data_i = in.rd_data & mask_;
+    t.wr_ready_i = in.wr_ready;
+    h_.settle();
+    ConvPins p;
+    p.desc_ready = t.desc_ready_o;
+    p.req_valid = t.req_valid_o;
+    p.req_addr = t.req_addr_o;
+    p.req_len = t.req_len_o;
+    p.req_write = t.req_write_o;
+    p.rd_ready = t.rd_ready_o;
+    p.wr_valid = t.wr_valid_o;
+    p.wr_data = t.wr_data_o;
+    p.busy = t.busy_o;
+    p.done = t.done_o;
+    p.error = t.error_o;
+    p.cnt_cycles = t.cnt_cycles_o;
+    p.cnt_fired = t.cnt_fired_o;
+    p.cnt_rd_words = t.cnt_rd_words_o;
+    p.cnt_wr_words = t.cnt_wr_words_o;
+    p.cnt_bursts = t.cnt_bursts_o;
+    h_.edge();
+    return p;
+  }
+
+ private:
+  uint64_t mask_;
+  Harness<V> h_;
+};
+
 // Order-dependent checksum of a FIFO's outputs over a run; the Rust
 // benchmark computes the same function (cosim/benches/fifo_speed.rs) so the
 // two harnesses are shown to have simulated the same thing.

@@ -303,3 +303,60 @@ impl RamConfig {
         format!("Vhlsk_ram_w{}_d{}", self.width, self.depth)
     }
 }
+
+/// One parameter set of `conv_engine` (the training-convolution engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvConfig {
+    /// Channel tile T (the array is T x T); memory beats are `16*T` bits.
+    pub t: u32,
+    /// Accumulator width ACC_W.
+    pub acc_w: u32,
+    /// Input buffer capacity, words.
+    pub in_words: u32,
+    /// Weight buffer capacity, words.
+    pub w_words: u32,
+    /// Output buffer capacity, accumulators.
+    pub out_ent: u32,
+}
+
+/// Convolution engine builds: UP5K-like T = 2 with ACC_W = 32, a
+/// non-power-of-two T = 3 with ACC_W = 48, and T = 4 with ACC_W = 40 (beats
+/// up to 64 bits, as the shim's data ports carry).
+pub const CONV_CONFIGS: &[ConvConfig] = &[
+    ConvConfig {
+        t: 2,
+        acc_w: 32,
+        in_words: 2048,
+        w_words: 1024,
+        out_ent: 1024,
+    },
+    ConvConfig {
+        t: 3,
+        acc_w: 48,
+        in_words: 3072,
+        w_words: 1152,
+        out_ent: 1536,
+    },
+    ConvConfig {
+        t: 4,
+        acc_w: 40,
+        in_words: 4096,
+        w_words: 2304,
+        out_ent: 2048,
+    },
+];
+
+impl ConvConfig {
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        format!(
+            "Vconv_engine_t{}_a{}_i{}_w{}_o{}",
+            self.t, self.acc_w, self.in_words, self.w_words, self.out_ent
+        )
+    }
+
+    /// Bits of a memory data beat, `16*T`.
+    pub fn beat_bits(&self) -> u32 {
+        16 * self.t
+    }
+}

@@ -95,6 +95,38 @@ pub(crate) mod bridge {
         done: bool,
     }
 
+    /// Inputs of `conv_engine` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct ConvIn {
+        desc_valid: bool,
+        desc_data: u32,
+        req_ready: bool,
+        rd_valid: bool,
+        rd_data: u64,
+        wr_ready: bool,
+    }
+
+    /// Output pins of `conv_engine`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct ConvPins {
+        desc_ready: bool,
+        req_valid: bool,
+        req_addr: u32,
+        req_len: u32,
+        req_write: bool,
+        rd_ready: bool,
+        wr_valid: bool,
+        wr_data: u64,
+        busy: bool,
+        done: bool,
+        error: bool,
+        cnt_cycles: u32,
+        cnt_fired: u32,
+        cnt_rd_words: u32,
+        cnt_wr_words: u32,
+        cnt_bursts: u32,
+    }
+
     unsafe extern "C++" {
         include!("hlsk-cosim/shim/blocks.h");
 
@@ -136,6 +168,13 @@ pub(crate) mod bridge {
         fn step(self: Pin<&mut FeederDut>, i: &FeederIn) -> FeederPins;
         fn cycles(self: &FeederDut) -> u64;
         fn error(self: &FeederDut) -> bool;
+
+        type ConvDut;
+        fn new_conv(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<ConvDut>>;
+        fn reset(self: Pin<&mut ConvDut>, cycles: u32);
+        fn step(self: Pin<&mut ConvDut>, i: &ConvIn) -> ConvPins;
+        fn cycles(self: &ConvDut) -> u64;
+        fn error(self: &ConvDut) -> bool;
 
         fn fifo_cpp_run(
             config: usize,

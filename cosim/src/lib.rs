@@ -463,3 +463,60 @@ impl Feeder {
         self.dut.error()
     }
 }
+
+pub use configs::ConvConfig;
+pub use ffi::bridge::{ConvIn, ConvPins};
+
+/// The Verilated `conv_engine`, one build from [`configs::CONV_CONFIGS`].
+///
+/// Cycle level: [`Conv::step`] takes every input of the cycle (descriptor
+/// stream, memory request ready, read beat as the low `16*T` bits of
+/// `rd_data`, write ready); the memory behind the port lives in the test
+/// bench (`hlsk-tests`).
+pub struct Conv {
+    dut: UniquePtr<ffi::bridge::ConvDut>,
+    config: ConvConfig,
+}
+
+impl Conv {
+    /// Creates build `config` with power-up state randomised from `seed`.
+    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+        Self::with_trace(config, seed, None)
+    }
+
+    /// As [`Conv::new`], writing an FST waveform to `trace` if given.
+    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
+        let cfg = *configs::CONV_CONFIGS
+            .get(config)
+            .ok_or_else(|| Error::Model(format!("no conv build with index {config}")))?;
+        let dut = ffi::bridge::new_conv(config, seed, trace_arg(trace)?)?;
+        Ok(Self { dut, config: cfg })
+    }
+
+    /// The parameters of this build.
+    pub fn config(&self) -> ConvConfig {
+        self.config
+    }
+
+    /// Holds reset for [`RESET_CYCLES`] edges with every input idle.
+    pub fn reset(&mut self) {
+        self.dut.pin_mut().reset(RESET_CYCLES);
+    }
+
+    /// Applies inputs `i` for one cycle: returns the outputs during that
+    /// cycle, then clocks the edge.
+    #[inline]
+    pub fn step(&mut self, i: &ConvIn) -> ConvPins {
+        self.dut.pin_mut().step(i)
+    }
+
+    /// Rising edges so far.
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// True once an RTL assertion or `$error` fired.
+    pub fn rtl_error(&self) -> bool {
+        self.dut.error()
+    }
+}

@@ -1,0 +1,652 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Training-convolution engine, first slice: the FP operation (forward
+// convolution, s_out round-half-up shift, sat16, optional ReLU) run from a
+// descriptor, bit for bit as hls_rust::conv::exec::run_descriptor
+// (/work/shared/specs/conv.md).
+//
+// Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode, one
+// per beat on the descriptor stream (accepted only while idle). Then the
+// engine walks the model's step sequence
+//   for m-chunk { for b { for band (Tr rows) { for n-chunk { step } } } }
+// A step loads its input tile (and its weight tile unless the chunk's weights
+// are resident), then for every (m tile, n tile, ky, kx) loads the T x T
+// weight registers (T cycles) and fires the T x T MAC array once per output
+// pixel of the band (one cycle each, accumulators read-modify-written in the
+// same cycle, so no hazard). After the band's last n-chunk the band drains.
+//
+// Memory port: one burst outstanding. A request (addr, len in 16-bit words,
+// write) is followed by len/T data beats on the read or write stream; word i
+// of a beat is bits [16i +: 16] (lowest address in the low bits). Bursts
+// are the model's: one per channel tile, merged when contiguous.
+//
+// Descriptors this build cannot run (op other than FP, bad magic, K, pad,
+// shape, tiling or buffer capacity) raise error_o and done_o without any
+// memory access. busy_o is high from the last descriptor word to done_o;
+// done_o and error_o hold until the next descriptor starts. Counters (reset
+// at every descriptor): busy cycles, fired cycles, words read and written,
+// bursts.
+
+module conv_engine #(
+  parameter int unsigned T       = 2,     // channel tile: T x T MAC array
+  parameter int unsigned P       = 1,     // pixel parallelism (1 only in this slice)
+  parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
+  parameter int unsigned InWords = 2048,  // input buffer capacity, words
+  parameter int unsigned WWords  = 1024,  // weight buffer capacity, words
+  parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators
+  // Derived; do not override.
+  localparam int unsigned BeatW   = 16 * T,
+  localparam int unsigned InBeats = InWords / T,
+  localparam int unsigned WBeats  = WWords / T,
+  localparam int unsigned OutBeats = OutEnt / T,
+  localparam int unsigned InAW    = (InBeats > 1) ? $clog2(InBeats) : 1,
+  localparam int unsigned WAW     = (WBeats > 1) ? $clog2(WBeats) : 1,
+  localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+
+  // Descriptor stream: 12 words per descriptor
+  input  logic             desc_valid_i,
+  output logic             desc_ready_o,
+  input  logic [31:0]      desc_data_i,
+
+  // Memory request: (addr, len) in 16-bit words
+  output logic             req_valid_o,
+  input  logic             req_ready_i,
+  output logic [31:0]      req_addr_o,
+  output logic [31:0]      req_len_o,
+  output logic             req_write_o,
+
+  // Read data stream (memory -> engine)
+  input  logic             rd_valid_i,
+  output logic             rd_ready_o,
+  input  logic [BeatW-1:0] rd_data_i,
+
+  // Write data stream (engine -> memory)
+  output logic             wr_valid_o,
+  input  logic             wr_ready_i,
+  output logic [BeatW-1:0] wr_data_o,
+
+  // Status and counters
+  output logic             busy_o,
+  output logic             done_o,
+  output logic             error_o,
+  output logic [31:0]      cnt_cycles_o,
+  output logic [31:0]      cnt_fired_o,
+  output logic [31:0]      cnt_rd_words_o,
+  output logic [31:0]      cnt_wr_words_o,
+  output logic [31:0]      cnt_bursts_o
+);
+
+  localparam int unsigned DescWords = 12;
+  localparam logic [7:0]  Magic     = 8'hC1;
+  localparam logic [3:0]  OpFp      = 4'd0;
+  localparam logic [31:0] T32       = 32'(T);
+  localparam int unsigned MiW       = (T > 1) ? $clog2(T) : 1;
+
+  typedef enum logic [3:0] {
+    StIdle,
+    StCheck,
+    StStep,
+    StReq,
+    StData,
+    StWLoad,
+    StFire,
+    StNext
+  } state_e;
+
+  typedef enum logic [1:0] {
+    PhIn,
+    PhW,
+    PhOut
+  } phase_e;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  state_e         state_q, state_d;
+  phase_e         phase_q, phase_d;
+  logic [31:0]    desc_q [DescWords];
+  logic [3:0]     dcount_q, dcount_d;
+  logic           done_q, done_d, error_q, error_d;
+  // Loop nest of the step sequence.
+  logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
+  logic           loaded_q, loaded_d;
+  // Compute counters.
+  logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
+  logic [31:0]    r_q, r_d, x_q, x_d;
+  // Burst engine.
+  logic [31:0]    bx_addr_q, bx_addr_d, bx_stride_q, bx_stride_d;
+  logic [31:0]    bx_n_q, bx_n_d, bx_beats_q, bx_beats_d, bx_left_q, bx_left_d;
+  logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
+  logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
+  // Counters.
+  logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
+  // Weight registers: row m, lane n at [16n +: 16].
+  logic [BeatW-1:0] wreg_q [T];
+  logic           wreg_we;
+
+  // Buffers (asynchronous read).
+  logic [BeatW-1:0]     ibuf_q [InBeats];
+  logic [BeatW-1:0]     wbuf_q [WBeats];
+  logic [T*AccW-1:0]    obuf_q [OutBeats];
+
+  /////////////////////
+  // Descriptor view //
+  /////////////////////
+
+  logic [3:0]  f_op, f_k, f_pad;
+  logic [7:0]  f_magic;
+  logic        f_relu;
+  logic [31:0] f_n, f_m, f_h, f_w, f_b, f_tr, f_mon, f_non;
+  logic [31:0] f_in, f_wb, f_out;
+  logic [5:0]  f_sout;
+
+  assign f_op    = desc_q[0][3:0];
+  assign f_relu  = desc_q[0][4];
+  assign f_k     = desc_q[0][11:8];
+  assign f_pad   = desc_q[0][15:12];
+  assign f_magic = desc_q[0][31:24];
+  assign f_n     = 32'(desc_q[1][15:0]);
+  assign f_m     = 32'(desc_q[1][31:16]);
+  assign f_h     = 32'(desc_q[2][15:0]);
+  assign f_w     = 32'(desc_q[2][31:16]);
+  assign f_b     = 32'(desc_q[3][15:0]);
+  assign f_tr    = 32'(desc_q[3][31:16]);
+  assign f_mon   = 32'(desc_q[4][15:0]);
+  assign f_non   = 32'(desc_q[4][31:16]);
+  assign f_in    = desc_q[5];
+  assign f_wb    = desc_q[6];
+  assign f_out   = desc_q[7];
+  assign f_sout  = desc_q[10][5:0];
+
+  // Fields and bits this slice does not use (other operations, reserved).
+  logic unused_desc;
+  assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7:5], desc_q[8], desc_q[9],
+                         desc_q[10][31:6], desc_q[11]};
+
+  // Derived shape (all 32-bit; fields are 16-bit so nothing overflows).
+  logic [31:0] k, pad, kk, ho, wo, rct, oct, mo, no;
+  assign k   = 32'(f_k);
+  assign pad = 32'(f_pad);
+  assign kk  = k * k;
+  assign ho  = (f_h + 2 * pad + 1 >= k) ? f_h + 2 * pad + 1 - k : 32'd0;
+  assign wo  = (f_w + 2 * pad + 1 >= k) ? f_w + 2 * pad + 1 - k : 32'd0;
+  assign rct = (f_n + T32 - 1) / T32;
+  assign oct = (f_m + T32 - 1) / T32;
+  assign mo  = f_mon / T32;
+  assign no  = f_non / T32;
+
+  // Capacity and shape checks (hls_rust::conv::model::check_tiling).
+  logic [31:0] in_rows, in_cols;
+  logic [63:0] need_in, need_w, need_out;
+  logic        bad;
+  assign in_rows  = f_tr + k - 1;
+  assign in_cols  = f_w + 2 * pad;
+  assign need_in  = 64'(f_non) * 64'(in_rows) * 64'(in_cols);
+  assign need_w   = 64'(f_mon) * 64'(f_non) * 64'(kk);
+  assign need_out = 64'(f_mon) * 64'(f_tr) * 64'(wo);
+  assign bad = (f_magic != Magic) || (f_op != OpFp) || !(k == 32'd1 || k == 32'd3) ||
+               (pad >= k) || (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) ||
+               (f_b == 0) || (ho == 0) || (wo == 0) || (f_tr == 0) || (f_tr > ho) ||
+               (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
+               (f_non == 0) || (f_non % T32 != 0) || (no > rct) ||
+               (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
+               (need_out > 64'(OutEnt));
+
+  //////////////////////
+  // Step geometry    //
+  //////////////////////
+
+  logic [31:0] mtn, ntn, nr, lo, hi, nrin;
+  logic        resident, load_w, first_chunk, last_chunk;
+  assign mtn  = (oct - mc_q < mo) ? oct - mc_q : mo;
+  assign ntn  = (rct - nc_q < no) ? rct - nc_q : no;
+  assign nr   = (ho - row0_q < f_tr) ? ho - row0_q : f_tr;
+  assign lo   = (row0_q >= pad) ? row0_q - pad : 32'd0;
+  assign hi   = (row0_q + nr + k - 1 - pad < f_h) ? row0_q + nr + k - 1 - pad : f_h;
+  assign nrin = hi - lo;
+  assign resident    = rct <= no;
+  assign load_w      = !resident || !loaded_q;
+  assign first_chunk = nc_q == 0;
+  assign last_chunk  = nc_q + ntn == rct;
+
+  //////////////
+  // Datapath //
+  //////////////
+
+  // Fire: input pixel (padded coordinates) and accumulator entry.
+  logic [31:0] iy_p, ix_p, ib_idx, ob_idx, wb_idx;
+  logic        in_ok, first_add;
+  assign iy_p   = row0_q + r_q + ky_q;
+  assign ix_p   = x_q + kx_q;
+  assign in_ok  = (iy_p >= pad) && (iy_p - pad < f_h) && (ix_p >= pad) && (ix_p - pad < f_w);
+  assign ib_idx = (ntl_q * nrin + (iy_p - pad - lo)) * f_w + (ix_p - pad);
+  assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * wo + x_q;
+  assign wb_idx = (((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32) + mi_q;
+  assign first_add = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
+
+  logic [BeatW-1:0]  ib_rd, wb_rd;
+  logic [T*AccW-1:0] ob_rd, ob_new;
+  assign ib_rd = in_ok ? ibuf_q[InAW'(ib_idx)] : '0;
+  assign wb_rd = wbuf_q[WAW'(wb_idx)];
+  assign ob_rd = obuf_q[OutAW'(ob_idx)];
+
+  // Weight register row mi: lanes of padded input channels, and rows of
+  // padded output channels, are zero.
+  logic [BeatW-1:0] wrow;
+  always_comb begin
+    for (int unsigned n = 0; n < T; n++) begin
+      if (((nc_q + ntl_q) * T32 + 32'(n) < f_n) && ((mc_q + mtl_q) * T32 + mi_q < f_m)) begin
+        wrow[16*n +: 16] = wb_rd[16*n +: 16];
+      end else begin
+        wrow[16*n +: 16] = '0;
+      end
+    end
+  end
+
+  // The T x T MAC array: acc[m] += sum_n w[m][n] * x[n], wrapping at AccW.
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      logic signed [AccW-1:0] acc;
+      acc = first_add ? '0 : $signed(ob_rd[AccW*m +: AccW]);
+      for (int unsigned n = 0; n < T; n++) begin
+        logic signed [31:0] prod;
+        prod = $signed(wreg_q[m][16*n +: 16]) * $signed(ib_rd[16*n +: 16]);
+        acc  = acc + AccW'(prod);
+      end
+      ob_new[AccW*m +: AccW] = acc;
+    end
+  end
+
+  // Write-back: sat16(rs(acc, s_out)), ReLU, padded channels zero.
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      logic signed [AccW-1:0] acc, sh, rbit, v;
+      logic signed [15:0]     y;
+      acc  = $signed(ob_rd[AccW*m +: AccW]);
+      sh   = acc >>> f_sout;
+      rbit = (f_sout == 0) ? '0 : AccW'((acc >>> (f_sout - 6'd1)) & AccW'(1));
+      v    = sh + rbit;
+      if (v > AccW'(32767)) begin
+        y = 16'sh7fff;
+      end else if (v < -AccW'(32768)) begin
+        y = -16'sh8000;
+      end else begin
+        y = 16'(v);
+      end
+      if ((f_relu && y < 0) || ((mc_q + dm_q) * T32 + 32'(m) >= f_m)) begin
+        y = '0;
+      end
+      wr_data_o[16*m +: 16] = y;
+    end
+  end
+
+  /////////////
+  // Control //
+  /////////////
+
+  // Memory port.
+  assign req_valid_o = state_q == StReq;
+  assign req_addr_o  = bx_addr_q;
+  assign req_len_o   = bx_beats_q * T32;
+  assign req_write_o = phase_q == PhOut;
+  assign rd_ready_o  = (state_q == StData) && (phase_q != PhOut);
+  assign wr_valid_o  = (state_q == StData) && (phase_q == PhOut);
+  assign desc_ready_o = state_q == StIdle;
+
+  logic beat;
+  assign beat = (state_q == StData) && ((phase_q == PhOut) ? wr_ready_i : rd_valid_i);
+
+  always_comb begin
+    state_d    = state_q;
+    phase_d    = phase_q;
+    dcount_d   = dcount_q;
+    done_d     = done_q;
+    error_d    = error_q;
+    mc_d       = mc_q;
+    b_d        = b_q;
+    row0_d     = row0_q;
+    nc_d       = nc_q;
+    loaded_d   = loaded_q;
+    mtl_d      = mtl_q;
+    ntl_d      = ntl_q;
+    ky_d       = ky_q;
+    kx_d       = kx_q;
+    mi_d       = mi_q;
+    r_d        = r_q;
+    x_d        = x_q;
+    bx_addr_d  = bx_addr_q;
+    bx_stride_d = bx_stride_q;
+    bx_n_d     = bx_n_q;
+    bx_beats_d = bx_beats_q;
+    bx_left_d  = bx_left_q;
+    ptr_d      = ptr_q;
+    dm_d       = dm_q;
+    dcnt_d     = dcnt_q;
+    wreg_we    = 1'b0;
+
+    unique case (state_q)
+      StIdle: begin
+        if (desc_valid_i) begin
+          if (dcount_q == 4'(DescWords - 1)) begin
+            dcount_d = '0;
+            state_d  = StCheck;
+          end else begin
+            dcount_d = dcount_q + 4'd1;
+          end
+          if (dcount_q == '0) begin
+            done_d  = 1'b0;
+            error_d = 1'b0;
+          end
+        end
+      end
+
+      StCheck: begin
+        if (bad) begin
+          error_d = 1'b1;
+          done_d  = 1'b1;
+          state_d = StIdle;
+        end else begin
+          mc_d     = '0;
+          b_d      = '0;
+          row0_d   = '0;
+          nc_d     = '0;
+          loaded_d = 1'b0;
+          state_d  = StStep;
+        end
+      end
+
+      // Start of a step: the input tile's bursts.
+      StStep: begin
+        phase_d   = PhIn;
+        ptr_d     = '0;
+        bx_addr_d = f_in + (((b_q * rct + nc_q) * f_h + lo) * f_w) * T32;
+        bx_stride_d = f_h * f_w * T32;
+        if (nrin == f_h) begin
+          bx_n_d     = 32'd1;
+          bx_beats_d = ntn * f_h * f_w;
+        end else begin
+          bx_n_d     = ntn;
+          bx_beats_d = nrin * f_w;
+        end
+        state_d = StReq;
+      end
+
+      StReq: begin
+        if (req_ready_i) begin
+          bx_left_d = bx_beats_q;
+          state_d   = StData;
+        end
+      end
+
+      StData: begin
+        if (beat) begin
+          ptr_d     = ptr_q + 1;
+          bx_left_d = bx_left_q - 1;
+          if (phase_q == PhOut) begin
+            if (dcnt_q + 1 == nr * wo) begin
+              dcnt_d = '0;
+              dm_d   = dm_q + 1;
+            end else begin
+              dcnt_d = dcnt_q + 1;
+            end
+          end
+          if (bx_left_q == 32'd1) begin
+            bx_n_d    = bx_n_q - 1;
+            bx_addr_d = bx_addr_q + bx_stride_q;
+            if (bx_n_q != 32'd1) begin
+              state_d = StReq;
+            end else if (phase_q == PhIn && load_w) begin
+              // The weight tile: one burst per m tile, merged when contiguous.
+              phase_d     = PhW;
+              ptr_d       = '0;
+              loaded_d    = 1'b1;
+              bx_addr_d   = f_wb + (mc_q * rct + nc_q) * T32 * T32 * kk;
+              bx_stride_d = rct * T32 * T32 * kk;
+              if (ntn == rct) begin
+                bx_n_d     = 32'd1;
+                bx_beats_d = mtn * rct * T32 * kk;
+              end else begin
+                bx_n_d     = mtn;
+                bx_beats_d = ntn * T32 * kk;
+              end
+              state_d = StReq;
+            end else if (phase_q == PhOut) begin
+              state_d = StNext;
+            end else begin
+              mtl_d   = '0;
+              ntl_d   = '0;
+              ky_d    = '0;
+              kx_d    = '0;
+              mi_d    = '0;
+              state_d = StWLoad;
+            end
+          end
+        end
+      end
+
+      StWLoad: begin
+        wreg_we = 1'b1;
+        if (mi_q + 1 == T32) begin
+          mi_d    = '0;
+          r_d     = '0;
+          x_d     = '0;
+          state_d = StFire;
+        end else begin
+          mi_d = mi_q + 1;
+        end
+      end
+
+      StFire: begin
+        state_d = StWLoad;
+        if (x_q + 1 != wo) begin
+          x_d     = x_q + 1;
+          state_d = StFire;
+        end else if (r_q + 1 != nr) begin
+          x_d     = '0;
+          r_d     = r_q + 1;
+          state_d = StFire;
+        end else if (kx_q + 1 != k) begin
+          kx_d = kx_q + 1;
+        end else if (ky_q + 1 != k) begin
+          kx_d = '0;
+          ky_d = ky_q + 1;
+        end else if (ntl_q + 1 != ntn) begin
+          kx_d  = '0;
+          ky_d  = '0;
+          ntl_d = ntl_q + 1;
+        end else if (mtl_q + 1 != mtn) begin
+          kx_d  = '0;
+          ky_d  = '0;
+          ntl_d = '0;
+          mtl_d = mtl_q + 1;
+        end else if (last_chunk) begin
+          // The band drains: one burst per m tile, merged when contiguous.
+          phase_d     = PhOut;
+          ptr_d       = '0;
+          dm_d        = '0;
+          dcnt_d      = '0;
+          bx_addr_d   = f_out + (((b_q * oct + mc_q) * ho + row0_q) * wo) * T32;
+          bx_stride_d = ho * wo * T32;
+          if (nr == ho) begin
+            bx_n_d     = 32'd1;
+            bx_beats_d = mtn * ho * wo;
+          end else begin
+            bx_n_d     = mtn;
+            bx_beats_d = nr * wo;
+          end
+          state_d = StReq;
+        end else begin
+          state_d = StNext;
+        end
+      end
+
+      // Advance the loop nest: n-chunk, band, image, m-chunk.
+      StNext: begin
+        state_d = StStep;
+        if (!last_chunk) begin
+          nc_d = nc_q + ntn;
+        end else begin
+          nc_d = '0;
+          if (row0_q + nr != ho) begin
+            row0_d = row0_q + nr;
+          end else begin
+            row0_d = '0;
+            if (b_q + 1 != f_b) begin
+              b_d = b_q + 1;
+            end else begin
+              b_d = '0;
+              if (mc_q + mtn != oct) begin
+                mc_d     = mc_q + mtn;
+                loaded_d = 1'b0;
+              end else begin
+                mc_d    = '0;
+                done_d  = 1'b1;
+                state_d = StIdle;
+              end
+            end
+          end
+        end
+      end
+
+      default: state_d = StIdle;
+    endcase
+  end
+
+  assign busy_o  = (state_q != StIdle);
+  assign done_o  = done_q;
+  assign error_o = error_q;
+  assign cnt_cycles_o   = cnt_cycles_q;
+  assign cnt_fired_o    = cnt_fired_q;
+  assign cnt_rd_words_o = cnt_rd_q;
+  assign cnt_wr_words_o = cnt_wr_q;
+  assign cnt_bursts_o   = cnt_bursts_q;
+
+  // P > 1 (adjacent output columns) is not built yet.
+  logic unused_p;
+  assign unused_p = ^P;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q      <= StIdle;
+      phase_q      <= PhIn;
+      dcount_q     <= '0;
+      done_q       <= 1'b0;
+      error_q      <= 1'b0;
+      mc_q         <= '0;
+      b_q          <= '0;
+      row0_q       <= '0;
+      nc_q         <= '0;
+      loaded_q     <= 1'b0;
+      mtl_q        <= '0;
+      ntl_q        <= '0;
+      ky_q         <= '0;
+      kx_q         <= '0;
+      mi_q         <= '0;
+      r_q          <= '0;
+      x_q          <= '0;
+      bx_addr_q    <= '0;
+      bx_stride_q  <= '0;
+      bx_n_q       <= '0;
+      bx_beats_q   <= '0;
+      bx_left_q    <= '0;
+      ptr_q        <= '0;
+      dm_q         <= '0;
+      dcnt_q       <= '0;
+      cnt_cycles_q <= '0;
+      cnt_fired_q  <= '0;
+      cnt_rd_q     <= '0;
+      cnt_wr_q     <= '0;
+      cnt_bursts_q <= '0;
+    end else begin
+      state_q      <= state_d;
+      phase_q      <= phase_d;
+      dcount_q     <= dcount_d;
+      done_q       <= done_d;
+      error_q      <= error_d;
+      mc_q         <= mc_d;
+      b_q          <= b_d;
+      row0_q       <= row0_d;
+      nc_q         <= nc_d;
+      loaded_q     <= loaded_d;
+      mtl_q        <= mtl_d;
+      ntl_q        <= ntl_d;
+      ky_q         <= ky_d;
+      kx_q         <= kx_d;
+      mi_q         <= mi_d;
+      r_q          <= r_d;
+      x_q          <= x_d;
+      bx_addr_q    <= bx_addr_d;
+      bx_stride_q  <= bx_stride_d;
+      bx_n_q       <= bx_n_d;
+      bx_beats_q   <= bx_beats_d;
+      bx_left_q    <= bx_left_d;
+      ptr_q        <= ptr_d;
+      dm_q         <= dm_d;
+      dcnt_q       <= dcnt_d;
+      if (state_q == StIdle && desc_valid_i && dcount_q == '0) begin
+        cnt_cycles_q <= '0;
+        cnt_fired_q  <= '0;
+        cnt_rd_q     <= '0;
+        cnt_wr_q     <= '0;
+        cnt_bursts_q <= '0;
+      end else begin
+        if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
+        if (state_q == StFire) cnt_fired_q <= cnt_fired_q + 1;
+        if (beat && phase_q != PhOut) cnt_rd_q <= cnt_rd_q + T32;
+        if (beat && phase_q == PhOut) cnt_wr_q <= cnt_wr_q + T32;
+        if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
+      end
+    end
+  end
+
+  // Descriptor words, buffers and weight registers (no reset).
+  always_ff @(posedge clk_i) begin
+    if (state_q == StIdle && desc_valid_i) begin
+      desc_q[dcount_q] <= desc_data_i;
+    end
+    if (beat && phase_q == PhIn) begin
+      ibuf_q[InAW'(ptr_q)] <= rd_data_i;
+    end
+    if (beat && phase_q == PhW) begin
+      wbuf_q[WAW'(ptr_q)] <= rd_data_i;
+    end
+    if (state_q == StFire) begin
+      obuf_q[OutAW'(ob_idx)] <= ob_new;
+    end
+    if (wreg_we) begin
+      wreg_q[MiW'(mi_q)] <= wrow;
+    end
+  end
+
+  ////////////////
+  // Assertions //
+  ////////////////
+
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && beat && phase_q == PhIn) begin
+      assert (ptr_q < 32'(InBeats)) else $error("input buffer overrun at beat %0d", ptr_q);
+    end
+    if (rst_ni && beat && phase_q == PhW) begin
+      assert (ptr_q < 32'(WBeats)) else $error("weight buffer overrun at beat %0d", ptr_q);
+    end
+    if (rst_ni && state_q == StFire && in_ok) begin
+      assert (ib_idx < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx);
+    end
+    if (rst_ni && state_q == StWLoad) begin
+      assert (wb_idx < 32'(WBeats)) else $error("weight buffer read at %0d", wb_idx);
+    end
+    if (rst_ni && state_q == StFire) begin
+      assert (ob_idx < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_idx);
+    end
+  end
+
+endmodule

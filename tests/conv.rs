@@ -1,0 +1,463 @@
+//! Transaction-level co-simulation of the training-convolution engine
+//! (`rtl/conv/conv_engine.sv`) against `hls_rust::conv::exec`.
+//!
+//! [`run`] plays one descriptor through a Verilated build: the 12 words go
+//! in on the descriptor stream with random gaps, and the bench owns the
+//! memory behind the engine's port as a word array ([`Memory`]), answering
+//! one burst at a time after a configurable latency plus a per-burst
+//! start-up cost, with random stalls on both data streams. The properties
+//! compare the whole memory image with
+//! [`run_descriptor`](hls_rust::conv::exec::run_descriptor) on a copy, and
+//! the engine's counters (fired cycles, words, bursts) with the model's.
+
+use crate::prop::check;
+use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op, Tiling};
+use hls_rust::conv::exec::run_descriptor;
+use hls_rust::conv::layout::{ActLayout, WeightLayout, tiles};
+use hls_rust::conv::model::check_tiling;
+use hls_rust::conv::{HwConfig, Memory, Tensor4};
+use hls_rust::rng::Rng;
+use hlsk_cosim::configs::CONV_CONFIGS;
+use hlsk_cosim::{Conv, ConvConfig, ConvIn};
+use proptest::prelude::*;
+use std::path::Path;
+
+/// Timing of the memory model behind the engine's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemTiming {
+    /// Cycles from an accepted request to its first data beat.
+    pub latency: u32,
+    /// Extra start-up cycles of every burst (`t_burst`).
+    pub t_burst: u32,
+    /// Probability in percent that the memory stalls a data beat (or the
+    /// request) in a cycle.
+    pub stall_pct: u32,
+    /// Probability in percent that a descriptor word is held back in a cycle.
+    pub desc_gap_pct: u32,
+}
+
+impl MemTiming {
+    /// An ideal memory: no latency, no stalls.
+    pub const IDEAL: MemTiming = MemTiming {
+        latency: 0,
+        t_burst: 0,
+        stall_pct: 0,
+        desc_gap_pct: 0,
+    };
+}
+
+/// What the engine reported at the end of a descriptor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConvRun {
+    /// `error_o` at done.
+    pub error: bool,
+    /// Busy cycles.
+    pub cycles: u64,
+    /// Cycles the MAC array fired.
+    pub fired: u64,
+    /// Words read.
+    pub words_read: u64,
+    /// Words written.
+    pub words_written: u64,
+    /// Bursts issued.
+    pub bursts: u64,
+    /// Requests the bench saw (must equal `bursts`).
+    pub requests: u64,
+}
+
+/// The reference's hardware configuration of a build.
+pub fn hw_of(c: &ConvConfig) -> HwConfig {
+    HwConfig {
+        t: c.t as usize,
+        p: 1,
+        in_buf: c.in_words as usize,
+        w_buf: c.w_words as usize,
+        out_buf: c.out_ent as usize,
+        acc_depth: 1,
+        acc_w: c.acc_w,
+        ..HwConfig::up5k()
+    }
+}
+
+/// An open burst of the memory model.
+struct Burst {
+    addr: usize,
+    beats: usize,
+    write: bool,
+    wait: u32,
+}
+
+/// Runs descriptor `words` on build `config` with memory image `mem` (updated
+/// in place). Errors on an access outside the image, an RTL assertion, or no
+/// `done` within `max_cycles`.
+pub fn run(
+    config: usize,
+    seed: u32,
+    words: &[u32],
+    mem: &mut Memory,
+    timing: MemTiming,
+    max_cycles: u64,
+    waves: Option<&Path>,
+) -> Result<ConvRun, String> {
+    let mut dut = Conv::with_trace(config, seed, waves).map_err(|e| e.to_string())?;
+    let t = dut.config().t as usize;
+    let mut rng = Rng::new(u64::from(seed) ^ 0x5eed_c0de);
+    let mut roll = |pct: u32| pct > 0 && rng.below(100) < u64::from(pct);
+    dut.reset();
+    let mut sent = 0;
+    let mut burst: Option<Burst> = None;
+    let mut run = ConvRun::default();
+    for _ in 0..max_cycles {
+        let mut i = ConvIn {
+            desc_valid: sent < words.len() && !roll(timing.desc_gap_pct),
+            desc_data: words.get(sent).copied().unwrap_or(0),
+            req_ready: burst.is_none() && !roll(timing.stall_pct),
+            ..ConvIn::default()
+        };
+        let stalled = roll(timing.stall_pct);
+        if let Some(b) = &burst
+            && b.wait == 0
+            && !stalled
+        {
+            if b.write {
+                i.wr_ready = true;
+            } else {
+                let beat = mem
+                    .slice(b.addr, t)
+                    .map_err(|e| format!("read burst: {e}"))?;
+                i.rd_valid = true;
+                i.rd_data = beat
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (k, &w)| acc | u64::from(w as u16) << (16 * k));
+            }
+        }
+        let p = dut.step(&i);
+        if dut.rtl_error() {
+            return Err(format!("RTL assertion failed at cycle {}", dut.cycles()));
+        }
+        if i.desc_valid && p.desc_ready {
+            sent += 1;
+        }
+        let mut finished = false;
+        if let Some(b) = &mut burst {
+            if b.wait > 0 {
+                b.wait -= 1;
+            } else if b.write && i.wr_ready && p.wr_valid {
+                let dst = mem
+                    .slice_mut(b.addr, t)
+                    .map_err(|e| format!("write burst: {e}"))?;
+                for (k, w) in dst.iter_mut().enumerate() {
+                    *w = (p.wr_data >> (16 * k)) as u16 as i16;
+                }
+                (b.addr, b.beats) = (b.addr + t, b.beats - 1);
+            } else if !b.write && i.rd_valid && p.rd_ready {
+                (b.addr, b.beats) = (b.addr + t, b.beats - 1);
+            }
+            finished = b.beats == 0;
+        }
+        if finished {
+            burst = None;
+        }
+        if i.req_ready && p.req_valid {
+            if p.req_len == 0 || !(p.req_len as usize).is_multiple_of(t) {
+                return Err(format!("request of {} words is not whole beats", p.req_len));
+            }
+            run.requests += 1;
+            burst = Some(Burst {
+                addr: p.req_addr as usize,
+                beats: p.req_len as usize / t,
+                write: p.req_write,
+                wait: timing.latency + timing.t_burst,
+            });
+        }
+        if sent == words.len() && p.done && !p.busy && burst.is_none() {
+            run.error = p.error;
+            run.cycles = p.cnt_cycles.into();
+            run.fired = p.cnt_fired.into();
+            run.words_read = p.cnt_rd_words.into();
+            run.words_written = p.cnt_wr_words.into();
+            run.bursts = p.cnt_bursts.into();
+            return Ok(run);
+        }
+    }
+    Err(format!("no done within {max_cycles} cycles"))
+}
+
+/// A random FP layer, its tiling, data and memory timing.
+#[derive(Debug, Clone)]
+pub struct FpCase {
+    /// Build index into [`CONV_CONFIGS`].
+    pub config: usize,
+    /// The descriptor (bases filled in by [`FpCase::memory`]).
+    pub desc: Descriptor,
+    /// Data seed.
+    pub seed: u64,
+    /// Activations and weights in -2^bits..2^bits (15: full range).
+    pub bits: u32,
+    /// Memory timing.
+    pub timing: MemTiming,
+}
+
+impl FpCase {
+    /// Lays out x, w and y with random gaps in a junk-filled image, stores
+    /// random x and w, and sets the descriptor's bases.
+    pub fn memory(&self) -> (Descriptor, Memory) {
+        let t = CONV_CONFIGS[self.config].t as usize;
+        let mut d = self.desc;
+        let s = d.shape;
+        let mut rng = Rng::new(self.seed);
+        let x_words = ActLayout::new([s.b, s.n, s.h, s.w], t).words();
+        let w_words = WeightLayout::new([s.m, s.n, s.k, s.k], t).words();
+        let y_words = ActLayout::new([s.b, s.m, s.ho(), s.wo()], t).words();
+        let mut gap = || rng.below(8) as usize;
+        let xb = gap();
+        let wb = xb + x_words + gap();
+        let yb = wb + w_words + gap();
+        let len = yb + y_words + gap();
+        d.base = Bases {
+            input: xb as u32,
+            weights: wb as u32,
+            output: yb as u32,
+            ..Bases::default()
+        };
+        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
+        let half = 1i64 << self.bits;
+        let val = |rng: &mut Rng| {
+            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
+                as i16
+        };
+        let x = Tensor4::from_fn([s.b, s.n, s.h, s.w], |_| val(&mut rng));
+        let w = Tensor4::from_fn([s.m, s.n, s.k, s.k], |_| val(&mut rng));
+        mem.store_act(xb, t, &x).expect("x fits");
+        mem.store_weights(wb, t, &w).expect("w fits");
+        (d, mem)
+    }
+}
+
+/// Random FP cases on build `config`: channels 1..=9 (rarely multiples of
+/// T), K in {1, 3}, pad 0..K-1, H and W 1..=7, batch 1..=4, a random
+/// tiling that fits the build, s_out 0..=24, ReLU on or off.
+pub fn fp_cases(config: usize) -> impl Strategy<Value = FpCase> {
+    let c = CONV_CONFIGS[config];
+    let t = c.t as usize;
+    (
+        (
+            1usize..=9,
+            1usize..=9,
+            prop_oneof![Just(1usize), Just(3)],
+            0usize..3,
+        ),
+        (1usize..=7, 1usize..=7, 1usize..=4),
+        (
+            any::<u64>(),
+            0u32..=24,
+            any::<bool>(),
+            prop_oneof![Just(15u32), 2u32..=8],
+        ),
+        (0u32..4, 0u32..4, 0u32..40, 0u32..40),
+        (any::<u16>(), any::<u16>(), any::<u16>()),
+    )
+        .prop_map(
+            move |((n, m, k, pad), (h, w, b), (seed, s_out, relu, bits), tm, (r0, r1, r2))| {
+                let pad = pad.min(k - 1);
+                let h = h.max(k.saturating_sub(2 * pad));
+                let w = w.max(k.saturating_sub(2 * pad));
+                let shape = ConvShape {
+                    n,
+                    m,
+                    h,
+                    w,
+                    k,
+                    pad,
+                    b,
+                };
+                let mut desc = Descriptor::new(Op::Fp, shape);
+                let (mt, nt) = (tiles(m, t), tiles(n, t));
+                desc.tiling = Tiling {
+                    tr: 1 + r0 as usize % shape.ho(),
+                    m_on: t * (1 + r1 as usize % mt),
+                    n_on: t * (1 + r2 as usize % nt),
+                };
+                desc.relu = relu;
+                desc.s_out = s_out as u8;
+                FpCase {
+                    config,
+                    desc,
+                    seed,
+                    bits,
+                    timing: MemTiming {
+                        latency: tm.0,
+                        t_burst: tm.1,
+                        stall_pct: tm.2,
+                        desc_gap_pct: tm.3,
+                    },
+                }
+            },
+        )
+        .prop_filter("tiling fits the build", move |fc| {
+            check_tiling(&fc.desc, &hw_of(&c)).is_ok()
+        })
+}
+
+/// Property: on build `config`, random FP descriptors leave exactly the
+/// reference's memory image, and the engine's fired cycles, words read and
+/// written and bursts equal the model's.
+pub fn fp_matches_reference_on(config: usize, cases: u32) -> Result<(), String> {
+    let hw = hw_of(&CONV_CONFIGS[config]);
+    check(
+        &format!("conv FP matches run_descriptor (build {config})"),
+        cases,
+        fp_cases(config),
+        |fc, waves| {
+            let (d, mem0) = fc.memory();
+            let mut expect = mem0.clone();
+            let stats = run_descriptor(&mut expect, &d, &hw).map_err(|e| e.to_string())?;
+            let words = d.encode().map_err(|e| e.to_string())?;
+            let mut mem = mem0.clone();
+            let r = run(
+                fc.config,
+                fc.seed as u32,
+                &words,
+                &mut mem,
+                fc.timing,
+                2_000_000,
+                waves,
+            )?;
+            if r.error {
+                return Err("engine raised error on a valid FP descriptor".into());
+            }
+            if let Some(i) = (0..mem.len()).find(|&i| mem.words()[i] != expect.words()[i]) {
+                let diffs = (0..mem.len())
+                    .filter(|&i| mem.words()[i] != expect.words()[i])
+                    .count();
+                return Err(format!(
+                    "memory differs in {diffs} words; first at {i}: rtl {} reference {} (was {}); bases {:?}",
+                    mem.words()[i],
+                    expect.words()[i],
+                    mem0.words()[i],
+                    d.base
+                ));
+            }
+            let got = (r.fired, r.words_read, r.words_written, r.bursts);
+            let want = (
+                stats.fired,
+                stats.words_read,
+                stats.words_written,
+                stats.bursts,
+            );
+            if got != want || r.requests != r.bursts {
+                return Err(format!(
+                    "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
+                    r.requests
+                ));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Property: descriptors this build cannot run (other ops, or FP tilings
+/// over a buffer capacity) raise the error flag without hanging, issue no
+/// memory request, and leave memory untouched.
+pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
+    let c = CONV_CONFIGS[config];
+    let hw = hw_of(&c);
+    let t = c.t as usize;
+    let strategy = (
+        prop_oneof![
+            Just(Op::Bp),
+            Just(Op::Wu),
+            Just(Op::PoolFwd),
+            Just(Op::PoolBwd),
+            Just(Op::Fp)
+        ],
+        1usize..=4,
+        any::<u64>(),
+    );
+    check(
+        &format!("conv unsupported descriptors flag error (build {config})"),
+        cases,
+        strategy,
+        |&(op, b, seed), waves| {
+            let mut d = match op {
+                Op::PoolFwd | Op::PoolBwd => {
+                    let mut d = Descriptor::new(
+                        op,
+                        ConvShape {
+                            n: 3,
+                            m: 3,
+                            h: 4,
+                            w: 4,
+                            k: 2,
+                            pad: 0,
+                            b,
+                        },
+                    );
+                    d.tiling = Tiling {
+                        tr: 1,
+                        m_on: t,
+                        n_on: 0,
+                    };
+                    d.base.aux = 900;
+                    d
+                }
+                _ => {
+                    // FP: an input tile far over the buffer (wide rows).
+                    let w = if op == Op::Fp { 2000 } else { 4 };
+                    let mut d = Descriptor::new(
+                        op,
+                        ConvShape {
+                            n: 3,
+                            m: 3,
+                            h: 4,
+                            w,
+                            k: 3,
+                            pad: 1,
+                            b,
+                        },
+                    );
+                    d.tiling = Tiling {
+                        tr: 4,
+                        m_on: t,
+                        n_on: tiles(3, t) * t,
+                    };
+                    if op == Op::Wu {
+                        d.base.aux = 900;
+                    }
+                    d
+                }
+            };
+            d.base.input = 10;
+            if op.is_conv() {
+                d.base.weights = 300;
+            }
+            d.base.output = 600;
+            if op == Op::Fp && check_tiling(&d, &hw).is_ok() {
+                return Err("the oversized FP tiling fits the model's capacities".into());
+            }
+            let words = d.encode().map_err(|e| e.to_string())?;
+            let mut rng = Rng::new(seed);
+            let mem0 = Memory::from_words((0..1024).map(|_| rng.next_u64() as i16).collect());
+            let mut mem = mem0.clone();
+            let timing = MemTiming {
+                stall_pct: 20,
+                desc_gap_pct: 20,
+                ..MemTiming::IDEAL
+            };
+            let r = run(config, seed as u32, &words, &mut mem, timing, 10_000, waves)?;
+            if !r.error {
+                return Err(format!("{op}: no error flag"));
+            }
+            if r.requests != 0 || r.bursts != 0 || mem != mem0 {
+                return Err(format!(
+                    "{op}: {} requests, {} bursts, memory changed: {}",
+                    r.requests,
+                    r.bursts,
+                    mem != mem0
+                ));
+            }
+            Ok(())
+        },
+    )
+}

@@ -1,0 +1,21 @@
+//! Co-simulation of `conv_engine` against `hls_rust::conv::exec` on every
+//! build in `CONV_CONFIGS`.
+
+use hlsk_cosim::configs::CONV_CONFIGS;
+use hlsk_tests::conv::{fp_matches_reference_on, unsupported_descriptors_flag_error_on};
+use hlsk_tests::prop::cases;
+
+fn all_builds(f: impl Fn(usize) -> Result<(), String>) {
+    let errors: Vec<String> = (0..CONV_CONFIGS.len()).filter_map(|c| f(c).err()).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+}
+
+#[test]
+fn random_fp_layers_match_reference_memory_image() {
+    all_builds(|c| fp_matches_reference_on(c, cases(48)));
+}
+
+#[test]
+fn unsupported_descriptors_flag_error_and_leave_memory_untouched() {
+    all_builds(|c| unsupported_descriptors_flag_error_on(c, cases(10)));
+}
