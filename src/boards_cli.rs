@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use hlsk_boards::stage::Outcome;
-use hlsk_boards::{BoardConfig, Design, Flow, Progress, known_boards, load_board};
+use hlsk_boards::{BoardConfig, BuildReport, Design, Flow, Progress, known_boards, load_board};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -59,10 +59,22 @@ pub fn list() -> Result<()> {
 
 /// `hlsk build`: runs the flow and prints the report.
 pub fn build(arg: &BoardArg) -> Result<()> {
-    let root = root();
     let cfg = load(&arg.board)?;
-    let design = Design::for_board(&cfg, &root).context("listing the SoC's RTL files")?;
-    let flow = Flow::new(&root, &cfg.board.name);
+    let flow = Flow::new(&root(), &cfg.board.name);
+    let report = run_flow(&cfg, &flow)?;
+    println!("{report}");
+    println!(
+        "report: {}",
+        flow.build_dir().join("build-report.json").display()
+    );
+    Ok(())
+}
+
+/// Runs the whole flow for `cfg` in `flow`'s build folder with progress
+/// lines; returns the report.
+pub fn run_flow(cfg: &BoardConfig, flow: &Flow) -> Result<BuildReport> {
+    let root = root();
+    let design = Design::for_board(cfg, &root).context("listing the SoC's RTL files")?;
     println!(
         "hlsk build: {} ({}), {} in {}",
         cfg.board.name,
@@ -95,21 +107,15 @@ pub fn build(arg: &BoardArg) -> Result<()> {
             }
         }
     };
-    let report = match flow.build(&cfg, &design, &mut progress) {
-        Ok(r) => r,
+    match flow.build(cfg, &design, &mut progress) {
+        Ok(r) => Ok(r),
         Err(e) => {
             if open.get() {
                 println!("failed");
             }
-            return Err(e.into());
+            Err(e.into())
         }
-    };
-    println!("{report}");
-    println!(
-        "report: {}",
-        flow.build_dir().join("build-report.json").display()
-    );
-    Ok(())
+    }
 }
 
 /// `hlsk report`: the report of the last build (`--json` for the file as is).

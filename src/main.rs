@@ -11,6 +11,7 @@ use std::time::Instant;
 
 mod boards_cli;
 mod conv_cli;
+mod results_cli;
 mod tlmm_cli;
 
 #[derive(Parser)]
@@ -31,6 +32,12 @@ enum Command {
         /// Random cases per parameter set.
         #[arg(long, default_value_t = 200)]
         cases: u32,
+    },
+    /// Build every board and kernel preset; write docs/results.md and .json.
+    Results {
+        /// Output folder.
+        #[arg(long, default_value = "docs")]
+        out: std::path::PathBuf,
     },
     /// The training-convolution kernel: real training with the reference.
     Conv {
@@ -72,6 +79,7 @@ fn main() -> Result<()> {
         Command::Selfcheck { cases } => selfcheck(cases),
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
         Command::Conv { cmd } => conv_cli::run(cmd),
+        Command::Results { out } => results_cli::run(&out),
         Command::Boards => boards_cli::list(),
         Command::Build { board } => boards_cli::build(&board),
         Command::Report { board, json } => boards_cli::report(&board, json),
