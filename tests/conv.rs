@@ -184,9 +184,9 @@ pub fn run(
     Err(format!("no done within {max_cycles} cycles"))
 }
 
-/// A random FP layer, its tiling, data and memory timing.
+/// A random FP or BP layer, its tiling, data and memory timing.
 #[derive(Debug, Clone)]
-pub struct FpCase {
+pub struct ConvCase {
     /// Build index into [`CONV_CONFIGS`].
     pub config: usize,
     /// The descriptor (bases filled in by [`FpCase::memory`]).
@@ -199,26 +199,37 @@ pub struct FpCase {
     pub timing: MemTiming,
 }
 
-impl FpCase {
-    /// Lays out x, w and y with random gaps in a junk-filled image, stores
-    /// random x and w, and sets the descriptor's bases.
+impl ConvCase {
+    /// Lays out the input (FP x, BP dO), w, the output (FP y, BP dx) and
+    /// BP's act_in with random gaps in a junk-filled image, stores random
+    /// tensors, and sets the descriptor's bases.
     pub fn memory(&self) -> (Descriptor, Memory) {
         let t = CONV_CONFIGS[self.config].t as usize;
         let mut d = self.desc;
         let s = d.shape;
         let mut rng = Rng::new(self.seed);
-        let x_words = ActLayout::new([s.b, s.n, s.h, s.w], t).words();
+        let big = [s.b, s.n, s.h, s.w];
+        let small = [s.b, s.m, s.ho(), s.wo()];
+        let (in_dims, out_dims) = if d.op == Op::Bp {
+            (small, big)
+        } else {
+            (big, small)
+        };
+        let x_words = ActLayout::new(in_dims, t).words();
         let w_words = WeightLayout::new([s.m, s.n, s.k, s.k], t).words();
-        let y_words = ActLayout::new([s.b, s.m, s.ho(), s.wo()], t).words();
+        let y_words = ActLayout::new(out_dims, t).words();
+        let a_words = if d.relu_mask { y_words } else { 0 };
         let mut gap = || rng.below(8) as usize;
         let xb = gap();
         let wb = xb + x_words + gap();
         let yb = wb + w_words + gap();
-        let len = yb + y_words + gap();
+        let ab = yb + y_words + gap();
+        let len = ab + a_words + gap();
         d.base = Bases {
             input: xb as u32,
             weights: wb as u32,
             output: yb as u32,
+            aux: if d.relu_mask { ab as u32 } else { 0 },
             ..Bases::default()
         };
         let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
@@ -227,18 +238,24 @@ impl FpCase {
             (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
                 as i16
         };
-        let x = Tensor4::from_fn([s.b, s.n, s.h, s.w], |_| val(&mut rng));
+        let x = Tensor4::from_fn(in_dims, |_| val(&mut rng));
         let w = Tensor4::from_fn([s.m, s.n, s.k, s.k], |_| val(&mut rng));
-        mem.store_act(xb, t, &x).expect("x fits");
+        mem.store_act(xb, t, &x).expect("input fits");
         mem.store_weights(wb, t, &w).expect("w fits");
+        if d.relu_mask {
+            // act_in: a third each negative, zero, positive.
+            let act = Tensor4::from_fn(out_dims, |_| (rng.below(3) as i16 - 1) * 7);
+            mem.store_act(ab, t, &act).expect("act_in fits");
+        }
         (d, mem)
     }
 }
 
-/// Random FP cases on build `config`: channels 1..=9 (rarely multiples of
-/// T), K in {1, 3}, pad 0..K-1, H and W 1..=7, batch 1..=4, a random
-/// tiling that fits the build, s_out 0..=24, ReLU on or off.
-pub fn fp_cases(config: usize) -> impl Strategy<Value = FpCase> {
+/// Random `op` (FP or BP) cases on build `config`: channels 1..=9 (rarely
+/// multiples of T), K in {1, 3}, pad 0..K-1, H and W 1..=7, batch 1..=4, a
+/// random tiling that fits the build, s_out 0..=24, ReLU (FP) or the ReLU
+/// mask (BP) on or off.
+pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
     let c = CONV_CONFIGS[config];
     let t = c.t as usize;
     (
@@ -272,16 +289,17 @@ pub fn fp_cases(config: usize) -> impl Strategy<Value = FpCase> {
                     pad,
                     b,
                 };
-                let mut desc = Descriptor::new(Op::Fp, shape);
-                let (mt, nt) = (tiles(m, t), tiles(n, t));
+                let mut desc = Descriptor::new(op, shape);
+                let (mt, nt) = (tiles(desc.out_channels(), t), tiles(desc.red_channels(), t));
                 desc.tiling = Tiling {
-                    tr: 1 + r0 as usize % shape.ho(),
+                    tr: 1 + r0 as usize % desc.iter_rows(),
                     m_on: t * (1 + r1 as usize % mt),
                     n_on: t * (1 + r2 as usize % nt),
                 };
-                desc.relu = relu;
+                desc.relu = relu && op == Op::Fp;
+                desc.relu_mask = relu && op == Op::Bp;
                 desc.s_out = s_out as u8;
-                FpCase {
+                ConvCase {
                     config,
                     desc,
                     seed,
@@ -300,15 +318,15 @@ pub fn fp_cases(config: usize) -> impl Strategy<Value = FpCase> {
         })
 }
 
-/// Property: on build `config`, random FP descriptors leave exactly the
-/// reference's memory image, and the engine's fired cycles, words read and
-/// written and bursts equal the model's.
-pub fn fp_matches_reference_on(config: usize, cases: u32) -> Result<(), String> {
+/// Property: on build `config`, random `op` (FP or BP) descriptors leave
+/// exactly the reference's memory image, and the engine's fired cycles,
+/// words read and written and bursts equal the model's.
+pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
     let hw = hw_of(&CONV_CONFIGS[config]);
     check(
-        &format!("conv FP matches run_descriptor (build {config})"),
+        &format!("conv {op} matches run_descriptor (build {config})"),
         cases,
-        fp_cases(config),
+        conv_cases(config, op),
         |fc, waves| {
             let (d, mem0) = fc.memory();
             let mut expect = mem0.clone();
@@ -325,7 +343,7 @@ pub fn fp_matches_reference_on(config: usize, cases: u32) -> Result<(), String> 
                 waves,
             )?;
             if r.error {
-                return Err("engine raised error on a valid FP descriptor".into());
+                return Err(format!("engine raised error on a valid {op} descriptor"));
             }
             if let Some(i) = (0..mem.len()).find(|&i| mem.words()[i] != expect.words()[i]) {
                 let diffs = (0..mem.len())
@@ -357,8 +375,8 @@ pub fn fp_matches_reference_on(config: usize, cases: u32) -> Result<(), String> 
     )
 }
 
-/// Property: descriptors this build cannot run (other ops, or FP tilings
-/// over a buffer capacity) raise the error flag without hanging, issue no
+/// Property: descriptors this build cannot run (WU and pools, or FP and BP
+/// tilings over a buffer capacity) raise the error flag without hanging, issue no
 /// memory request, and leave memory untouched.
 pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
@@ -403,8 +421,8 @@ pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Resul
                     d
                 }
                 _ => {
-                    // FP: an input tile far over the buffer (wide rows).
-                    let w = if op == Op::Fp { 2000 } else { 4 };
+                    // FP, BP: an input tile far over the buffer (wide rows).
+                    let w = if op == Op::Wu { 4 } else { 2000 };
                     let mut d = Descriptor::new(
                         op,
                         ConvShape {
@@ -433,8 +451,10 @@ pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Resul
                 d.base.weights = 300;
             }
             d.base.output = 600;
-            if op == Op::Fp && check_tiling(&d, &hw).is_ok() {
-                return Err("the oversized FP tiling fits the model's capacities".into());
+            if op != Op::Wu && op.is_conv() && check_tiling(&d, &hw).is_ok() {
+                return Err(format!(
+                    "the oversized {op} tiling fits the model's capacities"
+                ));
             }
             let words = d.encode().map_err(|e| e.to_string())?;
             let mut rng = Rng::new(seed);

@@ -1,8 +1,9 @@
 //! Co-simulation of `conv_engine` against `hls_rust::conv::exec` on every
 //! build in `CONV_CONFIGS`.
 
+use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_tests::conv::{fp_matches_reference_on, unsupported_descriptors_flag_error_on};
+use hlsk_tests::conv::{conv_matches_reference_on, unsupported_descriptors_flag_error_on};
 use hlsk_tests::prop::cases;
 
 fn all_builds(f: impl Fn(usize) -> Result<(), String>) {
@@ -12,7 +13,12 @@ fn all_builds(f: impl Fn(usize) -> Result<(), String>) {
 
 #[test]
 fn random_fp_layers_match_reference_memory_image() {
-    all_builds(|c| fp_matches_reference_on(c, cases(48)));
+    all_builds(|c| conv_matches_reference_on(c, Op::Fp, cases(48)));
+}
+
+#[test]
+fn random_bp_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::Bp, cases(48)));
 }
 
 #[test]

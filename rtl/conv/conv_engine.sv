@@ -2,9 +2,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Training-convolution engine, first slice: the FP operation (forward
-// convolution, s_out round-half-up shift, sat16, optional ReLU) run from a
-// descriptor, bit for bit as hls_rust::conv::exec::run_descriptor
-// (/work/shared/specs/conv.md).
+// convolution, s_out round-half-up shift, sat16, optional ReLU) and the BP
+// operation (convolution of the output gradient with the transposed,
+// 180-degree rotated weights, padding K-1-pad, optional ReLU mask from
+// act_in), run from a descriptor, bit for bit as
+// hls_rust::conv::exec::run_descriptor (/work/shared/specs/conv.md).
 //
 // Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode, one
 // per beat on the descriptor stream (accepted only while idle). Then the
@@ -14,14 +16,18 @@
 // are resident), then for every (m tile, n tile, ky, kx) loads the T x T
 // weight registers (T cycles) and fires the T x T MAC array once per output
 // pixel of the band (one cycle each, accumulators read-modify-written in the
-// same cycle, so no hazard). After the band's last n-chunk the band drains.
+// same cycle, so no hazard). After the band's last n-chunk the band drains
+// (BP with relu_mask first reads the band's act_in tile into a mask buffer).
+// BP reads the forward weight blocks of the step's (reduction, output) tiles
+// and loads each beat as a column of the weight registers, slice
+// (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
 //
 // Memory port: one burst outstanding. A request (addr, len in 16-bit words,
 // write) is followed by len/T data beats on the read or write stream; word i
 // of a beat is bits [16i +: 16] (lowest address in the low bits). Bursts
 // are the model's: one per channel tile, merged when contiguous.
 //
-// Descriptors this build cannot run (op other than FP, bad magic, K, pad,
+// Descriptors this build cannot run (op other than FP or BP, bad magic, K, pad,
 // shape, tiling or buffer capacity) raise error_o and done_o without any
 // memory access. busy_o is high from the last descriptor word to done_o;
 // done_o and error_o hold until the next descriptor starts. Counters (reset
@@ -34,7 +40,7 @@ module conv_engine #(
   parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
   parameter int unsigned InWords = 2048,  // input buffer capacity, words
   parameter int unsigned WWords  = 1024,  // weight buffer capacity, words
-  parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators
+  parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators (and mask bits)
   // Derived; do not override.
   localparam int unsigned BeatW   = 16 * T,
   localparam int unsigned InBeats = InWords / T,
@@ -83,8 +89,8 @@ module conv_engine #(
   localparam int unsigned DescWords = 12;
   localparam logic [7:0]  Magic     = 8'hC1;
   localparam logic [3:0]  OpFp      = 4'd0;
+  localparam logic [3:0]  OpBp      = 4'd1;
   localparam logic [31:0] T32       = 32'(T);
-  localparam int unsigned MiW       = (T > 1) ? $clog2(T) : 1;
 
   typedef enum logic [3:0] {
     StIdle,
@@ -100,6 +106,7 @@ module conv_engine #(
   typedef enum logic [1:0] {
     PhIn,
     PhW,
+    PhMask,
     PhOut
   } phase_e;
 
@@ -126,13 +133,14 @@ module conv_engine #(
   // Counters.
   logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
   // Weight registers: row m, lane n at [16n +: 16].
-  logic [BeatW-1:0] wreg_q [T];
+  logic [15:0]    wreg_q [T][T];
   logic           wreg_we;
 
   // Buffers (asynchronous read).
   logic [BeatW-1:0]     ibuf_q [InBeats];
   logic [BeatW-1:0]     wbuf_q [WBeats];
   logic [T*AccW-1:0]    obuf_q [OutBeats];
+  logic [T-1:0]         mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
 
   /////////////////////
   // Descriptor view //
@@ -140,13 +148,15 @@ module conv_engine #(
 
   logic [3:0]  f_op, f_k, f_pad;
   logic [7:0]  f_magic;
-  logic        f_relu;
+  logic        f_relu, f_mask, is_bp;
   logic [31:0] f_n, f_m, f_h, f_w, f_b, f_tr, f_mon, f_non;
-  logic [31:0] f_in, f_wb, f_out;
+  logic [31:0] f_in, f_wb, f_out, f_aux;
   logic [5:0]  f_sout;
 
   assign f_op    = desc_q[0][3:0];
   assign f_relu  = desc_q[0][4];
+  assign f_mask  = desc_q[0][5];
+  assign is_bp   = f_op == OpBp;
   assign f_k     = desc_q[0][11:8];
   assign f_pad   = desc_q[0][15:12];
   assign f_magic = desc_q[0][31:24];
@@ -161,22 +171,33 @@ module conv_engine #(
   assign f_in    = desc_q[5];
   assign f_wb    = desc_q[6];
   assign f_out   = desc_q[7];
+  assign f_aux   = desc_q[8];
   assign f_sout  = desc_q[10][5:0];
 
   // Fields and bits this slice does not use (other operations, reserved).
   logic unused_desc;
-  assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7:5], desc_q[8], desc_q[9],
+  assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7:6], desc_q[9],
                          desc_q[10][31:6], desc_q[11]};
 
   // Derived shape (all 32-bit; fields are 16-bit so nothing overflows).
-  logic [31:0] k, pad, kk, ho, wo, rct, oct, mo, no;
-  assign k   = 32'(f_k);
-  assign pad = 32'(f_pad);
-  assign kk  = k * k;
-  assign ho  = (f_h + 2 * pad + 1 >= k) ? f_h + 2 * pad + 1 - k : 32'd0;
-  assign wo  = (f_w + 2 * pad + 1 >= k) ? f_w + 2 * pad + 1 - k : 32'd0;
-  assign rct = (f_n + T32 - 1) / T32;
-  assign oct = (f_m + T32 - 1) / T32;
+  // FP: in x [B,N,H,W], out y [B,M,Ho,Wo]. BP: in dO [B,M,Ho,Wo] padded by
+  // K-1-pad, out dx [B,N,H,W]. `pad`, `ih`, `iw` below are the engine's
+  // input geometry, `oh`, `ow` its output iteration space.
+  logic [31:0] k, fpad, pad, kk, ho, wo, ih, iw, oh, ow, out_c, red_c, rct, oct, mo, no;
+  assign k     = 32'(f_k);
+  assign fpad  = 32'(f_pad);
+  assign kk    = k * k;
+  assign ho    = (f_h + 2 * fpad + 1 >= k) ? f_h + 2 * fpad + 1 - k : 32'd0;
+  assign wo    = (f_w + 2 * fpad + 1 >= k) ? f_w + 2 * fpad + 1 - k : 32'd0;
+  assign pad   = is_bp ? k - 1 - fpad : fpad;
+  assign ih    = is_bp ? ho : f_h;
+  assign iw    = is_bp ? wo : f_w;
+  assign oh    = is_bp ? f_h : ho;
+  assign ow    = is_bp ? f_w : wo;
+  assign out_c = is_bp ? f_n : f_m;
+  assign red_c = is_bp ? f_m : f_n;
+  assign rct   = (red_c + T32 - 1) / T32;
+  assign oct   = (out_c + T32 - 1) / T32;
   assign mo  = f_mon / T32;
   assign no  = f_non / T32;
 
@@ -185,13 +206,14 @@ module conv_engine #(
   logic [63:0] need_in, need_w, need_out;
   logic        bad;
   assign in_rows  = f_tr + k - 1;
-  assign in_cols  = f_w + 2 * pad;
+  assign in_cols  = iw + 2 * pad;
   assign need_in  = 64'(f_non) * 64'(in_rows) * 64'(in_cols);
   assign need_w   = 64'(f_mon) * 64'(f_non) * 64'(kk);
-  assign need_out = 64'(f_mon) * 64'(f_tr) * 64'(wo);
-  assign bad = (f_magic != Magic) || (f_op != OpFp) || !(k == 32'd1 || k == 32'd3) ||
-               (pad >= k) || (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) ||
-               (f_b == 0) || (ho == 0) || (wo == 0) || (f_tr == 0) || (f_tr > ho) ||
+  assign need_out = 64'(f_mon) * 64'(f_tr) * 64'(ow);
+  assign bad = (f_magic != Magic) || !(f_op == OpFp || f_op == OpBp) ||
+               !(k == 32'd1 || k == 32'd3) || (fpad >= k) ||
+               (f_relu && is_bp) || (f_mask && !is_bp) ||
+               (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (ho == 0) || (wo == 0) || (f_tr == 0) || (f_tr > oh) ||
                (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
                (f_non == 0) || (f_non % T32 != 0) || (no > rct) ||
                (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
@@ -205,9 +227,9 @@ module conv_engine #(
   logic        resident, load_w, first_chunk, last_chunk;
   assign mtn  = (oct - mc_q < mo) ? oct - mc_q : mo;
   assign ntn  = (rct - nc_q < no) ? rct - nc_q : no;
-  assign nr   = (ho - row0_q < f_tr) ? ho - row0_q : f_tr;
+  assign nr   = (oh - row0_q < f_tr) ? oh - row0_q : f_tr;
   assign lo   = (row0_q >= pad) ? row0_q - pad : 32'd0;
-  assign hi   = (row0_q + nr + k - 1 - pad < f_h) ? row0_q + nr + k - 1 - pad : f_h;
+  assign hi   = (row0_q + nr + k - 1 - pad < ih) ? row0_q + nr + k - 1 - pad : ih;
   assign nrin = hi - lo;
   assign resident    = rct <= no;
   assign load_w      = !resident || !loaded_q;
@@ -223,10 +245,14 @@ module conv_engine #(
   logic        in_ok, first_add;
   assign iy_p   = row0_q + r_q + ky_q;
   assign ix_p   = x_q + kx_q;
-  assign in_ok  = (iy_p >= pad) && (iy_p - pad < f_h) && (ix_p >= pad) && (ix_p - pad < f_w);
-  assign ib_idx = (ntl_q * nrin + (iy_p - pad - lo)) * f_w + (ix_p - pad);
-  assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * wo + x_q;
-  assign wb_idx = (((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32) + mi_q;
+  assign in_ok  = (iy_p >= pad) && (iy_p - pad < ih) && (ix_p >= pad) && (ix_p - pad < iw);
+  assign ib_idx = (ntl_q * nrin + (iy_p - pad - lo)) * iw + (ix_p - pad);
+  assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * ow + x_q;
+  // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
+  // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
+  assign wb_idx = is_bp ?
+      (((ntl_q * mtn + mtl_q) * kk + (k - 1 - ky_q) * k + (k - 1 - kx_q)) * T32) + mi_q :
+      (((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32) + mi_q;
   assign first_add = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
 
   logic [BeatW-1:0]  ib_rd, wb_rd;
@@ -235,15 +261,32 @@ module conv_engine #(
   assign wb_rd = wbuf_q[WAW'(wb_idx)];
   assign ob_rd = obuf_q[OutAW'(ob_idx)];
 
-  // Weight register row mi: lanes of padded input channels, and rows of
-  // padded output channels, are zero.
-  logic [BeatW-1:0] wrow;
+  logic [T-1:0] mb_rd, mb_new;
+  assign mb_rd = mbuf_q[OutAW'(ptr_q)];
   always_comb begin
-    for (int unsigned n = 0; n < T; n++) begin
-      if (((nc_q + ntl_q) * T32 + 32'(n) < f_n) && ((mc_q + mtl_q) * T32 + mi_q < f_m)) begin
-        wrow[16*n +: 16] = wb_rd[16*n +: 16];
-      end else begin
-        wrow[16*n +: 16] = '0;
+    for (int unsigned m = 0; m < T; m++) begin
+      mb_new[m] = !rd_data_i[16*m + 15] && (rd_data_i[16*m +: 16] != '0);
+    end
+  end
+
+  // Weight registers wreg[m][n] (m output lane, n reduction lane) loaded
+  // from beat mi: FP row mi, BP column mi. Weights of padded channels are 0.
+  logic [15:0] wnext [T][T];
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      for (int unsigned n = 0; n < T; n++) begin
+        logic [31:0] sel, lane;
+        sel  = is_bp ? 32'(n) : 32'(m);
+        lane = is_bp ? 32'(m) : 32'(n);
+        wnext[m][n] = wreg_q[m][n];
+        if (wreg_we && sel == mi_q) begin
+          if (((mc_q + mtl_q) * T32 + 32'(m) < out_c) &&
+              ((nc_q + ntl_q) * T32 + 32'(n) < red_c)) begin
+            wnext[m][n] = wb_rd[16*lane +: 16];
+          end else begin
+            wnext[m][n] = '0;
+          end
+        end
       end
     end
   end
@@ -255,14 +298,15 @@ module conv_engine #(
       acc = first_add ? '0 : $signed(ob_rd[AccW*m +: AccW]);
       for (int unsigned n = 0; n < T; n++) begin
         logic signed [31:0] prod;
-        prod = $signed(wreg_q[m][16*n +: 16]) * $signed(ib_rd[16*n +: 16]);
+        prod = $signed(wreg_q[m][n]) * $signed(ib_rd[16*n +: 16]);
         acc  = acc + AccW'(prod);
       end
       ob_new[AccW*m +: AccW] = acc;
     end
   end
 
-  // Write-back: sat16(rs(acc, s_out)), ReLU, padded channels zero.
+  // Write-back: sat16(rs(acc, s_out)), ReLU (FP) or mask (BP), padded
+  // channels zero.
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [AccW-1:0] acc, sh, rbit, v;
@@ -278,7 +322,8 @@ module conv_engine #(
       end else begin
         y = 16'(v);
       end
-      if ((f_relu && y < 0) || ((mc_q + dm_q) * T32 + 32'(m) >= f_m)) begin
+      if ((f_relu && y < 0) || (f_mask && !mb_rd[m]) ||
+          ((mc_q + dm_q) * T32 + 32'(m) >= out_c)) begin
         y = '0;
       end
       wr_data_o[16*m +: 16] = y;
@@ -297,6 +342,11 @@ module conv_engine #(
   assign rd_ready_o  = (state_q == StData) && (phase_q != PhOut);
   assign wr_valid_o  = (state_q == StData) && (phase_q == PhOut);
   assign desc_ready_o = state_q == StIdle;
+
+  // Output (and act_in) tile of the band: offset and bursts.
+  logic [31:0] drain_off, drain_n;
+  assign drain_off = (((b_q * oct + mc_q) * oh + row0_q) * ow) * T32;
+  assign drain_n   = (nr == oh) ? 32'd1 : mtn;
 
   logic beat;
   assign beat = (state_q == StData) && ((phase_q == PhOut) ? wr_ready_i : rd_valid_i);
@@ -364,14 +414,14 @@ module conv_engine #(
       StStep: begin
         phase_d   = PhIn;
         ptr_d     = '0;
-        bx_addr_d = f_in + (((b_q * rct + nc_q) * f_h + lo) * f_w) * T32;
-        bx_stride_d = f_h * f_w * T32;
-        if (nrin == f_h) begin
+        bx_addr_d = f_in + (((b_q * rct + nc_q) * ih + lo) * iw) * T32;
+        bx_stride_d = ih * iw * T32;
+        if (nrin == ih) begin
           bx_n_d     = 32'd1;
-          bx_beats_d = ntn * f_h * f_w;
+          bx_beats_d = ntn * ih * iw;
         end else begin
           bx_n_d     = ntn;
-          bx_beats_d = nrin * f_w;
+          bx_beats_d = nrin * iw;
         end
         state_d = StReq;
       end
@@ -388,7 +438,7 @@ module conv_engine #(
           ptr_d     = ptr_q + 1;
           bx_left_d = bx_left_q - 1;
           if (phase_q == PhOut) begin
-            if (dcnt_q + 1 == nr * wo) begin
+            if (dcnt_q + 1 == nr * ow) begin
               dcnt_d = '0;
               dm_d   = dm_q + 1;
             end else begin
@@ -405,16 +455,26 @@ module conv_engine #(
               phase_d     = PhW;
               ptr_d       = '0;
               loaded_d    = 1'b1;
-              bx_addr_d   = f_wb + (mc_q * rct + nc_q) * T32 * T32 * kk;
-              bx_stride_d = rct * T32 * T32 * kk;
-              if (ntn == rct) begin
-                bx_n_d     = 32'd1;
-                bx_beats_d = mtn * rct * T32 * kk;
+              if (is_bp) begin
+                // Forward blocks (reduction tile, output tiles): per reduction tile.
+                bx_addr_d   = f_wb + (nc_q * oct + mc_q) * T32 * T32 * kk;
+                bx_stride_d = oct * T32 * T32 * kk;
+                bx_n_d      = (mtn == oct) ? 32'd1 : ntn;
+                bx_beats_d  = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
               end else begin
-                bx_n_d     = mtn;
-                bx_beats_d = ntn * T32 * kk;
+                bx_addr_d   = f_wb + (mc_q * rct + nc_q) * T32 * T32 * kk;
+                bx_stride_d = rct * T32 * T32 * kk;
+                bx_n_d      = (ntn == rct) ? 32'd1 : mtn;
+                bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
               end
               state_d = StReq;
+            end else if (phase_q == PhMask) begin
+              // act_in read: now write the band to the same offsets of out.
+              phase_d   = PhOut;
+              ptr_d     = '0;
+              bx_addr_d = f_out + drain_off;
+              bx_n_d    = drain_n;
+              state_d   = StReq;
             end else if (phase_q == PhOut) begin
               state_d = StNext;
             end else begin
@@ -443,7 +503,7 @@ module conv_engine #(
 
       StFire: begin
         state_d = StWLoad;
-        if (x_q + 1 != wo) begin
+        if (x_q + 1 != ow) begin
           x_d     = x_q + 1;
           state_d = StFire;
         end else if (r_q + 1 != nr) begin
@@ -465,20 +525,16 @@ module conv_engine #(
           ntl_d = '0;
           mtl_d = mtl_q + 1;
         end else if (last_chunk) begin
-          // The band drains: one burst per m tile, merged when contiguous.
-          phase_d     = PhOut;
+          // The band drains: one burst per m tile, merged when contiguous
+          // (BP with relu_mask reads act_in at the same offsets first).
+          phase_d     = f_mask ? PhMask : PhOut;
           ptr_d       = '0;
           dm_d        = '0;
           dcnt_d      = '0;
-          bx_addr_d   = f_out + (((b_q * oct + mc_q) * ho + row0_q) * wo) * T32;
-          bx_stride_d = ho * wo * T32;
-          if (nr == ho) begin
-            bx_n_d     = 32'd1;
-            bx_beats_d = mtn * ho * wo;
-          end else begin
-            bx_n_d     = mtn;
-            bx_beats_d = nr * wo;
-          end
+          bx_addr_d   = (f_mask ? f_aux : f_out) + drain_off;
+          bx_stride_d = oh * ow * T32;
+          bx_n_d      = drain_n;
+          bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
           state_d = StReq;
         end else begin
           state_d = StNext;
@@ -492,7 +548,7 @@ module conv_engine #(
           nc_d = nc_q + ntn;
         end else begin
           nc_d = '0;
-          if (row0_q + nr != ho) begin
+          if (row0_q + nr != oh) begin
             row0_d = row0_q + nr;
           end else begin
             row0_d = '0;
@@ -622,9 +678,10 @@ module conv_engine #(
     if (state_q == StFire) begin
       obuf_q[OutAW'(ob_idx)] <= ob_new;
     end
-    if (wreg_we) begin
-      wreg_q[MiW'(mi_q)] <= wrow;
+    if (beat && phase_q == PhMask) begin
+      mbuf_q[OutAW'(ptr_q)] <= mb_new;
     end
+    wreg_q <= wnext;
   end
 
   ////////////////
@@ -637,6 +694,9 @@ module conv_engine #(
     end
     if (rst_ni && beat && phase_q == PhW) begin
       assert (ptr_q < 32'(WBeats)) else $error("weight buffer overrun at beat %0d", ptr_q);
+    end
+    if (rst_ni && beat && phase_q == PhMask) begin
+      assert (ptr_q < 32'(OutBeats)) else $error("mask buffer overrun at beat %0d", ptr_q);
     end
     if (rst_ni && state_q == StFire && in_ok) begin
       assert (ib_idx < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx);
