@@ -87,9 +87,8 @@ struct Burst {
     wait: u32,
 }
 
-/// Runs descriptor `words` on build `config` with memory image `mem` (updated
-/// in place). Errors on an access outside the image, an RTL assertion, or no
-/// `done` within `max_cycles`.
+/// Runs descriptor `words` on a fresh, reset instance of build `config` with
+/// memory image `mem` (updated in place); see [`run_on`].
 pub fn run(
     config: usize,
     seed: u32,
@@ -100,10 +99,25 @@ pub fn run(
     waves: Option<&Path>,
 ) -> Result<ConvRun, String> {
     let mut dut = Conv::with_trace(config, seed, waves).map_err(|e| e.to_string())?;
+    dut.reset();
+    run_on(&mut dut, seed, words, mem, timing, max_cycles)
+}
+
+/// Runs descriptor `words` on `dut` (idle, perhaps after earlier
+/// descriptors) with memory image `mem` (updated in place), stalls drawn
+/// from `seed`. Errors on an access outside the image, an RTL assertion, or
+/// no `done` within `max_cycles`.
+pub fn run_on(
+    dut: &mut Conv,
+    seed: u32,
+    words: &[u32],
+    mem: &mut Memory,
+    timing: MemTiming,
+    max_cycles: u64,
+) -> Result<ConvRun, String> {
     let t = dut.config().t as usize;
     let mut rng = Rng::new(u64::from(seed) ^ 0x5eed_c0de);
     let mut roll = |pct: u32| pct > 0 && rng.below(100) < u64::from(pct);
-    dut.reset();
     let mut sent = 0;
     let mut burst: Option<Burst> = None;
     let mut run = ConvRun::default();
@@ -328,47 +342,110 @@ pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<()
         cases,
         conv_cases(config, op),
         |fc, waves| {
-            let (d, mem0) = fc.memory();
-            let mut expect = mem0.clone();
-            let stats = run_descriptor(&mut expect, &d, &hw).map_err(|e| e.to_string())?;
-            let words = d.encode().map_err(|e| e.to_string())?;
-            let mut mem = mem0.clone();
-            let r = run(
-                fc.config,
-                fc.seed as u32,
-                &words,
-                &mut mem,
-                fc.timing,
-                2_000_000,
-                waves,
-            )?;
-            if r.error {
-                return Err(format!("engine raised error on a valid {op} descriptor"));
-            }
-            if let Some(i) = (0..mem.len()).find(|&i| mem.words()[i] != expect.words()[i]) {
-                let diffs = (0..mem.len())
-                    .filter(|&i| mem.words()[i] != expect.words()[i])
-                    .count();
-                return Err(format!(
-                    "memory differs in {diffs} words; first at {i}: rtl {} reference {} (was {}); bases {:?}",
-                    mem.words()[i],
-                    expect.words()[i],
-                    mem0.words()[i],
-                    d.base
-                ));
-            }
-            let got = (r.fired, r.words_read, r.words_written, r.bursts);
-            let want = (
-                stats.fired,
-                stats.words_read,
-                stats.words_written,
-                stats.bursts,
-            );
-            if got != want || r.requests != r.bursts {
-                return Err(format!(
-                    "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
-                    r.requests
-                ));
+            let mut dut =
+                Conv::with_trace(fc.config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
+            dut.reset();
+            check_case(&mut dut, fc, &hw)
+        },
+    )
+}
+
+/// Runs `fc` on `dut` and compares memory image and counters with the
+/// reference.
+fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String> {
+    let op = fc.desc.op;
+    let (d, mem0) = fc.memory();
+    let mut expect = mem0.clone();
+    let stats = run_descriptor(&mut expect, &d, hw).map_err(|e| e.to_string())?;
+    let words = d.encode().map_err(|e| e.to_string())?;
+    let mut mem = mem0.clone();
+    let r = run_on(dut, fc.seed as u32, &words, &mut mem, fc.timing, 2_000_000)?;
+    if r.error {
+        return Err(format!("engine raised error on a valid {op} descriptor"));
+    }
+    if let Some(i) = (0..mem.len()).find(|&i| mem.words()[i] != expect.words()[i]) {
+        let diffs = (0..mem.len())
+            .filter(|&i| mem.words()[i] != expect.words()[i])
+            .count();
+        return Err(format!(
+            "memory differs in {diffs} words; first at {i}: rtl {} reference {} (was {}); bases {:?}",
+            mem.words()[i],
+            expect.words()[i],
+            mem0.words()[i],
+            d.base
+        ));
+    }
+    let got = (r.fired, r.words_read, r.words_written, r.bursts);
+    let want = (
+        stats.fired,
+        stats.words_read,
+        stats.words_written,
+        stats.bursts,
+    );
+    if got != want || r.requests != r.bursts {
+        return Err(format!(
+            "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
+            r.requests
+        ));
+    }
+    Ok(())
+}
+
+/// Property: on one instance of build `config`, without reset in between,
+/// a sequence of FP and BP descriptors, some preceded by a WU descriptor
+/// (which must raise the error flag and touch nothing), each leaves the
+/// reference's memory image and counters: status and counters restart with
+/// every descriptor.
+pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> {
+    let c = CONV_CONFIGS[config];
+    let hw = hw_of(&c);
+    let t = c.t as usize;
+    let item = (
+        prop_oneof![conv_cases(config, Op::Fp), conv_cases(config, Op::Bp)],
+        any::<bool>(),
+    );
+    check(
+        &format!("conv descriptor sequences (build {config})"),
+        cases,
+        proptest::collection::vec(item, 2..5),
+        |seq, waves| {
+            let mut dut = Conv::with_trace(config, 7, waves).map_err(|e| e.to_string())?;
+            dut.reset();
+            for (i, (fc, bad_first)) in seq.iter().enumerate() {
+                if *bad_first {
+                    let mut d = Descriptor::new(
+                        Op::Wu,
+                        ConvShape {
+                            n: 2,
+                            m: 2,
+                            h: 3,
+                            w: 3,
+                            k: 3,
+                            pad: 1,
+                            b: 1,
+                        },
+                    );
+                    d.tiling = Tiling {
+                        tr: 3,
+                        m_on: t,
+                        n_on: t,
+                    };
+                    d.base = Bases {
+                        input: 1,
+                        weights: 40,
+                        output: 80,
+                        aux: 120,
+                        w16_out: 0,
+                    };
+                    let words = d.encode().map_err(|e| e.to_string())?;
+                    let mem0 = Memory::from_words((0..256).map(|v| v as i16).collect());
+                    let mut mem = mem0.clone();
+                    let r = run_on(&mut dut, i as u32, &words, &mut mem, fc.timing, 10_000)?;
+                    if !r.error || r.requests != 0 || mem != mem0 {
+                        return Err(format!("descriptor {i}: WU not rejected cleanly: {r:?}"));
+                    }
+                }
+                check_case(&mut dut, fc, &hw).map_err(|e| format!("descriptor {i}: {e}"))?;
             }
             Ok(())
         },

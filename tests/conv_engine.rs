@@ -3,7 +3,9 @@
 
 use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_tests::conv::{conv_matches_reference_on, unsupported_descriptors_flag_error_on};
+use hlsk_tests::conv::{
+    conv_matches_reference_on, descriptor_sequences_on, unsupported_descriptors_flag_error_on,
+};
 use hlsk_tests::prop::cases;
 
 fn all_builds(f: impl Fn(usize) -> Result<(), String>) {
@@ -24,4 +26,9 @@ fn random_bp_layers_match_reference_memory_image() {
 #[test]
 fn unsupported_descriptors_flag_error_and_leave_memory_untouched() {
     all_builds(|c| unsupported_descriptors_flag_error_on(c, cases(10)));
+}
+
+#[test]
+fn descriptor_sequences_run_back_to_back_without_reset() {
+    all_builds(|c| descriptor_sequences_on(c, cases(16)));
 }
