@@ -32,7 +32,7 @@ use super::hw::{HwConfig, HwError};
 use super::layout::{
     ActLayout, MemError, Memory, WeightLayout, get_code, join32, put_code, split32,
 };
-use super::model::{self, Stats, Step, TilingError, conv_input};
+use super::model::{self, Stats, Step, TilingError, conv_input, conv_layouts};
 
 /// Why a descriptor cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -255,29 +255,10 @@ fn gather_input(
 fn exec_conv(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> u64 {
     let (s, tl, t) = (&d.shape, &d.tiling, hw.t);
     let k = s.k;
-    let (in_h, in_w, pad_in) = conv_input(d);
-    let (oh, ow) = (d.iter_rows(), d.iter_cols());
+    let (_, in_w, pad_in) = conv_input(d);
+    let ow = d.iter_cols();
     let (out_c, red_c) = (d.out_channels(), d.red_channels());
-    let in_lay = ActLayout {
-        b: s.b,
-        c: red_c,
-        h: in_h,
-        w: in_w,
-        t,
-    };
-    let out_lay = ActLayout {
-        b: s.b,
-        c: out_c,
-        h: oh,
-        w: ow,
-        t,
-    };
-    let wl = WeightLayout {
-        m: s.m,
-        n: s.n,
-        k,
-        t,
-    };
+    let (in_lay, out_lay, wl) = conv_layouts(d, t);
     let wp = in_w + 2 * pad_in;
     let rows_cap = tl.tr + k - 1;
     let mut ibuf = vec![0i64; tl.n_on * rows_cap * wp];

@@ -234,6 +234,34 @@ pub(crate) fn conv_input(d: &Descriptor) -> (usize, usize, usize) {
     }
 }
 
+/// Memory layouts a conv op (FP or BP) reads and writes with channel tile
+/// `t`: `(input activations, output activations, weights)`.
+pub(crate) fn conv_layouts(d: &Descriptor, t: usize) -> (ActLayout, ActLayout, WeightLayout) {
+    let s = &d.shape;
+    let (in_h, in_w, _) = conv_input(d);
+    let in_lay = ActLayout {
+        b: s.b,
+        c: d.red_channels(),
+        h: in_h,
+        w: in_w,
+        t,
+    };
+    let out_lay = ActLayout {
+        b: s.b,
+        c: d.out_channels(),
+        h: d.iter_rows(),
+        w: d.iter_cols(),
+        t,
+    };
+    let wl = WeightLayout {
+        m: s.m,
+        n: s.n,
+        k: s.k,
+        t,
+    };
+    (in_lay, out_lay, wl)
+}
+
 /// The buffer space the descriptor's tiling needs.
 pub fn buffer_use(d: &Descriptor) -> BufferUse {
     let s = &d.shape;
@@ -466,28 +494,9 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
     };
     match d.op {
         Op::Fp | Op::Bp => {
-            let (in_h, in_w, pad_in) = conv_input(d);
+            let (in_h, _, pad_in) = conv_input(d);
             let (out_c, red_c) = (d.out_channels(), d.red_channels());
-            let in_lay = ActLayout {
-                b: s.b,
-                c: red_c,
-                h: in_h,
-                w: in_w,
-                t,
-            };
-            let out_lay = ActLayout {
-                b: s.b,
-                c: out_c,
-                h: oh,
-                w: ow,
-                t,
-            };
-            let wl = WeightLayout {
-                m: s.m,
-                n: s.n,
-                k: s.k,
-                t,
-            };
+            let (in_lay, out_lay, wl) = conv_layouts(d, t);
             let (oct, rct) = (tiles(out_c, t), tiles(red_c, t));
             let resident = rct <= no;
             for mt in chunks(oct, mo) {
