@@ -8,7 +8,7 @@ mod configs;
 
 use configs::{
     CONV_CONFIGS, FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS, TLMM_CONFIGS,
-    TLMM_TS_CONFIGS,
+    TLMM_TS_CONFIGS, UART_CONFIGS,
 };
 use hlsk_vbuild::{VerilateSpec, Verilator};
 use std::fmt::Write as _;
@@ -161,6 +161,25 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
+    for c in UART_CONFIGS {
+        jobs.push(Job {
+            prefix: c.prefix("rx"),
+            top: "hlsk_uart_rx",
+            params: vec![("ClksPerBit", c.clks_per_bit)],
+            block: "UartRx",
+            dut: "UartRx",
+            make: "std::make_unique<UartRxImpl<V>>(seed, trace)".to_owned(),
+        });
+        jobs.push(Job {
+            prefix: c.prefix("tx"),
+            top: "hlsk_uart_tx",
+            params: vec![("ClksPerBit", c.clks_per_bit)],
+            block: "UartTx",
+            dut: "UartTx",
+            make: "std::make_unique<UartTxImpl<V>>(seed, trace)".to_owned(),
+        });
+    }
+
     let sources = sv_sources(&[rtl.join("common"), rtl.join("tlmm"), rtl.join("conv")])?;
     let vobj = out.join("vobj");
     let mut models = v.cc_build();
@@ -294,6 +313,8 @@ fn factories(jobs: &[Job]) -> String {
         ("TlmmTs", "Tlmm"),
         ("Feeder", "Feeder"),
         ("Conv", "Conv"),
+        ("UartRx", "UartRx"),
+        ("UartTx", "UartTx"),
     ] {
         let sig = format!(
             "std::unique_ptr<{dut}Dut> new_{}(size_t config, uint32_t seed, rust::Str trace)",

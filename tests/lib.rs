@@ -14,3 +14,4 @@ pub mod rtl;
 pub mod tlmm;
 pub mod tlmm_bench;
 pub mod tlmm_digits;
+pub mod uart;

@@ -360,3 +360,26 @@ impl ConvConfig {
         16 * self.t
     }
 }
+
+/// One parameter set of `hlsk_uart_rx` and `hlsk_uart_tx` (both are built
+/// with each entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UartConfig {
+    /// `ClksPerBit`: clock cycles per bit (at least 2).
+    pub clks_per_bit: u32,
+}
+
+/// UART builds: the fastest the RTL allows (2 cycles per bit, a one-cycle
+/// half bit), an odd count, and a 16x-oversampling-like count.
+pub const UART_CONFIGS: &[UartConfig] = &[
+    UartConfig { clks_per_bit: 2 },
+    UartConfig { clks_per_bit: 5 },
+    UartConfig { clks_per_bit: 16 },
+];
+
+impl UartConfig {
+    /// Verilator class prefix of this build of `hlsk_uart_<dir>`.
+    pub fn prefix(&self, dir: &str) -> String {
+        format!("Vhlsk_uart_{dir}_c{}", self.clks_per_bit)
+    }
+}

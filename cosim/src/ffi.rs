@@ -127,6 +127,37 @@ pub(crate) mod bridge {
         cnt_bursts: u32,
     }
 
+    /// Inputs of `hlsk_uart_rx` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct UartRxIn {
+        rx: bool,
+        out_ready: bool,
+    }
+
+    /// Output pins of `hlsk_uart_rx`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct UartRxPins {
+        out_valid: bool,
+        out_data: u8,
+        frame_err: bool,
+        overrun: bool,
+    }
+
+    /// Inputs of `hlsk_uart_tx` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct UartTxIn {
+        in_valid: bool,
+        in_data: u8,
+    }
+
+    /// Output pins of `hlsk_uart_tx`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct UartTxPins {
+        in_ready: bool,
+        tx: bool,
+        busy: bool,
+    }
+
     unsafe extern "C++" {
         include!("hlsk-cosim/shim/blocks.h");
 
@@ -175,6 +206,20 @@ pub(crate) mod bridge {
         fn step(self: Pin<&mut ConvDut>, i: &ConvIn) -> ConvPins;
         fn cycles(self: &ConvDut) -> u64;
         fn error(self: &ConvDut) -> bool;
+
+        type UartRxDut;
+        fn new_uartrx(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<UartRxDut>>;
+        fn reset(self: Pin<&mut UartRxDut>, cycles: u32);
+        fn step(self: Pin<&mut UartRxDut>, i: &UartRxIn) -> UartRxPins;
+        fn cycles(self: &UartRxDut) -> u64;
+        fn error(self: &UartRxDut) -> bool;
+
+        type UartTxDut;
+        fn new_uarttx(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<UartTxDut>>;
+        fn reset(self: Pin<&mut UartTxDut>, cycles: u32);
+        fn step(self: Pin<&mut UartTxDut>, i: &UartTxIn) -> UartTxPins;
+        fn cycles(self: &UartTxDut) -> u64;
+        fn error(self: &UartTxDut) -> bool;
 
         fn fifo_cpp_run(
             config: usize,
