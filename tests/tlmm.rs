@@ -901,7 +901,11 @@ pub fn feeder_streams_what_was_written(config: usize, cases: u32) -> Result<(), 
                 let mut started_at = None;
                 let mut last_at = None;
                 let ideal = case.ready_pct == 100;
-                for cycle in 0..(20 * (count as u64 + 4)) {
+                // Start and ready each fire with as little as 10 % per cycle:
+                // allow far more cycles than that needs (a hang still fails).
+                let limit = 2_000 + 100 * count as u64;
+                let mut finished = false;
+                for cycle in 0..limit {
                     let start_valid =
                         started_at.is_none() && roll.below(100) < u64::from(case.start_pct);
                     let w_ready = roll.below(100) < u64::from(case.ready_pct);
@@ -947,15 +951,21 @@ pub fn feeder_streams_what_was_written(config: usize, cases: u32) -> Result<(), 
                         if !o.done {
                             return Err(format!("transfer {n}: done not set once finished"));
                         }
+                        finished = true;
                         break;
                     }
                     if o.done && got.len() < want.len() {
                         return Err(format!("transfer {n}: done before the last beat"));
                     }
                 }
-                if got != want {
+                if got != want || !finished {
                     return Err(format!(
-                        "transfer {n} (base {base}, count {count}): streamed {got:x?}, written {want:x?}"
+                        "transfer {n} (base {base}, count {count}): streamed {got:x?}, written {want:x?}{}",
+                        if finished {
+                            ""
+                        } else {
+                            " (not finished within the cycle limit: hang?)"
+                        }
                     ));
                 }
                 if let (true, Some(s), Some(l)) = (ideal, started_at, last_at)
