@@ -414,214 +414,100 @@ impl TlmmDriver for TlmmTs {
     }
 }
 
-/// The Verilated `tlmm_weight_feeder`, one build from
-/// [`configs::FEEDER_CONFIGS`].
-pub struct Feeder {
-    dut: UniquePtr<ffi::bridge::FeederDut>,
-    config: FeederConfig,
+/// A safe wrapper around one Verilated block whose shim has the common
+/// cycle-level interface: `reset`, `step(inputs) -> pins`, `cycles`, `error`.
+macro_rules! pin_model {
+    ($(#[$doc:meta])* $name:ident, $dut:ident, $cfg:ty, $table:ident, $new:ident, $what:literal,
+     $input:ty => $pins:ty) => {
+        $(#[$doc])*
+        pub struct $name {
+            dut: UniquePtr<ffi::bridge::$dut>,
+            config: $cfg,
+        }
+
+        impl $name {
+            /// Creates build `config` with power-up state randomised from `seed`.
+            pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
+                Self::with_trace(config, seed, None)
+            }
+
+            /// As `new`, writing an FST waveform to `trace` if given.
+            pub fn with_trace(
+                config: usize,
+                seed: u32,
+                trace: Option<&Path>,
+            ) -> Result<Self, Error> {
+                let cfg = *configs::$table.get(config).ok_or_else(|| {
+                    Error::Model(format!(concat!("no ", $what, " build with index {}"), config))
+                })?;
+                let dut = ffi::bridge::$new(config, seed, trace_arg(trace)?)?;
+                Ok(Self { dut, config: cfg })
+            }
+
+            /// The parameters of this build.
+            pub fn config(&self) -> $cfg {
+                self.config
+            }
+
+            /// Holds reset for [`RESET_CYCLES`] edges with the inputs idle.
+            pub fn reset(&mut self) {
+                self.dut.pin_mut().reset(RESET_CYCLES);
+            }
+
+            /// Applies inputs `i` for one cycle: returns the outputs during
+            /// that cycle, then clocks the edge.
+            #[inline]
+            pub fn step(&mut self, i: &$input) -> $pins {
+                self.dut.pin_mut().step(i)
+            }
+
+            /// Rising edges so far.
+            pub fn cycles(&self) -> u64 {
+                self.dut.cycles()
+            }
+
+            /// True once an RTL assertion or `$error` fired.
+            pub fn rtl_error(&self) -> bool {
+                self.dut.error()
+            }
+        }
+    };
 }
 
-impl Feeder {
-    /// Creates build `config` with power-up state (RAM contents included)
-    /// randomised from `seed`.
-    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
-        Self::with_trace(config, seed, None)
-    }
-
-    /// As [`Feeder::new`], writing an FST waveform to `trace` if given.
-    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::FEEDER_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no weight-feeder build with index {config}")))?;
-        let dut = ffi::bridge::new_feeder(config, seed, trace_arg(trace)?)?;
-        Ok(Self { dut, config: cfg })
-    }
-
-    /// The parameters of this build.
-    pub fn config(&self) -> FeederConfig {
-        self.config
-    }
-
-    /// Holds reset for [`RESET_CYCLES`] edges, inputs idle.
-    pub fn reset(&mut self) {
-        self.dut.pin_mut().reset(RESET_CYCLES);
-    }
-
-    /// Applies inputs `i` for one cycle: returns the outputs during that
-    /// cycle, then clocks the edge.
-    pub fn step(&mut self, i: &FeederIn) -> FeederPins {
-        self.dut.pin_mut().step(i)
-    }
-
-    /// Rising edges so far.
-    pub fn cycles(&self) -> u64 {
-        self.dut.cycles()
-    }
-
-    /// True once an RTL assertion or `$error` fired.
-    pub fn rtl_error(&self) -> bool {
-        self.dut.error()
-    }
+pin_model! {
+/// The Verilated `tlmm_weight_feeder`, one build from
+/// [`configs::FEEDER_CONFIGS`].
+    Feeder, FeederDut, FeederConfig, FEEDER_CONFIGS, new_feeder, "weight-feeder", FeederIn => FeederPins
 }
 
 pub use configs::ConvConfig;
 pub use ffi::bridge::{ConvIn, ConvPins};
 
+pin_model! {
 /// The Verilated `conv_engine`, one build from [`configs::CONV_CONFIGS`].
 ///
 /// Cycle level: [`Conv::step`] takes every input of the cycle (descriptor
 /// stream, memory request ready, read beat as the low `16*T` bits of
 /// `rd_data`, write ready); the memory behind the port lives in the test
 /// bench (`hlsk-tests`).
-pub struct Conv {
-    dut: UniquePtr<ffi::bridge::ConvDut>,
-    config: ConvConfig,
-}
-
-impl Conv {
-    /// Creates build `config` with power-up state randomised from `seed`.
-    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
-        Self::with_trace(config, seed, None)
-    }
-
-    /// As [`Conv::new`], writing an FST waveform to `trace` if given.
-    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::CONV_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no conv build with index {config}")))?;
-        let dut = ffi::bridge::new_conv(config, seed, trace_arg(trace)?)?;
-        Ok(Self { dut, config: cfg })
-    }
-
-    /// The parameters of this build.
-    pub fn config(&self) -> ConvConfig {
-        self.config
-    }
-
-    /// Holds reset for [`RESET_CYCLES`] edges with every input idle.
-    pub fn reset(&mut self) {
-        self.dut.pin_mut().reset(RESET_CYCLES);
-    }
-
-    /// Applies inputs `i` for one cycle: returns the outputs during that
-    /// cycle, then clocks the edge.
-    #[inline]
-    pub fn step(&mut self, i: &ConvIn) -> ConvPins {
-        self.dut.pin_mut().step(i)
-    }
-
-    /// Rising edges so far.
-    pub fn cycles(&self) -> u64 {
-        self.dut.cycles()
-    }
-
-    /// True once an RTL assertion or `$error` fired.
-    pub fn rtl_error(&self) -> bool {
-        self.dut.error()
-    }
+    Conv, ConvDut, ConvConfig, CONV_CONFIGS, new_conv, "conv", ConvIn => ConvPins
 }
 
 pub use configs::UartConfig;
 pub use ffi::bridge::{UartRxIn, UartRxPins, UartTxIn, UartTxPins};
 
+pin_model! {
 /// The Verilated `hlsk_uart_rx`, one build from [`configs::UART_CONFIGS`].
 ///
 /// Cycle level: [`UartRx::step`] takes the line level and the byte stream's
 /// ready for one cycle; the far end of the line lives in the test bench.
-pub struct UartRx {
-    dut: UniquePtr<ffi::bridge::UartRxDut>,
-    config: UartConfig,
+    UartRx, UartRxDut, UartConfig, UART_CONFIGS, new_uartrx, "UART", UartRxIn => UartRxPins
 }
 
-impl UartRx {
-    /// Creates build `config` with power-up state randomised from `seed`.
-    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
-        Self::with_trace(config, seed, None)
-    }
-
-    /// As [`UartRx::new`], writing an FST waveform to `trace` if given.
-    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::UART_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no UART build with index {config}")))?;
-        let dut = ffi::bridge::new_uartrx(config, seed, trace_arg(trace)?)?;
-        Ok(Self { dut, config: cfg })
-    }
-
-    /// The parameters of this build.
-    pub fn config(&self) -> UartConfig {
-        self.config
-    }
-
-    /// Holds reset for [`RESET_CYCLES`] edges, line idle (high).
-    pub fn reset(&mut self) {
-        self.dut.pin_mut().reset(RESET_CYCLES);
-    }
-
-    /// Applies inputs `i` for one cycle: returns the outputs during that
-    /// cycle, then clocks the edge.
-    pub fn step(&mut self, i: &UartRxIn) -> UartRxPins {
-        self.dut.pin_mut().step(i)
-    }
-
-    /// Rising edges so far.
-    pub fn cycles(&self) -> u64 {
-        self.dut.cycles()
-    }
-
-    /// True once an RTL assertion or `$error` fired.
-    pub fn rtl_error(&self) -> bool {
-        self.dut.error()
-    }
-}
-
+pin_model! {
 /// The Verilated `hlsk_uart_tx`, one build from [`configs::UART_CONFIGS`].
 ///
 /// Cycle level: [`UartTx::step`] takes the byte stream's valid and data for
 /// one cycle and returns the line level among the outputs.
-pub struct UartTx {
-    dut: UniquePtr<ffi::bridge::UartTxDut>,
-    config: UartConfig,
-}
-
-impl UartTx {
-    /// Creates build `config` with power-up state randomised from `seed`.
-    pub fn new(config: usize, seed: u32) -> Result<Self, Error> {
-        Self::with_trace(config, seed, None)
-    }
-
-    /// As [`UartTx::new`], writing an FST waveform to `trace` if given.
-    pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::UART_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no UART build with index {config}")))?;
-        let dut = ffi::bridge::new_uarttx(config, seed, trace_arg(trace)?)?;
-        Ok(Self { dut, config: cfg })
-    }
-
-    /// The parameters of this build.
-    pub fn config(&self) -> UartConfig {
-        self.config
-    }
-
-    /// Holds reset for [`RESET_CYCLES`] edges, no byte offered.
-    pub fn reset(&mut self) {
-        self.dut.pin_mut().reset(RESET_CYCLES);
-    }
-
-    /// Applies inputs `i` for one cycle: returns the outputs during that
-    /// cycle, then clocks the edge.
-    pub fn step(&mut self, i: &UartTxIn) -> UartTxPins {
-        self.dut.pin_mut().step(i)
-    }
-
-    /// Rising edges so far.
-    pub fn cycles(&self) -> u64 {
-        self.dut.cycles()
-    }
-
-    /// True once an RTL assertion or `$error` fired.
-    pub fn rtl_error(&self) -> bool {
-        self.dut.error()
-    }
+    UartTx, UartTxDut, UartConfig, UART_CONFIGS, new_uarttx, "UART", UartTxIn => UartTxPins
 }
