@@ -3,7 +3,9 @@
 //! (iCE40), the Colorlight i5 (ECP5) and the Tang Nano 9K (Gowin). Each
 //! produces a bitstream and a report that parses; a second build skips every
 //! stage; on iCE40, a comment-only source edit resynthesizes to the same
-//! netlist and skips place and route and packing.
+//! netlist and skips place and route and packing, and a clock change in the
+//! board config reruns synthesis (the ClkHz parameter) and place and route
+//! (--freq), and packing only if the routed design changed.
 //!
 //! Builds go to `target/hlsk-boards-it/<board>` inside the repository (the
 //! WebAssembly tools cannot see the host's /tmp). A missing tool fails the
@@ -107,6 +109,30 @@ fn check_board(board: &str, comment_edit: bool) {
             [Outcome::Ran, Outcome::Skipped, Outcome::Skipped],
             "{board}: same netlist, no place and route"
         );
+
+        // A clock change in the board config: the design's ClkHz parameter
+        // and nextpnr's --freq change, so synthesis and place and route
+        // rerun; packing reruns only if the routed design changed.
+        let mut fast = cfg.clone();
+        fast.clock.freq_mhz = cfg.clock.freq_mhz + 0.5;
+        let routed = root.join(&build).join("pnr.asc");
+        let before = std::fs::read(&routed).expect("routed design");
+        let design = blink(&fast, &build, "// a comment changes no cell\n");
+        let (report, seen) = outcomes(&flow, &fast, &design);
+        let after = std::fs::read(&routed).expect("routed design");
+        let pack = if before == after {
+            Outcome::Skipped
+        } else {
+            Outcome::Ran
+        };
+        assert_eq!(
+            seen,
+            [Outcome::Ran, Outcome::Ran, pack],
+            "{board}: clock change reruns synthesis (ClkHz) and place and route (--freq)"
+        );
+        assert_eq!(report.target_mhz, fast.clock.freq_mhz);
+        let (_, seen) = outcomes(&flow, &fast, &design);
+        assert_eq!(seen, [Outcome::Skipped; 3], "{board}: nothing changed");
     }
 }
 
