@@ -5,7 +5,8 @@
 //! stage; on iCE40, a comment-only source edit resynthesizes to the same
 //! netlist and skips place and route and packing, and a clock change in the
 //! board config reruns synthesis (the ClkHz parameter) and place and route
-//! (--freq), and packing only if the routed design changed.
+//! (--freq), and packing only if the routed design changed, while a pin
+//! change skips synthesis.
 //!
 //! Builds go to `target/hlsk-boards-it/<board>` inside the repository (the
 //! WebAssembly tools cannot see the host's /tmp). A missing tool fails the
@@ -133,6 +134,17 @@ fn check_board(board: &str, comment_edit: bool) {
         assert_eq!(report.target_mhz, fast.clock.freq_mhz);
         let (_, seen) = outcomes(&flow, &fast, &design);
         assert_eq!(seen, [Outcome::Skipped; 3], "{board}: nothing changed");
+
+        // A pin-only change (two LEDs swapped) touches the constraints, not
+        // the design: synthesis is skipped, place and route and packing rerun.
+        let mut swapped = fast.clone();
+        swapped.leds.pins.swap(0, 1);
+        let (_, seen) = outcomes(&flow, &swapped, &design);
+        assert_eq!(
+            seen,
+            [Outcome::Skipped, Outcome::Ran, Outcome::Ran],
+            "{board}: constraint-only change"
+        );
     }
 }
 
