@@ -114,10 +114,13 @@ module hlsk_fifo_sync #(
   ////////////////
 
 `ifndef SYNTHESIS
-  always_ff @(posedge clk_i) begin
-    if (rst_ni) begin
-      assert (level_q <= FullLvl)
-        else $error("hlsk_fifo_sync: level %0d exceeds depth %0d", level_q, Depth);
+  // Only meaningful when LevelW can hold values above Depth.
+  if (Depth + 1 < 2 ** LevelW) begin : g_level_check
+    always_ff @(posedge clk_i) begin
+      if (rst_ni) begin
+        assert (level_q <= FullLvl)
+          else $error("hlsk_fifo_sync: level %0d exceeds depth %0d", level_q, Depth);
+      end
     end
   end
 `endif

@@ -77,7 +77,14 @@ module tlmm_act_buffer
 
   assign all_in      = (bytes_q == k_q);
   assign remaining   = k_q - bytes_q;
-  assign take        = (remaining >= KW'(4)) ? 3'd4 : 3'(remaining);
+  // A beat carries four activations; with KMax < 4 every beat is the last.
+  if (KMax >= 4) begin : g_take
+    assign take          = (remaining >= KW'(4)) ? 3'd4 : 3'(remaining);
+    assign last_expected = (remaining <= KW'(4));
+  end else begin : g_take_small
+    assign take          = 3'(remaining);
+    assign last_expected = 1'b1;
+  end
   // A chunk is written when one is complete, or for the final partial one.
   assign wr_en       = loading_q && ((cnt_q >= CntW'(GT)) || (all_in && cnt_q != '0));
   assign cnt_after_wr = wr_en ? ((cnt_q >= CntW'(GT)) ? cnt_q - CntW'(GT) : '0) : cnt_q;
@@ -85,7 +92,6 @@ module tlmm_act_buffer
   // from valid to ready).
   assign act_ready_o = loading_q && !all_in && (cnt_q < CntW'(2 * GT));
   assign act_fire    = act_valid_i && act_ready_o;
-  assign last_expected = (remaining <= KW'(4));
 
   always_comb begin
     loading_d = loading_q;
