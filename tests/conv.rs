@@ -73,8 +73,10 @@ pub fn hw_of(c: &ConvConfig) -> HwConfig {
         in_buf: c.in_words as usize,
         w_buf: c.w_words as usize,
         out_buf: c.out_ent as usize,
+        grad_buf: c.g_ent as usize,
         acc_depth: 1,
         acc_w: c.acc_w,
+        acc_w_wu: c.acc_w_wu,
         ..HwConfig::up5k()
     }
 }
@@ -198,7 +200,7 @@ pub fn run_on(
     Err(format!("no done within {max_cycles} cycles"))
 }
 
-/// A random FP or BP layer, its tiling, data and memory timing.
+/// A random FP, BP or WU layer, its tiling, data and memory timing.
 #[derive(Debug, Clone)]
 pub struct ConvCase {
     /// Build index into [`CONV_CONFIGS`].
@@ -216,8 +218,11 @@ pub struct ConvCase {
 impl ConvCase {
     /// Lays out the input (FP x, BP dO), w, the output (FP y, BP dx) and
     /// BP's act_in with random gaps in a junk-filled image, stores random
-    /// tensors, and sets the descriptor's bases.
+    /// tensors, and sets the descriptor's bases. WU: see [`ConvCase::wu_memory`].
     pub fn memory(&self) -> (Descriptor, Memory) {
+        if self.desc.op == Op::Wu {
+            return self.wu_memory();
+        }
         let t = CONV_CONFIGS[self.config].t as usize;
         let mut d = self.desc;
         let s = d.shape;
@@ -265,7 +270,76 @@ impl ConvCase {
     }
 }
 
-/// Random `op` (FP or BP) cases on build `config`: channels 1..=9 (rarely
+impl ConvCase {
+    /// WU: x (`in`), dO (`aux`), the int32 masters (`w`, full range), the
+    /// master output (`out`: in place when the seed is even, else a
+    /// separate region) and, with `write_w16`, the w16 copy, at random gaps
+    /// in a junk-filled image.
+    pub fn wu_memory(&self) -> (Descriptor, Memory) {
+        let t = CONV_CONFIGS[self.config].t as usize;
+        let mut d = self.desc;
+        let s = d.shape;
+        let mut rng = Rng::new(self.seed);
+        let x_dims = [s.b, s.n, s.h, s.w];
+        let d_dims = [s.b, s.m, s.ho(), s.wo()];
+        let w_dims = [s.m, s.n, s.k, s.k];
+        let w_words = WeightLayout::new(w_dims, t).words();
+        let in_place = self.seed.is_multiple_of(2);
+        let mut gap = || rng.below(8) as usize;
+        let xb = gap();
+        let db = xb + ActLayout::new(x_dims, t).words() + gap();
+        let mb = db + ActLayout::new(d_dims, t).words() + gap();
+        let ob = if in_place {
+            mb
+        } else {
+            mb + 2 * w_words + gap()
+        };
+        let w16b = ob + 2 * w_words + gap();
+        let len = w16b + if d.write_w16 { w_words } else { 0 } + gap();
+        d.base = Bases {
+            input: xb as u32,
+            weights: mb as u32,
+            output: ob as u32,
+            aux: db as u32,
+            w16_out: if d.write_w16 { w16b as u32 } else { 0 },
+        };
+        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
+        let half = 1i64 << self.bits;
+        let val = |rng: &mut Rng| {
+            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
+                as i16
+        };
+        let x = Tensor4::from_fn(x_dims, |_| val(&mut rng));
+        let dout = Tensor4::from_fn(d_dims, |_| val(&mut rng));
+        let master = Tensor4::from_fn(w_dims, |_| rng.next_u64() as i32);
+        mem.store_act(xb, t, &x).expect("x fits");
+        mem.store_act(db, t, &dout).expect("dO fits");
+        mem.store_master(mb, t, &master).expect("masters fit");
+        (d, mem)
+    }
+}
+
+/// Random WU cases on build `config`: shapes and tilings as
+/// [`conv_cases`], g_pre 0..=40, lr_mant any 15-bit value, lr_shift 0..=63,
+/// write_w16 on or off, masters updated in place or into a separate region.
+pub fn wu_cases(config: usize) -> impl Strategy<Value = ConvCase> {
+    (
+        conv_cases(config, Op::Wu),
+        0u8..=40,
+        0u16..(1 << 15),
+        0u8..=63,
+        any::<bool>(),
+    )
+        .prop_map(|(mut c, g_pre, lr_mant, lr_shift, w16)| {
+            c.desc.g_pre = g_pre;
+            c.desc.lr_mant = lr_mant;
+            c.desc.lr_shift = lr_shift;
+            c.desc.write_w16 = w16;
+            c
+        })
+}
+
+/// Random `op` (FP, BP or WU) cases on build `config`: channels 1..=9 (rarely
 /// multiples of T), K in {1, 3}, pad 0..K-1, H and W 1..=7, batch 1..=4, a
 /// random tiling that fits the build, s_out 0..=24, ReLU (FP) or the ReLU
 /// mask (BP) on or off.
@@ -312,7 +386,9 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
                 };
                 desc.relu = relu && op == Op::Fp;
                 desc.relu_mask = relu && op == Op::Bp;
-                desc.s_out = s_out as u8;
+                if op != Op::Wu {
+                    desc.s_out = s_out as u8;
+                }
                 ConvCase {
                     config,
                     desc,
@@ -332,15 +408,23 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
         })
 }
 
-/// Property: on build `config`, random `op` (FP or BP) descriptors leave
-/// exactly the reference's memory image, and the engine's fired cycles,
-/// words read and written and bursts equal the model's.
+/// Random cases of `op` on build `config` ([`conv_cases`], [`wu_cases`]).
+pub fn op_cases(config: usize, op: Op) -> BoxedStrategy<ConvCase> {
+    match op {
+        Op::Wu => wu_cases(config).boxed(),
+        _ => conv_cases(config, op).boxed(),
+    }
+}
+
+/// Property: on build `config`, random `op` descriptors leave exactly the
+/// reference's memory image, and the engine's fired cycles, words read and
+/// written and bursts equal the model's.
 pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
     let hw = hw_of(&CONV_CONFIGS[config]);
     check(
         &format!("conv {op} matches run_descriptor (build {config})"),
         cases,
-        conv_cases(config, op),
+        op_cases(config, op),
         |fc, waves| {
             let mut dut =
                 Conv::with_trace(fc.config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
@@ -391,17 +475,57 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
     Ok(())
 }
 
+/// A descriptor of `op` that no build can run: an input tile far over the
+/// input buffer (rows of 2000 pixels), or for WU with `grad` a gradient tile
+/// (12 x 12 x 3 x 3) over the gradient buffer. Bases inside 1024 words.
+pub fn oversized(op: Op, t: usize, b: usize, grad: bool) -> Descriptor {
+    let pool = !op.is_conv();
+    let (n, w) = if op == Op::Wu && grad {
+        (12, 1)
+    } else {
+        (3, 2000)
+    };
+    let shape = ConvShape {
+        n,
+        m: n,
+        h: 4,
+        w,
+        k: if pool { 2 } else { 3 },
+        pad: if pool { 0 } else { 1 },
+        b,
+    };
+    let mut d = Descriptor::new(op, shape);
+    d.tiling = Tiling {
+        tr: 1,
+        m_on: tiles(n, t) * t,
+        n_on: if pool { 0 } else { tiles(n, t) * t },
+    };
+    d.base.input = 10;
+    d.base.output = 600;
+    if op.is_conv() {
+        d.base.weights = 300;
+    }
+    if op != Op::Fp && op != Op::Bp {
+        d.base.aux = 900;
+    }
+    d
+}
+
 /// Property: on one instance of build `config`, without reset in between,
-/// a sequence of FP and BP descriptors, some preceded by a WU descriptor
-/// (which must raise the error flag and touch nothing), each leaves the
-/// reference's memory image and counters: status and counters restart with
-/// every descriptor.
+/// a sequence of FP, BP and WU descriptors, some preceded by an oversized
+/// descriptor (which must raise the error flag and touch nothing), each
+/// leaves the reference's memory image and counters: status and counters
+/// restart with every descriptor.
 pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
     let hw = hw_of(&c);
     let t = c.t as usize;
     let item = (
-        prop_oneof![conv_cases(config, Op::Fp), conv_cases(config, Op::Bp)],
+        prop_oneof![
+            conv_cases(config, Op::Fp),
+            conv_cases(config, Op::Bp),
+            wu_cases(config)
+        ],
         any::<bool>(),
     );
     check(
@@ -413,36 +537,16 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
             dut.reset();
             for (i, (fc, bad_first)) in seq.iter().enumerate() {
                 if *bad_first {
-                    let mut d = Descriptor::new(
-                        Op::Wu,
-                        ConvShape {
-                            n: 2,
-                            m: 2,
-                            h: 3,
-                            w: 3,
-                            k: 3,
-                            pad: 1,
-                            b: 1,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 3,
-                        m_on: t,
-                        n_on: t,
-                    };
-                    d.base = Bases {
-                        input: 1,
-                        weights: 40,
-                        output: 80,
-                        aux: 120,
-                        w16_out: 0,
-                    };
+                    let d = oversized(fc.desc.op, t, 1, i % 2 == 0);
                     let words = d.encode().map_err(|e| e.to_string())?;
-                    let mem0 = Memory::from_words((0..256).map(|v| v as i16).collect());
+                    let mem0 = Memory::from_words((0..1024).map(|v| v as i16).collect());
                     let mut mem = mem0.clone();
                     let r = run_on(&mut dut, i as u32, &words, &mut mem, fc.timing, 10_000)?;
                     if !r.error || r.requests != 0 || mem != mem0 {
-                        return Err(format!("descriptor {i}: WU not rejected cleanly: {r:?}"));
+                        return Err(format!(
+                            "descriptor {i}: oversized {} not rejected cleanly: {r:?}",
+                            d.op
+                        ));
                     }
                 }
                 check_case(&mut dut, fc, &hw).map_err(|e| format!("descriptor {i}: {e}"))?;
@@ -452,83 +556,26 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
     )
 }
 
-/// Property: descriptors this build cannot run (WU and pools, or FP and BP
-/// tilings over a buffer capacity) raise the error flag without hanging, issue no
-/// memory request, and leave memory untouched.
-pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
+/// Property: descriptors over a buffer capacity ([`oversized`]), of every
+/// operation, raise the error flag without hanging, issue no memory
+/// request, and leave memory untouched.
+pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
     let hw = hw_of(&c);
     let t = c.t as usize;
     let strategy = (
-        prop_oneof![
-            Just(Op::Bp),
-            Just(Op::Wu),
-            Just(Op::PoolFwd),
-            Just(Op::PoolBwd),
-            Just(Op::Fp)
-        ],
+        proptest::sample::select(Op::ALL.to_vec()),
         1usize..=4,
+        any::<bool>(),
         any::<u64>(),
     );
     check(
-        &format!("conv unsupported descriptors flag error (build {config})"),
+        &format!("conv oversized descriptors flag error (build {config})"),
         cases,
         strategy,
-        |&(op, b, seed), waves| {
-            let mut d = match op {
-                Op::PoolFwd | Op::PoolBwd => {
-                    let mut d = Descriptor::new(
-                        op,
-                        ConvShape {
-                            n: 3,
-                            m: 3,
-                            h: 4,
-                            w: 4,
-                            k: 2,
-                            pad: 0,
-                            b,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 1,
-                        m_on: t,
-                        n_on: 0,
-                    };
-                    d.base.aux = 900;
-                    d
-                }
-                _ => {
-                    // FP, BP: an input tile far over the buffer (wide rows).
-                    let w = if op == Op::Wu { 4 } else { 2000 };
-                    let mut d = Descriptor::new(
-                        op,
-                        ConvShape {
-                            n: 3,
-                            m: 3,
-                            h: 4,
-                            w,
-                            k: 3,
-                            pad: 1,
-                            b,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 4,
-                        m_on: t,
-                        n_on: tiles(3, t) * t,
-                    };
-                    if op == Op::Wu {
-                        d.base.aux = 900;
-                    }
-                    d
-                }
-            };
-            d.base.input = 10;
-            if op.is_conv() {
-                d.base.weights = 300;
-            }
-            d.base.output = 600;
-            if op != Op::Wu && op.is_conv() && check_tiling(&d, &hw).is_ok() {
+        |&(op, b, grad, seed), waves| {
+            let d = oversized(op, t, b, grad);
+            if check_tiling(&d, &hw).is_ok() {
                 return Err(format!(
                     "the oversized {op} tiling fits the model's capacities"
                 ));

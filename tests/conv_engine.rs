@@ -4,7 +4,7 @@
 use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{
-    conv_matches_reference_on, descriptor_sequences_on, unsupported_descriptors_flag_error_on,
+    conv_matches_reference_on, descriptor_sequences_on, oversized_descriptors_flag_error_on,
 };
 use hlsk_tests::prop::cases;
 
@@ -24,8 +24,13 @@ fn random_bp_layers_match_reference_memory_image() {
 }
 
 #[test]
-fn unsupported_descriptors_flag_error_and_leave_memory_untouched() {
-    all_builds(|c| unsupported_descriptors_flag_error_on(c, cases(10)));
+fn random_wu_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::Wu, cases(48)));
+}
+
+#[test]
+fn oversized_descriptors_flag_error_and_leave_memory_untouched() {
+    all_builds(|c| oversized_descriptors_flag_error_on(c, cases(12)));
 }
 
 #[test]

@@ -1,33 +1,42 @@
 // Copyright hlsk contributors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// Training-convolution engine, first slice: the FP operation (forward
-// convolution, s_out round-half-up shift, sat16, optional ReLU) and the BP
-// operation (convolution of the output gradient with the transposed,
-// 180-degree rotated weights, padding K-1-pad, optional ReLU mask from
-// act_in), run from a descriptor, bit for bit as
-// hls_rust::conv::exec::run_descriptor (/work/shared/specs/conv.md).
+// Training-convolution engine: runs FP (forward convolution, s_out
+// round-half-up shift, sat16, optional ReLU), BP (convolution of the output
+// gradient with the transposed, 180-degree rotated weights, padding K-1-pad,
+// optional ReLU mask from act_in) and WU (weight gradient summed over the
+// batch, fused SGD update of the int32 masters on write-back, optional w16
+// copy) descriptors, bit for bit as hls_rust::conv::exec::run_descriptor
+// (/work/shared/specs/conv.md).
 //
 // Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode, one
 // per beat on the descriptor stream (accepted only while idle). Then the
-// engine walks the model's step sequence
-//   for m-chunk { for b { for band (Tr rows) { for n-chunk { step } } } }
-// A step loads its input tile (and its weight tile unless the chunk's weights
-// are resident), then for every (m tile, n tile, ky, kx) loads the T x T
-// weight registers (T cycles) and fires the T x T MAC array once per output
-// pixel of the band (one cycle each, accumulators read-modify-written in the
-// same cycle, so no hazard). After the band's last n-chunk the band drains
-// (BP with relu_mask first reads the band's act_in tile into a mask buffer).
-// BP reads the forward weight blocks of the step's (reduction, output) tiles
-// and loads each beat as a column of the weight registers, slice
-// (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
+// engine walks the model's step sequence (hls_rust::conv::model)
+//   FP, BP: for m-chunk { for b { for band (Tr rows) { for n-chunk { step } } } }
+//   WU:     for m-chunk { for n-chunk { for b { for band { step } } } }
+// An FP/BP step loads its input tile (and its weight tile unless the chunk's
+// weights are resident), then for every (m tile, n tile, ky, kx) loads the
+// T x T weight registers (T cycles) and fires the T x T MAC array once per
+// output pixel of the band (one cycle each, accumulators read-modify-written
+// in the same cycle, so no hazard). After the band's last n-chunk the band
+// drains (BP with relu_mask first reads the band's act_in tile into a mask
+// buffer). BP reads the forward weight blocks of the step's (reduction,
+// output) tiles and loads each beat as a column of the weight registers,
+// slice (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
+// A WU step loads the x tile and the dO tile, then for every (m tile, n tile,
+// ky, kx) fires once per output pixel: each of the T x T lanes accumulates
+// rs(dO[m] * x[n], g_pre) in its own register, and the set's last pixel adds
+// the lane sums into the gradient buffer, resident for the whole batch.
+// After the chunk pair's last step the engine reads the masters (updating
+// each in the gradient buffer as its high word arrives), writes them back
+// and, with write_w16, writes the int16 copy.
 //
 // Memory port: one burst outstanding. A request (addr, len in 16-bit words,
 // write) is followed by len/T data beats on the read or write stream; word i
 // of a beat is bits [16i +: 16] (lowest address in the low bits). Bursts
 // are the model's: one per channel tile, merged when contiguous.
 //
-// Descriptors this build cannot run (op other than FP or BP, bad magic, K, pad,
+// Descriptors this build cannot run (pools, bad magic, K, pad, flags,
 // shape, tiling or buffer capacity) raise error_o and done_o without any
 // memory access. busy_o is high from the last descriptor word to done_o;
 // done_o and error_o hold until the next descriptor starts. Counters (reset
@@ -38,9 +47,11 @@ module conv_engine #(
   parameter int unsigned T       = 2,     // channel tile: T x T MAC array
   parameter int unsigned P       = 1,     // pixel parallelism (1 only in this slice)
   parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
+  parameter int unsigned AccWWu  = 40,    // WU accumulator width ACC_W_WU (32..64)
   parameter int unsigned InWords = 2048,  // input buffer capacity, words
   parameter int unsigned WWords  = 1024,  // weight buffer capacity, words
   parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators (and mask bits)
+  parameter int unsigned GEnt    = 512,   // WU gradient buffer capacity, ACC_W_WU entries
   // Derived; do not override.
   localparam int unsigned BeatW   = 16 * T,
   localparam int unsigned InBeats = InWords / T,
@@ -48,7 +59,8 @@ module conv_engine #(
   localparam int unsigned OutBeats = OutEnt / T,
   localparam int unsigned InAW    = (InBeats > 1) ? $clog2(InBeats) : 1,
   localparam int unsigned WAW     = (WBeats > 1) ? $clog2(WBeats) : 1,
-  localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1
+  localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1,
+  localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -90,6 +102,10 @@ module conv_engine #(
   localparam logic [7:0]  Magic     = 8'hC1;
   localparam logic [3:0]  OpFp      = 4'd0;
   localparam logic [3:0]  OpBp      = 4'd1;
+  localparam logic [3:0]  OpWu      = 4'd2;
+  localparam int unsigned MF        = 16;   // master fraction bits over w16
+  // delta = rs(g * lr_mant, lr_shift): g (AccWWu bits) times a 15-bit mantissa.
+  localparam int unsigned DW        = AccWWu + 17;
   localparam logic [31:0] T32       = 32'(T);
 
   typedef enum logic [3:0] {
@@ -103,11 +119,17 @@ module conv_engine #(
     StNext
   } state_e;
 
-  typedef enum logic [1:0] {
+  // Transfer phases: reads (input tile, weight tile, BP act_in, WU dO
+  // tile, WU masters) and writes (output band, WU masters, WU w16 copy).
+  typedef enum logic [2:0] {
     PhIn,
     PhW,
     PhMask,
-    PhOut
+    PhOut,
+    PhD,
+    PhMRd,
+    PhMWr,
+    PhW16
   } phase_e;
 
   ///////////////
@@ -141,6 +163,15 @@ module conv_engine #(
   logic [BeatW-1:0]     wbuf_q [WBeats];
   logic [T*AccW-1:0]    obuf_q [OutBeats];
   logic [T-1:0]         mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
+  // WU: gradient buffer (ACC_W_WU, wrapping), resident for the batch, in the
+  // order of the chunk's master words; after the master read it holds the
+  // updated masters. gval_q marks entries of real (not padded) channels.
+  logic [AccWWu-1:0]    gbuf_q [GEnt];
+  logic                 gval_q [GEnt];
+  // WU: per-lane accumulators of the current (m tile, n tile, ky, kx) set.
+  logic [AccWWu-1:0]    lacc_q [T][T];
+  logic [AccWWu-1:0]    lacc_d [T][T];
+  logic [15:0]          pend_q, pend_d;     // master low word waiting for its high word
 
   /////////////////////
   // Descriptor view //
@@ -148,15 +179,18 @@ module conv_engine #(
 
   logic [3:0]  f_op, f_k, f_pad;
   logic [7:0]  f_magic;
-  logic        f_relu, f_mask, is_bp;
+  logic        f_relu, f_mask, f_w16, is_bp, is_wu;
   logic [31:0] f_n, f_m, f_h, f_w, f_b, f_tr, f_mon, f_non;
-  logic [31:0] f_in, f_wb, f_out, f_aux;
-  logic [5:0]  f_sout;
+  logic [31:0] f_in, f_wb, f_out, f_aux, f_w16b;
+  logic [5:0]  f_sout, f_gpre, f_lrsh;
+  logic [14:0] f_lrm;
 
   assign f_op    = desc_q[0][3:0];
   assign f_relu  = desc_q[0][4];
   assign f_mask  = desc_q[0][5];
+  assign f_w16   = desc_q[0][6];
   assign is_bp   = f_op == OpBp;
+  assign is_wu   = f_op == OpWu;
   assign f_k     = desc_q[0][11:8];
   assign f_pad   = desc_q[0][15:12];
   assign f_magic = desc_q[0][31:24];
@@ -172,12 +206,16 @@ module conv_engine #(
   assign f_wb    = desc_q[6];
   assign f_out   = desc_q[7];
   assign f_aux   = desc_q[8];
+  assign f_w16b  = desc_q[9];
   assign f_sout  = desc_q[10][5:0];
+  assign f_gpre  = desc_q[10][13:8];
+  assign f_lrsh  = desc_q[10][21:16];
+  assign f_lrm   = desc_q[11][14:0];
 
-  // Fields and bits this slice does not use (other operations, reserved).
+  // Reserved bits.
   logic unused_desc;
-  assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7:6], desc_q[9],
-                         desc_q[10][31:6], desc_q[11]};
+  assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7], desc_q[10][31:22],
+                         desc_q[10][15:14], desc_q[10][7:6], desc_q[11][31:15]};
 
   // Derived shape (all 32-bit; fields are 16-bit so nothing overflows).
   // FP: in x [B,N,H,W], out y [B,M,Ho,Wo]. BP: in dO [B,M,Ho,Wo] padded by
@@ -203,21 +241,22 @@ module conv_engine #(
 
   // Capacity and shape checks (hls_rust::conv::model::check_tiling).
   logic [31:0] in_rows, in_cols;
-  logic [63:0] need_in, need_w, need_out;
+  logic [63:0] need_in, need_w, need_out, need_g;
   logic        bad;
   assign in_rows  = f_tr + k - 1;
   assign in_cols  = iw + 2 * pad;
   assign need_in  = 64'(f_non) * 64'(in_rows) * 64'(in_cols);
-  assign need_w   = 64'(f_mon) * 64'(f_non) * 64'(kk);
+  assign need_w   = is_wu ? 64'd0 : 64'(f_mon) * 64'(f_non) * 64'(kk);
   assign need_out = 64'(f_mon) * 64'(f_tr) * 64'(ow);
-  assign bad = (f_magic != Magic) || !(f_op == OpFp || f_op == OpBp) ||
+  assign need_g   = is_wu ? 64'(f_mon) * 64'(f_non) * 64'(kk) : 64'd0;
+  assign bad = (f_magic != Magic) || !(f_op == OpFp || is_bp || is_wu) ||
                !(k == 32'd1 || k == 32'd3) || (fpad >= k) ||
-               (f_relu && is_bp) || (f_mask && !is_bp) ||
+               (f_relu && f_op != OpFp) || (f_mask && !is_bp) || (f_w16 && !is_wu) ||
                (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (ho == 0) || (wo == 0) || (f_tr == 0) || (f_tr > oh) ||
                (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
                (f_non == 0) || (f_non % T32 != 0) || (no > rct) ||
                (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
-               (need_out > 64'(OutEnt));
+               (need_out > 64'(OutEnt)) || (need_g > 64'(GEnt));
 
   //////////////////////
   // Step geometry    //
@@ -232,7 +271,7 @@ module conv_engine #(
   assign hi   = (row0_q + nr + k - 1 - pad < ih) ? row0_q + nr + k - 1 - pad : ih;
   assign nrin = hi - lo;
   assign resident    = rct <= no;
-  assign load_w      = !resident || !loaded_q;
+  assign load_w      = !is_wu && (!resident || !loaded_q);
   assign first_chunk = nc_q == 0;
   assign last_chunk  = nc_q + ntn == rct;
 
@@ -305,8 +344,103 @@ module conv_engine #(
     end
   end
 
+  // WU fire: every lane (m, n) adds rs(dO[m] * x[n], g_pre) to its own
+  // accumulator; the set's last pixel adds the lane sums into the gradient
+  // buffer (cleared by the first step of the chunk pair).
+  logic [31:0] g_row;
+  logic        set_first, set_last, wu_first, wu_last;
+  assign g_row     = ((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32 * T32;
+  assign set_first = (x_q == 0) && (r_q == 0);
+  assign set_last  = (x_q + 1 == ow) && (r_q + 1 == nr);
+  assign wu_first  = (b_q == 0) && (row0_q == 0);
+  assign wu_last   = (b_q + 1 == f_b) && (row0_q + nr == oh);
+
+  logic [AccWWu-1:0] g_new [T][T];
+  logic              g_ok  [T][T];
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      for (int unsigned n = 0; n < T; n++) begin
+        // Products are exact in 32 bits (|p| <= 2^30), and so is rs(p, s)
+        // for every s (shifts of 32 or more leave the sign).
+        logic signed [31:0] prod, term;
+        logic [AccWWu-1:0]  sum;
+        prod = $signed(ob_rd[AccW*m +: 16]) * $signed(ib_rd[16*n +: 16]);
+        term = (f_gpre == 0) ? prod :
+               (prod >>> f_gpre) + ((prod >>> (f_gpre - 6'd1)) & 32'sd1);
+        sum  = (set_first ? '0 : lacc_q[m][n]) + AccWWu'(term);
+        lacc_d[m][n] = sum;
+        g_new[m][n]  = (wu_first ? '0 : gbuf_q[GAW'(g_row + 32'(m) * T32 + 32'(n))]) + sum;
+        g_ok[m][n]   = ((mc_q + mtl_q) * T32 + 32'(m) < out_c) &&
+                       ((nc_q + ntl_q) * T32 + 32'(n) < red_c);
+      end
+    end
+  end
+
+  // WU master read: beat word i is word q = ptr*T + i of the chunk's master
+  // words; an odd q completes master q/2 (its low word is the previous word,
+  // perhaps of the previous beat). The fused SGD update replaces the
+  // gradient with the new master: delta = rs(g * lr_mant, lr_shift),
+  // master' = sat32(master - delta); padded channels give 0.
+  localparam logic signed [DW:0] Max32 = (DW+1)'(64'sh7fff_ffff);
+  localparam logic signed [DW:0] Min32 = -(DW+1)'(64'sh8000_0000);
+  logic [AccWWu-1:0] m_new [T];
+  logic [31:0]       m_idx [T];
+  logic              m_we  [T];
+  logic [BeatW+15:0] m_words;  // {beat, pending low word}
+  assign m_words = {rd_data_i, pend_q};
+  always_comb begin
+    for (int unsigned i = 0; i < T; i++) begin
+      logic [31:0]            q;
+      logic signed [31:0]     master;
+      logic signed [DW-1:0]   g, prod, delta;
+      logic signed [DW:0]     diff;
+      logic signed [31:0]     upd;
+      q        = ptr_q * T32 + 32'(i);
+      master   = $signed(m_words[16*i +: 32]);
+      m_idx[i] = q >> 1;
+      m_we[i]  = q[0];
+      g        = DW'($signed(gbuf_q[GAW'(m_idx[i])]));
+      prod     = g * $signed({1'b0, f_lrm});
+      delta    = (f_lrsh == 0) ? prod :
+                 (prod >>> f_lrsh) + ((prod >>> (f_lrsh - 6'd1)) & DW'(1));
+      diff     = (DW+1)'(master) - (DW+1)'(delta);
+      if (diff > Max32) begin
+        upd = 32'sh7fff_ffff;
+      end else if (diff < Min32) begin
+        upd = 32'sh8000_0000;
+      end else begin
+        upd = 32'(diff);
+      end
+      m_new[i] = gval_q[GAW'(m_idx[i])] ? AccWWu'(upd) : '0;
+    end
+  end
+
+  // WU write-back words: masters (low word first), then the w16 copy
+  // sat16(rs(master', MF)).
+  logic [BeatW-1:0] mw_data, w16_data;
+  always_comb begin
+    for (int unsigned i = 0; i < T; i++) begin
+      logic [31:0]        q;
+      logic signed [31:0] mst;
+      logic signed [31:0] r;
+      q   = ptr_q * T32 + 32'(i);
+      mst = $signed(gbuf_q[GAW'(q >> 1)][31:0]);
+      mw_data[16*i +: 16] = q[0] ? mst[31:16] : mst[15:0];
+      mst = $signed(gbuf_q[GAW'(q)][31:0]);
+      r   = (mst >>> MF) + ((mst >>> (MF - 1)) & 32'sd1);
+      if (r > 32'sd32767) begin
+        w16_data[16*i +: 16] = 16'sh7fff;
+      end else if (r < -32'sd32768) begin
+        w16_data[16*i +: 16] = 16'sh8000;
+      end else begin
+        w16_data[16*i +: 16] = r[15:0];
+      end
+    end
+  end
+
   // Write-back: sat16(rs(acc, s_out)), ReLU (FP) or mask (BP), padded
   // channels zero.
+  logic [BeatW-1:0] conv_data;
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [AccW-1:0] acc, sh, rbit, v;
@@ -326,8 +460,16 @@ module conv_engine #(
           ((mc_q + dm_q) * T32 + 32'(m) >= out_c)) begin
         y = '0;
       end
-      wr_data_o[16*m +: 16] = y;
+      conv_data[16*m +: 16] = y;
     end
+  end
+
+  always_comb begin
+    unique case (phase_q)
+      PhMWr:   wr_data_o = mw_data;
+      PhW16:   wr_data_o = w16_data;
+      default: wr_data_o = conv_data;
+    endcase
   end
 
   /////////////
@@ -335,12 +477,14 @@ module conv_engine #(
   /////////////
 
   // Memory port.
+  logic wr_phase;
+  assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16);
   assign req_valid_o = state_q == StReq;
   assign req_addr_o  = bx_addr_q;
   assign req_len_o   = bx_beats_q * T32;
-  assign req_write_o = phase_q == PhOut;
-  assign rd_ready_o  = (state_q == StData) && (phase_q != PhOut);
-  assign wr_valid_o  = (state_q == StData) && (phase_q == PhOut);
+  assign req_write_o = wr_phase;
+  assign rd_ready_o  = (state_q == StData) && !wr_phase;
+  assign wr_valid_o  = (state_q == StData) && wr_phase;
   assign desc_ready_o = state_q == StIdle;
 
   // Output (and act_in) tile of the band: offset and bursts.
@@ -349,7 +493,17 @@ module conv_engine #(
   assign drain_n   = (nr == oh) ? 32'd1 : mtn;
 
   logic beat;
-  assign beat = (state_q == StData) && ((phase_q == PhOut) ? wr_ready_i : rd_valid_i);
+  assign beat = (state_q == StData) && (wr_phase ? wr_ready_i : rd_valid_i);
+
+  // WU: the chunk pair's masters, one burst per m tile, merged when the
+  // n-chunk spans every reduction tile (the int16 copy has the same runs at
+  // half the size).
+  logic [31:0] wblk, w_off, w_stride, w_n, w_beats;
+  assign wblk     = T32 * T32 * kk;
+  assign w_off    = (mc_q * rct + nc_q) * wblk;
+  assign w_stride = rct * wblk;
+  assign w_n      = (ntn == rct) ? 32'd1 : mtn;
+  assign w_beats  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
 
   always_comb begin
     state_d    = state_q;
@@ -378,6 +532,7 @@ module conv_engine #(
     dm_d       = dm_q;
     dcnt_d     = dcnt_q;
     wreg_we    = 1'b0;
+    pend_d     = pend_q;
 
     unique case (state_q)
       StIdle: begin
@@ -436,6 +591,7 @@ module conv_engine #(
       StData: begin
         if (beat) begin
           ptr_d     = ptr_q + 1;
+          pend_d    = rd_data_i[BeatW-16 +: 16];
           bx_left_d = bx_left_q - 1;
           if (phase_q == PhOut) begin
             if (dcnt_q + 1 == nr * ow) begin
@@ -468,6 +624,30 @@ module conv_engine #(
                 bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
               end
               state_d = StReq;
+            end else if (phase_q == PhIn && is_wu) begin
+              // WU: the dO tile of the band, at the output tile's offsets.
+              phase_d     = PhD;
+              ptr_d       = '0;
+              bx_addr_d   = f_aux + drain_off;
+              bx_stride_d = oh * ow * T32;
+              bx_n_d      = drain_n;
+              bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
+              state_d     = StReq;
+            end else if (phase_q == PhMRd) begin
+              // Masters updated in the gradient buffer: write them back.
+              phase_d     = PhMWr;
+              ptr_d       = '0;
+              bx_addr_d   = f_out + 2 * w_off;
+              bx_n_d      = w_n;
+              state_d     = StReq;
+            end else if (phase_q == PhMWr && f_w16) begin
+              phase_d     = PhW16;
+              ptr_d       = '0;
+              bx_addr_d   = f_w16b + w_off;
+              bx_stride_d = w_stride;
+              bx_n_d      = w_n;
+              bx_beats_d  = w_beats;
+              state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
               phase_d   = PhOut;
@@ -475,7 +655,7 @@ module conv_engine #(
               bx_addr_d = f_out + drain_off;
               bx_n_d    = drain_n;
               state_d   = StReq;
-            end else if (phase_q == PhOut) begin
+            end else if (wr_phase) begin
               state_d = StNext;
             end else begin
               mtl_d   = '0;
@@ -483,7 +663,9 @@ module conv_engine #(
               ky_d    = '0;
               kx_d    = '0;
               mi_d    = '0;
-              state_d = StWLoad;
+              r_d     = '0;
+              x_d     = '0;
+              state_d = is_wu ? StFire : StWLoad;
             end
           end
         end
@@ -502,7 +684,11 @@ module conv_engine #(
       end
 
       StFire: begin
-        state_d = StWLoad;
+        state_d = is_wu ? StFire : StWLoad;
+        if (set_last) begin
+          x_d = '0;
+          r_d = '0;
+        end
         if (x_q + 1 != ow) begin
           x_d     = x_q + 1;
           state_d = StFire;
@@ -524,6 +710,19 @@ module conv_engine #(
           ky_d  = '0;
           ntl_d = '0;
           mtl_d = mtl_q + 1;
+        end else if (is_wu) begin
+          if (wu_last) begin
+            // The chunk pair's gradients are complete: read the masters.
+            phase_d     = PhMRd;
+            ptr_d       = '0;
+            bx_addr_d   = f_wb + 2 * w_off;
+            bx_stride_d = 2 * w_stride;
+            bx_n_d      = w_n;
+            bx_beats_d  = 2 * w_beats;
+            state_d     = StReq;
+          end else begin
+            state_d = StNext;
+          end
         end else if (last_chunk) begin
           // The band drains: one burst per m tile, merged when contiguous
           // (BP with relu_mask reads act_in at the same offsets first).
@@ -541,10 +740,34 @@ module conv_engine #(
         end
       end
 
-      // Advance the loop nest: n-chunk, band, image, m-chunk.
+      // Advance the loop nest. FP, BP: n-chunk, band, image, m-chunk.
+      // WU: band, image, n-chunk, m-chunk.
       StNext: begin
         state_d = StStep;
-        if (!last_chunk) begin
+        if (is_wu) begin
+          if (row0_q + nr != oh) begin
+            row0_d = row0_q + nr;
+          end else begin
+            row0_d = '0;
+            if (b_q + 1 != f_b) begin
+              b_d = b_q + 1;
+            end else begin
+              b_d = '0;
+              if (!last_chunk) begin
+                nc_d = nc_q + ntn;
+              end else begin
+                nc_d = '0;
+                if (mc_q + mtn != oct) begin
+                  mc_d = mc_q + mtn;
+                end else begin
+                  mc_d    = '0;
+                  done_d  = 1'b1;
+                  state_d = StIdle;
+                end
+              end
+            end
+          end
+        end else if (!last_chunk) begin
           nc_d = nc_q + ntn;
         end else begin
           nc_d = '0;
@@ -657,8 +880,8 @@ module conv_engine #(
       end else begin
         if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
         if (state_q == StFire) cnt_fired_q <= cnt_fired_q + 1;
-        if (beat && phase_q != PhOut) cnt_rd_q <= cnt_rd_q + T32;
-        if (beat && phase_q == PhOut) cnt_wr_q <= cnt_wr_q + T32;
+        if (beat && !wr_phase) cnt_rd_q <= cnt_rd_q + T32;
+        if (beat && wr_phase) cnt_wr_q <= cnt_wr_q + T32;
         if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
       end
     end
@@ -675,9 +898,31 @@ module conv_engine #(
     if (beat && phase_q == PhW) begin
       wbuf_q[WAW'(ptr_q)] <= rd_data_i;
     end
-    if (state_q == StFire) begin
+    if (state_q == StFire && !is_wu) begin
       obuf_q[OutAW'(ob_idx)] <= ob_new;
     end
+    if (beat && phase_q == PhD) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        obuf_q[OutAW'(ptr_q)][AccW*m +: 16] <= rd_data_i[16*m +: 16];
+      end
+    end
+    if (state_q == StFire && is_wu) begin
+      lacc_q <= lacc_d;
+      if (set_last) begin
+        for (int unsigned m = 0; m < T; m++) begin
+          for (int unsigned n = 0; n < T; n++) begin
+            gbuf_q[GAW'(g_row + 32'(m) * T32 + 32'(n))] <= g_new[m][n];
+            gval_q[GAW'(g_row + 32'(m) * T32 + 32'(n))] <= g_ok[m][n];
+          end
+        end
+      end
+    end
+    if (beat && phase_q == PhMRd) begin
+      for (int unsigned i = 0; i < T; i++) begin
+        if (m_we[i]) gbuf_q[GAW'(m_idx[i])] <= m_new[i];
+      end
+    end
+    pend_q <= pend_d;
     if (beat && phase_q == PhMask) begin
       mbuf_q[OutAW'(ptr_q)] <= mb_new;
     end
@@ -706,6 +951,15 @@ module conv_engine #(
     end
     if (rst_ni && state_q == StFire) begin
       assert (ob_idx < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_idx);
+    end
+    if (rst_ni && state_q == StFire && is_wu && set_last) begin
+      assert (g_row + T32 * T32 <= 32'(GEnt)) else $error("gradient buffer overrun at %0d", g_row);
+    end
+    if (rst_ni && beat && (phase_q == PhMRd || phase_q == PhMWr)) begin
+      assert ((ptr_q * T32 + T32 - 1) / 2 < 32'(GEnt)) else $error("master beat %0d beyond the gradient buffer", ptr_q);
+    end
+    if (rst_ni && beat && phase_q == PhW16) begin
+      assert (ptr_q * T32 + T32 <= 32'(GEnt)) else $error("w16 beat %0d beyond the gradient buffer", ptr_q);
     end
   end
 
