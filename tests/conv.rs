@@ -220,8 +220,10 @@ impl ConvCase {
     /// BP's act_in with random gaps in a junk-filled image, stores random
     /// tensors, and sets the descriptor's bases. WU: see [`ConvCase::wu_memory`].
     pub fn memory(&self) -> (Descriptor, Memory) {
-        if self.desc.op == Op::Wu {
-            return self.wu_memory();
+        match self.desc.op {
+            Op::Wu => return self.wu_memory(),
+            Op::PoolFwd | Op::PoolBwd => return self.pool_memory(),
+            _ => {}
         }
         let t = CONV_CONFIGS[self.config].t as usize;
         let mut d = self.desc;
@@ -319,6 +321,96 @@ impl ConvCase {
     }
 }
 
+impl ConvCase {
+    /// Pools: the input (POOL_FWD x, POOL_BWD dy), the output and the
+    /// argmax plane (`aux`; random codes for POOL_BWD) at random gaps in a
+    /// junk-filled image.
+    pub fn pool_memory(&self) -> (Descriptor, Memory) {
+        let t = CONV_CONFIGS[self.config].t as usize;
+        let mut d = self.desc;
+        let s = d.shape;
+        let mut rng = Rng::new(self.seed);
+        let big = [s.b, s.n, s.h, s.w];
+        let small = [s.b, s.n, s.h / 2, s.w / 2];
+        let (in_dims, out_dims) = if d.op == Op::PoolFwd {
+            (big, small)
+        } else {
+            (small, big)
+        };
+        let codes = ActLayout::new(small, t).argmax_words();
+        let mut gap = || rng.below(8) as usize;
+        let ib = gap();
+        let ob = ib + ActLayout::new(in_dims, t).words() + gap();
+        let ab = ob + ActLayout::new(out_dims, t).words() + gap();
+        let len = ab + codes + gap();
+        d.base = Bases {
+            input: ib as u32,
+            output: ob as u32,
+            aux: ab as u32,
+            ..Bases::default()
+        };
+        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
+        let half = 1i64 << self.bits;
+        let x = Tensor4::from_fn(in_dims, |_| {
+            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
+                as i16
+        });
+        mem.store_act(ib, t, &x).expect("input fits");
+        if d.op == Op::PoolBwd {
+            let arg = Tensor4::from_fn(small, |_| rng.below(4) as u8);
+            mem.store_argmax(ab, t, &arg).expect("argmax fits");
+        }
+        (d, mem)
+    }
+}
+
+/// Random `op` (POOL_FWD or POOL_BWD) cases on build `config`: channels
+/// 1..=9, H and W even in 2..=10 (pooled widths past 8 span two argmax
+/// words), batch 1..=4, a random tiling that fits the build, values in a
+/// small range (ties) or the full range.
+pub fn pool_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
+    let c = CONV_CONFIGS[config];
+    let t = c.t as usize;
+    (
+        (1usize..=9, 1usize..=5, 1usize..=9, 1usize..=4),
+        (any::<u64>(), prop_oneof![Just(15u32), 0u32..=3]),
+        (0u32..4, 0u32..4, 0u32..40, 0u32..40),
+        (any::<u16>(), any::<u16>()),
+    )
+        .prop_map(move |((n, h2, w2, b), (seed, bits), tm, (r0, r1))| {
+            let shape = ConvShape {
+                n,
+                m: n,
+                h: 2 * h2,
+                w: 2 * w2,
+                k: 2,
+                pad: 0,
+                b,
+            };
+            let mut desc = Descriptor::new(op, shape);
+            desc.tiling = Tiling {
+                tr: 1 + r0 as usize % h2,
+                m_on: t * (1 + r1 as usize % tiles(n, t)),
+                n_on: 0,
+            };
+            ConvCase {
+                config,
+                desc,
+                seed,
+                bits,
+                timing: MemTiming {
+                    latency: tm.0,
+                    t_burst: tm.1,
+                    stall_pct: tm.2,
+                    desc_gap_pct: tm.3,
+                },
+            }
+        })
+        .prop_filter("tiling fits the build", move |fc| {
+            check_tiling(&fc.desc, &hw_of(&c)).is_ok()
+        })
+}
+
 /// Random WU cases on build `config`: shapes and tilings as
 /// [`conv_cases`], g_pre 0..=40, lr_mant any 15-bit value, lr_shift 0..=63,
 /// write_w16 on or off, masters updated in place or into a separate region.
@@ -408,10 +500,12 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
         })
 }
 
-/// Random cases of `op` on build `config` ([`conv_cases`], [`wu_cases`]).
+/// Random cases of `op` on build `config` ([`conv_cases`], [`wu_cases`],
+/// [`pool_cases`]).
 pub fn op_cases(config: usize, op: Op) -> BoxedStrategy<ConvCase> {
     match op {
         Op::Wu => wu_cases(config).boxed(),
+        Op::PoolFwd | Op::PoolBwd => pool_cases(config, op).boxed(),
         _ => conv_cases(config, op).boxed(),
     }
 }
@@ -512,7 +606,7 @@ pub fn oversized(op: Op, t: usize, b: usize, grad: bool) -> Descriptor {
 }
 
 /// Property: on one instance of build `config`, without reset in between,
-/// a sequence of FP, BP and WU descriptors, some preceded by an oversized
+/// a sequence of descriptors of every operation, some preceded by an oversized
 /// descriptor (which must raise the error flag and touch nothing), each
 /// leaves the reference's memory image and counters: status and counters
 /// restart with every descriptor.
@@ -521,11 +615,7 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
     let hw = hw_of(&c);
     let t = c.t as usize;
     let item = (
-        prop_oneof![
-            conv_cases(config, Op::Fp),
-            conv_cases(config, Op::Bp),
-            wu_cases(config)
-        ],
+        proptest::sample::select(Op::ALL.to_vec()).prop_flat_map(move |op| op_cases(config, op)),
         any::<bool>(),
     );
     check(

@@ -29,6 +29,16 @@ fn random_wu_layers_match_reference_memory_image() {
 }
 
 #[test]
+fn random_pool_fwd_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::PoolFwd, cases(48)));
+}
+
+#[test]
+fn random_pool_bwd_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::PoolBwd, cases(48)));
+}
+
+#[test]
 fn oversized_descriptors_flag_error_and_leave_memory_untouched() {
     all_builds(|c| oversized_descriptors_flag_error_on(c, cases(12)));
 }

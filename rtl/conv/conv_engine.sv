@@ -103,6 +103,8 @@ module conv_engine #(
   localparam logic [3:0]  OpFp      = 4'd0;
   localparam logic [3:0]  OpBp      = 4'd1;
   localparam logic [3:0]  OpWu      = 4'd2;
+  localparam logic [3:0]  OpPoolFwd = 4'd3;
+  localparam logic [3:0]  OpPoolBwd = 4'd4;
   localparam int unsigned MF        = 16;   // master fraction bits over w16
   // delta = rs(g * lr_mant, lr_shift): g (AccWWu bits) times a 15-bit mantissa.
   localparam int unsigned DW        = AccWWu + 17;
@@ -116,12 +118,14 @@ module conv_engine #(
     StData,
     StWLoad,
     StFire,
+    StPool,
     StNext
   } state_e;
 
   // Transfer phases: reads (input tile, weight tile, BP act_in, WU dO
-  // tile, WU masters) and writes (output band, WU masters, WU w16 copy).
-  typedef enum logic [2:0] {
+  // tile, WU masters, POOL_BWD argmax) and writes (output band, WU
+  // masters, WU w16 copy, POOL_FWD argmax).
+  typedef enum logic [3:0] {
     PhIn,
     PhW,
     PhMask,
@@ -129,7 +133,9 @@ module conv_engine #(
     PhD,
     PhMRd,
     PhMWr,
-    PhW16
+    PhW16,
+    PhCRd,
+    PhCWr
   } phase_e;
 
   ///////////////
@@ -172,6 +178,13 @@ module conv_engine #(
   logic [AccWWu-1:0]    lacc_q [T][T];
   logic [AccWWu-1:0]    lacc_d [T][T];
   logic [15:0]          pend_q, pend_d;     // master low word waiting for its high word
+  // Pools: argmax words of the band (lane i: 8 codes of adjacent columns),
+  // and POOL_FWD's running maximum and its code per lane.
+  logic [BeatW-1:0]     cbuf_q [OutBeats];
+  logic [15:0]          best_q [T];
+  logic [15:0]          best_d [T];
+  logic [1:0]           bcode_q [T];
+  logic [1:0]           bcode_d [T];
 
   /////////////////////
   // Descriptor view //
@@ -179,7 +192,7 @@ module conv_engine #(
 
   logic [3:0]  f_op, f_k, f_pad;
   logic [7:0]  f_magic;
-  logic        f_relu, f_mask, f_w16, is_bp, is_wu;
+  logic        f_relu, f_mask, f_w16, is_bp, is_wu, is_pf, is_pb, is_pool;
   logic [31:0] f_n, f_m, f_h, f_w, f_b, f_tr, f_mon, f_non;
   logic [31:0] f_in, f_wb, f_out, f_aux, f_w16b;
   logic [5:0]  f_sout, f_gpre, f_lrsh;
@@ -191,6 +204,9 @@ module conv_engine #(
   assign f_w16   = desc_q[0][6];
   assign is_bp   = f_op == OpBp;
   assign is_wu   = f_op == OpWu;
+  assign is_pf   = f_op == OpPoolFwd;
+  assign is_pb   = f_op == OpPoolBwd;
+  assign is_pool = is_pf || is_pb;
   assign f_k     = desc_q[0][11:8];
   assign f_pad   = desc_q[0][15:12];
   assign f_magic = desc_q[0][31:24];
@@ -220,8 +236,9 @@ module conv_engine #(
   // Derived shape (all 32-bit; fields are 16-bit so nothing overflows).
   // FP: in x [B,N,H,W], out y [B,M,Ho,Wo]. BP: in dO [B,M,Ho,Wo] padded by
   // K-1-pad, out dx [B,N,H,W]. `pad`, `ih`, `iw` below are the engine's
-  // input geometry, `oh`, `ow` its output iteration space.
-  logic [31:0] k, fpad, pad, kk, ho, wo, ih, iw, oh, ow, out_c, red_c, rct, oct, mo, no;
+  // input geometry, `oh`, `ow` its output iteration space (pools: the
+  // pooled size H/2 x W/2; `cw` words of argmax codes per row and lane).
+  logic [31:0] k, fpad, pad, kk, ho, wo, ih, iw, oh, ow, out_c, red_c, rct, oct, mo, no, cw;
   assign k     = 32'(f_k);
   assign fpad  = 32'(f_pad);
   assign kk    = k * k;
@@ -230,8 +247,9 @@ module conv_engine #(
   assign pad   = is_bp ? k - 1 - fpad : fpad;
   assign ih    = is_bp ? ho : f_h;
   assign iw    = is_bp ? wo : f_w;
-  assign oh    = is_bp ? f_h : ho;
-  assign ow    = is_bp ? f_w : wo;
+  assign oh    = is_pool ? f_h / 2 : is_bp ? f_h : ho;
+  assign ow    = is_pool ? f_w / 2 : is_bp ? f_w : wo;
+  assign cw    = (ow + 7) / 8;
   assign out_c = is_bp ? f_n : f_m;
   assign red_c = is_bp ? f_m : f_n;
   assign rct   = (red_c + T32 - 1) / T32;
@@ -245,16 +263,25 @@ module conv_engine #(
   logic        bad;
   assign in_rows  = f_tr + k - 1;
   assign in_cols  = iw + 2 * pad;
-  assign need_in  = 64'(f_non) * 64'(in_rows) * 64'(in_cols);
-  assign need_w   = is_wu ? 64'd0 : 64'(f_mon) * 64'(f_non) * 64'(kk);
-  assign need_out = 64'(f_mon) * 64'(f_tr) * 64'(ow);
+  // Pools: POOL_FWD reads 2Tr rows of W and writes Tr rows of W/2;
+  // POOL_BWD the other way round.
+  logic [63:0] pool_big, pool_small;
+  logic        bad_shape;
+  assign pool_big   = 64'(f_mon) * 64'(2 * f_tr) * 64'(f_w);
+  assign pool_small = 64'(f_mon) * 64'(f_tr) * 64'(ow);
+  assign need_in  = is_pf ? pool_big : is_pb ? pool_small :
+                    64'(f_non) * 64'(in_rows) * 64'(in_cols);
+  assign need_w   = (is_wu || is_pool) ? 64'd0 : 64'(f_mon) * 64'(f_non) * 64'(kk);
+  assign need_out = is_pb ? pool_big : 64'(f_mon) * 64'(f_tr) * 64'(ow);
   assign need_g   = is_wu ? 64'(f_mon) * 64'(f_non) * 64'(kk) : 64'd0;
-  assign bad = (f_magic != Magic) || !(f_op == OpFp || is_bp || is_wu) ||
-               !(k == 32'd1 || k == 32'd3) || (fpad >= k) ||
+  assign bad_shape = is_pool ?
+      (k != 32'd2) || (fpad != 0) || (f_m != f_n) || f_h[0] || f_w[0] || (f_non != 0) :
+      !(k == 32'd1 || k == 32'd3) || (fpad >= k) || (ho == 0) || (wo == 0) ||
+      (f_non == 0) || (f_non % T32 != 0) || (no > rct);
+  assign bad = (f_magic != Magic) || (f_op > OpPoolBwd) || bad_shape ||
                (f_relu && f_op != OpFp) || (f_mask && !is_bp) || (f_w16 && !is_wu) ||
-               (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (ho == 0) || (wo == 0) || (f_tr == 0) || (f_tr > oh) ||
+               (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (f_tr == 0) || (f_tr > oh) ||
                (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
-               (f_non == 0) || (f_non % T32 != 0) || (no > rct) ||
                (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
                (need_out > 64'(OutEnt)) || (need_g > 64'(GEnt));
 
@@ -271,7 +298,7 @@ module conv_engine #(
   assign hi   = (row0_q + nr + k - 1 - pad < ih) ? row0_q + nr + k - 1 - pad : ih;
   assign nrin = hi - lo;
   assign resident    = rct <= no;
-  assign load_w      = !is_wu && (!resident || !loaded_q);
+  assign load_w      = !is_wu && !is_pool && (!resident || !loaded_q);
   assign first_chunk = nc_q == 0;
   assign last_chunk  = nc_q + ntn == rct;
 
@@ -294,9 +321,26 @@ module conv_engine #(
       (((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32) + mi_q;
   assign first_add = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
 
+  // Pools. POOL_FWD: four cycles per pooled pixel compare its 2x2 window in
+  // row-major order (cand = {ky, kx}), the first strict maximum wins; the
+  // fourth writes the maximum and puts the code into the lane's word of 8
+  // columns (a new word at every eighth column: columns past W/2 stay 0).
+  // POOL_BWD: one cycle per input-size pixel; the gradient goes where the
+  // code of its pooled pixel points.
+  logic [31:0] p_ib_idx, p_cb_idx, p_ob_idx, p_col;
+  logic [1:0]  cand;
+  logic        cand_last;
+  assign cand      = {ky_q[0], kx_q[0]};
+  assign cand_last = is_pb || (cand == 2'd3);
+  assign p_col     = is_pf ? x_q : x_q / 2;
+  assign p_ib_idx  = is_pf ? (mtl_q * 2 * nr + 2 * r_q + ky_q) * f_w + 2 * x_q + kx_q :
+                             (mtl_q * nr + r_q / 2) * ow + x_q / 2;
+  assign p_cb_idx  = (mtl_q * nr + (is_pf ? r_q : r_q / 2)) * cw + p_col / 8;
+  assign p_ob_idx  = is_pf ? (mtl_q * nr + r_q) * ow + x_q : (mtl_q * 2 * nr + r_q) * f_w + x_q;
+
   logic [BeatW-1:0]  ib_rd, wb_rd;
   logic [T*AccW-1:0] ob_rd, ob_new;
-  assign ib_rd = in_ok ? ibuf_q[InAW'(ib_idx)] : '0;
+  assign ib_rd = is_pool ? ibuf_q[InAW'(p_ib_idx)] : in_ok ? ibuf_q[InAW'(ib_idx)] : '0;
   assign wb_rd = wbuf_q[WAW'(wb_idx)];
   assign ob_rd = obuf_q[OutAW'(ob_idx)];
 
@@ -438,8 +482,35 @@ module conv_engine #(
     end
   end
 
+  logic [BeatW-1:0]  cb_rd, c_new;
+  logic [T*AccW-1:0] p_out;
+  assign cb_rd = cbuf_q[OutAW'(p_cb_idx)];
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      logic signed [15:0] v, g, pv;
+      logic [15:0]        word;
+      logic [1:0]         code;
+      logic               ok;
+      v  = $signed(ib_rd[16*m +: 16]);
+      ok = (mc_q + mtl_q) * T32 + 32'(m) < out_c;
+      best_d[m]  = best_q[m];
+      bcode_d[m] = bcode_q[m];
+      if (cand == 2'd0 || v > $signed(best_q[m])) begin
+        best_d[m]  = v;
+        bcode_d[m] = cand;
+      end
+      word = (p_col[2:0] == 3'd0) ? '0 : cb_rd[16*m +: 16];
+      word[2*p_col[2:0] +: 2] = ok ? bcode_d[m] : 2'd0;
+      c_new[16*m +: 16] = word;
+      code = cb_rd[16*m + 2*p_col[2:0] +: 2];
+      g    = (code == {r_q[0], x_q[0]}) ? v : '0;
+      pv   = is_pf ? $signed(best_d[m]) : g;
+      p_out[AccW*m +: AccW] = ok ? AccW'(pv) : '0;
+    end
+  end
+
   // Write-back: sat16(rs(acc, s_out)), ReLU (FP) or mask (BP), padded
-  // channels zero.
+  // channels zero (pools write their values through it with s_out = 0).
   logic [BeatW-1:0] conv_data;
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
@@ -468,6 +539,7 @@ module conv_engine #(
     unique case (phase_q)
       PhMWr:   wr_data_o = mw_data;
       PhW16:   wr_data_o = w16_data;
+      PhCWr:   wr_data_o = cbuf_q[OutAW'(ptr_q)];
       default: wr_data_o = conv_data;
     endcase
   end
@@ -478,7 +550,8 @@ module conv_engine #(
 
   // Memory port.
   logic wr_phase;
-  assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16);
+  assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16) ||
+                       (phase_q == PhCWr);
   assign req_valid_o = state_q == StReq;
   assign req_addr_o  = bx_addr_q;
   assign req_len_o   = bx_beats_q * T32;
@@ -504,6 +577,18 @@ module conv_engine #(
   assign w_stride = rct * wblk;
   assign w_n      = (ntn == rct) ? 32'd1 : mtn;
   assign w_beats  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
+
+  // Pools: the input-size tile (2 nr rows of W), the pooled tile (nr rows
+  // of W/2, at drain_off) and the argmax tile (nr rows of cw words per lane).
+  logic [31:0] big_off, big_stride, big_beats, small_beats, code_off, code_beats, tile_beats;
+  assign big_off     = (((b_q * oct + mc_q) * f_h + 2 * row0_q) * f_w) * T32;
+  assign big_stride  = f_h * f_w * T32;
+  assign big_beats   = (nr == oh) ? mtn * f_h * f_w : 2 * nr * f_w;
+  assign small_beats = (nr == oh) ? mtn * oh * ow : nr * ow;
+  assign code_off    = (((b_q * oct + mc_q) * oh + row0_q) * cw) * T32;
+  assign code_beats  = (nr == oh) ? mtn * oh * cw : nr * cw;
+  // Beats of one channel tile of the drained band.
+  assign tile_beats  = is_pb ? 2 * nr * f_w : nr * ow;
 
   always_comb begin
     state_d    = state_q;
@@ -569,6 +654,7 @@ module conv_engine #(
       StStep: begin
         phase_d   = PhIn;
         ptr_d     = '0;
+        state_d   = StReq;
         bx_addr_d = f_in + (((b_q * rct + nc_q) * ih + lo) * iw) * T32;
         bx_stride_d = ih * iw * T32;
         if (nrin == ih) begin
@@ -578,7 +664,17 @@ module conv_engine #(
           bx_n_d     = ntn;
           bx_beats_d = nrin * iw;
         end
-        state_d = StReq;
+        if (is_pf) begin
+          bx_addr_d   = f_in + big_off;
+          bx_stride_d = big_stride;
+          bx_n_d      = drain_n;
+          bx_beats_d  = big_beats;
+        end else if (is_pb) begin
+          bx_addr_d   = f_in + drain_off;
+          bx_stride_d = oh * ow * T32;
+          bx_n_d      = drain_n;
+          bx_beats_d  = small_beats;
+        end
       end
 
       StReq: begin
@@ -594,7 +690,7 @@ module conv_engine #(
           pend_d    = rd_data_i[BeatW-16 +: 16];
           bx_left_d = bx_left_q - 1;
           if (phase_q == PhOut) begin
-            if (dcnt_q + 1 == nr * ow) begin
+            if (dcnt_q + 1 == tile_beats) begin
               dcnt_d = '0;
               dm_d   = dm_q + 1;
             end else begin
@@ -624,6 +720,24 @@ module conv_engine #(
                 bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
               end
               state_d = StReq;
+            end else if (phase_q == PhIn && is_pb) begin
+              // POOL_BWD: the band's argmax words.
+              phase_d     = PhCRd;
+              ptr_d       = '0;
+              bx_addr_d   = f_aux + code_off;
+              bx_stride_d = oh * cw * T32;
+              bx_n_d      = drain_n;
+              bx_beats_d  = code_beats;
+              state_d     = StReq;
+            end else if (phase_q == PhOut && is_pf) begin
+              // POOL_FWD: the band's argmax words after its maxima.
+              phase_d     = PhCWr;
+              ptr_d       = '0;
+              bx_addr_d   = f_aux + code_off;
+              bx_stride_d = oh * cw * T32;
+              bx_n_d      = drain_n;
+              bx_beats_d  = code_beats;
+              state_d     = StReq;
             end else if (phase_q == PhIn && is_wu) begin
               // WU: the dO tile of the band, at the output tile's offsets.
               phase_d     = PhD;
@@ -665,7 +779,7 @@ module conv_engine #(
               mi_d    = '0;
               r_d     = '0;
               x_d     = '0;
-              state_d = is_wu ? StFire : StWLoad;
+              state_d = is_pool ? StPool : is_wu ? StFire : StWLoad;
             end
           end
         end
@@ -740,11 +854,61 @@ module conv_engine #(
         end
       end
 
+      StPool: begin
+        if (!cand_last) begin
+          kx_d = kx_q ^ 32'd1;
+          ky_d = (kx_q == 32'd1) ? 32'd1 : ky_q;
+        end else begin
+          kx_d = '0;
+          ky_d = '0;
+          if (x_q + 1 != (is_pf ? ow : f_w)) begin
+            x_d = x_q + 1;
+          end else if (r_q + 1 != (is_pf ? nr : 2 * nr)) begin
+            x_d = '0;
+            r_d = r_q + 1;
+          end else if (mtl_q + 1 != mtn) begin
+            x_d   = '0;
+            r_d   = '0;
+            mtl_d = mtl_q + 1;
+          end else begin
+            // The band drains: the pooled tile (POOL_FWD, then its argmax
+            // words) or the input-size gradient tile (POOL_BWD).
+            phase_d     = PhOut;
+            ptr_d       = '0;
+            dm_d        = '0;
+            dcnt_d      = '0;
+            bx_addr_d   = f_out + (is_pf ? drain_off : big_off);
+            bx_stride_d = is_pf ? oh * ow * T32 : big_stride;
+            bx_n_d      = drain_n;
+            bx_beats_d  = is_pf ? small_beats : big_beats;
+            state_d     = StReq;
+          end
+        end
+      end
+
       // Advance the loop nest. FP, BP: n-chunk, band, image, m-chunk.
-      // WU: band, image, n-chunk, m-chunk.
+      // WU: band, image, n-chunk, m-chunk. Pools: band, m-chunk, image.
       StNext: begin
         state_d = StStep;
-        if (is_wu) begin
+        if (is_pool) begin
+          if (row0_q + nr != oh) begin
+            row0_d = row0_q + nr;
+          end else begin
+            row0_d = '0;
+            if (mc_q + mtn != oct) begin
+              mc_d = mc_q + mtn;
+            end else begin
+              mc_d = '0;
+              if (b_q + 1 != f_b) begin
+                b_d = b_q + 1;
+              end else begin
+                b_d     = '0;
+                done_d  = 1'b1;
+                state_d = StIdle;
+              end
+            end
+          end
+        end else if (is_wu) begin
           if (row0_q + nr != oh) begin
             row0_d = row0_q + nr;
           end else begin
@@ -879,7 +1043,7 @@ module conv_engine #(
         cnt_bursts_q <= '0;
       end else begin
         if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
-        if (state_q == StFire) cnt_fired_q <= cnt_fired_q + 1;
+        if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
         if (beat && !wr_phase) cnt_rd_q <= cnt_rd_q + T32;
         if (beat && wr_phase) cnt_wr_q <= cnt_wr_q + T32;
         if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
@@ -923,6 +1087,15 @@ module conv_engine #(
       end
     end
     pend_q <= pend_d;
+    if (state_q == StPool) begin
+      best_q  <= best_d;
+      bcode_q <= bcode_d;
+      if (cand_last) obuf_q[OutAW'(p_ob_idx)] <= p_out;
+      if (is_pf && cand_last) cbuf_q[OutAW'(p_cb_idx)] <= c_new;
+    end
+    if (beat && phase_q == PhCRd) begin
+      cbuf_q[OutAW'(ptr_q)] <= rd_data_i;
+    end
     if (beat && phase_q == PhMask) begin
       mbuf_q[OutAW'(ptr_q)] <= mb_new;
     end
@@ -951,6 +1124,14 @@ module conv_engine #(
     end
     if (rst_ni && state_q == StFire) begin
       assert (ob_idx < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_idx);
+    end
+    if (rst_ni && state_q == StPool) begin
+      assert (p_ib_idx < 32'(InBeats)) else $error("pool input read at %0d", p_ib_idx);
+      assert (p_ob_idx < 32'(OutBeats)) else $error("pool output write at %0d", p_ob_idx);
+      assert (p_cb_idx < 32'(OutBeats)) else $error("argmax word at %0d", p_cb_idx);
+    end
+    if (rst_ni && beat && phase_q == PhCRd) begin
+      assert (ptr_q < 32'(OutBeats)) else $error("argmax buffer overrun at beat %0d", ptr_q);
     end
     if (rst_ni && state_q == StFire && is_wu && set_last) begin
       assert (g_row + T32 * T32 <= 32'(GEnt)) else $error("gradient buffer overrun at %0d", g_row);

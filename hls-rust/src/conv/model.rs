@@ -440,10 +440,7 @@ fn argmax_runs(
     ct: Range<usize>,
     rows: Range<usize>,
 ) -> Vec<(usize, usize)> {
-    act_runs(lay, b, ct, rows)
-        .into_iter()
-        .map(|(e, n)| (e / 8, (e + n - 1) / 8 - e / 8 + 1))
-        .collect()
+    act_runs(&lay.argmax_layout(), b, ct, rows)
 }
 
 /// Bursts of the weight blocks `mt x nt` (forward tiles); `per` words per weight.
