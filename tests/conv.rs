@@ -695,3 +695,140 @@ pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<
         },
     )
 }
+
+/// The memory timing of the training-step runs: some latency, burst
+/// start-up cost and stalls on every stream.
+pub const STEP_TIMING: MemTiming = MemTiming {
+    latency: 2,
+    t_burst: 1,
+    stall_pct: 10,
+    desc_gap_pct: 10,
+};
+
+/// One complete training step of the digits CNN (`Network::digits`, the
+/// first `batch` training images of the data set, initial weights from
+/// `seed`) through build `config`: every descriptor of the plan runs on one
+/// engine instance (no reset in between), host steps (batch-as-width
+/// copies, softmax loss) run on the host. After every step the RTL's memory
+/// image must equal the reference's (the same list through
+/// `run_descriptor`) word for word, so every tensor (activations, argmax
+/// planes, gradients, master and w16 weights) is bit-identical, and the
+/// engine's words, bursts and fired cycles must equal the model's. Returns
+/// the number of descriptors run.
+pub fn digits_step_matches_reference_on(
+    config: usize,
+    batch: usize,
+    seed: u64,
+) -> Result<usize, String> {
+    use hls_rust::conv::digits::batch_images;
+    use hls_rust::conv::float::{init_weights, softmax_xent};
+    use hls_rust::conv::plan::{Headroom, HostOp, Magnitudes, Network, Scales, Step, TrainPlan};
+    use hls_rust::digits::Digits;
+
+    let hw = hw_of(&CONV_CONFIGS[config]);
+    let net = Network::digits();
+    let mags = Magnitudes {
+        input: 1.0,
+        weight: vec![1.5, 0.0, 0.8, 0.0, 0.8],
+        act: vec![3.0, 3.0, 6.0, 6.0, 10.0],
+        grad: vec![1.0, 1.0, 0.8, 0.8, 1.0],
+    };
+    let scales = Scales::propose(&net, &mags, &Headroom::default());
+    let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
+    let (train, _) = Digits::load().map_err(|e| e.to_string())?.split();
+    let idx: Vec<usize> = (0..batch).collect();
+    let mut expect = plan.new_memory();
+    for (i, w) in init_weights(&net, hw.t, seed)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .enumerate()
+    {
+        if let Some(w) = w {
+            plan.store_weights(&mut expect, i, w)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    plan.store_input(&mut expect, &batch_images(&train, &idx, batch))
+        .map_err(|e| e.to_string())?;
+    let initial = expect.clone();
+    let mut mem = expect.clone();
+    let mut dut = Conv::new(config, seed as u32).map_err(|e| e.to_string())?;
+    dut.reset();
+    let region_of = |w: usize| {
+        plan.regions
+            .iter()
+            .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
+            .map_or("no region".to_owned(), |r| r.name.clone())
+    };
+    let mut descriptors = 0;
+    for (i, step) in plan.steps.iter().enumerate() {
+        match step {
+            Step::Engine { layer, desc, .. } => {
+                let stats = run_descriptor(&mut expect, desc, &hw).map_err(|e| e.to_string())?;
+                let words = desc.encode().map_err(|e| e.to_string())?;
+                let r = run_on(&mut dut, i as u32, &words, &mut mem, STEP_TIMING, 5_000_000)
+                    .map_err(|e| format!("step {i} (layer {layer} {}): {e}", desc.op))?;
+                if r.error {
+                    return Err(format!("step {i} (layer {layer} {}): error flag", desc.op));
+                }
+                if let Some(w) = (0..mem.len()).find(|&w| mem.words()[w] != expect.words()[w]) {
+                    return Err(format!(
+                        "step {i} (layer {layer} {}): memory differs first at word {w} ({}): rtl {} reference {}",
+                        desc.op,
+                        region_of(w),
+                        mem.words()[w],
+                        expect.words()[w]
+                    ));
+                }
+                let got = (r.fired, r.words_read, r.words_written, r.bursts);
+                let want = (
+                    stats.fired,
+                    stats.words_read,
+                    stats.words_written,
+                    stats.bursts,
+                );
+                if got != want {
+                    return Err(format!(
+                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}",
+                        desc.op
+                    ));
+                }
+                descriptors += 1;
+            }
+            Step::Host {
+                op: HostOp::Loss, ..
+            } => {
+                let logits = plan.read_logits(&mem).map_err(|e| e.to_string())?;
+                let grads: Vec<Vec<f64>> = logits
+                    .iter()
+                    .zip(&idx)
+                    .map(|(z, &s)| softmax_xent(z, usize::from(train.labels[s])).1)
+                    .collect();
+                for m in [&mut expect, &mut mem] {
+                    plan.write_logits_grad(m, &grads)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Step::Host { op, .. } => {
+                for m in [&mut expect, &mut mem] {
+                    plan.run_host(m, op).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    // The step trained: every layer's masters moved.
+    for (i, t) in plan.tensors.iter().enumerate() {
+        if let Some(m) = t.master {
+            let words = plan
+                .regions
+                .iter()
+                .find(|r| r.base == m)
+                .map_or(0, |r| r.words);
+            let (m, words) = (m as usize, words);
+            if mem.slice(m, words).ok() == initial.slice(m, words).ok() {
+                return Err(format!("layer {i}: the masters did not change"));
+            }
+        }
+    }
+    Ok(descriptors)
+}

@@ -4,7 +4,8 @@
 use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{
-    conv_matches_reference_on, descriptor_sequences_on, oversized_descriptors_flag_error_on,
+    conv_matches_reference_on, descriptor_sequences_on, digits_step_matches_reference_on,
+    oversized_descriptors_flag_error_on,
 };
 use hlsk_tests::prop::cases;
 
@@ -46,4 +47,16 @@ fn oversized_descriptors_flag_error_and_leave_memory_untouched() {
 #[test]
 fn descriptor_sequences_run_back_to_back_without_reset() {
     all_builds(|c| descriptor_sequences_on(c, cases(16)));
+}
+
+#[test]
+fn digits_training_step_matches_reference_on_every_build() {
+    all_builds(|c| {
+        let n = digits_step_matches_reference_on(c, 4, 11)?;
+        assert!(
+            n >= 12,
+            "build {c}: only {n} descriptors in a training step"
+        );
+        Ok(())
+    });
 }

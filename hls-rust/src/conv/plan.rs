@@ -1109,13 +1109,17 @@ impl TrainPlan {
                         .map_err(|source| PlanError::Exec { step: i, source })?;
                     out.push((i, s));
                 }
-                Step::Host { op, .. } => self.host(mem, op)?,
+                Step::Host { op, .. } => self.run_host(mem, op)?,
             }
         }
         Ok(out)
     }
 
-    fn host(&self, mem: &mut Memory, op: &HostOp) -> Result<(), PlanError> {
+    /// Performs host operation `op` on `mem` (a batch-as-width copy; the
+    /// loss is the caller's: [`read_logits`](Self::read_logits), then
+    /// [`write_logits_grad`](Self::write_logits_grad)). For running the
+    /// steps with another engine, e.g. the RTL in co-simulation.
+    pub fn run_host(&self, mem: &mut Memory, op: &HostOp) -> Result<(), PlanError> {
         let (t, b) = (self.hw.t, self.batch);
         match *op {
             HostOp::ToBatchWidth {
