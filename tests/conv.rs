@@ -832,3 +832,81 @@ pub fn digits_step_matches_reference_on(
     }
     Ok(descriptors)
 }
+
+/// Property (schedule invariance): on build `config`, one random `op`
+/// layer run under several tilings (its own, the smallest `Tr = 1`,
+/// `M_on = N_on = T`, the largest that fits, and random ones) on one engine
+/// instance leaves the same memory image every time, and it is the
+/// reference's.
+pub fn schedule_invariance_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
+    let c = CONV_CONFIGS[config];
+    let hw = hw_of(&c);
+    let t = c.t as usize;
+    let strategy = (
+        op_cases(config, op),
+        proptest::collection::vec((any::<u16>(), any::<u16>(), any::<u16>()), 2),
+    );
+    check(
+        &format!("conv {op} schedule invariance (build {config})"),
+        cases,
+        strategy,
+        |(fc, picks), waves| {
+            let (d, mem0) = fc.memory();
+            let mut expect = mem0.clone();
+            run_descriptor(&mut expect, &d, &hw).map_err(|e| e.to_string())?;
+            let rows = d.iter_rows();
+            let (mt, nt) = (tiles(d.out_channels(), t), tiles(d.red_channels(), t));
+            let conv = op.is_conv();
+            let tiling = |tr: usize, mo: usize, no: usize| Tiling {
+                tr,
+                m_on: t * mo,
+                n_on: if conv { t * no } else { 0 },
+            };
+            let mut tilings = vec![d.tiling, tiling(1, 1, 1), tiling(rows, mt, nt)];
+            for &(a, b, cc) in picks {
+                tilings.push(tiling(
+                    1 + a as usize % rows,
+                    1 + b as usize % mt,
+                    1 + cc as usize % nt.max(1),
+                ));
+            }
+            let mut dut =
+                Conv::with_trace(config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
+            dut.reset();
+            let mut ran = 0;
+            for tl in tilings {
+                let dd = Descriptor { tiling: tl, ..d };
+                if check_tiling(&dd, &hw).is_err() {
+                    continue;
+                }
+                let words = dd.encode().map_err(|e| e.to_string())?;
+                let mut mem = mem0.clone();
+                let r = run_on(
+                    &mut dut,
+                    fc.seed as u32,
+                    &words,
+                    &mut mem,
+                    fc.timing,
+                    2_000_000,
+                )?;
+                if r.error {
+                    return Err(format!("{tl:?}: error flag"));
+                }
+                if mem != expect {
+                    let diffs = (0..mem.len())
+                        .filter(|&i| mem.words()[i] != expect.words()[i])
+                        .count();
+                    return Err(format!(
+                        "{tl:?}: memory differs from the reference (tiling {:?}) in {diffs} words",
+                        d.tiling
+                    ));
+                }
+                ran += 1;
+            }
+            if ran < 2 {
+                return Err(format!("only {ran} tilings fit"));
+            }
+            Ok(())
+        },
+    )
+}

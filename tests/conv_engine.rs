@@ -5,7 +5,7 @@ use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{
     conv_matches_reference_on, descriptor_sequences_on, digits_step_matches_reference_on,
-    oversized_descriptors_flag_error_on,
+    oversized_descriptors_flag_error_on, schedule_invariance_on,
 };
 use hlsk_tests::prop::cases;
 
@@ -58,5 +58,14 @@ fn digits_training_step_matches_reference_on_every_build() {
             "build {c}: only {n} descriptors in a training step"
         );
         Ok(())
+    });
+}
+
+#[test]
+fn fp_bp_wu_are_schedule_invariant() {
+    all_builds(|c| {
+        [Op::Fp, Op::Bp, Op::Wu]
+            .iter()
+            .try_for_each(|&op| schedule_invariance_on(c, op, cases(12)))
     });
 }
