@@ -147,6 +147,7 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             top: "conv_engine",
             params: vec![
                 ("T", c.t),
+                ("P", c.p),
                 ("AccW", c.acc_w),
                 ("AccWWu", c.acc_w_wu),
                 ("InWords", c.in_words),

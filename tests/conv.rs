@@ -69,7 +69,7 @@ pub struct ConvRun {
 pub fn hw_of(c: &ConvConfig) -> HwConfig {
     HwConfig {
         t: c.t as usize,
-        p: 1,
+        p: c.p as usize,
         in_buf: c.in_words as usize,
         w_buf: c.w_words as usize,
         out_buf: c.out_ent as usize,

@@ -45,7 +45,7 @@
 
 module conv_engine #(
   parameter int unsigned T       = 2,     // channel tile: T x T MAC array
-  parameter int unsigned P       = 1,     // pixel parallelism (1 only in this slice)
+  parameter int unsigned P       = 1,     // pixel parallelism: adjacent output columns per cycle
   parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
   parameter int unsigned AccWWu  = 40,    // WU accumulator width ACC_W_WU (32..64)
   parameter int unsigned InWords = 2048,  // input buffer capacity, words
@@ -109,6 +109,7 @@ module conv_engine #(
   // delta = rs(g * lr_mant, lr_shift): g (AccWWu bits) times a 15-bit mantissa.
   localparam int unsigned DW        = AccWWu + 17;
   localparam logic [31:0] T32       = 32'(T);
+  localparam logic [31:0] P32       = 32'(P);
 
   typedef enum logic [3:0] {
     StIdle,
@@ -306,13 +307,24 @@ module conv_engine #(
   // Datapath //
   //////////////
 
-  // Fire: input pixel (padded coordinates) and accumulator entry.
-  logic [31:0] iy_p, ix_p, ib_idx, ob_idx, wb_idx;
-  logic        in_ok, first_add;
+  // Fire: P adjacent output columns x + p (those below ow), their input
+  // pixels (padded coordinates) and accumulator entries.
+  logic [31:0] iy_p, ob_idx, wb_idx;
+  logic [31:0] ib_idx [P];
+  logic        in_ok  [P];
+  logic        px_ok  [P];
+  logic        first_add;
   assign iy_p   = row0_q + r_q + ky_q;
-  assign ix_p   = x_q + kx_q;
-  assign in_ok  = (iy_p >= pad) && (iy_p - pad < ih) && (ix_p >= pad) && (ix_p - pad < iw);
-  assign ib_idx = (ntl_q * nrin + (iy_p - pad - lo)) * iw + (ix_p - pad);
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      logic [31:0] ix;
+      ix        = x_q + 32'(p) + kx_q;
+      px_ok[p]  = x_q + 32'(p) < ow;
+      in_ok[p]  = px_ok[p] && (iy_p >= pad) && (iy_p - pad < ih) && (ix >= pad) &&
+                  (ix - pad < iw);
+      ib_idx[p] = (ntl_q * nrin + (iy_p - pad - lo)) * iw + (ix - pad);
+    end
+  end
   assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * ow + x_q;
   // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
   // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
@@ -338,11 +350,22 @@ module conv_engine #(
   assign p_cb_idx  = (mtl_q * nr + (is_pf ? r_q : r_q / 2)) * cw + p_col / 8;
   assign p_ob_idx  = is_pf ? (mtl_q * nr + r_q) * ow + x_q : (mtl_q * 2 * nr + r_q) * f_w + x_q;
 
-  logic [BeatW-1:0]  ib_rd, wb_rd;
-  logic [T*AccW-1:0] ob_rd, ob_new;
-  assign ib_rd = is_pool ? ibuf_q[InAW'(p_ib_idx)] : in_ok ? ibuf_q[InAW'(ib_idx)] : '0;
+  // Buffer reads of the P columns (pools use column 0 only).
+  logic [BeatW-1:0]  ib_rd [P];
+  logic [T*AccW-1:0] ob_rd [P];
+  logic [T*AccW-1:0] ob_new [P];
+  logic [BeatW-1:0]  wb_rd;
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      if (is_pool) begin
+        ib_rd[p] = (p == 0) ? ibuf_q[InAW'(p_ib_idx)] : '0;
+      end else begin
+        ib_rd[p] = in_ok[p] ? ibuf_q[InAW'(ib_idx[p])] : '0;
+      end
+      ob_rd[p] = obuf_q[OutAW'(ob_idx + 32'(p))];
+    end
+  end
   assign wb_rd = wbuf_q[WAW'(wb_idx)];
-  assign ob_rd = obuf_q[OutAW'(ob_idx)];
 
   logic [T-1:0] mb_rd, mb_new;
   assign mb_rd = mbuf_q[OutAW'(ptr_q)];
@@ -374,28 +397,32 @@ module conv_engine #(
     end
   end
 
-  // The T x T MAC array: acc[m] += sum_n w[m][n] * x[n], wrapping at AccW.
+  // The T x T x P MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
+  // wrapping at AccW; the P columns share the weight registers.
   always_comb begin
-    for (int unsigned m = 0; m < T; m++) begin
-      logic signed [AccW-1:0] acc;
-      acc = first_add ? '0 : $signed(ob_rd[AccW*m +: AccW]);
-      for (int unsigned n = 0; n < T; n++) begin
-        logic signed [31:0] prod;
-        prod = $signed(wreg_q[m][n]) * $signed(ib_rd[16*n +: 16]);
-        acc  = acc + AccW'(prod);
+    for (int unsigned p = 0; p < P; p++) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        logic signed [AccW-1:0] acc;
+        acc = first_add ? '0 : $signed(ob_rd[p][AccW*m +: AccW]);
+        for (int unsigned n = 0; n < T; n++) begin
+          logic signed [31:0] prod;
+          prod = $signed(wreg_q[m][n]) * $signed(ib_rd[p][16*n +: 16]);
+          acc  = acc + AccW'(prod);
+        end
+        ob_new[p][AccW*m +: AccW] = acc;
       end
-      ob_new[AccW*m +: AccW] = acc;
     end
   end
 
-  // WU fire: every lane (m, n) adds rs(dO[m] * x[n], g_pre) to its own
-  // accumulator; the set's last pixel adds the lane sums into the gradient
-  // buffer (cleared by the first step of the chunk pair).
+  // WU fire: every lane (m, n) adds rs(dO[p][m] * x[p][n], g_pre) of the P
+  // columns to its own accumulator; the set's last column group adds the
+  // lane sums into the gradient buffer (cleared by the first step of the
+  // chunk pair).
   logic [31:0] g_row;
   logic        set_first, set_last, wu_first, wu_last;
   assign g_row     = ((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32 * T32;
   assign set_first = (x_q == 0) && (r_q == 0);
-  assign set_last  = (x_q + 1 == ow) && (r_q + 1 == nr);
+  assign set_last  = (x_q + P32 >= ow) && (r_q + 1 == nr);
   assign wu_first  = (b_q == 0) && (row0_q == 0);
   assign wu_last   = (b_q + 1 == f_b) && (row0_q + nr == oh);
 
@@ -408,10 +435,13 @@ module conv_engine #(
         // for every s (shifts of 32 or more leave the sign).
         logic signed [31:0] prod, term;
         logic [AccWWu-1:0]  sum;
-        prod = $signed(ob_rd[AccW*m +: 16]) * $signed(ib_rd[16*n +: 16]);
-        term = (f_gpre == 0) ? prod :
-               (prod >>> f_gpre) + ((prod >>> (f_gpre - 6'd1)) & 32'sd1);
-        sum  = (set_first ? '0 : lacc_q[m][n]) + AccWWu'(term);
+        sum = set_first ? '0 : lacc_q[m][n];
+        for (int unsigned p = 0; p < P; p++) begin
+          prod = $signed(ob_rd[p][AccW*m +: 16]) * $signed(ib_rd[p][16*n +: 16]);
+          term = (f_gpre == 0) ? prod :
+                 (prod >>> f_gpre) + ((prod >>> (f_gpre - 6'd1)) & 32'sd1);
+          if (px_ok[p]) sum = sum + AccWWu'(term);
+        end
         lacc_d[m][n] = sum;
         g_new[m][n]  = (wu_first ? '0 : gbuf_q[GAW'(g_row + 32'(m) * T32 + 32'(n))]) + sum;
         g_ok[m][n]   = ((mc_q + mtl_q) * T32 + 32'(m) < out_c) &&
@@ -491,7 +521,7 @@ module conv_engine #(
       logic [15:0]        word;
       logic [1:0]         code;
       logic               ok;
-      v  = $signed(ib_rd[16*m +: 16]);
+      v  = $signed(ib_rd[0][16*m +: 16]);
       ok = (mc_q + mtl_q) * T32 + 32'(m) < out_c;
       best_d[m]  = best_q[m];
       bcode_d[m] = bcode_q[m];
@@ -516,7 +546,7 @@ module conv_engine #(
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [AccW-1:0] acc, sh, rbit, v;
       logic signed [15:0]     y;
-      acc  = $signed(ob_rd[AccW*m +: AccW]);
+      acc  = $signed(ob_rd[0][AccW*m +: AccW]);
       sh   = acc >>> f_sout;
       rbit = (f_sout == 0) ? '0 : AccW'((acc >>> (f_sout - 6'd1)) & AccW'(1));
       v    = sh + rbit;
@@ -803,8 +833,8 @@ module conv_engine #(
           x_d = '0;
           r_d = '0;
         end
-        if (x_q + 1 != ow) begin
-          x_d     = x_q + 1;
+        if (x_q + P32 < ow) begin
+          x_d     = x_q + P32;
           state_d = StFire;
         end else if (r_q + 1 != nr) begin
           x_d     = '0;
@@ -969,10 +999,6 @@ module conv_engine #(
   assign cnt_wr_words_o = cnt_wr_q;
   assign cnt_bursts_o   = cnt_bursts_q;
 
-  // P > 1 (adjacent output columns) is not built yet.
-  logic unused_p;
-  assign unused_p = ^P;
-
   ///////////////
   // Registers //
   ///////////////
@@ -1063,7 +1089,9 @@ module conv_engine #(
       wbuf_q[WAW'(ptr_q)] <= rd_data_i;
     end
     if (state_q == StFire && !is_wu) begin
-      obuf_q[OutAW'(ob_idx)] <= ob_new;
+      for (int unsigned p = 0; p < P; p++) begin
+        if (px_ok[p]) obuf_q[OutAW'(ob_idx + 32'(p))] <= ob_new[p];
+      end
     end
     if (beat && phase_q == PhD) begin
       for (int unsigned m = 0; m < T; m++) begin
@@ -1116,8 +1144,10 @@ module conv_engine #(
     if (rst_ni && beat && phase_q == PhMask) begin
       assert (ptr_q < 32'(OutBeats)) else $error("mask buffer overrun at beat %0d", ptr_q);
     end
-    if (rst_ni && state_q == StFire && in_ok) begin
-      assert (ib_idx < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx);
+    for (int unsigned p = 0; p < P; p++) begin
+      if (rst_ni && state_q == StFire && in_ok[p]) begin
+        assert (ib_idx[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx[p]);
+      end
     end
     if (rst_ni && state_q == StWLoad) begin
       assert (wb_idx < 32'(WBeats)) else $error("weight buffer read at %0d", wb_idx);
