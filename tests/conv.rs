@@ -200,6 +200,17 @@ pub fn run_on(
     Err(format!("no done within {max_cycles} cycles"))
 }
 
+/// A memory image of `len` junk words.
+fn junk(rng: &mut Rng, len: usize) -> Memory {
+    Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect())
+}
+
+/// A random data word in `-2^bits..2^bits` (clamped to int16).
+fn value(rng: &mut Rng, bits: u32) -> i16 {
+    let half = 1i64 << bits;
+    (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into()) as i16
+}
+
 /// A random FP, BP or WU layer, its tiling, data and memory timing.
 #[derive(Debug, Clone)]
 pub struct ConvCase {
@@ -253,12 +264,9 @@ impl ConvCase {
             aux: if d.relu_mask { ab as u32 } else { 0 },
             ..Bases::default()
         };
-        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
-        let half = 1i64 << self.bits;
-        let val = |rng: &mut Rng| {
-            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
-                as i16
-        };
+        let mut mem = junk(&mut rng, len);
+        let bits = self.bits;
+        let val = |rng: &mut Rng| value(rng, bits);
         let x = Tensor4::from_fn(in_dims, |_| val(&mut rng));
         let w = Tensor4::from_fn([s.m, s.n, s.k, s.k], |_| val(&mut rng));
         mem.store_act(xb, t, &x).expect("input fits");
@@ -272,7 +280,41 @@ impl ConvCase {
     }
 }
 
+impl From<(u32, u32, u32, u32)> for MemTiming {
+    /// `(latency, t_burst, stall_pct, desc_gap_pct)`.
+    fn from((latency, t_burst, stall_pct, desc_gap_pct): (u32, u32, u32, u32)) -> Self {
+        Self {
+            latency,
+            t_burst,
+            stall_pct,
+            desc_gap_pct,
+        }
+    }
+}
+
 impl ConvCase {
+    /// A case; `tm` as [`MemTiming::from`].
+    pub fn new(
+        config: usize,
+        desc: Descriptor,
+        seed: u64,
+        bits: u32,
+        tm: (u32, u32, u32, u32),
+    ) -> Self {
+        Self {
+            config,
+            desc,
+            seed,
+            bits,
+            timing: MemTiming::from(tm),
+        }
+    }
+
+    /// The descriptor's tiling fits the build.
+    pub fn fits(&self) -> bool {
+        check_tiling(&self.desc, &hw_of(&CONV_CONFIGS[self.config])).is_ok()
+    }
+
     /// WU: x (`in`), dO (`aux`), the int32 masters (`w`, full range), the
     /// master output (`out`: in place when the seed is even, else a
     /// separate region) and, with `write_w16`, the w16 copy, at random gaps
@@ -305,12 +347,9 @@ impl ConvCase {
             aux: db as u32,
             w16_out: if d.write_w16 { w16b as u32 } else { 0 },
         };
-        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
-        let half = 1i64 << self.bits;
-        let val = |rng: &mut Rng| {
-            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
-                as i16
-        };
+        let mut mem = junk(&mut rng, len);
+        let bits = self.bits;
+        let val = |rng: &mut Rng| value(rng, bits);
         let x = Tensor4::from_fn(x_dims, |_| val(&mut rng));
         let dout = Tensor4::from_fn(d_dims, |_| val(&mut rng));
         let master = Tensor4::from_fn(w_dims, |_| rng.next_u64() as i32);
@@ -349,12 +388,8 @@ impl ConvCase {
             aux: ab as u32,
             ..Bases::default()
         };
-        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
-        let half = 1i64 << self.bits;
-        let x = Tensor4::from_fn(in_dims, |_| {
-            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
-                as i16
-        });
+        let mut mem = junk(&mut rng, len);
+        let x = Tensor4::from_fn(in_dims, |_| value(&mut rng, self.bits));
         mem.store_act(ib, t, &x).expect("input fits");
         if d.op == Op::PoolBwd {
             let arg = Tensor4::from_fn(small, |_| rng.below(4) as u8);
@@ -393,22 +428,9 @@ pub fn pool_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
                 m_on: t * (1 + r1 as usize % tiles(n, t)),
                 n_on: 0,
             };
-            ConvCase {
-                config,
-                desc,
-                seed,
-                bits,
-                timing: MemTiming {
-                    latency: tm.0,
-                    t_burst: tm.1,
-                    stall_pct: tm.2,
-                    desc_gap_pct: tm.3,
-                },
-            }
+            ConvCase::new(config, desc, seed, bits, tm)
         })
-        .prop_filter("tiling fits the build", move |fc| {
-            check_tiling(&fc.desc, &hw_of(&c)).is_ok()
-        })
+        .prop_filter("tiling fits the build", move |fc| fc.fits())
 }
 
 /// Random WU cases on build `config`: shapes and tilings as
@@ -481,23 +503,10 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
                 if op != Op::Wu {
                     desc.s_out = s_out as u8;
                 }
-                ConvCase {
-                    config,
-                    desc,
-                    seed,
-                    bits,
-                    timing: MemTiming {
-                        latency: tm.0,
-                        t_burst: tm.1,
-                        stall_pct: tm.2,
-                        desc_gap_pct: tm.3,
-                    },
-                }
+                ConvCase::new(config, desc, seed, bits, tm)
             },
         )
-        .prop_filter("tiling fits the build", move |fc| {
-            check_tiling(&fc.desc, &hw_of(&c)).is_ok()
-        })
+        .prop_filter("tiling fits the build", move |fc| fc.fits())
 }
 
 /// Random cases of `op` on build `config` ([`conv_cases`], [`wu_cases`],
@@ -672,7 +681,7 @@ pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<
             }
             let words = d.encode().map_err(|e| e.to_string())?;
             let mut rng = Rng::new(seed);
-            let mem0 = Memory::from_words((0..1024).map(|_| rng.next_u64() as i16).collect());
+            let mem0 = junk(&mut rng, 1024);
             let mut mem = mem0.clone();
             let timing = MemTiming {
                 stall_pct: 20,
@@ -727,13 +736,7 @@ pub fn digits_step_matches_reference_on(
 
     let hw = hw_of(&CONV_CONFIGS[config]);
     let net = Network::digits();
-    let mags = Magnitudes {
-        input: 1.0,
-        weight: vec![1.5, 0.0, 0.8, 0.0, 0.8],
-        act: vec![3.0, 3.0, 6.0, 6.0, 10.0],
-        grad: vec![1.0, 1.0, 0.8, 0.8, 1.0],
-    };
-    let scales = Scales::propose(&net, &mags, &Headroom::default());
+    let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
     let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
     let (train, _) = Digits::load().map_err(|e| e.to_string())?.split();
     let idx: Vec<usize> = (0..batch).collect();

@@ -578,6 +578,29 @@ module conv_engine #(
   // Control //
   /////////////
 
+  // The loop nest of each operation (hls_rust::conv::model::steps),
+  // innermost level first. FP, BP: n-chunk, band, image, m-chunk.
+  // WU: band, image, n-chunk, m-chunk. Pools: band, m-chunk, image.
+  typedef enum logic [1:0] {
+    LvChunkN,
+    LvBand,
+    LvImage,
+    LvChunkM
+  } level_e;
+  level_e      nest [4];
+  logic [2:0]  nlev;
+  always_comb begin
+    nlev = 3'd4;
+    if (is_pool) begin
+      nest = '{LvBand, LvChunkM, LvImage, LvChunkM};
+      nlev = 3'd3;
+    end else if (is_wu) begin
+      nest = '{LvBand, LvImage, LvChunkN, LvChunkM};
+    end else begin
+      nest = '{LvChunkN, LvBand, LvImage, LvChunkM};
+    end
+  end
+
   // Memory port.
   logic wr_phase;
   assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16) ||
@@ -750,18 +773,10 @@ module conv_engine #(
                 bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
               end
               state_d = StReq;
-            end else if (phase_q == PhIn && is_pb) begin
-              // POOL_BWD: the band's argmax words.
-              phase_d     = PhCRd;
-              ptr_d       = '0;
-              bx_addr_d   = f_aux + code_off;
-              bx_stride_d = oh * cw * T32;
-              bx_n_d      = drain_n;
-              bx_beats_d  = code_beats;
-              state_d     = StReq;
-            end else if (phase_q == PhOut && is_pf) begin
-              // POOL_FWD: the band's argmax words after its maxima.
-              phase_d     = PhCWr;
+            end else if ((phase_q == PhIn && is_pb) || (phase_q == PhOut && is_pf)) begin
+              // The band's argmax words: POOL_BWD reads them after the
+              // gradient tile, POOL_FWD writes them after the maxima.
+              phase_d     = is_pb ? PhCRd : PhCWr;
               ptr_d       = '0;
               bx_addr_d   = f_aux + code_off;
               bx_stride_d = oh * cw * T32;
@@ -916,73 +931,40 @@ module conv_engine #(
         end
       end
 
-      // Advance the loop nest. FP, BP: n-chunk, band, image, m-chunk.
-      // WU: band, image, n-chunk, m-chunk. Pools: band, m-chunk, image.
+      // Advance the loop nest, innermost level first: a level that wraps
+      // resets and carries into the next; a carry out of the last is done.
       StNext: begin
-        state_d = StStep;
-        if (is_pool) begin
-          if (row0_q + nr != oh) begin
-            row0_d = row0_q + nr;
-          end else begin
-            row0_d = '0;
-            if (mc_q + mtn != oct) begin
-              mc_d = mc_q + mtn;
-            end else begin
-              mc_d = '0;
-              if (b_q + 1 != f_b) begin
-                b_d = b_q + 1;
-              end else begin
-                b_d     = '0;
-                done_d  = 1'b1;
-                state_d = StIdle;
+        logic carry;
+        carry = 1'b1;
+        for (int unsigned l = 0; l < 4; l++) begin
+          if (carry && l < nlev) begin
+            carry = 1'b0;
+            unique case (nest[l])
+              LvChunkN: begin
+                nc_d  = last_chunk ? '0 : nc_q + ntn;
+                carry = last_chunk;
               end
-            end
-          end
-        end else if (is_wu) begin
-          if (row0_q + nr != oh) begin
-            row0_d = row0_q + nr;
-          end else begin
-            row0_d = '0;
-            if (b_q + 1 != f_b) begin
-              b_d = b_q + 1;
-            end else begin
-              b_d = '0;
-              if (!last_chunk) begin
-                nc_d = nc_q + ntn;
-              end else begin
-                nc_d = '0;
-                if (mc_q + mtn != oct) begin
-                  mc_d = mc_q + mtn;
-                end else begin
-                  mc_d    = '0;
-                  done_d  = 1'b1;
-                  state_d = StIdle;
-                end
+              LvBand: begin
+                carry  = row0_q + nr == oh;
+                row0_d = carry ? '0 : row0_q + nr;
               end
-            end
-          end
-        end else if (!last_chunk) begin
-          nc_d = nc_q + ntn;
-        end else begin
-          nc_d = '0;
-          if (row0_q + nr != oh) begin
-            row0_d = row0_q + nr;
-          end else begin
-            row0_d = '0;
-            if (b_q + 1 != f_b) begin
-              b_d = b_q + 1;
-            end else begin
-              b_d = '0;
-              if (mc_q + mtn != oct) begin
-                mc_d     = mc_q + mtn;
+              LvImage: begin
+                carry = b_q + 1 == f_b;
+                b_d   = carry ? '0 : b_q + 1;
+              end
+              default: begin  // LvChunkM: a new chunk loads its weights
+                carry    = mc_q + mtn == oct;
+                mc_d     = carry ? '0 : mc_q + mtn;
                 loaded_d = 1'b0;
-              end else begin
-                mc_d    = '0;
-                done_d  = 1'b1;
-                state_d = StIdle;
               end
-            end
+            endcase
           end
+        end
+        if (carry) begin
+          done_d  = 1'b1;
+          state_d = StIdle;
+        end else begin
+          state_d = StStep;
         end
       end
 

@@ -397,6 +397,19 @@ pub struct Magnitudes {
     pub grad: Vec<f64>,
 }
 
+impl Magnitudes {
+    /// Representative maxima of [`Network::digits`] (inputs in [0, 1]),
+    /// for planning a step without a calibration pass (tests, co-simulation).
+    pub fn digits_typical() -> Self {
+        Self {
+            input: 1.0,
+            weight: vec![1.5, 0.0, 0.8, 0.0, 0.8],
+            act: vec![3.0, 3.0, 6.0, 6.0, 10.0],
+            grad: vec![1.0, 1.0, 0.8, 0.8, 1.0],
+        }
+    }
+}
+
 /// Safety factors applied to calibrated maxima before choosing scales.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Headroom {
