@@ -161,9 +161,11 @@ module conv_engine #(
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   // Counters.
   logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
-  // Weight registers: row m, lane n at [16n +: 16].
+  // Weight registers wreg[m][n] and their shadow copy, filled one row (FP)
+  // or column (BP) per cycle while the current set computes.
   logic [15:0]    wreg_q [T][T];
-  logic           wreg_we;
+  logic [15:0]    wsh_q  [T][T];
+  logic           wswap;
 
   // Buffers (asynchronous read).
   logic [BeatW-1:0]     ibuf_q [InBeats];
@@ -326,11 +328,51 @@ module conv_engine #(
     end
   end
   assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * ow + x_q;
+  // The set after the current one in the step (kx fastest, then ky, n
+  // tile, m tile).
+  logic [31:0] nx_mtl, nx_ntl, nx_ky, nx_kx;
+  logic        has_next;
+  always_comb begin
+    nx_mtl   = mtl_q;
+    nx_ntl   = ntl_q;
+    nx_ky    = ky_q;
+    nx_kx    = '0;
+    has_next = 1'b1;
+    if (kx_q + 1 != k) begin
+      nx_kx = kx_q + 1;
+    end else if (ky_q + 1 != k) begin
+      nx_ky = ky_q + 1;
+    end else if (ntl_q + 1 != ntn) begin
+      nx_ky  = '0;
+      nx_ntl = ntl_q + 1;
+    end else if (mtl_q + 1 != mtn) begin
+      nx_ky  = '0;
+      nx_ntl = '0;
+      nx_mtl = mtl_q + 1;
+    end else begin
+      has_next = 1'b0;
+    end
+  end
+
+  // Shadow fill: mi_q rows (FP) or columns (BP) of the target set are in
+  // the shadow. The target is the current set while waiting in StWLoad
+  // (start of a step, or a set shorter than T cycles), else the next set
+  // while the current one fires.
+  logic [31:0] s_mtl, s_ntl, s_ky, s_kx;
+  logic        fill_en, fill_now, sh_full;
+  assign fill_en  = (f_op == OpFp || is_bp) &&
+                    ((state_q == StWLoad) || (state_q == StFire && has_next));
+  assign fill_now = fill_en && (mi_q != T32);
+  assign sh_full  = (mi_q == T32) || (fill_now && mi_q + 1 == T32);
+  assign s_mtl    = (state_q == StWLoad) ? mtl_q : nx_mtl;
+  assign s_ntl    = (state_q == StWLoad) ? ntl_q : nx_ntl;
+  assign s_ky     = (state_q == StWLoad) ? ky_q : nx_ky;
+  assign s_kx     = (state_q == StWLoad) ? kx_q : nx_kx;
   // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
   // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
   assign wb_idx = is_bp ?
-      (((ntl_q * mtn + mtl_q) * kk + (k - 1 - ky_q) * k + (k - 1 - kx_q)) * T32) + mi_q :
-      (((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32) + mi_q;
+      (((s_ntl * mtn + s_mtl) * kk + (k - 1 - s_ky) * k + (k - 1 - s_kx)) * T32) + mi_q :
+      (((s_mtl * ntn + s_ntl) * kk + s_ky * k + s_kx) * T32) + mi_q;
   assign first_add = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
 
   // Pools. POOL_FWD: four cycles per pooled pixel compare its 2x2 window in
@@ -375,7 +417,7 @@ module conv_engine #(
     end
   end
 
-  // Weight registers wreg[m][n] (m output lane, n reduction lane) loaded
+  // Shadow registers wsh[m][n] (m output lane, n reduction lane) loaded
   // from beat mi: FP row mi, BP column mi. Weights of padded channels are 0.
   logic [15:0] wnext [T][T];
   always_comb begin
@@ -384,10 +426,10 @@ module conv_engine #(
         logic [31:0] sel, lane;
         sel  = is_bp ? 32'(n) : 32'(m);
         lane = is_bp ? 32'(m) : 32'(n);
-        wnext[m][n] = wreg_q[m][n];
-        if (wreg_we && sel == mi_q) begin
-          if (((mc_q + mtl_q) * T32 + 32'(m) < out_c) &&
-              ((nc_q + ntl_q) * T32 + 32'(n) < red_c)) begin
+        wnext[m][n] = wsh_q[m][n];
+        if (fill_now && sel == mi_q) begin
+          if (((mc_q + s_mtl) * T32 + 32'(m) < out_c) &&
+              ((nc_q + s_ntl) * T32 + 32'(n) < red_c)) begin
             wnext[m][n] = wb_rd[16*lane +: 16];
           end else begin
             wnext[m][n] = '0;
@@ -669,7 +711,8 @@ module conv_engine #(
     ptr_d      = ptr_q;
     dm_d       = dm_q;
     dcnt_d     = dcnt_q;
-    wreg_we    = 1'b0;
+    wswap      = 1'b0;
+    mi_d       = fill_now ? mi_q + 1 : mi_q;
     pend_d     = pend_q;
 
     unique case (state_q)
@@ -830,20 +873,25 @@ module conv_engine #(
         end
       end
 
+      // Wait for the current set's weights (T cycles at the start of a
+      // step, less when a short set left its shadow incomplete).
       StWLoad: begin
-        wreg_we = 1'b1;
-        if (mi_q + 1 == T32) begin
+        if (sh_full) begin
+          wswap   = 1'b1;
           mi_d    = '0;
           r_d     = '0;
           x_d     = '0;
           state_d = StFire;
-        end else begin
-          mi_d = mi_q + 1;
         end
       end
 
       StFire: begin
-        state_d = is_wu ? StFire : StWLoad;
+        // A new set fires on at once when its shadow is complete.
+        state_d = (is_wu || sh_full) ? StFire : StWLoad;
+        if (set_last && has_next && sh_full) begin
+          wswap = 1'b1;
+          mi_d  = '0;
+        end
         if (set_last) begin
           x_d = '0;
           r_d = '0;
@@ -1109,7 +1157,8 @@ module conv_engine #(
     if (beat && phase_q == PhMask) begin
       mbuf_q[OutAW'(ptr_q)] <= mb_new;
     end
-    wreg_q <= wnext;
+    wsh_q <= wnext;
+    if (wswap) wreg_q <= wnext;
   end
 
   ////////////////
@@ -1131,7 +1180,7 @@ module conv_engine #(
         assert (ib_idx[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx[p]);
       end
     end
-    if (rst_ni && state_q == StWLoad) begin
+    if (rst_ni && fill_now) begin
       assert (wb_idx < 32'(WBeats)) else $error("weight buffer read at %0d", wb_idx);
     end
     if (rst_ni && state_q == StFire) begin
