@@ -147,10 +147,13 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             top: "conv_engine",
             params: vec![
                 ("T", c.t),
+                ("P", c.p),
                 ("AccW", c.acc_w),
+                ("AccWWu", c.acc_w_wu),
                 ("InWords", c.in_words),
                 ("WWords", c.w_words),
                 ("OutEnt", c.out_ent),
+                ("GEnt", c.g_ent),
             ],
             block: "Conv",
             dut: "Conv",

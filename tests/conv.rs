@@ -69,12 +69,14 @@ pub struct ConvRun {
 pub fn hw_of(c: &ConvConfig) -> HwConfig {
     HwConfig {
         t: c.t as usize,
-        p: 1,
+        p: c.p as usize,
         in_buf: c.in_words as usize,
         w_buf: c.w_words as usize,
         out_buf: c.out_ent as usize,
+        grad_buf: c.g_ent as usize,
         acc_depth: 1,
         acc_w: c.acc_w,
+        acc_w_wu: c.acc_w_wu,
         ..HwConfig::up5k()
     }
 }
@@ -198,7 +200,18 @@ pub fn run_on(
     Err(format!("no done within {max_cycles} cycles"))
 }
 
-/// A random FP or BP layer, its tiling, data and memory timing.
+/// A memory image of `len` junk words.
+fn junk(rng: &mut Rng, len: usize) -> Memory {
+    Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect())
+}
+
+/// A random data word in `-2^bits..2^bits` (clamped to int16).
+fn value(rng: &mut Rng, bits: u32) -> i16 {
+    let half = 1i64 << bits;
+    (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into()) as i16
+}
+
+/// A random FP, BP or WU layer, its tiling, data and memory timing.
 #[derive(Debug, Clone)]
 pub struct ConvCase {
     /// Build index into [`CONV_CONFIGS`].
@@ -216,8 +229,13 @@ pub struct ConvCase {
 impl ConvCase {
     /// Lays out the input (FP x, BP dO), w, the output (FP y, BP dx) and
     /// BP's act_in with random gaps in a junk-filled image, stores random
-    /// tensors, and sets the descriptor's bases.
+    /// tensors, and sets the descriptor's bases. WU: see [`ConvCase::wu_memory`].
     pub fn memory(&self) -> (Descriptor, Memory) {
+        match self.desc.op {
+            Op::Wu => return self.wu_memory(),
+            Op::PoolFwd | Op::PoolBwd => return self.pool_memory(),
+            _ => {}
+        }
         let t = CONV_CONFIGS[self.config].t as usize;
         let mut d = self.desc;
         let s = d.shape;
@@ -246,12 +264,9 @@ impl ConvCase {
             aux: if d.relu_mask { ab as u32 } else { 0 },
             ..Bases::default()
         };
-        let mut mem = Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect());
-        let half = 1i64 << self.bits;
-        let val = |rng: &mut Rng| {
-            (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into())
-                as i16
-        };
+        let mut mem = junk(&mut rng, len);
+        let bits = self.bits;
+        let val = |rng: &mut Rng| value(rng, bits);
         let x = Tensor4::from_fn(in_dims, |_| val(&mut rng));
         let w = Tensor4::from_fn([s.m, s.n, s.k, s.k], |_| val(&mut rng));
         mem.store_act(xb, t, &x).expect("input fits");
@@ -265,7 +280,180 @@ impl ConvCase {
     }
 }
 
-/// Random `op` (FP or BP) cases on build `config`: channels 1..=9 (rarely
+impl From<(u32, u32, u32, u32)> for MemTiming {
+    /// `(latency, t_burst, stall_pct, desc_gap_pct)`.
+    fn from((latency, t_burst, stall_pct, desc_gap_pct): (u32, u32, u32, u32)) -> Self {
+        Self {
+            latency,
+            t_burst,
+            stall_pct,
+            desc_gap_pct,
+        }
+    }
+}
+
+impl ConvCase {
+    /// A case; `tm` as [`MemTiming::from`].
+    pub fn new(
+        config: usize,
+        desc: Descriptor,
+        seed: u64,
+        bits: u32,
+        tm: (u32, u32, u32, u32),
+    ) -> Self {
+        Self {
+            config,
+            desc,
+            seed,
+            bits,
+            timing: MemTiming::from(tm),
+        }
+    }
+
+    /// The descriptor's tiling fits the build.
+    pub fn fits(&self) -> bool {
+        check_tiling(&self.desc, &hw_of(&CONV_CONFIGS[self.config])).is_ok()
+    }
+
+    /// WU: x (`in`), dO (`aux`), the int32 masters (`w`, full range), the
+    /// master output (`out`: in place when the seed is even, else a
+    /// separate region) and, with `write_w16`, the w16 copy, at random gaps
+    /// in a junk-filled image.
+    pub fn wu_memory(&self) -> (Descriptor, Memory) {
+        let t = CONV_CONFIGS[self.config].t as usize;
+        let mut d = self.desc;
+        let s = d.shape;
+        let mut rng = Rng::new(self.seed);
+        let x_dims = [s.b, s.n, s.h, s.w];
+        let d_dims = [s.b, s.m, s.ho(), s.wo()];
+        let w_dims = [s.m, s.n, s.k, s.k];
+        let w_words = WeightLayout::new(w_dims, t).words();
+        let in_place = self.seed.is_multiple_of(2);
+        let mut gap = || rng.below(8) as usize;
+        let xb = gap();
+        let db = xb + ActLayout::new(x_dims, t).words() + gap();
+        let mb = db + ActLayout::new(d_dims, t).words() + gap();
+        let ob = if in_place {
+            mb
+        } else {
+            mb + 2 * w_words + gap()
+        };
+        let w16b = ob + 2 * w_words + gap();
+        let len = w16b + if d.write_w16 { w_words } else { 0 } + gap();
+        d.base = Bases {
+            input: xb as u32,
+            weights: mb as u32,
+            output: ob as u32,
+            aux: db as u32,
+            w16_out: if d.write_w16 { w16b as u32 } else { 0 },
+        };
+        let mut mem = junk(&mut rng, len);
+        let bits = self.bits;
+        let val = |rng: &mut Rng| value(rng, bits);
+        let x = Tensor4::from_fn(x_dims, |_| val(&mut rng));
+        let dout = Tensor4::from_fn(d_dims, |_| val(&mut rng));
+        let master = Tensor4::from_fn(w_dims, |_| rng.next_u64() as i32);
+        mem.store_act(xb, t, &x).expect("x fits");
+        mem.store_act(db, t, &dout).expect("dO fits");
+        mem.store_master(mb, t, &master).expect("masters fit");
+        (d, mem)
+    }
+}
+
+impl ConvCase {
+    /// Pools: the input (POOL_FWD x, POOL_BWD dy), the output and the
+    /// argmax plane (`aux`; random codes for POOL_BWD) at random gaps in a
+    /// junk-filled image.
+    pub fn pool_memory(&self) -> (Descriptor, Memory) {
+        let t = CONV_CONFIGS[self.config].t as usize;
+        let mut d = self.desc;
+        let s = d.shape;
+        let mut rng = Rng::new(self.seed);
+        let big = [s.b, s.n, s.h, s.w];
+        let small = [s.b, s.n, s.h / 2, s.w / 2];
+        let (in_dims, out_dims) = if d.op == Op::PoolFwd {
+            (big, small)
+        } else {
+            (small, big)
+        };
+        let codes = ActLayout::new(small, t).argmax_words();
+        let mut gap = || rng.below(8) as usize;
+        let ib = gap();
+        let ob = ib + ActLayout::new(in_dims, t).words() + gap();
+        let ab = ob + ActLayout::new(out_dims, t).words() + gap();
+        let len = ab + codes + gap();
+        d.base = Bases {
+            input: ib as u32,
+            output: ob as u32,
+            aux: ab as u32,
+            ..Bases::default()
+        };
+        let mut mem = junk(&mut rng, len);
+        let x = Tensor4::from_fn(in_dims, |_| value(&mut rng, self.bits));
+        mem.store_act(ib, t, &x).expect("input fits");
+        if d.op == Op::PoolBwd {
+            let arg = Tensor4::from_fn(small, |_| rng.below(4) as u8);
+            mem.store_argmax(ab, t, &arg).expect("argmax fits");
+        }
+        (d, mem)
+    }
+}
+
+/// Random `op` (POOL_FWD or POOL_BWD) cases on build `config`: channels
+/// 1..=9, H and W even in 2..=10 (pooled widths past 8 span two argmax
+/// words), batch 1..=4, a random tiling that fits the build, values in a
+/// small range (ties) or the full range.
+pub fn pool_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
+    let c = CONV_CONFIGS[config];
+    let t = c.t as usize;
+    (
+        (1usize..=9, 1usize..=5, 1usize..=9, 1usize..=4),
+        (any::<u64>(), prop_oneof![Just(15u32), 0u32..=3]),
+        (0u32..4, 0u32..4, 0u32..40, 0u32..40),
+        (any::<u16>(), any::<u16>()),
+    )
+        .prop_map(move |((n, h2, w2, b), (seed, bits), tm, (r0, r1))| {
+            let shape = ConvShape {
+                n,
+                m: n,
+                h: 2 * h2,
+                w: 2 * w2,
+                k: 2,
+                pad: 0,
+                b,
+            };
+            let mut desc = Descriptor::new(op, shape);
+            desc.tiling = Tiling {
+                tr: 1 + r0 as usize % h2,
+                m_on: t * (1 + r1 as usize % tiles(n, t)),
+                n_on: 0,
+            };
+            ConvCase::new(config, desc, seed, bits, tm)
+        })
+        .prop_filter("tiling fits the build", move |fc| fc.fits())
+}
+
+/// Random WU cases on build `config`: shapes and tilings as
+/// [`conv_cases`], g_pre 0..=40, lr_mant any 15-bit value, lr_shift 0..=63,
+/// write_w16 on or off, masters updated in place or into a separate region.
+pub fn wu_cases(config: usize) -> impl Strategy<Value = ConvCase> {
+    (
+        conv_cases(config, Op::Wu),
+        0u8..=40,
+        0u16..(1 << 15),
+        0u8..=63,
+        any::<bool>(),
+    )
+        .prop_map(|(mut c, g_pre, lr_mant, lr_shift, w16)| {
+            c.desc.g_pre = g_pre;
+            c.desc.lr_mant = lr_mant;
+            c.desc.lr_shift = lr_shift;
+            c.desc.write_w16 = w16;
+            c
+        })
+}
+
+/// Random `op` (FP, BP or WU) cases on build `config`: channels 1..=9 (rarely
 /// multiples of T), K in {1, 3}, pad 0..K-1, H and W 1..=7, batch 1..=4, a
 /// random tiling that fits the build, s_out 0..=24, ReLU (FP) or the ReLU
 /// mask (BP) on or off.
@@ -312,35 +500,34 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
                 };
                 desc.relu = relu && op == Op::Fp;
                 desc.relu_mask = relu && op == Op::Bp;
-                desc.s_out = s_out as u8;
-                ConvCase {
-                    config,
-                    desc,
-                    seed,
-                    bits,
-                    timing: MemTiming {
-                        latency: tm.0,
-                        t_burst: tm.1,
-                        stall_pct: tm.2,
-                        desc_gap_pct: tm.3,
-                    },
+                if op != Op::Wu {
+                    desc.s_out = s_out as u8;
                 }
+                ConvCase::new(config, desc, seed, bits, tm)
             },
         )
-        .prop_filter("tiling fits the build", move |fc| {
-            check_tiling(&fc.desc, &hw_of(&c)).is_ok()
-        })
+        .prop_filter("tiling fits the build", move |fc| fc.fits())
 }
 
-/// Property: on build `config`, random `op` (FP or BP) descriptors leave
-/// exactly the reference's memory image, and the engine's fired cycles,
-/// words read and written and bursts equal the model's.
+/// Random cases of `op` on build `config` ([`conv_cases`], [`wu_cases`],
+/// [`pool_cases`]).
+pub fn op_cases(config: usize, op: Op) -> BoxedStrategy<ConvCase> {
+    match op {
+        Op::Wu => wu_cases(config).boxed(),
+        Op::PoolFwd | Op::PoolBwd => pool_cases(config, op).boxed(),
+        _ => conv_cases(config, op).boxed(),
+    }
+}
+
+/// Property: on build `config`, random `op` descriptors leave exactly the
+/// reference's memory image, and the engine's fired cycles, words read and
+/// written and bursts equal the model's.
 pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
     let hw = hw_of(&CONV_CONFIGS[config]);
     check(
         &format!("conv {op} matches run_descriptor (build {config})"),
         cases,
-        conv_cases(config, op),
+        op_cases(config, op),
         |fc, waves| {
             let mut dut =
                 Conv::with_trace(fc.config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
@@ -391,17 +578,53 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
     Ok(())
 }
 
+/// A descriptor of `op` that no build can run: an input tile far over the
+/// input buffer (rows of 2000 pixels), or for WU with `grad` a gradient tile
+/// (12 x 12 x 3 x 3) over the gradient buffer. Bases inside 1024 words.
+pub fn oversized(op: Op, t: usize, b: usize, grad: bool) -> Descriptor {
+    let pool = !op.is_conv();
+    let (n, w) = if op == Op::Wu && grad {
+        (12, 1)
+    } else {
+        (3, 2000)
+    };
+    let shape = ConvShape {
+        n,
+        m: n,
+        h: 4,
+        w,
+        k: if pool { 2 } else { 3 },
+        pad: if pool { 0 } else { 1 },
+        b,
+    };
+    let mut d = Descriptor::new(op, shape);
+    d.tiling = Tiling {
+        tr: 1,
+        m_on: tiles(n, t) * t,
+        n_on: if pool { 0 } else { tiles(n, t) * t },
+    };
+    d.base.input = 10;
+    d.base.output = 600;
+    if op.is_conv() {
+        d.base.weights = 300;
+    }
+    if op != Op::Fp && op != Op::Bp {
+        d.base.aux = 900;
+    }
+    d
+}
+
 /// Property: on one instance of build `config`, without reset in between,
-/// a sequence of FP and BP descriptors, some preceded by a WU descriptor
-/// (which must raise the error flag and touch nothing), each leaves the
-/// reference's memory image and counters: status and counters restart with
-/// every descriptor.
+/// a sequence of descriptors of every operation, some preceded by an oversized
+/// descriptor (which must raise the error flag and touch nothing), each
+/// leaves the reference's memory image and counters: status and counters
+/// restart with every descriptor.
 pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
     let hw = hw_of(&c);
     let t = c.t as usize;
     let item = (
-        prop_oneof![conv_cases(config, Op::Fp), conv_cases(config, Op::Bp)],
+        proptest::sample::select(Op::ALL.to_vec()).prop_flat_map(move |op| op_cases(config, op)),
         any::<bool>(),
     );
     check(
@@ -413,36 +636,16 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
             dut.reset();
             for (i, (fc, bad_first)) in seq.iter().enumerate() {
                 if *bad_first {
-                    let mut d = Descriptor::new(
-                        Op::Wu,
-                        ConvShape {
-                            n: 2,
-                            m: 2,
-                            h: 3,
-                            w: 3,
-                            k: 3,
-                            pad: 1,
-                            b: 1,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 3,
-                        m_on: t,
-                        n_on: t,
-                    };
-                    d.base = Bases {
-                        input: 1,
-                        weights: 40,
-                        output: 80,
-                        aux: 120,
-                        w16_out: 0,
-                    };
+                    let d = oversized(fc.desc.op, t, 1, i % 2 == 0);
                     let words = d.encode().map_err(|e| e.to_string())?;
-                    let mem0 = Memory::from_words((0..256).map(|v| v as i16).collect());
+                    let mem0 = Memory::from_words((0..1024).map(|v| v as i16).collect());
                     let mut mem = mem0.clone();
                     let r = run_on(&mut dut, i as u32, &words, &mut mem, fc.timing, 10_000)?;
                     if !r.error || r.requests != 0 || mem != mem0 {
-                        return Err(format!("descriptor {i}: WU not rejected cleanly: {r:?}"));
+                        return Err(format!(
+                            "descriptor {i}: oversized {} not rejected cleanly: {r:?}",
+                            d.op
+                        ));
                     }
                 }
                 check_case(&mut dut, fc, &hw).map_err(|e| format!("descriptor {i}: {e}"))?;
@@ -452,90 +655,33 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
     )
 }
 
-/// Property: descriptors this build cannot run (WU and pools, or FP and BP
-/// tilings over a buffer capacity) raise the error flag without hanging, issue no
-/// memory request, and leave memory untouched.
-pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
+/// Property: descriptors over a buffer capacity ([`oversized`]), of every
+/// operation, raise the error flag without hanging, issue no memory
+/// request, and leave memory untouched.
+pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
     let hw = hw_of(&c);
     let t = c.t as usize;
     let strategy = (
-        prop_oneof![
-            Just(Op::Bp),
-            Just(Op::Wu),
-            Just(Op::PoolFwd),
-            Just(Op::PoolBwd),
-            Just(Op::Fp)
-        ],
+        proptest::sample::select(Op::ALL.to_vec()),
         1usize..=4,
+        any::<bool>(),
         any::<u64>(),
     );
     check(
-        &format!("conv unsupported descriptors flag error (build {config})"),
+        &format!("conv oversized descriptors flag error (build {config})"),
         cases,
         strategy,
-        |&(op, b, seed), waves| {
-            let mut d = match op {
-                Op::PoolFwd | Op::PoolBwd => {
-                    let mut d = Descriptor::new(
-                        op,
-                        ConvShape {
-                            n: 3,
-                            m: 3,
-                            h: 4,
-                            w: 4,
-                            k: 2,
-                            pad: 0,
-                            b,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 1,
-                        m_on: t,
-                        n_on: 0,
-                    };
-                    d.base.aux = 900;
-                    d
-                }
-                _ => {
-                    // FP, BP: an input tile far over the buffer (wide rows).
-                    let w = if op == Op::Wu { 4 } else { 2000 };
-                    let mut d = Descriptor::new(
-                        op,
-                        ConvShape {
-                            n: 3,
-                            m: 3,
-                            h: 4,
-                            w,
-                            k: 3,
-                            pad: 1,
-                            b,
-                        },
-                    );
-                    d.tiling = Tiling {
-                        tr: 4,
-                        m_on: t,
-                        n_on: tiles(3, t) * t,
-                    };
-                    if op == Op::Wu {
-                        d.base.aux = 900;
-                    }
-                    d
-                }
-            };
-            d.base.input = 10;
-            if op.is_conv() {
-                d.base.weights = 300;
-            }
-            d.base.output = 600;
-            if op != Op::Wu && op.is_conv() && check_tiling(&d, &hw).is_ok() {
+        |&(op, b, grad, seed), waves| {
+            let d = oversized(op, t, b, grad);
+            if check_tiling(&d, &hw).is_ok() {
                 return Err(format!(
                     "the oversized {op} tiling fits the model's capacities"
                 ));
             }
             let words = d.encode().map_err(|e| e.to_string())?;
             let mut rng = Rng::new(seed);
-            let mem0 = Memory::from_words((0..1024).map(|_| rng.next_u64() as i16).collect());
+            let mem0 = junk(&mut rng, 1024);
             let mut mem = mem0.clone();
             let timing = MemTiming {
                 stall_pct: 20,
@@ -553,6 +699,215 @@ pub fn unsupported_descriptors_flag_error_on(config: usize, cases: u32) -> Resul
                     r.bursts,
                     mem != mem0
                 ));
+            }
+            Ok(())
+        },
+    )
+}
+
+/// The memory timing of the training-step runs: some latency, burst
+/// start-up cost and stalls on every stream.
+pub const STEP_TIMING: MemTiming = MemTiming {
+    latency: 2,
+    t_burst: 1,
+    stall_pct: 10,
+    desc_gap_pct: 10,
+};
+
+/// One complete training step of the digits CNN (`Network::digits`, the
+/// first `batch` training images of the data set, initial weights from
+/// `seed`) through build `config`: every descriptor of the plan runs on one
+/// engine instance (no reset in between), host steps (batch-as-width
+/// copies, softmax loss) run on the host. After every step the RTL's memory
+/// image must equal the reference's (the same list through
+/// `run_descriptor`) word for word, so every tensor (activations, argmax
+/// planes, gradients, master and w16 weights) is bit-identical, and the
+/// engine's words, bursts and fired cycles must equal the model's. Returns
+/// the number of descriptors run.
+pub fn digits_step_matches_reference_on(
+    config: usize,
+    batch: usize,
+    seed: u64,
+) -> Result<usize, String> {
+    use hls_rust::conv::digits::batch_images;
+    use hls_rust::conv::float::{init_weights, softmax_xent};
+    use hls_rust::conv::plan::{Headroom, HostOp, Magnitudes, Network, Scales, Step, TrainPlan};
+    use hls_rust::digits::Digits;
+
+    let hw = hw_of(&CONV_CONFIGS[config]);
+    let net = Network::digits();
+    let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
+    let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
+    let (train, _) = Digits::load().map_err(|e| e.to_string())?.split();
+    let idx: Vec<usize> = (0..batch).collect();
+    let mut expect = plan.new_memory();
+    for (i, w) in init_weights(&net, hw.t, seed)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .enumerate()
+    {
+        if let Some(w) = w {
+            plan.store_weights(&mut expect, i, w)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    plan.store_input(&mut expect, &batch_images(&train, &idx, batch))
+        .map_err(|e| e.to_string())?;
+    let initial = expect.clone();
+    let mut mem = expect.clone();
+    let mut dut = Conv::new(config, seed as u32).map_err(|e| e.to_string())?;
+    dut.reset();
+    let region_of = |w: usize| {
+        plan.regions
+            .iter()
+            .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
+            .map_or("no region".to_owned(), |r| r.name.clone())
+    };
+    let mut descriptors = 0;
+    for (i, step) in plan.steps.iter().enumerate() {
+        match step {
+            Step::Engine { layer, desc, .. } => {
+                let stats = run_descriptor(&mut expect, desc, &hw).map_err(|e| e.to_string())?;
+                let words = desc.encode().map_err(|e| e.to_string())?;
+                let r = run_on(&mut dut, i as u32, &words, &mut mem, STEP_TIMING, 5_000_000)
+                    .map_err(|e| format!("step {i} (layer {layer} {}): {e}", desc.op))?;
+                if r.error {
+                    return Err(format!("step {i} (layer {layer} {}): error flag", desc.op));
+                }
+                if let Some(w) = (0..mem.len()).find(|&w| mem.words()[w] != expect.words()[w]) {
+                    return Err(format!(
+                        "step {i} (layer {layer} {}): memory differs first at word {w} ({}): rtl {} reference {}",
+                        desc.op,
+                        region_of(w),
+                        mem.words()[w],
+                        expect.words()[w]
+                    ));
+                }
+                let got = (r.fired, r.words_read, r.words_written, r.bursts);
+                let want = (
+                    stats.fired,
+                    stats.words_read,
+                    stats.words_written,
+                    stats.bursts,
+                );
+                if got != want {
+                    return Err(format!(
+                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}",
+                        desc.op
+                    ));
+                }
+                descriptors += 1;
+            }
+            Step::Host {
+                op: HostOp::Loss, ..
+            } => {
+                let logits = plan.read_logits(&mem).map_err(|e| e.to_string())?;
+                let grads: Vec<Vec<f64>> = logits
+                    .iter()
+                    .zip(&idx)
+                    .map(|(z, &s)| softmax_xent(z, usize::from(train.labels[s])).1)
+                    .collect();
+                for m in [&mut expect, &mut mem] {
+                    plan.write_logits_grad(m, &grads)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Step::Host { op, .. } => {
+                for m in [&mut expect, &mut mem] {
+                    plan.run_host(m, op).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+    }
+    // The step trained: every layer's masters moved.
+    for (i, t) in plan.tensors.iter().enumerate() {
+        if let Some(m) = t.master {
+            let words = plan
+                .regions
+                .iter()
+                .find(|r| r.base == m)
+                .map_or(0, |r| r.words);
+            let (m, words) = (m as usize, words);
+            if mem.slice(m, words).ok() == initial.slice(m, words).ok() {
+                return Err(format!("layer {i}: the masters did not change"));
+            }
+        }
+    }
+    Ok(descriptors)
+}
+
+/// Property (schedule invariance): on build `config`, one random `op`
+/// layer run under several tilings (its own, the smallest `Tr = 1`,
+/// `M_on = N_on = T`, the largest that fits, and random ones) on one engine
+/// instance leaves the same memory image every time, and it is the
+/// reference's.
+pub fn schedule_invariance_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
+    let c = CONV_CONFIGS[config];
+    let hw = hw_of(&c);
+    let t = c.t as usize;
+    let strategy = (
+        op_cases(config, op),
+        proptest::collection::vec((any::<u16>(), any::<u16>(), any::<u16>()), 2),
+    );
+    check(
+        &format!("conv {op} schedule invariance (build {config})"),
+        cases,
+        strategy,
+        |(fc, picks), waves| {
+            let (d, mem0) = fc.memory();
+            let mut expect = mem0.clone();
+            run_descriptor(&mut expect, &d, &hw).map_err(|e| e.to_string())?;
+            let rows = d.iter_rows();
+            let (mt, nt) = (tiles(d.out_channels(), t), tiles(d.red_channels(), t));
+            let conv = op.is_conv();
+            let tiling = |tr: usize, mo: usize, no: usize| Tiling {
+                tr,
+                m_on: t * mo,
+                n_on: if conv { t * no } else { 0 },
+            };
+            let mut tilings = vec![d.tiling, tiling(1, 1, 1), tiling(rows, mt, nt)];
+            for &(a, b, cc) in picks {
+                tilings.push(tiling(
+                    1 + a as usize % rows,
+                    1 + b as usize % mt,
+                    1 + cc as usize % nt.max(1),
+                ));
+            }
+            let mut dut =
+                Conv::with_trace(config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
+            dut.reset();
+            let mut ran = 0;
+            for tl in tilings {
+                let dd = Descriptor { tiling: tl, ..d };
+                if check_tiling(&dd, &hw).is_err() {
+                    continue;
+                }
+                let words = dd.encode().map_err(|e| e.to_string())?;
+                let mut mem = mem0.clone();
+                let r = run_on(
+                    &mut dut,
+                    fc.seed as u32,
+                    &words,
+                    &mut mem,
+                    fc.timing,
+                    2_000_000,
+                )?;
+                if r.error {
+                    return Err(format!("{tl:?}: error flag"));
+                }
+                if mem != expect {
+                    let diffs = (0..mem.len())
+                        .filter(|&i| mem.words()[i] != expect.words()[i])
+                        .count();
+                    return Err(format!(
+                        "{tl:?}: memory differs from the reference (tiling {:?}) in {diffs} words",
+                        d.tiling
+                    ));
+                }
+                ran += 1;
+            }
+            if ran < 2 {
+                return Err(format!("only {ran} tilings fit"));
             }
             Ok(())
         },

@@ -1,9 +1,10 @@
-//! Benchmark (figures, not a test): cycles of `conv_engine` on a few FP and
-//! BP layers per build, measured in co-simulation with an ideal memory and
-//! with latency and burst start-up cost, next to the analytical model's
-//! prediction for the same tiling. Utilization = useful MACs / (T*T*cycles);
-//! occupancy = fired / cycles. Every run is also checked bit for bit against
-//! `run_descriptor`. Writes `target/bench/conv_cycles.json`.
+//! Benchmark (figures, not a test): cycles of `conv_engine` on layers of
+//! every operation per build, measured in co-simulation with an ideal memory
+//! and with latency and burst start-up cost, next to the analytical model's
+//! prediction for the same tiling (the model's best for the build).
+//! Utilization = useful MACs / (T*T*P*cycles); occupancy = fired / cycles;
+//! model error = (model - measured) / measured. Every run is also checked bit
+//! for bit against `run_descriptor`. Writes `target/bench/conv_cycles.json`.
 //!
 //! Run: `cargo bench -p hlsk-tests --bench conv_cycles`.
 
@@ -14,44 +15,28 @@ use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{ConvCase, MemTiming, hw_of, run};
 use std::fmt::Write as _;
 
+fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvShape {
+    ConvShape {
+        n,
+        m,
+        h: hw,
+        w: hw,
+        k,
+        pad,
+        b,
+    }
+}
+
 fn main() {
+    // Interior 3x3 layers in all three phases, a 1x1 layer, and the pools.
+    let conv3 = shape(8, 8, 8, 3, 1, 2);
     let layers = [
-        (
-            Op::Fp,
-            ConvShape {
-                n: 8,
-                m: 8,
-                h: 8,
-                w: 8,
-                k: 3,
-                pad: 1,
-                b: 2,
-            },
-        ),
-        (
-            Op::Bp,
-            ConvShape {
-                n: 8,
-                m: 8,
-                h: 8,
-                w: 8,
-                k: 3,
-                pad: 1,
-                b: 2,
-            },
-        ),
-        (
-            Op::Fp,
-            ConvShape {
-                n: 16,
-                m: 8,
-                h: 4,
-                w: 4,
-                k: 1,
-                pad: 0,
-                b: 4,
-            },
-        ),
+        (Op::Fp, conv3),
+        (Op::Bp, conv3),
+        (Op::Wu, conv3),
+        (Op::Fp, shape(16, 8, 4, 1, 0, 4)),
+        (Op::PoolFwd, shape(8, 8, 8, 2, 0, 2)),
+        (Op::PoolBwd, shape(8, 8, 8, 2, 0, 2)),
     ];
     let timings = [
         ("ideal", MemTiming::IDEAL),
@@ -66,15 +51,18 @@ fn main() {
     ];
     let mut rows = Vec::new();
     println!(
-        "{:>3} {:>3} {:<34} {:<12} {:>9} {:>9} {:>7} {:>7} {:>11}",
-        "T", "op", "shape", "memory", "cycles", "fired", "util%", "occ%", "model cyc"
+        "{:>2} {:>2} {:>8} {:<30} {:<12} {:>8} {:>8} {:>6} {:>6} {:>9} {:>7}",
+        "T", "P", "op", "shape", "memory", "cycles", "fired", "util%", "occ%", "model", "err%"
     );
     for (config, c) in CONV_CONFIGS.iter().enumerate() {
         for &(op, shape) in &layers {
             let mut hw = hw_of(c);
-            let d = Descriptor::new(op, shape);
+            let mut d = Descriptor::new(op, shape);
+            if op == Op::Wu {
+                (d.g_pre, d.lr_mant, d.lr_shift, d.write_w16) = (8, 1 << 14, 24, true);
+            }
             let Ok((tiling, _)) = best_tiling(&d, &hw) else {
-                println!("{:>3} {op:>3} no tiling fits", c.t);
+                println!("{:>2} {:>2} {op:>8} no tiling fits", c.t, c.p);
                 continue;
             };
             for &(name, timing) in &timings {
@@ -96,31 +84,34 @@ fn main() {
                     Ok(r) if !r.error && mem == expect => r,
                     other => {
                         eprintln!(
-                            "T={} {op} {shape:?}: run failed or mismatched: {other:?}",
-                            c.t
+                            "T={} P={} {op} {shape:?}: run failed or mismatched: {other:?}",
+                            c.t, c.p
                         );
                         std::process::exit(1);
                     }
                 };
                 let macs = useful_macs(&desc);
-                let util = macs as f64 / (u64::from(c.t * c.t) * r.cycles) as f64;
+                let util = macs as f64 / (hw.peak_macs() * r.cycles) as f64;
                 let occ = r.fired as f64 / r.cycles as f64;
+                let err = (model.cycles as f64 - r.cycles as f64) / r.cycles as f64;
                 let shape_s = format!(
                     "N{} M{} {}x{} K{} p{} B{} Tr{}",
                     shape.n, shape.m, shape.h, shape.w, shape.k, shape.pad, shape.b, tiling.tr
                 );
                 println!(
-                    "{:>3} {op:>3} {shape_s:<34} {name:<12} {:>9} {:>9} {:>7.1} {:>7.1} {:>11}",
+                    "{:>2} {:>2} {op:>8} {shape_s:<30} {name:<12} {:>8} {:>8} {:>6.1} {:>6.1} {:>9} {:>+7.1}",
                     c.t,
+                    c.p,
                     r.cycles,
                     r.fired,
                     100.0 * util,
                     100.0 * occ,
-                    model.cycles
+                    model.cycles,
+                    100.0 * err
                 );
                 rows.push(format!(
-                    "    {{\"t\": {}, \"acc_w\": {}, \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{name}\", \"cycles\": {}, \"fired\": {}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}}}",
-                    c.t, c.acc_w, r.cycles, r.fired, model.cycles
+                    "    {{\"t\": {}, \"p\": {}, \"acc_w\": {}, \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{name}\", \"cycles\": {}, \"fired\": {}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}, \"model_error\": {err:.4}}}",
+                    c.t, c.p, c.acc_w, r.cycles, r.fired, model.cycles
                 ));
             }
         }

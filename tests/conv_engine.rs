@@ -4,7 +4,8 @@
 use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{
-    conv_matches_reference_on, descriptor_sequences_on, unsupported_descriptors_flag_error_on,
+    conv_matches_reference_on, descriptor_sequences_on, digits_step_matches_reference_on,
+    oversized_descriptors_flag_error_on, schedule_invariance_on,
 };
 use hlsk_tests::prop::cases;
 
@@ -24,11 +25,47 @@ fn random_bp_layers_match_reference_memory_image() {
 }
 
 #[test]
-fn unsupported_descriptors_flag_error_and_leave_memory_untouched() {
-    all_builds(|c| unsupported_descriptors_flag_error_on(c, cases(10)));
+fn random_wu_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::Wu, cases(48)));
+}
+
+#[test]
+fn random_pool_fwd_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::PoolFwd, cases(48)));
+}
+
+#[test]
+fn random_pool_bwd_layers_match_reference_memory_image() {
+    all_builds(|c| conv_matches_reference_on(c, Op::PoolBwd, cases(48)));
+}
+
+#[test]
+fn oversized_descriptors_flag_error_and_leave_memory_untouched() {
+    all_builds(|c| oversized_descriptors_flag_error_on(c, cases(12)));
 }
 
 #[test]
 fn descriptor_sequences_run_back_to_back_without_reset() {
     all_builds(|c| descriptor_sequences_on(c, cases(16)));
+}
+
+#[test]
+fn digits_training_step_matches_reference_on_every_build() {
+    all_builds(|c| {
+        let n = digits_step_matches_reference_on(c, 4, 11)?;
+        assert!(
+            n >= 12,
+            "build {c}: only {n} descriptors in a training step"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn fp_bp_wu_are_schedule_invariant() {
+    all_builds(|c| {
+        [Op::Fp, Op::Bp, Op::Wu]
+            .iter()
+            .try_for_each(|&op| schedule_invariance_on(c, op, cases(12)))
+    });
 }

@@ -307,42 +307,78 @@ impl RamConfig {
 /// One parameter set of `conv_engine` (the training-convolution engine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvConfig {
-    /// Channel tile T (the array is T x T); memory beats are `16*T` bits.
+    /// Channel tile T (the array is T x T x P); memory beats are `16*T` bits.
     pub t: u32,
+    /// Pixel parallelism P (adjacent output columns per cycle).
+    pub p: u32,
     /// Accumulator width ACC_W.
     pub acc_w: u32,
+    /// WU accumulator width ACC_W_WU.
+    pub acc_w_wu: u32,
     /// Input buffer capacity, words.
     pub in_words: u32,
     /// Weight buffer capacity, words.
     pub w_words: u32,
     /// Output buffer capacity, accumulators.
     pub out_ent: u32,
+    /// WU gradient buffer capacity, ACC_W_WU entries.
+    pub g_ent: u32,
 }
 
-/// Convolution engine builds: UP5K-like T = 2 with ACC_W = 32, a
-/// non-power-of-two T = 3 with ACC_W = 48, and T = 4 with ACC_W = 40 (beats
-/// up to 64 bits, as the shim's data ports carry).
+/// Convolution engine builds, (T, P): UP5K-like (2, 1) with ACC_W/ACC_W_WU
+/// = 32/40, a non-power-of-two (3, 1) with 48/64, (4, 1) with 40/48, and
+/// the pixel-parallel (2, 2) and (4, 3) (an odd P: partial column groups
+/// at most widths). Beats are up to 64 bits, as the shim's data ports carry.
 pub const CONV_CONFIGS: &[ConvConfig] = &[
     ConvConfig {
+        p: 1,
         t: 2,
         acc_w: 32,
+        acc_w_wu: 40,
         in_words: 2048,
         w_words: 1024,
         out_ent: 1024,
+        g_ent: 512,
     },
     ConvConfig {
+        p: 1,
         t: 3,
         acc_w: 48,
+        acc_w_wu: 64,
         in_words: 3072,
         w_words: 1152,
         out_ent: 1536,
+        g_ent: 576,
     },
     ConvConfig {
+        p: 1,
         t: 4,
         acc_w: 40,
+        acc_w_wu: 48,
         in_words: 4096,
         w_words: 2304,
         out_ent: 2048,
+        g_ent: 1024,
+    },
+    ConvConfig {
+        p: 2,
+        t: 2,
+        acc_w: 32,
+        acc_w_wu: 40,
+        in_words: 2048,
+        w_words: 1024,
+        out_ent: 1024,
+        g_ent: 512,
+    },
+    ConvConfig {
+        p: 3,
+        t: 4,
+        acc_w: 40,
+        acc_w_wu: 48,
+        in_words: 4096,
+        w_words: 2304,
+        out_ent: 2048,
+        g_ent: 1024,
     },
 ];
 
@@ -350,8 +386,15 @@ impl ConvConfig {
     /// Verilator class prefix of this build.
     pub fn prefix(&self) -> String {
         format!(
-            "Vconv_engine_t{}_a{}_i{}_w{}_o{}",
-            self.t, self.acc_w, self.in_words, self.w_words, self.out_ent
+            "Vconv_engine_t{}_p{}_a{}_u{}_i{}_w{}_o{}_g{}",
+            self.t,
+            self.p,
+            self.acc_w,
+            self.acc_w_wu,
+            self.in_words,
+            self.w_words,
+            self.out_ent,
+            self.g_ent
         )
     }
 

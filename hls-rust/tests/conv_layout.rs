@@ -89,25 +89,26 @@ proptest! {
         }}}}
     }
 
-    /// Argmax codes: round trip; the code of element e (the activation
-    /// offset) sits at bits 2(e%8)+1..2(e%8) of word e/8; padded lanes and
-    /// the bits past the last code are 0.
+    /// Argmax codes: round trip; the code of element [b][c][y][x] sits at
+    /// bits 2(x%8)+1..2(x%8) of the word of lane c%T of column group x/8 of
+    /// row (b, c/T, y); padded lanes and columns are 0.
     #[test]
     fn argmax_round_trip_eight_codes_per_word(seed in any::<u64>(), t in 1usize..9) {
         let mut rng = Rng::new(seed);
         let d = dims4(&mut rng);
         let codes = Tensor4::from_fn(d, |_| rng.below(4) as u8);
         let lay = ActLayout::new(d, t);
-        prop_assert_eq!(lay.argmax_words(), lay.words().div_ceil(8));
+        let row_words = d[3].div_ceil(8) * t;
+        prop_assert_eq!(lay.argmax_words(), d[0] * lay.ct() * d[2] * row_words);
         let mut mem = image(lay.argmax_words() + 3);
         mem.store_argmax(2, t, &codes).unwrap();
         prop_assert_eq!(mem.load_argmax(2, t, d).unwrap(), codes.clone());
         let region = &mem.words()[2..2 + lay.argmax_words()];
         let mut expect = vec![0u16; region.len()];
         for b in 0..d[0] { for c in 0..d[1] { for y in 0..d[2] { for x in 0..d[3] {
-            let e = lay.offset(b, c, y, x);
-            expect[e / 8] |= u16::from(codes[[b, c, y, x]]) << (2 * (e % 8));
-            prop_assert_eq!(get_code(region, e), codes[[b, c, y, x]]);
+            let word = ((b * lay.ct() + c / t) * d[2] + y) * row_words + x / 8 * t + c % t;
+            expect[word] |= u16::from(codes[[b, c, y, x]]) << (2 * (x % 8));
+            prop_assert_eq!(get_code(region, lay.code_pos(b, c, y, x)), codes[[b, c, y, x]]);
         }}}}
         let got: Vec<u16> = region.iter().map(|&v| v as u16).collect();
         prop_assert_eq!(got, expect);

@@ -19,13 +19,7 @@ const B: usize = 8;
 
 fn plan_for(hw: &HwConfig) -> TrainPlan {
     let net = Network::digits();
-    let mags = Magnitudes {
-        input: 1.0,
-        weight: vec![1.5, 0.0, 0.8, 0.0, 0.8],
-        act: vec![3.0, 3.0, 6.0, 6.0, 10.0],
-        grad: vec![1.0, 1.0, 0.8, 0.8, 1.0],
-    };
-    let scales = Scales::propose(&net, &mags, &Headroom::default());
+    let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
     TrainPlan::new(&net, B, hw, scales, 0.1).unwrap()
 }
 

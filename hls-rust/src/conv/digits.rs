@@ -98,7 +98,7 @@ pub struct Report {
 }
 
 /// Images `[B, 1, 8, 8]` with pixel / 16, for samples `idx` (missing ones zero).
-fn batch_images(d: &Digits, idx: &[usize], batch: usize) -> Tensor4<f64> {
+pub fn batch_images(d: &Digits, idx: &[usize], batch: usize) -> Tensor4<f64> {
     Tensor4::from_fn([batch, 1, 8, 8], |[b, _, y, x]| {
         idx.get(b)
             .map_or(0.0, |&i| f64::from(d.images[i][y * 8 + x]) / 16.0)

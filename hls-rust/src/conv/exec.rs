@@ -539,18 +539,16 @@ fn exec_pool_fwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]
                             }
                         }
                     }
-                    let e = out_lay.offset(st.b, c, y, x);
-                    words[ob + e] = best;
-                    put_code(&mut words[ab..], e, code);
+                    words[ob + out_lay.offset(st.b, c, y, x)] = best;
+                    let pos = out_lay.code_pos(st.b, c, y, x);
+                    if x % 8 == 0 {
+                        // A new word: columns past the last are 0.
+                        words[ab + pos.word] = 0;
+                    }
+                    put_code(&mut words[ab..], pos, code);
                 }
             }
         }
-    }
-    // Bits past the last code are 0.
-    let e = out_lay.words();
-    if !e.is_multiple_of(8) {
-        let w = &mut words[ab + e / 8];
-        *w = (*w as u16 & ((1u16 << (2 * (e % 8))) - 1)) as i16;
     }
 }
 
@@ -582,7 +580,10 @@ fn exec_pool_bwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]
                 for x in 0..out_lay.w {
                     let e = out_lay.offset(st.b, c, y, x);
                     let (g, code) = if c < s.n {
-                        (words[ib + e], get_code(&words[ab..], e))
+                        (
+                            words[ib + e],
+                            get_code(&words[ab..], out_lay.code_pos(st.b, c, y, x)),
+                        )
                     } else {
                         (0, 0)
                     };

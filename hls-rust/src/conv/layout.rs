@@ -5,13 +5,19 @@
 //! | activation / gradient `[b][c][y][x]` | `base + (((b*Ct + c/T)*H + y)*W + x)*T + c%T`, `Ct = ceil(C/T)` |
 //! | weight `[m][n][ky][kx]` | `base + ((m/T)*Nt + n/T)*T*T*K*K + ((ky*K + kx)*T + m%T)*T + n%T` |
 //! | master weight | two words at `base + 2*o` (low half) and `base + 2*o + 1` (high half), `o` the weight offset |
-//! | pool argmax `[b][c][y][x]` | element index `e` = the activation offset; code at word `base + e/8`, bits `2*(e%8)+1 .. 2*(e%8)` |
+//! | pool argmax `[b][c][y][x]` | word `base + (((b*Ct + c/T)*H + y)*ceil(W/8) + x/8)*T + c%T`, bits `2*(x%8)+1 .. 2*(x%8)` |
 //!
 //! Padded channels (`c >= C` inside the last channel tile, and `m >= M` or
 //! `n >= N` inside the last weight tiles) hold zero. The engine treats their
-//! lanes as zero on reads and writes zero to them, so they stay zero. An
-//! argmax region is `ceil(E/8)` words for `E` elements (padded lanes
-//! included, code 0); bits past the last code are 0.
+//! lanes as zero on reads and writes zero to them, so they stay zero.
+//!
+//! The argmax plane is the activation layout of a tensor `ceil(W/8)` wide
+//! whose elements are words of 8 codes: lane `c%T`'s word holds the codes
+//! of 8 adjacent columns. So every row of a channel tile is whole memory
+//! beats (`T` words), the argmax tile of a band is one burst per channel
+//! tile exactly like the activation tile, and no word is shared between
+//! bands, tiles or images: the engine writes whole words in element order.
+//! Padded lanes hold code 0, and so do the bits of columns past `W`.
 //!
 //! ```
 //! use hls_rust::conv::layout::{ActLayout, Memory};
@@ -85,10 +91,39 @@ impl ActLayout {
         (((b * self.ct() + c / self.t) * self.h + y) * self.w + x) * self.t + c % self.t
     }
 
+    /// The layout of the argmax plane of a pooled tensor of this layout,
+    /// as an activation layout whose elements are words of 8 codes.
+    pub fn argmax_layout(&self) -> ActLayout {
+        ActLayout {
+            w: self.w.div_ceil(8),
+            ..*self
+        }
+    }
+
     /// Words of an argmax region for a pooled tensor of this layout.
     pub fn argmax_words(&self) -> usize {
-        self.words().div_ceil(8)
+        self.argmax_layout().words()
     }
+
+    /// Where the argmax code of element `[b][c][y][x]` of a pooled tensor
+    /// of this layout lives in its region.
+    #[inline]
+    pub fn code_pos(&self, b: usize, c: usize, y: usize, x: usize) -> CodePos {
+        CodePos {
+            word: self.argmax_layout().offset(b, c, y, x / 8),
+            shift: 2 * (x % 8) as u32,
+        }
+    }
+}
+
+/// The place of one 2-bit argmax code: word offset in the region and bit
+/// position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodePos {
+    /// Word offset in the argmax region.
+    pub word: usize,
+    /// Position of the code's low bit (even, 0..=14).
+    pub shift: u32,
 }
 
 /// Layout of a weight tensor `[M][N][K][K]` in `T x T x K x K` blocks.
@@ -291,7 +326,7 @@ impl Memory {
     }
 
     /// Writes argmax codes (`[B, C, Ho, Wo]`, values 0..=3, higher bits
-    /// ignored) at `base`, packed 8 per word; padded lanes and tail bits 0.
+    /// ignored) at `base`, packed 8 per word; padded lanes and columns 0.
     pub fn store_argmax(
         &mut self,
         base: usize,
@@ -302,7 +337,7 @@ impl Memory {
         let region = self.slice_mut(base, lay.argmax_words())?;
         region.fill(0);
         for_each4(codes.dims(), |[b, c, y, x]| {
-            put_code(region, lay.offset(b, c, y, x), codes[[b, c, y, x]]);
+            put_code(region, lay.code_pos(b, c, y, x), codes[[b, c, y, x]]);
         });
         Ok(())
     }
@@ -317,7 +352,7 @@ impl Memory {
         let lay = ActLayout::new(dims, t);
         let region = self.slice(base, lay.argmax_words())?;
         Ok(Tensor4::from_fn(dims, |[b, c, y, x]| {
-            get_code(region, lay.offset(b, c, y, x))
+            get_code(region, lay.code_pos(b, c, y, x))
         }))
     }
 }
@@ -332,18 +367,17 @@ pub fn join32(lo: i16, hi: i16) -> i32 {
     (u32::from(lo as u16) | (u32::from(hi as u16) << 16)) as i32
 }
 
-/// Sets the 2-bit code of element `e` in a packed argmax region.
+/// Sets the 2-bit code at `pos` ([`ActLayout::code_pos`]) in an argmax region.
 #[inline]
-pub fn put_code(region: &mut [i16], e: usize, code: u8) {
-    let sh = 2 * (e % 8);
-    let w = region[e / 8] as u16;
-    region[e / 8] = ((w & !(3 << sh)) | (u16::from(code & 3) << sh)) as i16;
+pub fn put_code(region: &mut [i16], pos: CodePos, code: u8) {
+    let w = region[pos.word] as u16;
+    region[pos.word] = ((w & !(3 << pos.shift)) | (u16::from(code & 3) << pos.shift)) as i16;
 }
 
-/// The 2-bit code of element `e` in a packed argmax region.
+/// The 2-bit code at `pos` ([`ActLayout::code_pos`]) in an argmax region.
 #[inline]
-pub fn get_code(region: &[i16], e: usize) -> u8 {
-    ((region[e / 8] as u16 >> (2 * (e % 8))) & 3) as u8
+pub fn get_code(region: &[i16], pos: CodePos) -> u8 {
+    ((region[pos.word] as u16 >> pos.shift) & 3) as u8
 }
 
 fn for_each4(d: [usize; 4], mut f: impl FnMut([usize; 4])) {

@@ -34,7 +34,7 @@
 //! |---|---|
 //! | `xfer(t)` | `sum over bursts (t_burst + ceil(len / words_per_cycle))` |
 //! | `c_s` (compute, FP/BP/WU) | `rows * ceil(W_out/P) * K*K * mtiles * ntiles` |
-//! | `c_s` (pools) | `mtiles * 2*rows * ceil(W_in/P)` |
+//! | `c_s` (pools) | `mtiles * 2*rows * W_in` (one input-size pixel per cycle: the pool unit is not pixel-parallel, the port moves one such pixel per beat) |
 //! | `l_s` (load) | `xfer(input tile) + xfer(weight tile, if loaded)` |
 //! | `d_s` (drain) | `xfer(output tile)` (+ act_in read; WU: master read + write + w16 write) |
 //! | `port_s` | `l_{s+1} + d_{s-1}` (prefetch of the next step and store of the previous band share the port) |
@@ -440,10 +440,7 @@ fn argmax_runs(
     ct: Range<usize>,
     rows: Range<usize>,
 ) -> Vec<(usize, usize)> {
-    act_runs(lay, b, ct, rows)
-        .into_iter()
-        .map(|(e, n)| (e / 8, (e + n - 1) / 8 - e / 8 + 1))
-        .collect()
+    act_runs(&lay.argmax_layout(), b, ct, rows)
 }
 
 /// Bursts of the weight blocks `mt x nt` (forward tiles); `per` words per weight.
@@ -616,7 +613,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                 t,
             };
             let ct = tiles(s.n, t);
-            let in_cols = s.w.div_ceil(hw.p) as u64;
+            let in_cols = s.w as u64;
             for b in 0..s.b {
                 for mt in chunks(ct, mo) {
                     for rows in chunks(oh, tl.tr) {

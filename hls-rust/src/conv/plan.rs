@@ -397,6 +397,19 @@ pub struct Magnitudes {
     pub grad: Vec<f64>,
 }
 
+impl Magnitudes {
+    /// Representative maxima of [`Network::digits`] (inputs in [0, 1]),
+    /// for planning a step without a calibration pass (tests, co-simulation).
+    pub fn digits_typical() -> Self {
+        Self {
+            input: 1.0,
+            weight: vec![1.5, 0.0, 0.8, 0.0, 0.8],
+            act: vec![3.0, 3.0, 6.0, 6.0, 10.0],
+            grad: vec![1.0, 1.0, 0.8, 0.8, 1.0],
+        }
+    }
+}
+
 /// Safety factors applied to calibrated maxima before choosing scales.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Headroom {
@@ -1109,13 +1122,17 @@ impl TrainPlan {
                         .map_err(|source| PlanError::Exec { step: i, source })?;
                     out.push((i, s));
                 }
-                Step::Host { op, .. } => self.host(mem, op)?,
+                Step::Host { op, .. } => self.run_host(mem, op)?,
             }
         }
         Ok(out)
     }
 
-    fn host(&self, mem: &mut Memory, op: &HostOp) -> Result<(), PlanError> {
+    /// Performs host operation `op` on `mem` (a batch-as-width copy; the
+    /// loss is the caller's: [`read_logits`](Self::read_logits), then
+    /// [`write_logits_grad`](Self::write_logits_grad)). For running the
+    /// steps with another engine, e.g. the RTL in co-simulation.
+    pub fn run_host(&self, mem: &mut Memory, op: &HostOp) -> Result<(), PlanError> {
         let (t, b) = (self.hw.t, self.batch);
         match *op {
             HostOp::ToBatchWidth {
