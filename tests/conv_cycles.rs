@@ -12,7 +12,7 @@ use hls_rust::conv::desc::{ConvShape, Descriptor, Op};
 use hls_rust::conv::model::{best_tiling, useful_macs};
 use hls_rust::conv::run_descriptor;
 use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_tests::conv::{ConvCase, MemTiming, hw_of, run};
+use hlsk_tests::conv::{ConvCase, MemTiming, hw_for, hw_of, run};
 use std::fmt::Write as _;
 
 fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvShape {
@@ -56,18 +56,16 @@ fn main() {
     );
     for (config, c) in CONV_CONFIGS.iter().enumerate() {
         for &(op, shape) in &layers {
-            let mut hw = hw_of(c);
             let mut d = Descriptor::new(op, shape);
             if op == Op::Wu {
                 (d.g_pre, d.lr_mant, d.lr_shift, d.write_w16) = (8, 1 << 14, 24, true);
             }
-            let Ok((tiling, _)) = best_tiling(&d, &hw) else {
+            let Ok((tiling, _)) = best_tiling(&d, &hw_of(c)) else {
                 println!("{:>2} {:>2} {op:>8} no tiling fits", c.t, c.p);
                 continue;
             };
             for &(name, timing) in &timings {
-                hw.t_burst = u64::from(timing.latency + timing.t_burst);
-                hw.words_per_cycle = c.t as usize;
+                let hw = hw_for(c, timing);
                 let case = ConvCase {
                     config,
                     desc: Descriptor { tiling, ..d },

@@ -45,6 +45,15 @@
 //! attributed to input, weights and output in proportion to their shares of
 //! `port_s`; `l_1` is input/weight stall, `d_S` output stall; `t_desc` and
 //! `t_step` are overhead. So `cycles = fired + stalls + overhead` exactly.
+//!
+//! Without overlap ([`CycleParams::overlap`](super::hw::CycleParams) false,
+//! an engine that loads, computes and stores one after the other, like the
+//! current RTL), every step costs `t_step + l_s + w_s + c_s + d_s`, where
+//! `w_s` is the weight-register wait of FP and BP: `T` cycles for the step's
+//! first (ky, kx) set, plus `T - set` for every later set shorter than `T`
+//! cycles (`set = rows * ceil(W_out/P)`; longer sets fill the shadow
+//! registers of the next set while they fire). Transfers are stalls of
+//! their cause, `w_s` a weight stall.
 //! The constants `t_desc`, `t_step`, `t_burst` and `words_per_cycle` live in
 //! [`HwConfig`] for calibration.
 //!
@@ -398,6 +407,8 @@ pub(crate) struct Step {
     pub load_w: bool,
     /// Array (or pool unit) cycles.
     pub compute: u64,
+    /// Weight-register wait of a sequential engine (FP, BP).
+    pub wreg: u64,
     /// Transfers before the step can compute.
     pub load: Traffic,
     /// Transfers after the step (only when `last`).
@@ -486,6 +497,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
         last: true,
         load_w: false,
         compute: 0,
+        wreg: 0,
         load: Traffic::default(),
         drain: Traffic::default(),
     };
@@ -522,8 +534,10 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                                 };
                                 st.load.add(hw, Cause::Weights, &runs, false);
                             }
-                            st.compute =
-                                rows.len() as u64 * cols * kk * (mt.len() * nt.len()) as u64;
+                            let set = rows.len() as u64 * cols;
+                            let sets = kk * (mt.len() * nt.len()) as u64;
+                            st.compute = set * sets;
+                            st.wreg = t as u64 + (sets - 1) * (t as u64).saturating_sub(set);
                             if st.last {
                                 let runs = act_runs(&out_lay, b, mt.clone(), rows.clone());
                                 st.drain.add(hw, Cause::Output, &runs, true);
@@ -683,39 +697,60 @@ pub(crate) fn predict_steps(d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> St
     };
     st.cycles = hw.cycle.t_desc;
     st.overhead = hw.cycle.t_desc;
-    if let Some(first) = steps.first() {
-        let c = first.load.cycles();
-        st.cycles += c.iter().sum::<u64>();
-        for i in 0..3 {
-            stall[i] += c[i];
-        }
-    }
-    for (i, s) in steps.iter().enumerate() {
-        charge(&mut st, &s.load);
-        if s.last {
-            charge(&mut st, &s.drain);
-        }
-        let mut port = steps.get(i + 1).map_or([0; 3], |n| n.load.cycles());
-        if i > 0 && steps[i - 1].last {
-            let dr = steps[i - 1].drain.cycles();
+    if !hw.cycle.overlap {
+        for s in steps {
+            charge(&mut st, &s.load);
+            let mut xfer = s.load.cycles();
+            if s.last {
+                charge(&mut st, &s.drain);
+                let d = s.drain.cycles();
+                for j in 0..3 {
+                    xfer[j] += d[j];
+                }
+            }
+            xfer[Cause::Weights as usize] += s.wreg;
+            st.cycles += hw.cycle.t_step + s.compute + xfer.iter().sum::<u64>();
+            st.overhead += hw.cycle.t_step;
+            st.fired += s.compute;
             for j in 0..3 {
-                port[j] += dr[j];
+                stall[j] += xfer[j];
             }
         }
-        let p: u64 = port.iter().sum();
-        st.cycles += hw.cycle.t_step + s.compute.max(p);
-        st.overhead += hw.cycle.t_step;
-        st.fired += s.compute;
-        let ex = split(p.saturating_sub(s.compute), port);
-        for j in 0..3 {
-            stall[j] += ex[j];
+    } else {
+        if let Some(first) = steps.first() {
+            let c = first.load.cycles();
+            st.cycles += c.iter().sum::<u64>();
+            for i in 0..3 {
+                stall[i] += c[i];
+            }
         }
-    }
-    if let Some(last) = steps.last() {
-        let c = last.drain.cycles();
-        st.cycles += c.iter().sum::<u64>();
-        for j in 0..3 {
-            stall[j] += c[j];
+        for (i, s) in steps.iter().enumerate() {
+            charge(&mut st, &s.load);
+            if s.last {
+                charge(&mut st, &s.drain);
+            }
+            let mut port = steps.get(i + 1).map_or([0; 3], |n| n.load.cycles());
+            if i > 0 && steps[i - 1].last {
+                let dr = steps[i - 1].drain.cycles();
+                for j in 0..3 {
+                    port[j] += dr[j];
+                }
+            }
+            let p: u64 = port.iter().sum();
+            st.cycles += hw.cycle.t_step + s.compute.max(p);
+            st.overhead += hw.cycle.t_step;
+            st.fired += s.compute;
+            let ex = split(p.saturating_sub(s.compute), port);
+            for j in 0..3 {
+                stall[j] += ex[j];
+            }
+        }
+        if let Some(last) = steps.last() {
+            let c = last.drain.cycles();
+            st.cycles += c.iter().sum::<u64>();
+            for j in 0..3 {
+                stall[j] += c[j];
+            }
         }
     }
     st.stall_input = stall[Cause::Input as usize];
