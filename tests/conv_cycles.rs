@@ -28,12 +28,17 @@ fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvS
 }
 
 fn main() {
-    // Interior 3x3 layers in all three phases, a 1x1 layer, and the pools.
+    // Interior 3x3 layers in all three phases (digits-sized and VGG-style),
+    // a 1x1 layer, and the pools.
     let conv3 = shape(8, 8, 8, 3, 1, 2);
+    let vgg = shape(16, 16, 16, 3, 1, 2);
     let layers = [
         (Op::Fp, conv3),
         (Op::Bp, conv3),
         (Op::Wu, conv3),
+        (Op::Fp, vgg),
+        (Op::Bp, vgg),
+        (Op::Wu, vgg),
         (Op::Fp, shape(16, 8, 4, 1, 0, 4)),
         (Op::PoolFwd, shape(8, 8, 8, 2, 0, 2)),
         (Op::PoolBwd, shape(8, 8, 8, 2, 0, 2)),
