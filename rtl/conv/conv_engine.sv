@@ -57,10 +57,10 @@ module conv_engine #(
   localparam int unsigned InBeats = InWords / T,
   localparam int unsigned WBeats  = WWords / T,
   localparam int unsigned OutBeats = OutEnt / T,
-  localparam int unsigned InAW    = (InBeats > 1) ? $clog2(InBeats) : 1,
   localparam int unsigned WAW     = (WBeats > 1) ? $clog2(WBeats) : 1,
   localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1,
-  localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1
+  localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1,
+  localparam int unsigned IbAW    = $clog2(2 * InBeats)
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -99,6 +99,11 @@ module conv_engine #(
 );
 
   localparam int unsigned DescWords = 12;
+
+  // Word address of entry idx of input-buffer bank `bank`.
+  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [31:0] idx);
+    return IbAW'((bank ? 32'(InBeats) : 32'd0) + idx);
+  endfunction
   localparam logic [7:0]  Magic     = 8'hC1;
   localparam logic [3:0]  OpFp      = 4'd0;
   localparam logic [3:0]  OpBp      = 4'd1;
@@ -168,7 +173,10 @@ module conv_engine #(
   logic           wswap;
 
   // Buffers (asynchronous read).
-  logic [BeatW-1:0]     ibuf_q [InBeats];
+  // Input buffer: two banks of InBeats; compute reads bank ib_bank_q while
+  // the next step's input tile is prefetched into the other.
+  logic [BeatW-1:0]     ibuf_q [2*InBeats];
+  logic                 ib_bank_q, ib_bank_d;
   logic [BeatW-1:0]     wbuf_q [WBeats];
   logic [T*AccW-1:0]    obuf_q [OutBeats];
   logic [T-1:0]         mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
@@ -292,14 +300,72 @@ module conv_engine #(
   // Step geometry    //
   //////////////////////
 
-  logic [31:0] mtn, ntn, nr, lo, hi, nrin;
+  // A step's extent: its m and n tiles, band rows, and the input rows it
+  // reads (FP, BP, WU), for the step at loop counters (nc, row0, mc).
+  typedef struct packed {
+    logic [31:0] mtn;
+    logic [31:0] ntn;
+    logic [31:0] nr;
+    logic [31:0] lo;
+    logic [31:0] nrin;
+  } extent_t;
+
+  function automatic extent_t extent(input logic [31:0] nc, row0, mc);
+    extent_t e;
+    logic [31:0] hi_;
+    e.mtn = (oct - mc < mo) ? oct - mc : mo;
+    e.ntn = (rct - nc < no) ? rct - nc : no;
+    e.nr  = (oh - row0 < f_tr) ? oh - row0 : f_tr;
+    e.lo  = (row0 >= pad) ? row0 - pad : 32'd0;
+    hi_   = (row0 + e.nr + k - 1 - pad < ih) ? row0 + e.nr + k - 1 - pad : ih;
+    e.nrin = hi_ - e.lo;
+    return e;
+  endfunction
+
+  // The bursts of a tile: first address, stride, count, beats each.
+  typedef struct packed {
+    logic [31:0] addr;
+    logic [31:0] stride;
+    logic [31:0] n;
+    logic [31:0] beats;
+  } tile_t;
+
+  // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
+  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile.
+  function automatic tile_t in_tile(input logic [31:0] nc, row0, b, mc);
+    extent_t e;
+    tile_t   t;
+    logic    whole;
+    e     = extent(nc, row0, mc);
+    whole = e.nr == oh;
+    if (is_pf) begin
+      t.addr   = f_in + (((b * oct + mc) * f_h + 2 * row0) * f_w) * T32;
+      t.stride = f_h * f_w * T32;
+      t.n      = whole ? 32'd1 : e.mtn;
+      t.beats  = whole ? e.mtn * f_h * f_w : 2 * e.nr * f_w;
+    end else if (is_pb) begin
+      t.addr   = f_in + (((b * oct + mc) * oh + row0) * ow) * T32;
+      t.stride = oh * ow * T32;
+      t.n      = whole ? 32'd1 : e.mtn;
+      t.beats  = whole ? e.mtn * oh * ow : e.nr * ow;
+    end else begin
+      t.addr   = f_in + (((b * rct + nc) * ih + e.lo) * iw) * T32;
+      t.stride = ih * iw * T32;
+      t.n      = (e.nrin == ih) ? 32'd1 : e.ntn;
+      t.beats  = (e.nrin == ih) ? e.ntn * ih * iw : e.nrin * iw;
+    end
+    return t;
+  endfunction
+
+  extent_t cur;
+  logic [31:0] mtn, ntn, nr, lo, nrin;
   logic        resident, load_w, first_chunk, last_chunk;
-  assign mtn  = (oct - mc_q < mo) ? oct - mc_q : mo;
-  assign ntn  = (rct - nc_q < no) ? rct - nc_q : no;
-  assign nr   = (oh - row0_q < f_tr) ? oh - row0_q : f_tr;
-  assign lo   = (row0_q >= pad) ? row0_q - pad : 32'd0;
-  assign hi   = (row0_q + nr + k - 1 - pad < ih) ? row0_q + nr + k - 1 - pad : ih;
-  assign nrin = hi - lo;
+  assign cur  = extent(nc_q, row0_q, mc_q);
+  assign mtn  = cur.mtn;
+  assign ntn  = cur.ntn;
+  assign nr   = cur.nr;
+  assign lo   = cur.lo;
+  assign nrin = cur.nrin;
   assign resident    = rct <= no;
   assign load_w      = !is_wu && !is_pool && (!resident || !loaded_q);
   assign first_chunk = nc_q == 0;
@@ -400,9 +466,9 @@ module conv_engine #(
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       if (is_pool) begin
-        ib_rd[p] = (p == 0) ? ibuf_q[InAW'(p_ib_idx)] : '0;
+        ib_rd[p] = (p == 0) ? ibuf_q[ib_addr(ib_bank_q, p_ib_idx)] : '0;
       end else begin
-        ib_rd[p] = in_ok[p] ? ibuf_q[InAW'(ib_idx[p])] : '0;
+        ib_rd[p] = in_ok[p] ? ibuf_q[ib_addr(ib_bank_q, ib_idx[p])] : '0;
       end
       ob_rd[p] = obuf_q[OutAW'(ob_idx + 32'(p))];
     end
@@ -643,15 +709,125 @@ module conv_engine #(
     end
   end
 
+  // The next step's loop counters: advance the nest innermost level first;
+  // a level that wraps resets and carries into the next; a carry out of
+  // the last means this is the descriptor's last step.
+  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
+  logic        nx_chunk_m, step_last;
+  always_comb begin
+    logic carry;
+    nx_nc      = nc_q;
+    nx_row0    = row0_q;
+    nx_b       = b_q;
+    nx_mc      = mc_q;
+    nx_chunk_m = 1'b0;
+    carry      = 1'b1;
+    for (int unsigned l = 0; l < 4; l++) begin
+      if (carry && l < nlev) begin
+        carry = 1'b0;
+        unique case (nest[l])
+          LvChunkN: begin
+            nx_nc = last_chunk ? '0 : nc_q + ntn;
+            carry = last_chunk;
+          end
+          LvBand: begin
+            carry   = row0_q + nr == oh;
+            nx_row0 = carry ? '0 : row0_q + nr;
+          end
+          LvImage: begin
+            carry = b_q + 1 == f_b;
+            nx_b  = carry ? '0 : b_q + 1;
+          end
+          default: begin  // LvChunkM: a new chunk loads its weights
+            carry      = mc_q + mtn == oct;
+            nx_mc      = carry ? '0 : mc_q + mtn;
+            nx_chunk_m = 1'b1;
+          end
+        endcase
+      end
+    end
+    step_last = carry;
+  end
+
+  // Input tiles: this step's, and the next one's (prefetched while this
+  // step computes).
+  tile_t cur_in, nx_in;
+  assign cur_in = in_tile(nc_q, row0_q, b_q, mc_q);
+  assign nx_in  = in_tile(nx_nc, nx_row0, nx_b, nx_mc);
+
+  // Prefetcher: the next step's input tile into the other input-buffer
+  // bank, started as this step's compute starts; it owns the memory port
+  // until done (the main transfers wait for it).
+  typedef enum logic [1:0] {
+    PfIdle,
+    PfReq,
+    PfData
+  } pf_state_e;
+  pf_state_e   pf_q, pf_d;
+  logic [31:0] pf_addr_q, pf_addr_d, pf_stride_q, pf_stride_d, pf_n_q, pf_n_d;
+  logic [31:0] pf_beats_q, pf_beats_d, pf_left_q, pf_left_d, pf_ptr_q, pf_ptr_d;
+  logic        pf_have_q, pf_have_d;  // the other bank holds the next step's input
+  logic        enter_compute, pf_beat;
+  assign pf_beat = (pf_q == PfData) && rd_valid_i;
+
+  always_comb begin
+    pf_d        = pf_q;
+    pf_addr_d   = pf_addr_q;
+    pf_stride_d = pf_stride_q;
+    pf_n_d      = pf_n_q;
+    pf_beats_d  = pf_beats_q;
+    pf_left_d   = pf_left_q;
+    pf_ptr_d    = pf_ptr_q;
+    pf_have_d   = pf_have_q;
+    unique case (pf_q)
+      PfIdle: begin
+        if (enter_compute && !step_last) begin
+          pf_d        = PfReq;
+          pf_addr_d   = nx_in.addr;
+          pf_stride_d = nx_in.stride;
+          pf_n_d      = nx_in.n;
+          pf_beats_d  = nx_in.beats;
+          pf_ptr_d    = '0;
+        end
+      end
+      PfReq: begin
+        if (req_ready_i) begin
+          pf_d      = PfData;
+          pf_left_d = pf_beats_q;
+        end
+      end
+      default: begin  // PfData
+        if (pf_beat) begin
+          pf_ptr_d  = pf_ptr_q + 1;
+          pf_left_d = pf_left_q - 1;
+          if (pf_left_q == 32'd1) begin
+            pf_n_d    = pf_n_q - 1;
+            pf_addr_d = pf_addr_q + pf_stride_q;
+            if (pf_n_q != 32'd1) begin
+              pf_d = PfReq;
+            end else begin
+              pf_d      = PfIdle;
+              pf_have_d = 1'b1;
+            end
+          end
+        end
+      end
+    endcase
+    if (state_q == StCheck || (state_q == StStep && pf_have_q)) begin
+      pf_have_d = 1'b0;
+    end
+  end
+
   // Memory port.
-  logic wr_phase;
+  logic wr_phase, pf_busy;
+  assign pf_busy = pf_q != PfIdle;
   assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16) ||
                        (phase_q == PhCWr);
-  assign req_valid_o = state_q == StReq;
-  assign req_addr_o  = bx_addr_q;
-  assign req_len_o   = bx_beats_q * T32;
-  assign req_write_o = wr_phase;
-  assign rd_ready_o  = (state_q == StData) && !wr_phase;
+  assign req_valid_o = (state_q == StReq && !pf_busy) || (pf_q == PfReq);
+  assign req_addr_o  = pf_busy ? pf_addr_q : bx_addr_q;
+  assign req_len_o   = (pf_busy ? pf_beats_q : bx_beats_q) * T32;
+  assign req_write_o = !pf_busy && wr_phase;
+  assign rd_ready_o  = ((state_q == StData) && !wr_phase) || (pf_q == PfData);
   assign wr_valid_o  = (state_q == StData) && wr_phase;
   assign desc_ready_o = state_q == StIdle;
 
@@ -685,6 +861,42 @@ module conv_engine #(
   // Beats of one channel tile of the drained band.
   assign tile_beats  = is_pb ? 2 * nr * f_w : nr * ow;
 
+  // What follows the step's input tile (loaded or prefetched): the weight
+  // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
+  // tile (WU), or the compute. Also what follows the weight, argmax and dO
+  // tiles: the compute.
+  logic   al_load;
+  phase_e al_phase;
+  tile_t  al_tile;
+  state_e c_state;
+  assign c_state = is_pool ? StPool : is_wu ? StFire : StWLoad;
+  always_comb begin
+    al_load  = (state_q == StStep || phase_q == PhIn) && (load_w || is_pb || is_wu);
+    al_phase = PhW;
+    al_tile  = '0;
+    if (load_w) begin
+      // The weight tile: one burst per m tile, merged when contiguous. BP:
+      // forward blocks (reduction tile, output tiles), per reduction tile.
+      al_tile.addr   = f_wb + (is_bp ? nc_q * oct + mc_q : mc_q * rct + nc_q) * T32 * T32 * kk;
+      al_tile.stride = (is_bp ? oct : rct) * T32 * T32 * kk;
+      if (is_bp) begin
+        al_tile.n     = (mtn == oct) ? 32'd1 : ntn;
+        al_tile.beats = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
+      end else begin
+        al_tile.n     = (ntn == rct) ? 32'd1 : mtn;
+        al_tile.beats = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
+      end
+    end else if (is_pb) begin
+      al_phase = PhCRd;
+      al_tile  = '{addr: f_aux + code_off, stride: oh * cw * T32, n: drain_n, beats: code_beats};
+    end else begin
+      // WU: the dO tile of the band, at the output tile's offsets.
+      al_phase = PhD;
+      al_tile  = '{addr: f_aux + drain_off, stride: oh * ow * T32, n: drain_n,
+                   beats: small_beats};
+    end
+  end
+
   always_comb begin
     state_d    = state_q;
     phase_d    = phase_q;
@@ -712,6 +924,8 @@ module conv_engine #(
     dm_d       = dm_q;
     dcnt_d     = dcnt_q;
     wswap      = 1'b0;
+    ib_bank_d  = ib_bank_q;
+    enter_compute = 1'b0;
     mi_d       = fill_now ? mi_q + 1 : mi_q;
     pend_d     = pend_q;
 
@@ -746,35 +960,44 @@ module conv_engine #(
         end
       end
 
-      // Start of a step: the input tile's bursts.
+      // Start of a step: the input tile's bursts, unless it was prefetched
+      // (then switch banks and go on with the rest of the step's loads).
+      // The compute counters start from zero.
       StStep: begin
-        phase_d   = PhIn;
-        ptr_d     = '0;
-        state_d   = StReq;
-        bx_addr_d = f_in + (((b_q * rct + nc_q) * ih + lo) * iw) * T32;
-        bx_stride_d = ih * iw * T32;
-        if (nrin == ih) begin
-          bx_n_d     = 32'd1;
-          bx_beats_d = ntn * ih * iw;
+        phase_d = PhIn;
+        ptr_d   = '0;
+        mtl_d   = '0;
+        ntl_d   = '0;
+        ky_d    = '0;
+        kx_d    = '0;
+        mi_d    = '0;
+        r_d     = '0;
+        x_d     = '0;
+        if (pf_have_q) begin
+          ib_bank_d = !ib_bank_q;
+          if (al_load) begin
+            phase_d     = al_phase;
+            bx_addr_d   = al_tile.addr;
+            bx_stride_d = al_tile.stride;
+            bx_n_d      = al_tile.n;
+            bx_beats_d  = al_tile.beats;
+            loaded_d    = loaded_q || al_phase == PhW;
+            state_d     = StReq;
+          end else begin
+            enter_compute = 1'b1;
+            state_d       = c_state;
+          end
         end else begin
-          bx_n_d     = ntn;
-          bx_beats_d = nrin * iw;
-        end
-        if (is_pf) begin
-          bx_addr_d   = f_in + big_off;
-          bx_stride_d = big_stride;
-          bx_n_d      = drain_n;
-          bx_beats_d  = big_beats;
-        end else if (is_pb) begin
-          bx_addr_d   = f_in + drain_off;
-          bx_stride_d = oh * ow * T32;
-          bx_n_d      = drain_n;
-          bx_beats_d  = small_beats;
+          bx_addr_d   = cur_in.addr;
+          bx_stride_d = cur_in.stride;
+          bx_n_d      = cur_in.n;
+          bx_beats_d  = cur_in.beats;
+          state_d     = StReq;
         end
       end
 
       StReq: begin
-        if (req_ready_i) begin
+        if (req_ready_i && !pf_busy) begin
           bx_left_d = bx_beats_q;
           state_d   = StData;
         end
@@ -798,42 +1021,23 @@ module conv_engine #(
             bx_addr_d = bx_addr_q + bx_stride_q;
             if (bx_n_q != 32'd1) begin
               state_d = StReq;
-            end else if (phase_q == PhIn && load_w) begin
-              // The weight tile: one burst per m tile, merged when contiguous.
-              phase_d     = PhW;
-              ptr_d       = '0;
-              loaded_d    = 1'b1;
-              if (is_bp) begin
-                // Forward blocks (reduction tile, output tiles): per reduction tile.
-                bx_addr_d   = f_wb + (nc_q * oct + mc_q) * T32 * T32 * kk;
-                bx_stride_d = oct * T32 * T32 * kk;
-                bx_n_d      = (mtn == oct) ? 32'd1 : ntn;
-                bx_beats_d  = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
-              end else begin
-                bx_addr_d   = f_wb + (mc_q * rct + nc_q) * T32 * T32 * kk;
-                bx_stride_d = rct * T32 * T32 * kk;
-                bx_n_d      = (ntn == rct) ? 32'd1 : mtn;
-                bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
-              end
-              state_d = StReq;
-            end else if ((phase_q == PhIn && is_pb) || (phase_q == PhOut && is_pf)) begin
-              // The band's argmax words: POOL_BWD reads them after the
-              // gradient tile, POOL_FWD writes them after the maxima.
-              phase_d     = is_pb ? PhCRd : PhCWr;
+            end else if (phase_q == PhOut && is_pf) begin
+              // POOL_FWD: the band's argmax words after its maxima.
+              phase_d     = PhCWr;
               ptr_d       = '0;
               bx_addr_d   = f_aux + code_off;
               bx_stride_d = oh * cw * T32;
               bx_n_d      = drain_n;
               bx_beats_d  = code_beats;
               state_d     = StReq;
-            end else if (phase_q == PhIn && is_wu) begin
-              // WU: the dO tile of the band, at the output tile's offsets.
-              phase_d     = PhD;
+            end else if (al_load) begin
+              phase_d     = al_phase;
               ptr_d       = '0;
-              bx_addr_d   = f_aux + drain_off;
-              bx_stride_d = oh * ow * T32;
-              bx_n_d      = drain_n;
-              bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
+              bx_addr_d   = al_tile.addr;
+              bx_stride_d = al_tile.stride;
+              bx_n_d      = al_tile.n;
+              bx_beats_d  = al_tile.beats;
+              loaded_d    = loaded_q || al_phase == PhW;
               state_d     = StReq;
             end else if (phase_q == PhMRd) begin
               // Masters updated in the gradient buffer: write them back.
@@ -860,14 +1064,8 @@ module conv_engine #(
             end else if (wr_phase) begin
               state_d = StNext;
             end else begin
-              mtl_d   = '0;
-              ntl_d   = '0;
-              ky_d    = '0;
-              kx_d    = '0;
-              mi_d    = '0;
-              r_d     = '0;
-              x_d     = '0;
-              state_d = is_pool ? StPool : is_wu ? StFire : StWLoad;
+              enter_compute = 1'b1;
+              state_d       = c_state;
             end
           end
         end
@@ -981,38 +1179,20 @@ module conv_engine #(
 
       // Advance the loop nest, innermost level first: a level that wraps
       // resets and carries into the next; a carry out of the last is done.
+      // (after the prefetch of the next step's input, if any, is done).
       StNext: begin
-        logic carry;
-        carry = 1'b1;
-        for (int unsigned l = 0; l < 4; l++) begin
-          if (carry && l < nlev) begin
-            carry = 1'b0;
-            unique case (nest[l])
-              LvChunkN: begin
-                nc_d  = last_chunk ? '0 : nc_q + ntn;
-                carry = last_chunk;
-              end
-              LvBand: begin
-                carry  = row0_q + nr == oh;
-                row0_d = carry ? '0 : row0_q + nr;
-              end
-              LvImage: begin
-                carry = b_q + 1 == f_b;
-                b_d   = carry ? '0 : b_q + 1;
-              end
-              default: begin  // LvChunkM: a new chunk loads its weights
-                carry    = mc_q + mtn == oct;
-                mc_d     = carry ? '0 : mc_q + mtn;
-                loaded_d = 1'b0;
-              end
-            endcase
+        if (!pf_busy) begin
+          nc_d   = nx_nc;
+          row0_d = nx_row0;
+          b_d    = nx_b;
+          mc_d   = nx_mc;
+          if (nx_chunk_m) loaded_d = 1'b0;
+          if (step_last) begin
+            done_d  = 1'b1;
+            state_d = StIdle;
+          end else begin
+            state_d = StStep;
           end
-        end
-        if (carry) begin
-          done_d  = 1'b1;
-          state_d = StIdle;
-        end else begin
-          state_d = StStep;
         end
       end
 
@@ -1060,6 +1240,15 @@ module conv_engine #(
       ptr_q        <= '0;
       dm_q         <= '0;
       dcnt_q       <= '0;
+      ib_bank_q    <= 1'b0;
+      pf_q         <= PfIdle;
+      pf_addr_q    <= '0;
+      pf_stride_q  <= '0;
+      pf_n_q       <= '0;
+      pf_beats_q   <= '0;
+      pf_left_q    <= '0;
+      pf_ptr_q     <= '0;
+      pf_have_q    <= 1'b0;
       cnt_cycles_q <= '0;
       cnt_fired_q  <= '0;
       cnt_rd_q     <= '0;
@@ -1067,6 +1256,15 @@ module conv_engine #(
       cnt_bursts_q <= '0;
     end else begin
       state_q      <= state_d;
+      ib_bank_q    <= ib_bank_d;
+      pf_q         <= pf_d;
+      pf_addr_q    <= pf_addr_d;
+      pf_stride_q  <= pf_stride_d;
+      pf_n_q       <= pf_n_d;
+      pf_beats_q   <= pf_beats_d;
+      pf_left_q    <= pf_left_d;
+      pf_ptr_q     <= pf_ptr_d;
+      pf_have_q    <= pf_have_d;
       phase_q      <= phase_d;
       dcount_q     <= dcount_d;
       done_q       <= done_d;
@@ -1100,7 +1298,7 @@ module conv_engine #(
       end else begin
         if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
         if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
-        if (beat && !wr_phase) cnt_rd_q <= cnt_rd_q + T32;
+        if ((beat && !wr_phase) || pf_beat) cnt_rd_q <= cnt_rd_q + T32;
         if (beat && wr_phase) cnt_wr_q <= cnt_wr_q + T32;
         if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
       end
@@ -1113,7 +1311,10 @@ module conv_engine #(
       desc_q[dcount_q] <= desc_data_i;
     end
     if (beat && phase_q == PhIn) begin
-      ibuf_q[InAW'(ptr_q)] <= rd_data_i;
+      ibuf_q[ib_addr(ib_bank_q, ptr_q)] <= rd_data_i;
+    end
+    if (pf_beat) begin
+      ibuf_q[ib_addr(!ib_bank_q, pf_ptr_q)] <= rd_data_i;
     end
     if (beat && phase_q == PhW) begin
       wbuf_q[WAW'(ptr_q)] <= rd_data_i;
