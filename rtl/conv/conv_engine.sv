@@ -160,8 +160,7 @@ module conv_engine #(
   logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
   logic [31:0]    r_q, r_d, x_q, x_d;
   // Burst engine.
-  logic [31:0]    bx_addr_q, bx_addr_d, bx_stride_q, bx_stride_d;
-  logic [31:0]    bx_n_q, bx_n_d, bx_beats_q, bx_beats_d, bx_left_q, bx_left_d;
+  logic [31:0]    bx_left_q, bx_left_d;
   logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   // Counters.
@@ -356,6 +355,9 @@ module conv_engine #(
     end
     return t;
   endfunction
+
+  // The burst engine: the bursts of the current transfer.
+  tile_t bx_q, bx_d;
 
   extent_t cur;
   logic [31:0] mtn, ntn, nr, lo, nrin;
@@ -764,18 +766,15 @@ module conv_engine #(
     PfData
   } pf_state_e;
   pf_state_e   pf_q, pf_d;
-  logic [31:0] pf_addr_q, pf_addr_d, pf_stride_q, pf_stride_d, pf_n_q, pf_n_d;
-  logic [31:0] pf_beats_q, pf_beats_d, pf_left_q, pf_left_d, pf_ptr_q, pf_ptr_d;
+  tile_t       pf_t_q, pf_t_d;
+  logic [31:0] pf_left_q, pf_left_d, pf_ptr_q, pf_ptr_d;
   logic        pf_have_q, pf_have_d;  // the other bank holds the next step's input
   logic        enter_compute, pf_beat;
   assign pf_beat = (pf_q == PfData) && rd_valid_i;
 
   always_comb begin
     pf_d        = pf_q;
-    pf_addr_d   = pf_addr_q;
-    pf_stride_d = pf_stride_q;
-    pf_n_d      = pf_n_q;
-    pf_beats_d  = pf_beats_q;
+    pf_t_d      = pf_t_q;
     pf_left_d   = pf_left_q;
     pf_ptr_d    = pf_ptr_q;
     pf_have_d   = pf_have_q;
@@ -783,17 +782,14 @@ module conv_engine #(
       PfIdle: begin
         if (enter_compute && !step_last) begin
           pf_d        = PfReq;
-          pf_addr_d   = nx_in.addr;
-          pf_stride_d = nx_in.stride;
-          pf_n_d      = nx_in.n;
-          pf_beats_d  = nx_in.beats;
+          pf_t_d      = nx_in;
           pf_ptr_d    = '0;
         end
       end
       PfReq: begin
         if (req_ready_i) begin
           pf_d      = PfData;
-          pf_left_d = pf_beats_q;
+          pf_left_d = pf_t_q.beats;
         end
       end
       default: begin  // PfData
@@ -801,9 +797,9 @@ module conv_engine #(
           pf_ptr_d  = pf_ptr_q + 1;
           pf_left_d = pf_left_q - 1;
           if (pf_left_q == 32'd1) begin
-            pf_n_d    = pf_n_q - 1;
-            pf_addr_d = pf_addr_q + pf_stride_q;
-            if (pf_n_q != 32'd1) begin
+            pf_t_d.n    = pf_t_q.n - 1;
+            pf_t_d.addr = pf_t_q.addr + pf_t_q.stride;
+            if (pf_t_q.n != 32'd1) begin
               pf_d = PfReq;
             end else begin
               pf_d      = PfIdle;
@@ -824,8 +820,8 @@ module conv_engine #(
   assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16) ||
                        (phase_q == PhCWr);
   assign req_valid_o = (state_q == StReq && !pf_busy) || (pf_q == PfReq);
-  assign req_addr_o  = pf_busy ? pf_addr_q : bx_addr_q;
-  assign req_len_o   = (pf_busy ? pf_beats_q : bx_beats_q) * T32;
+  assign req_addr_o  = pf_busy ? pf_t_q.addr : bx_q.addr;
+  assign req_len_o   = (pf_busy ? pf_t_q.beats : bx_q.beats) * T32;
   assign req_write_o = !pf_busy && wr_phase;
   assign rd_ready_o  = ((state_q == StData) && !wr_phase) || (pf_q == PfData);
   assign wr_valid_o  = (state_q == StData) && wr_phase;
@@ -915,10 +911,7 @@ module conv_engine #(
     mi_d       = mi_q;
     r_d        = r_q;
     x_d        = x_q;
-    bx_addr_d  = bx_addr_q;
-    bx_stride_d = bx_stride_q;
-    bx_n_d     = bx_n_q;
-    bx_beats_d = bx_beats_q;
+    bx_d       = bx_q;
     bx_left_d  = bx_left_q;
     ptr_d      = ptr_q;
     dm_d       = dm_q;
@@ -977,10 +970,7 @@ module conv_engine #(
           ib_bank_d = !ib_bank_q;
           if (al_load) begin
             phase_d     = al_phase;
-            bx_addr_d   = al_tile.addr;
-            bx_stride_d = al_tile.stride;
-            bx_n_d      = al_tile.n;
-            bx_beats_d  = al_tile.beats;
+            bx_d        = al_tile;
             loaded_d    = loaded_q || al_phase == PhW;
             state_d     = StReq;
           end else begin
@@ -988,17 +978,14 @@ module conv_engine #(
             state_d       = c_state;
           end
         end else begin
-          bx_addr_d   = cur_in.addr;
-          bx_stride_d = cur_in.stride;
-          bx_n_d      = cur_in.n;
-          bx_beats_d  = cur_in.beats;
+          bx_d        = cur_in;
           state_d     = StReq;
         end
       end
 
       StReq: begin
         if (req_ready_i && !pf_busy) begin
-          bx_left_d = bx_beats_q;
+          bx_left_d = bx_q.beats;
           state_d   = StData;
         end
       end
@@ -1017,49 +1004,42 @@ module conv_engine #(
             end
           end
           if (bx_left_q == 32'd1) begin
-            bx_n_d    = bx_n_q - 1;
-            bx_addr_d = bx_addr_q + bx_stride_q;
-            if (bx_n_q != 32'd1) begin
+            bx_d.n    = bx_q.n - 1;
+            bx_d.addr = bx_q.addr + bx_q.stride;
+            if (bx_q.n != 32'd1) begin
               state_d = StReq;
             end else if (phase_q == PhOut && is_pf) begin
               // POOL_FWD: the band's argmax words after its maxima.
               phase_d     = PhCWr;
               ptr_d       = '0;
-              bx_addr_d   = f_aux + code_off;
-              bx_stride_d = oh * cw * T32;
-              bx_n_d      = drain_n;
-              bx_beats_d  = code_beats;
+              bx_d        = '{addr: f_aux + code_off, stride: oh * cw * T32,
+                            n: drain_n, beats: code_beats};
               state_d     = StReq;
             end else if (al_load) begin
               phase_d     = al_phase;
               ptr_d       = '0;
-              bx_addr_d   = al_tile.addr;
-              bx_stride_d = al_tile.stride;
-              bx_n_d      = al_tile.n;
-              bx_beats_d  = al_tile.beats;
+              bx_d        = al_tile;
               loaded_d    = loaded_q || al_phase == PhW;
               state_d     = StReq;
             end else if (phase_q == PhMRd) begin
               // Masters updated in the gradient buffer: write them back.
               phase_d     = PhMWr;
               ptr_d       = '0;
-              bx_addr_d   = f_out + 2 * w_off;
-              bx_n_d      = w_n;
+              bx_d.addr   = f_out + 2 * w_off;
+              bx_d.n      = w_n;
               state_d     = StReq;
             end else if (phase_q == PhMWr && f_w16) begin
               phase_d     = PhW16;
               ptr_d       = '0;
-              bx_addr_d   = f_w16b + w_off;
-              bx_stride_d = w_stride;
-              bx_n_d      = w_n;
-              bx_beats_d  = w_beats;
+              bx_d        = '{addr: f_w16b + w_off, stride: w_stride,
+                            n: w_n, beats: w_beats};
               state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
               phase_d   = PhOut;
               ptr_d     = '0;
-              bx_addr_d = f_out + drain_off;
-              bx_n_d    = drain_n;
+              bx_d.addr = f_out + drain_off;
+              bx_d.n    = drain_n;
               state_d   = StReq;
             end else if (wr_phase) begin
               state_d = StNext;
@@ -1120,10 +1100,8 @@ module conv_engine #(
             // The chunk pair's gradients are complete: read the masters.
             phase_d     = PhMRd;
             ptr_d       = '0;
-            bx_addr_d   = f_wb + 2 * w_off;
-            bx_stride_d = 2 * w_stride;
-            bx_n_d      = w_n;
-            bx_beats_d  = 2 * w_beats;
+            bx_d        = '{addr: f_wb + 2 * w_off, stride: 2 * w_stride,
+                          n: w_n, beats: 2 * w_beats};
             state_d     = StReq;
           end else begin
             state_d = StNext;
@@ -1135,10 +1113,8 @@ module conv_engine #(
           ptr_d       = '0;
           dm_d        = '0;
           dcnt_d      = '0;
-          bx_addr_d   = (f_mask ? f_aux : f_out) + drain_off;
-          bx_stride_d = oh * ow * T32;
-          bx_n_d      = drain_n;
-          bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
+          bx_d        = '{addr: (f_mask ? f_aux : f_out) + drain_off, stride: oh * ow * T32,
+                        n: drain_n, beats: (nr == oh) ? mtn * oh * ow : nr * ow};
           state_d = StReq;
         end else begin
           state_d = StNext;
@@ -1168,10 +1144,9 @@ module conv_engine #(
             ptr_d       = '0;
             dm_d        = '0;
             dcnt_d      = '0;
-            bx_addr_d   = f_out + (is_pf ? drain_off : big_off);
-            bx_stride_d = is_pf ? oh * ow * T32 : big_stride;
-            bx_n_d      = drain_n;
-            bx_beats_d  = is_pf ? small_beats : big_beats;
+            bx_d = is_pf ?
+                '{addr: f_out + drain_off, stride: oh * ow * T32, n: drain_n, beats: small_beats} :
+                '{addr: f_out + big_off, stride: big_stride, n: drain_n, beats: big_beats};
             state_d     = StReq;
           end
         end
@@ -1232,20 +1207,14 @@ module conv_engine #(
       mi_q         <= '0;
       r_q          <= '0;
       x_q          <= '0;
-      bx_addr_q    <= '0;
-      bx_stride_q  <= '0;
-      bx_n_q       <= '0;
-      bx_beats_q   <= '0;
+      bx_q         <= '0;
       bx_left_q    <= '0;
       ptr_q        <= '0;
       dm_q         <= '0;
       dcnt_q       <= '0;
       ib_bank_q    <= 1'b0;
       pf_q         <= PfIdle;
-      pf_addr_q    <= '0;
-      pf_stride_q  <= '0;
-      pf_n_q       <= '0;
-      pf_beats_q   <= '0;
+      pf_t_q       <= '0;
       pf_left_q    <= '0;
       pf_ptr_q     <= '0;
       pf_have_q    <= 1'b0;
@@ -1258,10 +1227,7 @@ module conv_engine #(
       state_q      <= state_d;
       ib_bank_q    <= ib_bank_d;
       pf_q         <= pf_d;
-      pf_addr_q    <= pf_addr_d;
-      pf_stride_q  <= pf_stride_d;
-      pf_n_q       <= pf_n_d;
-      pf_beats_q   <= pf_beats_d;
+      pf_t_q       <= pf_t_d;
       pf_left_q    <= pf_left_d;
       pf_ptr_q     <= pf_ptr_d;
       pf_have_q    <= pf_have_d;
@@ -1281,10 +1247,7 @@ module conv_engine #(
       mi_q         <= mi_d;
       r_q          <= r_d;
       x_q          <= x_d;
-      bx_addr_q    <= bx_addr_d;
-      bx_stride_q  <= bx_stride_d;
-      bx_n_q       <= bx_n_d;
-      bx_beats_q   <= bx_beats_d;
+      bx_q         <= bx_d;
       bx_left_q    <= bx_left_d;
       ptr_q        <= ptr_d;
       dm_q         <= dm_d;
