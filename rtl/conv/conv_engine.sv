@@ -4,39 +4,48 @@
 // Training-convolution engine: runs FP (forward convolution, s_out
 // round-half-up shift, sat16, optional ReLU), BP (convolution of the output
 // gradient with the transposed, 180-degree rotated weights, padding K-1-pad,
-// optional ReLU mask from act_in) and WU (weight gradient summed over the
+// optional ReLU mask from act_in), WU (weight gradient summed over the
 // batch, fused SGD update of the int32 masters on write-back, optional w16
-// copy) descriptors, bit for bit as hls_rust::conv::exec::run_descriptor
-// (/work/shared/specs/conv.md).
+// copy), POOL_FWD and POOL_BWD (2x2, stride 2) descriptors, bit for bit as
+// hls_rust::conv::exec::run_descriptor (/work/shared/specs/conv.md).
 //
 // Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode, one
 // per beat on the descriptor stream (accepted only while idle). Then the
 // engine walks the model's step sequence (hls_rust::conv::model)
 //   FP, BP: for m-chunk { for b { for band (Tr rows) { for n-chunk { step } } } }
 //   WU:     for m-chunk { for n-chunk { for b { for band { step } } } }
-// An FP/BP step loads its input tile (and its weight tile unless the chunk's
-// weights are resident), then for every (m tile, n tile, ky, kx) loads the
-// T x T weight registers (T cycles) and fires the T x T MAC array once per
-// output pixel of the band (one cycle each, accumulators read-modify-written
-// in the same cycle, so no hazard). After the band's last n-chunk the band
-// drains (BP with relu_mask first reads the band's act_in tile into a mask
-// buffer). BP reads the forward weight blocks of the step's (reduction,
-// output) tiles and loads each beat as a column of the weight registers,
-// slice (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
-// A WU step loads the x tile and the dO tile, then for every (m tile, n tile,
-// ky, kx) fires once per output pixel: each of the T x T lanes accumulates
-// rs(dO[m] * x[n], g_pre) in its own register, and the set's last pixel adds
-// the lane sums into the gradient buffer, resident for the whole batch.
-// After the chunk pair's last step the engine reads the masters (updating
-// each in the gradient buffer as its high word arrives), writes them back
-// and, with write_w16, writes the int16 copy.
+//   pools:  for b { for channel chunk { for band { step } } }
+// An FP/BP step loads its input tile (and its weight tile unless the
+// chunk's weights are resident), then for every (m tile, n tile, ky, kx)
+// fires the T x T x P MAC array once per group of P adjacent output pixels
+// of the band (accumulators read-modify-written in the same cycle, so no
+// hazard). The weight registers have a shadow copy that takes the next
+// set's T rows while the current set fires; only a step's first set waits
+// T cycles. After the band's last n-chunk the band drains (BP with
+// relu_mask first reads the band's act_in tile into a mask buffer). BP
+// reads the forward weight blocks of the step's (reduction, output) tiles
+// and loads each beat as a column of the weight registers, slice
+// (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
+// A WU step loads the x tile and the dO tile, then for every (m tile, n
+// tile, ky, kx) fires once per group of P output pixels: each of the T x T
+// lanes accumulates rs(dO[m] * x[n], g_pre) in its own register, and the
+// set's last group adds the lane sums into the gradient buffer, resident
+// for the whole batch. After the chunk pair's last step the engine reads
+// the masters (updating each in the gradient buffer as its high word
+// arrives), writes them back and, with write_w16, writes the int16 copy.
+// POOL_FWD compares each 2x2 window in four cycles (first strict maximum)
+// and writes the maxima and the argmax words (lane word of 8 columns);
+// POOL_BWD routes each gradient to the position its code names.
+// While a step computes, a prefetcher loads the next step's input tile into
+// the second input-buffer bank; the other transfers wait for it.
 //
-// Memory port: one burst outstanding. A request (addr, len in 16-bit words,
-// write) is followed by len/T data beats on the read or write stream; word i
-// of a beat is bits [16i +: 16] (lowest address in the low bits). Bursts
-// are the model's: one per channel tile, merged when contiguous.
+// Memory port: one burst outstanding (the prefetcher's or the main
+// machine's). A request (addr, len in 16-bit words, write) is followed by
+// len/T data beats on the read or write stream; word i of a beat is bits
+// [16i +: 16] (lowest address in the low bits). Bursts are the model's: one
+// per channel tile, merged when contiguous.
 //
-// Descriptors this build cannot run (pools, bad magic, K, pad, flags,
+// Descriptors this build cannot run (bad magic or op, K, pad, flags,
 // shape, tiling or buffer capacity) raise error_o and done_o without any
 // memory access. busy_o is high from the last descriptor word to done_o;
 // done_o and error_o hold until the next descriptor starts. Counters (reset
@@ -44,11 +53,11 @@
 // bursts.
 
 module conv_engine #(
-  parameter int unsigned T       = 2,     // channel tile: T x T MAC array
+  parameter int unsigned T       = 2,     // channel tile: T x T x P MAC array
   parameter int unsigned P       = 1,     // pixel parallelism: adjacent output columns per cycle
   parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
   parameter int unsigned AccWWu  = 40,    // WU accumulator width ACC_W_WU (32..64)
-  parameter int unsigned InWords = 2048,  // input buffer capacity, words
+  parameter int unsigned InWords = 2048,  // input buffer capacity per bank, words
   parameter int unsigned WWords  = 1024,  // weight buffer capacity, words
   parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators (and mask bits)
   parameter int unsigned GEnt    = 512,   // WU gradient buffer capacity, ACC_W_WU entries
