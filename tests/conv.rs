@@ -759,27 +759,42 @@ pub const STEP_TIMING: MemTiming = MemTiming {
     desc_gap_pct: 10,
 };
 
+/// One descriptor of a training step run through the RTL.
+#[derive(Debug, Clone)]
+pub struct StepRun {
+    /// Layer index.
+    pub layer: usize,
+    /// The descriptor.
+    pub desc: Descriptor,
+    /// What the engine reported.
+    pub rtl: ConvRun,
+    /// The model's counters for the build with `timing` ([`hw_for`]).
+    pub model: hls_rust::conv::Stats,
+}
+
 /// One complete training step of the digits CNN (`Network::digits`, the
 /// first `batch` training images of the data set, initial weights from
-/// `seed`) through build `config`: every descriptor of the plan runs on one
-/// engine instance (no reset in between), host steps (batch-as-width
-/// copies, softmax loss) run on the host. After every step the RTL's memory
-/// image must equal the reference's (the same list through
-/// `run_descriptor`) word for word, so every tensor (activations, argmax
-/// planes, gradients, master and w16 weights) is bit-identical, and the
-/// engine's words, bursts and fired cycles must equal the model's. Returns
-/// the number of descriptors run.
-pub fn digits_step_matches_reference_on(
+/// `seed`) through build `config` with memory `timing`: every descriptor
+/// of the plan runs on one engine instance (no reset in between), host
+/// steps (batch-as-width copies, softmax loss) run on the host. After every
+/// step the RTL's memory image must equal the reference's (the same list
+/// through `run_descriptor`) word for word, so every tensor (activations,
+/// argmax planes, gradients, master and w16 weights) is bit-identical; the
+/// engine's words, bursts and fired cycles must equal the model's (and its
+/// busy cycles, when the memory does not stall); every layer's masters must
+/// have moved. Returns the descriptors' runs.
+pub fn digits_step_on(
     config: usize,
     batch: usize,
     seed: u64,
-) -> Result<usize, String> {
+    timing: MemTiming,
+) -> Result<Vec<StepRun>, String> {
     use hls_rust::conv::digits::batch_images;
     use hls_rust::conv::float::{init_weights, softmax_xent};
     use hls_rust::conv::plan::{Headroom, HostOp, Magnitudes, Network, Scales, Step, TrainPlan};
     use hls_rust::digits::Digits;
 
-    let hw = hw_of(&CONV_CONFIGS[config]);
+    let hw = hw_for(&CONV_CONFIGS[config], timing);
     let net = Network::digits();
     let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
     let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
@@ -808,13 +823,13 @@ pub fn digits_step_matches_reference_on(
             .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
             .map_or("no region".to_owned(), |r| r.name.clone())
     };
-    let mut descriptors = 0;
+    let mut runs = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         match step {
             Step::Engine { layer, desc, .. } => {
                 let stats = run_descriptor(&mut expect, desc, &hw).map_err(|e| e.to_string())?;
                 let words = desc.encode().map_err(|e| e.to_string())?;
-                let r = run_on(&mut dut, i as u32, &words, &mut mem, STEP_TIMING, 5_000_000)
+                let r = run_on(&mut dut, i as u32, &words, &mut mem, timing, 5_000_000)
                     .map_err(|e| format!("step {i} (layer {layer} {}): {e}", desc.op))?;
                 if r.error {
                     return Err(format!("step {i} (layer {layer} {}): error flag", desc.op));
@@ -835,13 +850,18 @@ pub fn digits_step_matches_reference_on(
                     stats.words_written,
                     stats.bursts,
                 );
-                if got != want {
+                if got != want || (timing.stall_pct == 0 && r.cycles != stats.cycles) {
                     return Err(format!(
-                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}",
-                        desc.op
+                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}, cycles rtl {} model {}",
+                        desc.op, r.cycles, stats.cycles
                     ));
                 }
-                descriptors += 1;
+                runs.push(StepRun {
+                    layer: *layer,
+                    desc: *desc,
+                    rtl: r,
+                    model: stats,
+                });
             }
             Step::Host {
                 op: HostOp::Loss, ..
@@ -878,7 +898,7 @@ pub fn digits_step_matches_reference_on(
             }
         }
     }
-    Ok(descriptors)
+    Ok(runs)
 }
 
 /// Property (schedule invariance): on build `config`, one random `op`
