@@ -153,7 +153,7 @@ fn main() {
         shape(16, 32, 8, 3, 1, 2),
         shape(32, 32, 8, 3, 1, 2),
     ];
-    for config in 0..CONV_CONFIGS.len() {
+    for (config, c) in CONV_CONFIGS.iter().enumerate() {
         for &(op, s) in &layers {
             layer(
                 config,
@@ -176,7 +176,6 @@ fn main() {
             match digits_step_on(config, 4, 1, timing) {
                 Ok(runs) => {
                     for sr in runs {
-                        let c = &CONV_CONFIGS[config];
                         let label = format!("L{} ", sr.layer);
                         rows.push(report(
                             c, "digits", &label, name, &sr.desc, &sr.rtl, &sr.model,
