@@ -108,11 +108,6 @@ module conv_engine #(
 );
 
   localparam int unsigned DescWords = 12;
-
-  // Word address of entry idx of input-buffer bank `bank`.
-  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [31:0] idx);
-    return IbAW'((bank ? 32'(InBeats) : 32'd0) + idx);
-  endfunction
   localparam logic [7:0]  Magic     = 8'hC1;
   localparam logic [3:0]  OpFp      = 4'd0;
   localparam logic [3:0]  OpBp      = 4'd1;
@@ -124,6 +119,11 @@ module conv_engine #(
   localparam int unsigned DW        = AccWWu + 17;
   localparam logic [31:0] T32       = 32'(T);
   localparam logic [31:0] P32       = 32'(P);
+
+  // Word address of entry idx of input-buffer bank `bank`.
+  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [31:0] idx);
+    return IbAW'((bank ? 32'(InBeats) : 32'd0) + idx);
+  endfunction
 
   typedef enum logic [3:0] {
     StIdle,
@@ -165,7 +165,7 @@ module conv_engine #(
   // Loop nest of the step sequence.
   logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
   logic           loaded_q, loaded_d;
-  // Compute counters.
+  // Compute counters (mi: rows or columns of the shadow weights filled).
   logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
   logic [31:0]    r_q, r_d, x_q, x_d;
   // Burst engine.
