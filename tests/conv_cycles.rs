@@ -172,6 +172,10 @@ fn main() {
                 );
             }
         }
+        // WU updates the masters once per batch: at batch 8 that cost
+        // weighs a quarter of its share at batch 2.
+        let big_batch = Descriptor::new(Op::Wu, shape(32, 32, 8, 3, 1, 8));
+        layer(config, "vgg", wu_numerics(big_batch), &mut rows);
         for (name, timing) in TIMINGS {
             match digits_step_on(config, 4, 1, timing) {
                 Ok(runs) => {
