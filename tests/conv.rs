@@ -13,6 +13,7 @@
 use crate::prop::check;
 use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op, Tiling};
 use hls_rust::conv::exec::run_descriptor;
+use hls_rust::conv::hw::CycleParams;
 use hls_rust::conv::layout::{ActLayout, WeightLayout, tiles};
 use hls_rust::conv::model::check_tiling;
 use hls_rust::conv::{HwConfig, Memory, Tensor4};
@@ -65,11 +66,22 @@ pub struct ConvRun {
     pub requests: u64,
 }
 
-/// The reference's hardware configuration of a build.
+/// The reference's hardware configuration of a build, attached to an ideal
+/// memory: one word per lane per cycle, and a burst costs one request cycle
+/// (see [`hw_for`]). The engine runs load, compute and store one after the
+/// other; a step costs two cycles of its own (start, advance), a
+/// descriptor one (check).
 pub fn hw_of(c: &ConvConfig) -> HwConfig {
     HwConfig {
         t: c.t as usize,
         p: c.p as usize,
+        words_per_cycle: c.t as usize,
+        t_burst: 1,
+        cycle: CycleParams {
+            t_desc: 1,
+            t_step: 2,
+            overlap: false,
+        },
         in_buf: c.in_words as usize,
         w_buf: c.w_words as usize,
         out_buf: c.out_ent as usize,
@@ -78,6 +90,16 @@ pub fn hw_of(c: &ConvConfig) -> HwConfig {
         acc_w: c.acc_w,
         acc_w_wu: c.acc_w_wu,
         ..HwConfig::up5k()
+    }
+}
+
+/// [`hw_of`] attached to the bench memory with `timing`: a burst's start-up
+/// is the request cycle, the latency and the start-up cost (random stalls
+/// are not modelled).
+pub fn hw_for(c: &ConvConfig, timing: MemTiming) -> HwConfig {
+    HwConfig {
+        t_burst: 1 + u64::from(timing.latency + timing.t_burst),
+        ..hw_of(c)
     }
 }
 
@@ -409,7 +431,12 @@ pub fn pool_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
     (
         (1usize..=9, 1usize..=5, 1usize..=9, 1usize..=4),
         (any::<u64>(), prop_oneof![Just(15u32), 0u32..=3]),
-        (0u32..4, 0u32..4, 0u32..40, 0u32..40),
+        (
+            0u32..4,
+            0u32..4,
+            prop_oneof![Just(0u32), 0u32..40],
+            0u32..40,
+        ),
         (any::<u16>(), any::<u16>()),
     )
         .prop_map(move |((n, h2, w2, b), (seed, bits), tm, (r0, r1))| {
@@ -474,7 +501,12 @@ pub fn conv_cases(config: usize, op: Op) -> impl Strategy<Value = ConvCase> {
             any::<bool>(),
             prop_oneof![Just(15u32), 2u32..=8],
         ),
-        (0u32..4, 0u32..4, 0u32..40, 0u32..40),
+        (
+            0u32..4,
+            0u32..4,
+            prop_oneof![Just(0u32), 0u32..40],
+            0u32..40,
+        ),
         (any::<u16>(), any::<u16>(), any::<u16>()),
     )
         .prop_map(
@@ -521,7 +553,8 @@ pub fn op_cases(config: usize, op: Op) -> BoxedStrategy<ConvCase> {
 
 /// Property: on build `config`, random `op` descriptors leave exactly the
 /// reference's memory image, and the engine's fired cycles, words read and
-/// written and bursts equal the model's.
+/// written and bursts equal the model's; without random memory stalls, so
+/// do its busy cycles.
 pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
     let hw = hw_of(&CONV_CONFIGS[config]);
     check(
@@ -574,6 +607,18 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
             "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
             r.requests
         ));
+    }
+    // Without random stalls the cycle model is exact.
+    if fc.timing.stall_pct == 0 {
+        let c = &CONV_CONFIGS[fc.config];
+        let model =
+            hls_rust::conv::model::predict(&d, &hw_for(c, fc.timing)).map_err(|e| e.to_string())?;
+        if model.cycles != r.cycles {
+            return Err(format!(
+                "busy cycles: rtl {} model {} ({:?})",
+                r.cycles, model.cycles, fc.timing
+            ));
+        }
     }
     Ok(())
 }
@@ -714,27 +759,42 @@ pub const STEP_TIMING: MemTiming = MemTiming {
     desc_gap_pct: 10,
 };
 
+/// One descriptor of a training step run through the RTL.
+#[derive(Debug, Clone)]
+pub struct StepRun {
+    /// Layer index.
+    pub layer: usize,
+    /// The descriptor.
+    pub desc: Descriptor,
+    /// What the engine reported.
+    pub rtl: ConvRun,
+    /// The model's counters for the build with `timing` ([`hw_for`]).
+    pub model: hls_rust::conv::Stats,
+}
+
 /// One complete training step of the digits CNN (`Network::digits`, the
 /// first `batch` training images of the data set, initial weights from
-/// `seed`) through build `config`: every descriptor of the plan runs on one
-/// engine instance (no reset in between), host steps (batch-as-width
-/// copies, softmax loss) run on the host. After every step the RTL's memory
-/// image must equal the reference's (the same list through
-/// `run_descriptor`) word for word, so every tensor (activations, argmax
-/// planes, gradients, master and w16 weights) is bit-identical, and the
-/// engine's words, bursts and fired cycles must equal the model's. Returns
-/// the number of descriptors run.
-pub fn digits_step_matches_reference_on(
+/// `seed`) through build `config` with memory `timing`: every descriptor
+/// of the plan runs on one engine instance (no reset in between), host
+/// steps (batch-as-width copies, softmax loss) run on the host. After every
+/// step the RTL's memory image must equal the reference's (the same list
+/// through `run_descriptor`) word for word, so every tensor (activations,
+/// argmax planes, gradients, master and w16 weights) is bit-identical; the
+/// engine's words, bursts and fired cycles must equal the model's (and its
+/// busy cycles, when the memory does not stall); every layer's masters must
+/// have moved. Returns the descriptors' runs.
+pub fn digits_step_on(
     config: usize,
     batch: usize,
     seed: u64,
-) -> Result<usize, String> {
+    timing: MemTiming,
+) -> Result<Vec<StepRun>, String> {
     use hls_rust::conv::digits::batch_images;
     use hls_rust::conv::float::{init_weights, softmax_xent};
     use hls_rust::conv::plan::{Headroom, HostOp, Magnitudes, Network, Scales, Step, TrainPlan};
     use hls_rust::digits::Digits;
 
-    let hw = hw_of(&CONV_CONFIGS[config]);
+    let hw = hw_for(&CONV_CONFIGS[config], timing);
     let net = Network::digits();
     let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
     let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
@@ -763,13 +823,13 @@ pub fn digits_step_matches_reference_on(
             .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
             .map_or("no region".to_owned(), |r| r.name.clone())
     };
-    let mut descriptors = 0;
+    let mut runs = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         match step {
             Step::Engine { layer, desc, .. } => {
                 let stats = run_descriptor(&mut expect, desc, &hw).map_err(|e| e.to_string())?;
                 let words = desc.encode().map_err(|e| e.to_string())?;
-                let r = run_on(&mut dut, i as u32, &words, &mut mem, STEP_TIMING, 5_000_000)
+                let r = run_on(&mut dut, i as u32, &words, &mut mem, timing, 5_000_000)
                     .map_err(|e| format!("step {i} (layer {layer} {}): {e}", desc.op))?;
                 if r.error {
                     return Err(format!("step {i} (layer {layer} {}): error flag", desc.op));
@@ -790,13 +850,18 @@ pub fn digits_step_matches_reference_on(
                     stats.words_written,
                     stats.bursts,
                 );
-                if got != want {
+                if got != want || (timing.stall_pct == 0 && r.cycles != stats.cycles) {
                     return Err(format!(
-                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}",
-                        desc.op
+                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}, cycles rtl {} model {}",
+                        desc.op, r.cycles, stats.cycles
                     ));
                 }
-                descriptors += 1;
+                runs.push(StepRun {
+                    layer: *layer,
+                    desc: *desc,
+                    rtl: r,
+                    model: stats,
+                });
             }
             Step::Host {
                 op: HostOp::Loss, ..
@@ -833,7 +898,7 @@ pub fn digits_step_matches_reference_on(
             }
         }
     }
-    Ok(descriptors)
+    Ok(runs)
 }
 
 /// Property (schedule invariance): on build `config`, one random `op`

@@ -1,18 +1,24 @@
-//! Benchmark (figures, not a test): cycles of `conv_engine` on layers of
-//! every operation per build, measured in co-simulation with an ideal memory
-//! and with latency and burst start-up cost, next to the analytical model's
-//! prediction for the same tiling (the model's best for the build).
+//! Benchmark (figures, not a test): cycles of `conv_engine` per build,
+//! measured in co-simulation next to the analytical model's prediction
+//! (sequential mode, the build's tiling choice), for
+//!
+//! - single layers of every operation, with an ideal memory and with
+//!   latency and burst start-up cost;
+//! - a VGG-style stack of 3x3 layers, per layer and phase;
+//! - one training step of the digits CNN (batch 4), per descriptor.
+//!
 //! Utilization = useful MACs / (T*T*P*cycles); occupancy = fired / cycles;
-//! model error = (model - measured) / measured. Every run is also checked bit
-//! for bit against `run_descriptor`. Writes `target/bench/conv_cycles.json`.
+//! model error = (model - measured) / measured. Every run is also checked
+//! bit for bit against `run_descriptor`. Writes
+//! `target/bench/conv_cycles.json`.
 //!
 //! Run: `cargo bench -p hlsk-tests --bench conv_cycles`.
 
 use hls_rust::conv::desc::{ConvShape, Descriptor, Op};
-use hls_rust::conv::model::{best_tiling, useful_macs};
+use hls_rust::conv::model::{Stats, best_tiling, useful_macs};
 use hls_rust::conv::run_descriptor;
-use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_tests::conv::{ConvCase, MemTiming, hw_of, run};
+use hlsk_cosim::configs::{CONV_CONFIGS, ConvConfig};
+use hlsk_tests::conv::{ConvCase, ConvRun, MemTiming, digits_step_on, hw_for, hw_of, run};
 use std::fmt::Write as _;
 
 fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvShape {
@@ -27,8 +33,111 @@ fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvS
     }
 }
 
+const TIMINGS: [(&str, MemTiming); 2] = [
+    ("ideal", MemTiming::IDEAL),
+    (
+        "lat4_burst2",
+        MemTiming {
+            latency: 4,
+            t_burst: 2,
+            stall_pct: 0,
+            desc_gap_pct: 0,
+        },
+    ),
+];
+
+/// Prints one measured descriptor and returns its JSON record.
+fn report(
+    c: &ConvConfig,
+    set: &str,
+    label: &str,
+    memory: &str,
+    d: &Descriptor,
+    r: &ConvRun,
+    model: &Stats,
+) -> String {
+    let peak = u64::from(c.t * c.t * c.p);
+    let macs = useful_macs(d);
+    let util = macs as f64 / (peak * r.cycles) as f64;
+    let occ = r.fired as f64 / r.cycles as f64;
+    let err = (model.cycles as f64 - r.cycles as f64) / r.cycles as f64;
+    let s = &d.shape;
+    let shape_s = format!(
+        "{label}N{} M{} {}x{} K{} B{} Tr{}",
+        s.n, s.m, s.h, s.w, s.k, s.b, d.tiling.tr
+    );
+    let op = d.op;
+    println!(
+        "{:>2} {:>2} {set:<6} {op:>8} {shape_s:<32} {memory:<12} {:>8} {:>8} {:>6.1} {:>6.1} {:>8} {:>+6.1}",
+        c.t,
+        c.p,
+        r.cycles,
+        r.fired,
+        100.0 * util,
+        100.0 * occ,
+        model.cycles,
+        100.0 * err
+    );
+    format!(
+        "    {{\"t\": {}, \"p\": {}, \"set\": \"{set}\", \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{memory}\", \"cycles\": {}, \"fired\": {}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}, \"model_error\": {err:.4}}}",
+        c.t, c.p, r.cycles, r.fired, model.cycles
+    )
+}
+
+/// Runs `d` (with the build's best tiling) on build `config`, checks it
+/// against the reference, and reports it.
+fn layer(config: usize, set: &str, d: Descriptor, rows: &mut Vec<String>) {
+    let c = &CONV_CONFIGS[config];
+    let Ok((tiling, _)) = best_tiling(&d, &hw_of(c)) else {
+        println!("{:>2} {:>2} {set:<6} {:>8} no tiling fits", c.t, c.p, d.op);
+        return;
+    };
+    for (name, timing) in TIMINGS {
+        let case = ConvCase {
+            config,
+            desc: Descriptor { tiling, ..d },
+            seed: 1,
+            bits: 6,
+            timing,
+        };
+        let (desc, mem0) = case.memory();
+        let mut expect = mem0.clone();
+        let model =
+            run_descriptor(&mut expect, &desc, &hw_for(c, timing)).expect("valid descriptor");
+        let mut mem = mem0.clone();
+        let words = desc.encode().expect("valid descriptor");
+        let r = match run(config, 1, &words, &mut mem, timing, 50_000_000, None) {
+            Ok(r) if !r.error && mem == expect => r,
+            other => {
+                eprintln!(
+                    "T={} P={} {} {:?}: run failed or mismatched: {other:?}",
+                    c.t, c.p, d.op, d.shape
+                );
+                std::process::exit(1);
+            }
+        };
+        rows.push(report(c, set, "", name, &desc, &r, &model));
+    }
+}
+
 fn main() {
-    // Interior 3x3 layers in all three phases, a 1x1 layer, and the pools.
+    println!(
+        "{:>2} {:>2} {:<6} {:>8} {:<32} {:<12} {:>8} {:>8} {:>6} {:>6} {:>8} {:>6}",
+        "T",
+        "P",
+        "set",
+        "op",
+        "shape",
+        "memory",
+        "cycles",
+        "fired",
+        "util%",
+        "occ%",
+        "model",
+        "err%"
+    );
+    let mut rows = Vec::new();
+    // Single layers: interior 3x3 (digits-sized), a 1x1 layer, the pools.
     let conv3 = shape(8, 8, 8, 3, 1, 2);
     let layers = [
         (Op::Fp, conv3),
@@ -38,81 +147,49 @@ fn main() {
         (Op::PoolFwd, shape(8, 8, 8, 2, 0, 2)),
         (Op::PoolBwd, shape(8, 8, 8, 2, 0, 2)),
     ];
-    let timings = [
-        ("ideal", MemTiming::IDEAL),
-        (
-            "lat4_burst2",
-            MemTiming {
-                latency: 4,
-                t_burst: 2,
-                ..MemTiming::IDEAL
-            },
-        ),
+    // A VGG-style stack of 3x3 layers (pad 1, batch 2), every phase.
+    let vgg = [
+        shape(16, 16, 16, 3, 1, 2),
+        shape(16, 32, 8, 3, 1, 2),
+        shape(32, 32, 8, 3, 1, 2),
     ];
-    let mut rows = Vec::new();
-    println!(
-        "{:>2} {:>2} {:>8} {:<30} {:<12} {:>8} {:>8} {:>6} {:>6} {:>9} {:>7}",
-        "T", "P", "op", "shape", "memory", "cycles", "fired", "util%", "occ%", "model", "err%"
-    );
     for (config, c) in CONV_CONFIGS.iter().enumerate() {
-        for &(op, shape) in &layers {
-            let mut hw = hw_of(c);
-            let mut d = Descriptor::new(op, shape);
-            if op == Op::Wu {
-                (d.g_pre, d.lr_mant, d.lr_shift, d.write_w16) = (8, 1 << 14, 24, true);
-            }
-            let Ok((tiling, _)) = best_tiling(&d, &hw) else {
-                println!("{:>2} {:>2} {op:>8} no tiling fits", c.t, c.p);
-                continue;
-            };
-            for &(name, timing) in &timings {
-                hw.t_burst = u64::from(timing.latency + timing.t_burst);
-                hw.words_per_cycle = c.t as usize;
-                let case = ConvCase {
+        for &(op, s) in &layers {
+            layer(
+                config,
+                "layer",
+                wu_numerics(Descriptor::new(op, s)),
+                &mut rows,
+            );
+        }
+        for &s in &vgg {
+            for op in [Op::Fp, Op::Bp, Op::Wu] {
+                layer(
                     config,
-                    desc: Descriptor { tiling, ..d },
-                    seed: 1,
-                    bits: 6,
-                    timing,
-                };
-                let (desc, mem0) = case.memory();
-                let mut expect = mem0.clone();
-                let model = run_descriptor(&mut expect, &desc, &hw).expect("valid descriptor");
-                let mut mem = mem0.clone();
-                let words = desc.encode().expect("valid descriptor");
-                let r = match run(config, 1, &words, &mut mem, timing, 50_000_000, None) {
-                    Ok(r) if !r.error && mem == expect => r,
-                    other => {
-                        eprintln!(
-                            "T={} P={} {op} {shape:?}: run failed or mismatched: {other:?}",
-                            c.t, c.p
-                        );
-                        std::process::exit(1);
+                    "vgg",
+                    wu_numerics(Descriptor::new(op, s)),
+                    &mut rows,
+                );
+            }
+        }
+        // WU updates the masters once per batch: at batch 8 that cost
+        // weighs a quarter of its share at batch 2.
+        let big_batch = Descriptor::new(Op::Wu, shape(32, 32, 8, 3, 1, 8));
+        layer(config, "vgg", wu_numerics(big_batch), &mut rows);
+        for (name, timing) in TIMINGS {
+            match digits_step_on(config, 4, 1, timing) {
+                Ok(runs) => {
+                    for sr in runs {
+                        let label = format!("L{} ", sr.layer);
+                        rows.push(report(
+                            c, "digits", &label, name, &sr.desc, &sr.rtl, &sr.model,
+                        ));
                     }
-                };
-                let macs = useful_macs(&desc);
-                let util = macs as f64 / (hw.peak_macs() * r.cycles) as f64;
-                let occ = r.fired as f64 / r.cycles as f64;
-                let err = (model.cycles as f64 - r.cycles as f64) / r.cycles as f64;
-                let shape_s = format!(
-                    "N{} M{} {}x{} K{} p{} B{} Tr{}",
-                    shape.n, shape.m, shape.h, shape.w, shape.k, shape.pad, shape.b, tiling.tr
-                );
-                println!(
-                    "{:>2} {:>2} {op:>8} {shape_s:<30} {name:<12} {:>8} {:>8} {:>6.1} {:>6.1} {:>9} {:>+7.1}",
-                    c.t,
-                    c.p,
-                    r.cycles,
-                    r.fired,
-                    100.0 * util,
-                    100.0 * occ,
-                    model.cycles,
-                    100.0 * err
-                );
-                rows.push(format!(
-                    "    {{\"t\": {}, \"p\": {}, \"acc_w\": {}, \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{name}\", \"cycles\": {}, \"fired\": {}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}, \"model_error\": {err:.4}}}",
-                    c.t, c.p, c.acc_w, r.cycles, r.fired, model.cycles
-                ));
+                }
+                Err(e) => {
+                    eprintln!("digits step on build {config}: {e}");
+                    std::process::exit(1);
+                }
             }
         }
     }
@@ -125,4 +202,12 @@ fn main() {
         Ok(()) => println!("wrote target/bench/conv_cycles.json"),
         Err(e) => eprintln!("warning: could not write {}: {e}", dir.display()),
     }
+}
+
+/// WU descriptors get realistic numerics (the others none).
+fn wu_numerics(mut d: Descriptor) -> Descriptor {
+    if d.op == Op::Wu {
+        (d.g_pre, d.lr_mant, d.lr_shift, d.write_w16) = (8, 1 << 14, 24, true);
+    }
+    d
 }

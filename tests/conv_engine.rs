@@ -4,7 +4,7 @@
 use hls_rust::conv::Op;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_tests::conv::{
-    conv_matches_reference_on, descriptor_sequences_on, digits_step_matches_reference_on,
+    MemTiming, STEP_TIMING, conv_matches_reference_on, descriptor_sequences_on, digits_step_on,
     oversized_descriptors_flag_error_on, schedule_invariance_on,
 };
 use hlsk_tests::prop::cases;
@@ -52,7 +52,9 @@ fn descriptor_sequences_run_back_to_back_without_reset() {
 #[test]
 fn digits_training_step_matches_reference_on_every_build() {
     all_builds(|c| {
-        let n = digits_step_matches_reference_on(c, 4, 11)?;
+        // With stalls on every stream, and without (busy cycles exact too).
+        let n = digits_step_on(c, 4, 11, STEP_TIMING)?.len();
+        digits_step_on(c, 4, 12, MemTiming::IDEAL)?;
         assert!(
             n >= 12,
             "build {c}: only {n} descriptors in a training step"

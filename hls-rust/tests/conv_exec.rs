@@ -36,6 +36,7 @@ fn test_hw(rng: &mut Rng) -> HwConfig {
         cycle: CycleParams {
             t_desc: 5,
             t_step: 2,
+            overlap: rng.below(2) == 0,
         },
     }
 }

@@ -167,3 +167,40 @@ fn interior_layer_runs_near_peak_and_the_search_picks_the_fastest() {
         }
     }
 }
+
+/// The sequential cycle model (the RTL's): per step `t_step + load (minus
+/// the prefetched input) + max(weight wait + compute, next input) + drain`,
+/// hand-counted on a two-band FP layer (T = 2, 2 words per cycle, bursts
+/// start in 2 cycles, t_desc 16, t_step 3).
+#[test]
+fn sequential_model_prefetches_only_the_next_input_tile() {
+    let mut hw = HwConfig::up5k();
+    hw.cycle.overlap = false;
+    let d = fp(2, 2, 4, 1);
+    let whole = predict(
+        &d,
+        Tiling {
+            tr: 4,
+            m_on: 2,
+            n_on: 2,
+        },
+        &hw,
+    );
+    // input 32 words (2 + 16), weights 36 (2 + 18), weight wait T = 2,
+    // compute 4*4*9 = 144, drain 32 words (2 + 16).
+    assert_eq!(whole.cycles, 16 + 3 + 18 + 20 + 2 + 144 + 18);
+    let bands = predict(
+        &d,
+        Tiling {
+            tr: 2,
+            m_on: 2,
+            n_on: 2,
+        },
+        &hw,
+    );
+    // Step 0: input rows 0..3 (24 words: 2 + 12), weights (20), then
+    // max(2 + 72, next input rows 1..4 (14)), drain 16 words (2 + 8).
+    // Step 1: input prefetched, weights resident: 2 + 72, drain 10.
+    assert_eq!(bands.cycles, 16 + (3 + 14 + 20 + 74 + 10) + (3 + 74 + 10));
+    assert_eq!(bands.cycles, bands.fired + bands.stalls() + bands.overhead);
+}

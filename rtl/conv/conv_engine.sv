@@ -4,39 +4,48 @@
 // Training-convolution engine: runs FP (forward convolution, s_out
 // round-half-up shift, sat16, optional ReLU), BP (convolution of the output
 // gradient with the transposed, 180-degree rotated weights, padding K-1-pad,
-// optional ReLU mask from act_in) and WU (weight gradient summed over the
+// optional ReLU mask from act_in), WU (weight gradient summed over the
 // batch, fused SGD update of the int32 masters on write-back, optional w16
-// copy) descriptors, bit for bit as hls_rust::conv::exec::run_descriptor
-// (/work/shared/specs/conv.md).
+// copy), POOL_FWD and POOL_BWD (2x2, stride 2) descriptors, bit for bit as
+// hls_rust::conv::exec::run_descriptor (/work/shared/specs/conv.md).
 //
 // Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode, one
 // per beat on the descriptor stream (accepted only while idle). Then the
 // engine walks the model's step sequence (hls_rust::conv::model)
 //   FP, BP: for m-chunk { for b { for band (Tr rows) { for n-chunk { step } } } }
 //   WU:     for m-chunk { for n-chunk { for b { for band { step } } } }
-// An FP/BP step loads its input tile (and its weight tile unless the chunk's
-// weights are resident), then for every (m tile, n tile, ky, kx) loads the
-// T x T weight registers (T cycles) and fires the T x T MAC array once per
-// output pixel of the band (one cycle each, accumulators read-modify-written
-// in the same cycle, so no hazard). After the band's last n-chunk the band
-// drains (BP with relu_mask first reads the band's act_in tile into a mask
-// buffer). BP reads the forward weight blocks of the step's (reduction,
-// output) tiles and loads each beat as a column of the weight registers,
-// slice (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
-// A WU step loads the x tile and the dO tile, then for every (m tile, n tile,
-// ky, kx) fires once per output pixel: each of the T x T lanes accumulates
-// rs(dO[m] * x[n], g_pre) in its own register, and the set's last pixel adds
-// the lane sums into the gradient buffer, resident for the whole batch.
-// After the chunk pair's last step the engine reads the masters (updating
-// each in the gradient buffer as its high word arrives), writes them back
-// and, with write_w16, writes the int16 copy.
+//   pools:  for b { for channel chunk { for band { step } } }
+// An FP/BP step loads its input tile (and its weight tile unless the
+// chunk's weights are resident), then for every (m tile, n tile, ky, kx)
+// fires the T x T x P MAC array once per group of P adjacent output pixels
+// of the band (accumulators read-modify-written in the same cycle, so no
+// hazard). The weight registers have a shadow copy that takes the next
+// set's T rows while the current set fires; only a step's first set waits
+// T cycles. After the band's last n-chunk the band drains (BP with
+// relu_mask first reads the band's act_in tile into a mask buffer). BP
+// reads the forward weight blocks of the step's (reduction, output) tiles
+// and loads each beat as a column of the weight registers, slice
+// (K-1-ky, K-1-kx): the transpose and flip happen on the way in.
+// A WU step loads the x tile and the dO tile, then for every (m tile, n
+// tile, ky, kx) fires once per group of P output pixels: each of the T x T
+// lanes accumulates rs(dO[m] * x[n], g_pre) in its own register, and the
+// set's last group adds the lane sums into the gradient buffer, resident
+// for the whole batch. After the chunk pair's last step the engine reads
+// the masters (updating each in the gradient buffer as its high word
+// arrives), writes them back and, with write_w16, writes the int16 copy.
+// POOL_FWD compares each 2x2 window in four cycles (first strict maximum)
+// and writes the maxima and the argmax words (lane word of 8 columns);
+// POOL_BWD routes each gradient to the position its code names.
+// While a step computes, a prefetcher loads the next step's input tile into
+// the second input-buffer bank; the other transfers wait for it.
 //
-// Memory port: one burst outstanding. A request (addr, len in 16-bit words,
-// write) is followed by len/T data beats on the read or write stream; word i
-// of a beat is bits [16i +: 16] (lowest address in the low bits). Bursts
-// are the model's: one per channel tile, merged when contiguous.
+// Memory port: one burst outstanding (the prefetcher's or the main
+// machine's). A request (addr, len in 16-bit words, write) is followed by
+// len/T data beats on the read or write stream; word i of a beat is bits
+// [16i +: 16] (lowest address in the low bits). Bursts are the model's: one
+// per channel tile, merged when contiguous.
 //
-// Descriptors this build cannot run (pools, bad magic, K, pad, flags,
+// Descriptors this build cannot run (bad magic or op, K, pad, flags,
 // shape, tiling or buffer capacity) raise error_o and done_o without any
 // memory access. busy_o is high from the last descriptor word to done_o;
 // done_o and error_o hold until the next descriptor starts. Counters (reset
@@ -44,11 +53,11 @@
 // bursts.
 
 module conv_engine #(
-  parameter int unsigned T       = 2,     // channel tile: T x T MAC array
+  parameter int unsigned T       = 2,     // channel tile: T x T x P MAC array
   parameter int unsigned P       = 1,     // pixel parallelism: adjacent output columns per cycle
   parameter int unsigned AccW    = 32,    // accumulator width ACC_W (32..64)
   parameter int unsigned AccWWu  = 40,    // WU accumulator width ACC_W_WU (32..64)
-  parameter int unsigned InWords = 2048,  // input buffer capacity, words
+  parameter int unsigned InWords = 2048,  // input buffer capacity per bank, words
   parameter int unsigned WWords  = 1024,  // weight buffer capacity, words
   parameter int unsigned OutEnt  = 1024,  // output buffer capacity, accumulators (and mask bits)
   parameter int unsigned GEnt    = 512,   // WU gradient buffer capacity, ACC_W_WU entries
@@ -57,10 +66,10 @@ module conv_engine #(
   localparam int unsigned InBeats = InWords / T,
   localparam int unsigned WBeats  = WWords / T,
   localparam int unsigned OutBeats = OutEnt / T,
-  localparam int unsigned InAW    = (InBeats > 1) ? $clog2(InBeats) : 1,
   localparam int unsigned WAW     = (WBeats > 1) ? $clog2(WBeats) : 1,
   localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1,
-  localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1
+  localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1,
+  localparam int unsigned IbAW    = $clog2(2 * InBeats)
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -111,6 +120,11 @@ module conv_engine #(
   localparam logic [31:0] T32       = 32'(T);
   localparam logic [31:0] P32       = 32'(P);
 
+  // Word address of entry idx of input-buffer bank `bank`.
+  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [31:0] idx);
+    return IbAW'((bank ? 32'(InBeats) : 32'd0) + idx);
+  endfunction
+
   typedef enum logic [3:0] {
     StIdle,
     StCheck,
@@ -151,12 +165,11 @@ module conv_engine #(
   // Loop nest of the step sequence.
   logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
   logic           loaded_q, loaded_d;
-  // Compute counters.
+  // Compute counters (mi: rows or columns of the shadow weights filled).
   logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
   logic [31:0]    r_q, r_d, x_q, x_d;
   // Burst engine.
-  logic [31:0]    bx_addr_q, bx_addr_d, bx_stride_q, bx_stride_d;
-  logic [31:0]    bx_n_q, bx_n_d, bx_beats_q, bx_beats_d, bx_left_q, bx_left_d;
+  logic [31:0]    bx_left_q, bx_left_d;
   logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   // Counters.
@@ -168,7 +181,10 @@ module conv_engine #(
   logic           wswap;
 
   // Buffers (asynchronous read).
-  logic [BeatW-1:0]     ibuf_q [InBeats];
+  // Input buffer: two banks of InBeats; compute reads bank ib_bank_q while
+  // the next step's input tile is prefetched into the other.
+  logic [BeatW-1:0]     ibuf_q [2*InBeats];
+  logic                 ib_bank_q, ib_bank_d;
   logic [BeatW-1:0]     wbuf_q [WBeats];
   logic [T*AccW-1:0]    obuf_q [OutBeats];
   logic [T-1:0]         mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
@@ -292,14 +308,75 @@ module conv_engine #(
   // Step geometry    //
   //////////////////////
 
-  logic [31:0] mtn, ntn, nr, lo, hi, nrin;
+  // A step's extent: its m and n tiles, band rows, and the input rows it
+  // reads (FP, BP, WU), for the step at loop counters (nc, row0, mc).
+  typedef struct packed {
+    logic [31:0] mtn;
+    logic [31:0] ntn;
+    logic [31:0] nr;
+    logic [31:0] lo;
+    logic [31:0] nrin;
+  } extent_t;
+
+  function automatic extent_t extent(input logic [31:0] nc, row0, mc);
+    extent_t e;
+    logic [31:0] hi_;
+    e.mtn = (oct - mc < mo) ? oct - mc : mo;
+    e.ntn = (rct - nc < no) ? rct - nc : no;
+    e.nr  = (oh - row0 < f_tr) ? oh - row0 : f_tr;
+    e.lo  = (row0 >= pad) ? row0 - pad : 32'd0;
+    hi_   = (row0 + e.nr + k - 1 - pad < ih) ? row0 + e.nr + k - 1 - pad : ih;
+    e.nrin = hi_ - e.lo;
+    return e;
+  endfunction
+
+  // The bursts of a tile: first address, stride, count, beats each.
+  typedef struct packed {
+    logic [31:0] addr;
+    logic [31:0] stride;
+    logic [31:0] n;
+    logic [31:0] beats;
+  } tile_t;
+
+  // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
+  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile.
+  function automatic tile_t in_tile(input logic [31:0] nc, row0, b, mc);
+    extent_t e;
+    tile_t   t;
+    logic    whole;
+    e     = extent(nc, row0, mc);
+    whole = e.nr == oh;
+    if (is_pf) begin
+      t.addr   = f_in + (((b * oct + mc) * f_h + 2 * row0) * f_w) * T32;
+      t.stride = f_h * f_w * T32;
+      t.n      = whole ? 32'd1 : e.mtn;
+      t.beats  = whole ? e.mtn * f_h * f_w : 2 * e.nr * f_w;
+    end else if (is_pb) begin
+      t.addr   = f_in + (((b * oct + mc) * oh + row0) * ow) * T32;
+      t.stride = oh * ow * T32;
+      t.n      = whole ? 32'd1 : e.mtn;
+      t.beats  = whole ? e.mtn * oh * ow : e.nr * ow;
+    end else begin
+      t.addr   = f_in + (((b * rct + nc) * ih + e.lo) * iw) * T32;
+      t.stride = ih * iw * T32;
+      t.n      = (e.nrin == ih) ? 32'd1 : e.ntn;
+      t.beats  = (e.nrin == ih) ? e.ntn * ih * iw : e.nrin * iw;
+    end
+    return t;
+  endfunction
+
+  // The burst engine: the bursts of the current transfer.
+  tile_t bx_q, bx_d;
+
+  extent_t cur;
+  logic [31:0] mtn, ntn, nr, lo, nrin;
   logic        resident, load_w, first_chunk, last_chunk;
-  assign mtn  = (oct - mc_q < mo) ? oct - mc_q : mo;
-  assign ntn  = (rct - nc_q < no) ? rct - nc_q : no;
-  assign nr   = (oh - row0_q < f_tr) ? oh - row0_q : f_tr;
-  assign lo   = (row0_q >= pad) ? row0_q - pad : 32'd0;
-  assign hi   = (row0_q + nr + k - 1 - pad < ih) ? row0_q + nr + k - 1 - pad : ih;
-  assign nrin = hi - lo;
+  assign cur  = extent(nc_q, row0_q, mc_q);
+  assign mtn  = cur.mtn;
+  assign ntn  = cur.ntn;
+  assign nr   = cur.nr;
+  assign lo   = cur.lo;
+  assign nrin = cur.nrin;
   assign resident    = rct <= no;
   assign load_w      = !is_wu && !is_pool && (!resident || !loaded_q);
   assign first_chunk = nc_q == 0;
@@ -400,9 +477,9 @@ module conv_engine #(
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       if (is_pool) begin
-        ib_rd[p] = (p == 0) ? ibuf_q[InAW'(p_ib_idx)] : '0;
+        ib_rd[p] = (p == 0) ? ibuf_q[ib_addr(ib_bank_q, p_ib_idx)] : '0;
       end else begin
-        ib_rd[p] = in_ok[p] ? ibuf_q[InAW'(ib_idx[p])] : '0;
+        ib_rd[p] = in_ok[p] ? ibuf_q[ib_addr(ib_bank_q, ib_idx[p])] : '0;
       end
       ob_rd[p] = obuf_q[OutAW'(ob_idx + 32'(p))];
     end
@@ -643,15 +720,119 @@ module conv_engine #(
     end
   end
 
+  // The next step's loop counters: advance the nest innermost level first;
+  // a level that wraps resets and carries into the next; a carry out of
+  // the last means this is the descriptor's last step.
+  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
+  logic        nx_chunk_m, step_last;
+  always_comb begin
+    logic carry;
+    nx_nc      = nc_q;
+    nx_row0    = row0_q;
+    nx_b       = b_q;
+    nx_mc      = mc_q;
+    nx_chunk_m = 1'b0;
+    carry      = 1'b1;
+    for (int unsigned l = 0; l < 4; l++) begin
+      if (carry && l < nlev) begin
+        carry = 1'b0;
+        unique case (nest[l])
+          LvChunkN: begin
+            nx_nc = last_chunk ? '0 : nc_q + ntn;
+            carry = last_chunk;
+          end
+          LvBand: begin
+            carry   = row0_q + nr == oh;
+            nx_row0 = carry ? '0 : row0_q + nr;
+          end
+          LvImage: begin
+            carry = b_q + 1 == f_b;
+            nx_b  = carry ? '0 : b_q + 1;
+          end
+          default: begin  // LvChunkM: a new chunk loads its weights
+            carry      = mc_q + mtn == oct;
+            nx_mc      = carry ? '0 : mc_q + mtn;
+            nx_chunk_m = 1'b1;
+          end
+        endcase
+      end
+    end
+    step_last = carry;
+  end
+
+  // Input tiles: this step's, and the next one's (prefetched while this
+  // step computes).
+  tile_t cur_in, nx_in;
+  assign cur_in = in_tile(nc_q, row0_q, b_q, mc_q);
+  assign nx_in  = in_tile(nx_nc, nx_row0, nx_b, nx_mc);
+
+  // Prefetcher: the next step's input tile into the other input-buffer
+  // bank, started as this step's compute starts; it owns the memory port
+  // until done (the main transfers wait for it).
+  typedef enum logic [1:0] {
+    PfIdle,
+    PfReq,
+    PfData
+  } pf_state_e;
+  pf_state_e   pf_q, pf_d;
+  tile_t       pf_t_q, pf_t_d;
+  logic [31:0] pf_left_q, pf_left_d, pf_ptr_q, pf_ptr_d;
+  logic        pf_have_q, pf_have_d;  // the other bank holds the next step's input
+  logic        enter_compute, pf_beat;
+  assign pf_beat = (pf_q == PfData) && rd_valid_i;
+
+  always_comb begin
+    pf_d        = pf_q;
+    pf_t_d      = pf_t_q;
+    pf_left_d   = pf_left_q;
+    pf_ptr_d    = pf_ptr_q;
+    pf_have_d   = pf_have_q;
+    unique case (pf_q)
+      PfIdle: begin
+        if (enter_compute && !step_last) begin
+          pf_d        = PfReq;
+          pf_t_d      = nx_in;
+          pf_ptr_d    = '0;
+        end
+      end
+      PfReq: begin
+        if (req_ready_i) begin
+          pf_d      = PfData;
+          pf_left_d = pf_t_q.beats;
+        end
+      end
+      default: begin  // PfData
+        if (pf_beat) begin
+          pf_ptr_d  = pf_ptr_q + 1;
+          pf_left_d = pf_left_q - 1;
+          if (pf_left_q == 32'd1) begin
+            pf_t_d.n    = pf_t_q.n - 1;
+            pf_t_d.addr = pf_t_q.addr + pf_t_q.stride;
+            if (pf_t_q.n != 32'd1) begin
+              pf_d = PfReq;
+            end else begin
+              pf_d      = PfIdle;
+              pf_have_d = 1'b1;
+            end
+          end
+        end
+      end
+    endcase
+    if (state_q == StCheck || (state_q == StStep && pf_have_q)) begin
+      pf_have_d = 1'b0;
+    end
+  end
+
   // Memory port.
-  logic wr_phase;
+  logic wr_phase, pf_busy;
+  assign pf_busy = pf_q != PfIdle;
   assign wr_phase    = (phase_q == PhOut) || (phase_q == PhMWr) || (phase_q == PhW16) ||
                        (phase_q == PhCWr);
-  assign req_valid_o = state_q == StReq;
-  assign req_addr_o  = bx_addr_q;
-  assign req_len_o   = bx_beats_q * T32;
-  assign req_write_o = wr_phase;
-  assign rd_ready_o  = (state_q == StData) && !wr_phase;
+  assign req_valid_o = (state_q == StReq && !pf_busy) || (pf_q == PfReq);
+  assign req_addr_o  = pf_busy ? pf_t_q.addr : bx_q.addr;
+  assign req_len_o   = (pf_busy ? pf_t_q.beats : bx_q.beats) * T32;
+  assign req_write_o = !pf_busy && wr_phase;
+  assign rd_ready_o  = ((state_q == StData) && !wr_phase) || (pf_q == PfData);
   assign wr_valid_o  = (state_q == StData) && wr_phase;
   assign desc_ready_o = state_q == StIdle;
 
@@ -685,6 +866,42 @@ module conv_engine #(
   // Beats of one channel tile of the drained band.
   assign tile_beats  = is_pb ? 2 * nr * f_w : nr * ow;
 
+  // What follows the step's input tile (loaded or prefetched): the weight
+  // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
+  // tile (WU), or the compute. Also what follows the weight, argmax and dO
+  // tiles: the compute.
+  logic   al_load;
+  phase_e al_phase;
+  tile_t  al_tile;
+  state_e c_state;
+  assign c_state = is_pool ? StPool : is_wu ? StFire : StWLoad;
+  always_comb begin
+    al_load  = (state_q == StStep || phase_q == PhIn) && (load_w || is_pb || is_wu);
+    al_phase = PhW;
+    al_tile  = '0;
+    if (load_w) begin
+      // The weight tile: one burst per m tile, merged when contiguous. BP:
+      // forward blocks (reduction tile, output tiles), per reduction tile.
+      al_tile.addr   = f_wb + (is_bp ? nc_q * oct + mc_q : mc_q * rct + nc_q) * T32 * T32 * kk;
+      al_tile.stride = (is_bp ? oct : rct) * T32 * T32 * kk;
+      if (is_bp) begin
+        al_tile.n     = (mtn == oct) ? 32'd1 : ntn;
+        al_tile.beats = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
+      end else begin
+        al_tile.n     = (ntn == rct) ? 32'd1 : mtn;
+        al_tile.beats = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
+      end
+    end else if (is_pb) begin
+      al_phase = PhCRd;
+      al_tile  = '{addr: f_aux + code_off, stride: oh * cw * T32, n: drain_n, beats: code_beats};
+    end else begin
+      // WU: the dO tile of the band, at the output tile's offsets.
+      al_phase = PhD;
+      al_tile  = '{addr: f_aux + drain_off, stride: oh * ow * T32, n: drain_n,
+                   beats: small_beats};
+    end
+  end
+
   always_comb begin
     state_d    = state_q;
     phase_d    = phase_q;
@@ -703,15 +920,14 @@ module conv_engine #(
     mi_d       = mi_q;
     r_d        = r_q;
     x_d        = x_q;
-    bx_addr_d  = bx_addr_q;
-    bx_stride_d = bx_stride_q;
-    bx_n_d     = bx_n_q;
-    bx_beats_d = bx_beats_q;
+    bx_d       = bx_q;
     bx_left_d  = bx_left_q;
     ptr_d      = ptr_q;
     dm_d       = dm_q;
     dcnt_d     = dcnt_q;
     wswap      = 1'b0;
+    ib_bank_d  = ib_bank_q;
+    enter_compute = 1'b0;
     mi_d       = fill_now ? mi_q + 1 : mi_q;
     pend_d     = pend_q;
 
@@ -746,36 +962,39 @@ module conv_engine #(
         end
       end
 
-      // Start of a step: the input tile's bursts.
+      // Start of a step: the input tile's bursts, unless it was prefetched
+      // (then switch banks and go on with the rest of the step's loads).
+      // The compute counters start from zero.
       StStep: begin
-        phase_d   = PhIn;
-        ptr_d     = '0;
-        state_d   = StReq;
-        bx_addr_d = f_in + (((b_q * rct + nc_q) * ih + lo) * iw) * T32;
-        bx_stride_d = ih * iw * T32;
-        if (nrin == ih) begin
-          bx_n_d     = 32'd1;
-          bx_beats_d = ntn * ih * iw;
+        phase_d = PhIn;
+        ptr_d   = '0;
+        mtl_d   = '0;
+        ntl_d   = '0;
+        ky_d    = '0;
+        kx_d    = '0;
+        mi_d    = '0;
+        r_d     = '0;
+        x_d     = '0;
+        if (pf_have_q) begin
+          ib_bank_d = !ib_bank_q;
+          if (al_load) begin
+            phase_d     = al_phase;
+            bx_d        = al_tile;
+            loaded_d    = loaded_q || al_phase == PhW;
+            state_d     = StReq;
+          end else begin
+            enter_compute = 1'b1;
+            state_d       = c_state;
+          end
         end else begin
-          bx_n_d     = ntn;
-          bx_beats_d = nrin * iw;
-        end
-        if (is_pf) begin
-          bx_addr_d   = f_in + big_off;
-          bx_stride_d = big_stride;
-          bx_n_d      = drain_n;
-          bx_beats_d  = big_beats;
-        end else if (is_pb) begin
-          bx_addr_d   = f_in + drain_off;
-          bx_stride_d = oh * ow * T32;
-          bx_n_d      = drain_n;
-          bx_beats_d  = small_beats;
+          bx_d        = cur_in;
+          state_d     = StReq;
         end
       end
 
       StReq: begin
-        if (req_ready_i) begin
-          bx_left_d = bx_beats_q;
+        if (req_ready_i && !pf_busy) begin
+          bx_left_d = bx_q.beats;
           state_d   = StData;
         end
       end
@@ -794,80 +1013,48 @@ module conv_engine #(
             end
           end
           if (bx_left_q == 32'd1) begin
-            bx_n_d    = bx_n_q - 1;
-            bx_addr_d = bx_addr_q + bx_stride_q;
-            if (bx_n_q != 32'd1) begin
+            bx_d.n    = bx_q.n - 1;
+            bx_d.addr = bx_q.addr + bx_q.stride;
+            if (bx_q.n != 32'd1) begin
               state_d = StReq;
-            end else if (phase_q == PhIn && load_w) begin
-              // The weight tile: one burst per m tile, merged when contiguous.
-              phase_d     = PhW;
+            end else if (phase_q == PhOut && is_pf) begin
+              // POOL_FWD: the band's argmax words after its maxima.
+              phase_d     = PhCWr;
               ptr_d       = '0;
-              loaded_d    = 1'b1;
-              if (is_bp) begin
-                // Forward blocks (reduction tile, output tiles): per reduction tile.
-                bx_addr_d   = f_wb + (nc_q * oct + mc_q) * T32 * T32 * kk;
-                bx_stride_d = oct * T32 * T32 * kk;
-                bx_n_d      = (mtn == oct) ? 32'd1 : ntn;
-                bx_beats_d  = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
-              end else begin
-                bx_addr_d   = f_wb + (mc_q * rct + nc_q) * T32 * T32 * kk;
-                bx_stride_d = rct * T32 * T32 * kk;
-                bx_n_d      = (ntn == rct) ? 32'd1 : mtn;
-                bx_beats_d  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
-              end
-              state_d = StReq;
-            end else if ((phase_q == PhIn && is_pb) || (phase_q == PhOut && is_pf)) begin
-              // The band's argmax words: POOL_BWD reads them after the
-              // gradient tile, POOL_FWD writes them after the maxima.
-              phase_d     = is_pb ? PhCRd : PhCWr;
-              ptr_d       = '0;
-              bx_addr_d   = f_aux + code_off;
-              bx_stride_d = oh * cw * T32;
-              bx_n_d      = drain_n;
-              bx_beats_d  = code_beats;
+              bx_d        = '{addr: f_aux + code_off, stride: oh * cw * T32,
+                            n: drain_n, beats: code_beats};
               state_d     = StReq;
-            end else if (phase_q == PhIn && is_wu) begin
-              // WU: the dO tile of the band, at the output tile's offsets.
-              phase_d     = PhD;
+            end else if (al_load) begin
+              phase_d     = al_phase;
               ptr_d       = '0;
-              bx_addr_d   = f_aux + drain_off;
-              bx_stride_d = oh * ow * T32;
-              bx_n_d      = drain_n;
-              bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
+              bx_d        = al_tile;
+              loaded_d    = loaded_q || al_phase == PhW;
               state_d     = StReq;
             end else if (phase_q == PhMRd) begin
               // Masters updated in the gradient buffer: write them back.
               phase_d     = PhMWr;
               ptr_d       = '0;
-              bx_addr_d   = f_out + 2 * w_off;
-              bx_n_d      = w_n;
+              bx_d.addr   = f_out + 2 * w_off;
+              bx_d.n      = w_n;
               state_d     = StReq;
             end else if (phase_q == PhMWr && f_w16) begin
               phase_d     = PhW16;
               ptr_d       = '0;
-              bx_addr_d   = f_w16b + w_off;
-              bx_stride_d = w_stride;
-              bx_n_d      = w_n;
-              bx_beats_d  = w_beats;
+              bx_d        = '{addr: f_w16b + w_off, stride: w_stride,
+                            n: w_n, beats: w_beats};
               state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
               phase_d   = PhOut;
               ptr_d     = '0;
-              bx_addr_d = f_out + drain_off;
-              bx_n_d    = drain_n;
+              bx_d.addr = f_out + drain_off;
+              bx_d.n    = drain_n;
               state_d   = StReq;
             end else if (wr_phase) begin
               state_d = StNext;
             end else begin
-              mtl_d   = '0;
-              ntl_d   = '0;
-              ky_d    = '0;
-              kx_d    = '0;
-              mi_d    = '0;
-              r_d     = '0;
-              x_d     = '0;
-              state_d = is_pool ? StPool : is_wu ? StFire : StWLoad;
+              enter_compute = 1'b1;
+              state_d       = c_state;
             end
           end
         end
@@ -922,10 +1109,8 @@ module conv_engine #(
             // The chunk pair's gradients are complete: read the masters.
             phase_d     = PhMRd;
             ptr_d       = '0;
-            bx_addr_d   = f_wb + 2 * w_off;
-            bx_stride_d = 2 * w_stride;
-            bx_n_d      = w_n;
-            bx_beats_d  = 2 * w_beats;
+            bx_d        = '{addr: f_wb + 2 * w_off, stride: 2 * w_stride,
+                          n: w_n, beats: 2 * w_beats};
             state_d     = StReq;
           end else begin
             state_d = StNext;
@@ -937,10 +1122,8 @@ module conv_engine #(
           ptr_d       = '0;
           dm_d        = '0;
           dcnt_d      = '0;
-          bx_addr_d   = (f_mask ? f_aux : f_out) + drain_off;
-          bx_stride_d = oh * ow * T32;
-          bx_n_d      = drain_n;
-          bx_beats_d  = (nr == oh) ? mtn * oh * ow : nr * ow;
+          bx_d        = '{addr: (f_mask ? f_aux : f_out) + drain_off, stride: oh * ow * T32,
+                        n: drain_n, beats: (nr == oh) ? mtn * oh * ow : nr * ow};
           state_d = StReq;
         end else begin
           state_d = StNext;
@@ -970,10 +1153,9 @@ module conv_engine #(
             ptr_d       = '0;
             dm_d        = '0;
             dcnt_d      = '0;
-            bx_addr_d   = f_out + (is_pf ? drain_off : big_off);
-            bx_stride_d = is_pf ? oh * ow * T32 : big_stride;
-            bx_n_d      = drain_n;
-            bx_beats_d  = is_pf ? small_beats : big_beats;
+            bx_d = is_pf ?
+                '{addr: f_out + drain_off, stride: oh * ow * T32, n: drain_n, beats: small_beats} :
+                '{addr: f_out + big_off, stride: big_stride, n: drain_n, beats: big_beats};
             state_d     = StReq;
           end
         end
@@ -981,38 +1163,20 @@ module conv_engine #(
 
       // Advance the loop nest, innermost level first: a level that wraps
       // resets and carries into the next; a carry out of the last is done.
+      // (after the prefetch of the next step's input, if any, is done).
       StNext: begin
-        logic carry;
-        carry = 1'b1;
-        for (int unsigned l = 0; l < 4; l++) begin
-          if (carry && l < nlev) begin
-            carry = 1'b0;
-            unique case (nest[l])
-              LvChunkN: begin
-                nc_d  = last_chunk ? '0 : nc_q + ntn;
-                carry = last_chunk;
-              end
-              LvBand: begin
-                carry  = row0_q + nr == oh;
-                row0_d = carry ? '0 : row0_q + nr;
-              end
-              LvImage: begin
-                carry = b_q + 1 == f_b;
-                b_d   = carry ? '0 : b_q + 1;
-              end
-              default: begin  // LvChunkM: a new chunk loads its weights
-                carry    = mc_q + mtn == oct;
-                mc_d     = carry ? '0 : mc_q + mtn;
-                loaded_d = 1'b0;
-              end
-            endcase
+        if (!pf_busy) begin
+          nc_d   = nx_nc;
+          row0_d = nx_row0;
+          b_d    = nx_b;
+          mc_d   = nx_mc;
+          if (nx_chunk_m) loaded_d = 1'b0;
+          if (step_last) begin
+            done_d  = 1'b1;
+            state_d = StIdle;
+          end else begin
+            state_d = StStep;
           end
-        end
-        if (carry) begin
-          done_d  = 1'b1;
-          state_d = StIdle;
-        end else begin
-          state_d = StStep;
         end
       end
 
@@ -1052,14 +1216,17 @@ module conv_engine #(
       mi_q         <= '0;
       r_q          <= '0;
       x_q          <= '0;
-      bx_addr_q    <= '0;
-      bx_stride_q  <= '0;
-      bx_n_q       <= '0;
-      bx_beats_q   <= '0;
+      bx_q         <= '0;
       bx_left_q    <= '0;
       ptr_q        <= '0;
       dm_q         <= '0;
       dcnt_q       <= '0;
+      ib_bank_q    <= 1'b0;
+      pf_q         <= PfIdle;
+      pf_t_q       <= '0;
+      pf_left_q    <= '0;
+      pf_ptr_q     <= '0;
+      pf_have_q    <= 1'b0;
       cnt_cycles_q <= '0;
       cnt_fired_q  <= '0;
       cnt_rd_q     <= '0;
@@ -1067,6 +1234,12 @@ module conv_engine #(
       cnt_bursts_q <= '0;
     end else begin
       state_q      <= state_d;
+      ib_bank_q    <= ib_bank_d;
+      pf_q         <= pf_d;
+      pf_t_q       <= pf_t_d;
+      pf_left_q    <= pf_left_d;
+      pf_ptr_q     <= pf_ptr_d;
+      pf_have_q    <= pf_have_d;
       phase_q      <= phase_d;
       dcount_q     <= dcount_d;
       done_q       <= done_d;
@@ -1083,10 +1256,7 @@ module conv_engine #(
       mi_q         <= mi_d;
       r_q          <= r_d;
       x_q          <= x_d;
-      bx_addr_q    <= bx_addr_d;
-      bx_stride_q  <= bx_stride_d;
-      bx_n_q       <= bx_n_d;
-      bx_beats_q   <= bx_beats_d;
+      bx_q         <= bx_d;
       bx_left_q    <= bx_left_d;
       ptr_q        <= ptr_d;
       dm_q         <= dm_d;
@@ -1100,7 +1270,7 @@ module conv_engine #(
       end else begin
         if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
         if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
-        if (beat && !wr_phase) cnt_rd_q <= cnt_rd_q + T32;
+        if ((beat && !wr_phase) || pf_beat) cnt_rd_q <= cnt_rd_q + T32;
         if (beat && wr_phase) cnt_wr_q <= cnt_wr_q + T32;
         if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
       end
@@ -1113,7 +1283,10 @@ module conv_engine #(
       desc_q[dcount_q] <= desc_data_i;
     end
     if (beat && phase_q == PhIn) begin
-      ibuf_q[InAW'(ptr_q)] <= rd_data_i;
+      ibuf_q[ib_addr(ib_bank_q, ptr_q)] <= rd_data_i;
+    end
+    if (pf_beat) begin
+      ibuf_q[ib_addr(!ib_bank_q, pf_ptr_q)] <= rd_data_i;
     end
     if (beat && phase_q == PhW) begin
       wbuf_q[WAW'(ptr_q)] <= rd_data_i;

@@ -11,6 +11,10 @@ pub struct CycleParams {
     /// `t_step`: per step (one channel-chunk pair of one band): array
     /// pipeline fill and drain.
     pub t_step: u64,
+    /// Load, compute and store overlap (EF-Train's structure, the
+    /// architecture's target); `false` describes an engine that runs them
+    /// one after the other (the current `rtl/conv` engine).
+    pub overlap: bool,
 }
 
 /// An engine build: the parameters the RTL is elaborated with plus the
@@ -77,6 +81,7 @@ impl HwConfig {
             cycle: CycleParams {
                 t_desc: 16,
                 t_step: 3,
+                overlap: true,
             },
         }
     }
@@ -99,6 +104,7 @@ impl HwConfig {
             cycle: CycleParams {
                 t_desc: 32,
                 t_step: 4,
+                overlap: true,
             },
         }
     }

@@ -45,6 +45,19 @@
 //! attributed to input, weights and output in proportion to their shares of
 //! `port_s`; `l_1` is input/weight stall, `d_S` output stall; `t_desc` and
 //! `t_step` are overhead. So `cycles = fired + stalls + overhead` exactly.
+//!
+//! Without overlap ([`CycleParams::overlap`](super::hw::CycleParams) false,
+//! an engine that loads, computes and stores one after the other, except
+//! that the next step's input tile is prefetched while a step computes, like
+//! the current RTL), every step costs
+//! `t_step + l'_s + max(w_s + c_s, i_{s+1}) + d_s`, where `i_s` is the
+//! input tile's part of `l_s`, `l'_s = l_s - i_s` for every step but the
+//! first, and `w_s` is the weight-register wait of FP and BP: `T` cycles for
+//! the step's first (ky, kx) set, plus `T - set` for every later set shorter
+//! than `T` cycles (`set = rows * ceil(W_out/P)`; longer sets fill the
+//! shadow registers of the next set while they fire). Transfers are stalls
+//! of their cause (a prefetch longer than the compute an input stall), `w_s`
+//! a weight stall.
 //! The constants `t_desc`, `t_step`, `t_burst` and `words_per_cycle` live in
 //! [`HwConfig`] for calibration.
 //!
@@ -398,10 +411,24 @@ pub(crate) struct Step {
     pub load_w: bool,
     /// Array (or pool unit) cycles.
     pub compute: u64,
+    /// Weight-register wait of a sequential engine (FP, BP).
+    pub wreg: u64,
+    /// Port cycles of the input tile (part of `load`; a sequential engine
+    /// prefetches it during the previous step's compute).
+    pub in_cycles: u64,
     /// Transfers before the step can compute.
     pub load: Traffic,
     /// Transfers after the step (only when `last`).
     pub drain: Traffic,
+}
+
+impl Step {
+    /// Adds the step's input tile, `runs`, to its load.
+    fn add_input(&mut self, hw: &HwConfig, runs: &[(usize, usize)]) {
+        let before = self.load.cycles()[Cause::Input as usize];
+        self.load.add(hw, Cause::Input, runs, false);
+        self.in_cycles = self.load.cycles()[Cause::Input as usize] - before;
+    }
 }
 
 /// Merges (offset, len) runs that are contiguous.
@@ -486,6 +513,8 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
         last: true,
         load_w: false,
         compute: 0,
+        wreg: 0,
+        in_cycles: 0,
         load: Traffic::default(),
         drain: Traffic::default(),
     };
@@ -508,12 +537,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                             st.last = nt.end == rct;
                             st.load_w = !resident || !loaded;
                             loaded = true;
-                            st.load.add(
-                                hw,
-                                Cause::Input,
-                                &act_runs(&in_lay, b, nt.clone(), lo..hi),
-                                false,
-                            );
+                            st.add_input(hw, &act_runs(&in_lay, b, nt.clone(), lo..hi));
                             if st.load_w {
                                 let runs = if d.op == Op::Fp {
                                     weight_runs(&wl, mt.clone(), nt.clone(), 1)
@@ -522,8 +546,10 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                                 };
                                 st.load.add(hw, Cause::Weights, &runs, false);
                             }
-                            st.compute =
-                                rows.len() as u64 * cols * kk * (mt.len() * nt.len()) as u64;
+                            let set = rows.len() as u64 * cols;
+                            let sets = kk * (mt.len() * nt.len()) as u64;
+                            st.compute = set * sets;
+                            st.wreg = t as u64 + (sets - 1) * (t as u64).saturating_sub(set);
                             if st.last {
                                 let runs = act_runs(&out_lay, b, mt.clone(), rows.clone());
                                 st.drain.add(hw, Cause::Output, &runs, true);
@@ -568,12 +594,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                             let mut st = step(b, mt.clone(), nt.clone(), rows.clone());
                             st.first = b == 0 && rows.start == 0;
                             st.last = b + 1 == s.b && rows.end == oh;
-                            st.load.add(
-                                hw,
-                                Cause::Input,
-                                &act_runs(&x_lay, b, nt.clone(), lo..hi),
-                                false,
-                            );
+                            st.add_input(hw, &act_runs(&x_lay, b, nt.clone(), lo..hi));
                             st.load.add(
                                 hw,
                                 Cause::Input,
@@ -624,11 +645,11 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                         let arg = argmax_runs(&out_lay, b, mt.clone(), rows.clone());
                         let large = act_runs(&in_lay, b, mt.clone(), big);
                         if d.op == Op::PoolFwd {
-                            st.load.add(hw, Cause::Input, &large, false);
+                            st.add_input(hw, &large);
                             st.drain.add(hw, Cause::Output, &small, true);
                             st.drain.add(hw, Cause::Output, &arg, true);
                         } else {
-                            st.load.add(hw, Cause::Input, &small, false);
+                            st.add_input(hw, &small);
                             st.load.add(hw, Cause::Input, &arg, false);
                             st.drain.add(hw, Cause::Output, &large, true);
                         }
@@ -683,39 +704,67 @@ pub(crate) fn predict_steps(d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> St
     };
     st.cycles = hw.cycle.t_desc;
     st.overhead = hw.cycle.t_desc;
-    if let Some(first) = steps.first() {
-        let c = first.load.cycles();
-        st.cycles += c.iter().sum::<u64>();
-        for i in 0..3 {
-            stall[i] += c[i];
-        }
-    }
-    for (i, s) in steps.iter().enumerate() {
-        charge(&mut st, &s.load);
-        if s.last {
-            charge(&mut st, &s.drain);
-        }
-        let mut port = steps.get(i + 1).map_or([0; 3], |n| n.load.cycles());
-        if i > 0 && steps[i - 1].last {
-            let dr = steps[i - 1].drain.cycles();
+    if !hw.cycle.overlap {
+        for (i, s) in steps.iter().enumerate() {
+            charge(&mut st, &s.load);
+            let mut xfer = s.load.cycles();
+            if i > 0 {
+                // Prefetched during the previous step.
+                xfer[Cause::Input as usize] -= s.in_cycles;
+            }
+            if s.last {
+                charge(&mut st, &s.drain);
+                let d = s.drain.cycles();
+                for j in 0..3 {
+                    xfer[j] += d[j];
+                }
+            }
+            xfer[Cause::Weights as usize] += s.wreg;
+            let busy = s.wreg + s.compute;
+            let next = steps.get(i + 1).map_or(0, |n| n.in_cycles);
+            xfer[Cause::Input as usize] += next.saturating_sub(busy);
+            st.cycles += hw.cycle.t_step + s.compute + xfer.iter().sum::<u64>();
+            st.overhead += hw.cycle.t_step;
+            st.fired += s.compute;
             for j in 0..3 {
-                port[j] += dr[j];
+                stall[j] += xfer[j];
             }
         }
-        let p: u64 = port.iter().sum();
-        st.cycles += hw.cycle.t_step + s.compute.max(p);
-        st.overhead += hw.cycle.t_step;
-        st.fired += s.compute;
-        let ex = split(p.saturating_sub(s.compute), port);
-        for j in 0..3 {
-            stall[j] += ex[j];
+    } else {
+        if let Some(first) = steps.first() {
+            let c = first.load.cycles();
+            st.cycles += c.iter().sum::<u64>();
+            for i in 0..3 {
+                stall[i] += c[i];
+            }
         }
-    }
-    if let Some(last) = steps.last() {
-        let c = last.drain.cycles();
-        st.cycles += c.iter().sum::<u64>();
-        for j in 0..3 {
-            stall[j] += c[j];
+        for (i, s) in steps.iter().enumerate() {
+            charge(&mut st, &s.load);
+            if s.last {
+                charge(&mut st, &s.drain);
+            }
+            let mut port = steps.get(i + 1).map_or([0; 3], |n| n.load.cycles());
+            if i > 0 && steps[i - 1].last {
+                let dr = steps[i - 1].drain.cycles();
+                for j in 0..3 {
+                    port[j] += dr[j];
+                }
+            }
+            let p: u64 = port.iter().sum();
+            st.cycles += hw.cycle.t_step + s.compute.max(p);
+            st.overhead += hw.cycle.t_step;
+            st.fired += s.compute;
+            let ex = split(p.saturating_sub(s.compute), port);
+            for j in 0..3 {
+                stall[j] += ex[j];
+            }
+        }
+        if let Some(last) = steps.last() {
+            let c = last.drain.cycles();
+            st.cycles += c.iter().sum::<u64>();
+            for j in 0..3 {
+                stall[j] += c[j];
+            }
         }
     }
     st.stall_input = stall[Cause::Input as usize];
