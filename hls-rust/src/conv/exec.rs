@@ -502,98 +502,102 @@ fn exec_wu(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> u
     overflows
 }
 
-fn exec_pool_fwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) {
-    let (s, t) = (&d.shape, hw.t);
-    let in_lay = ActLayout {
-        b: s.b,
-        c: s.n,
-        h: s.h,
-        w: s.w,
-        t,
-    };
-    let out_lay = ActLayout {
-        b: s.b,
-        c: s.n,
-        h: s.h / 2,
-        w: s.w / 2,
-        t,
-    };
-    let (ib, ob, ab) = (
-        d.base.input as usize,
-        d.base.output as usize,
-        d.base.aux as usize,
-    );
-    let words = mem.words_mut();
-    for st in steps {
-        for c in st.mt.start * t..st.mt.end * t {
-            for y in st.rows.clone() {
-                for x in 0..out_lay.w {
-                    let (mut best, mut code) = (0i16, 0u8);
-                    if c < s.n {
-                        best = words[ib + in_lay.offset(st.b, c, 2 * y, 2 * x)];
-                        for cand in 1..4u8 {
-                            let (dy, dx) = (usize::from(cand >> 1), usize::from(cand & 1));
-                            let v = words[ib + in_lay.offset(st.b, c, 2 * y + dy, 2 * x + dx)];
-                            if v > best {
-                                (best, code) = (v, cand);
-                            }
-                        }
+/// The input and pooled layouts of a pool descriptor, its (input, output,
+/// argmax) bases, and every pooled element `(b, c, y, x)` of its steps in
+/// step order (padded lanes included).
+struct PoolWalk {
+    in_lay: ActLayout,
+    out_lay: ActLayout,
+    ib: usize,
+    ob: usize,
+    ab: usize,
+}
+
+impl PoolWalk {
+    fn new(d: &Descriptor, t: usize) -> Self {
+        let s = &d.shape;
+        let in_lay = ActLayout {
+            b: s.b,
+            c: s.n,
+            h: s.h,
+            w: s.w,
+            t,
+        };
+        let out_lay = ActLayout {
+            h: s.h / 2,
+            w: s.w / 2,
+            ..in_lay
+        };
+        Self {
+            in_lay,
+            out_lay,
+            ib: d.base.input as usize,
+            ob: d.base.output as usize,
+            ab: d.base.aux as usize,
+        }
+    }
+
+    fn for_each(&self, steps: &[Step], mut f: impl FnMut([usize; 4])) {
+        let t = self.in_lay.t;
+        for st in steps {
+            for c in st.mt.start * t..st.mt.end * t {
+                for y in st.rows.clone() {
+                    for x in 0..self.out_lay.w {
+                        f([st.b, c, y, x]);
                     }
-                    words[ob + out_lay.offset(st.b, c, y, x)] = best;
-                    let pos = out_lay.code_pos(st.b, c, y, x);
-                    if x % 8 == 0 {
-                        // A new word: columns past the last are 0.
-                        words[ab + pos.word] = 0;
-                    }
-                    put_code(&mut words[ab..], pos, code);
                 }
             }
         }
+    }
+
+    /// Input offset of window position `cand` (row-major in the 2x2 window)
+    /// of pooled element `[b, c, y, x]`.
+    fn window(&self, [b, c, y, x]: [usize; 4], cand: u8) -> usize {
+        let (dy, dx) = (usize::from(cand >> 1), usize::from(cand & 1));
+        self.in_lay.offset(b, c, 2 * y + dy, 2 * x + dx)
     }
 }
 
-fn exec_pool_bwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) {
-    let (s, t) = (&d.shape, hw.t);
-    let in_lay = ActLayout {
-        b: s.b,
-        c: s.n,
-        h: s.h,
-        w: s.w,
-        t,
-    };
-    let out_lay = ActLayout {
-        b: s.b,
-        c: s.n,
-        h: s.h / 2,
-        w: s.w / 2,
-        t,
-    };
-    let (ib, ob, ab) = (
-        d.base.input as usize,
-        d.base.output as usize,
-        d.base.aux as usize,
-    );
+fn exec_pool_fwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) {
+    let n = d.shape.n;
+    let p = PoolWalk::new(d, hw.t);
     let words = mem.words_mut();
-    for st in steps {
-        for c in st.mt.start * t..st.mt.end * t {
-            for y in st.rows.clone() {
-                for x in 0..out_lay.w {
-                    let e = out_lay.offset(st.b, c, y, x);
-                    let (g, code) = if c < s.n {
-                        (
-                            words[ib + e],
-                            get_code(&words[ab..], out_lay.code_pos(st.b, c, y, x)),
-                        )
-                    } else {
-                        (0, 0)
-                    };
-                    for cand in 0..4u8 {
-                        let (dy, dx) = (usize::from(cand >> 1), usize::from(cand & 1));
-                        words[ob + in_lay.offset(st.b, c, 2 * y + dy, 2 * x + dx)] =
-                            if cand == code { g } else { 0 };
-                    }
+    p.for_each(steps, |e @ [b, c, y, x]| {
+        let (mut best, mut code) = (0i16, 0u8);
+        if c < n {
+            best = words[p.ib + p.window(e, 0)];
+            for cand in 1..4u8 {
+                let v = words[p.ib + p.window(e, cand)];
+                if v > best {
+                    (best, code) = (v, cand);
                 }
             }
         }
-    }
+        words[p.ob + p.out_lay.offset(b, c, y, x)] = best;
+        let pos = p.out_lay.code_pos(b, c, y, x);
+        if x % 8 == 0 {
+            // A new word: columns past the last are 0.
+            words[p.ab + pos.word] = 0;
+        }
+        put_code(&mut words[p.ab..], pos, code);
+    });
+}
+
+fn exec_pool_bwd(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) {
+    let n = d.shape.n;
+    let p = PoolWalk::new(d, hw.t);
+    let words = mem.words_mut();
+    p.for_each(steps, |e @ [b, c, y, x]| {
+        let (g, code) = if c < n {
+            (
+                words[p.ib + p.out_lay.offset(b, c, y, x)],
+                get_code(&words[p.ab..], p.out_lay.code_pos(b, c, y, x)),
+            )
+        } else {
+            (0, 0)
+        };
+        for cand in 0..4u8 {
+            words[p.ob + p.window(e, cand)] = if cand == code { g } else { 0 };
+        }
+    });
 }
