@@ -369,27 +369,8 @@ fn exec_conv(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) ->
 fn exec_wu(mem: &mut Memory, d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> u64 {
     let (s, tl, t) = (&d.shape, &d.tiling, hw.t);
     let k = s.k;
-    let (oh, ow) = (d.iter_rows(), d.iter_cols());
-    let x_lay = ActLayout {
-        b: s.b,
-        c: s.n,
-        h: s.h,
-        w: s.w,
-        t,
-    };
-    let d_lay = ActLayout {
-        b: s.b,
-        c: s.m,
-        h: oh,
-        w: ow,
-        t,
-    };
-    let wl = WeightLayout {
-        m: s.m,
-        n: s.n,
-        k,
-        t,
-    };
+    let ow = d.iter_cols();
+    let (x_lay, d_lay, wl) = conv_layouts(d, t);
     let wp = s.w + 2 * s.pad;
     let rows_cap = tl.tr + k - 1;
     let mut xbuf = vec![0i64; tl.n_on * rows_cap * wp];

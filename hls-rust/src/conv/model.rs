@@ -247,8 +247,9 @@ pub(crate) fn conv_input(d: &Descriptor) -> (usize, usize, usize) {
     }
 }
 
-/// Memory layouts a conv op (FP or BP) reads and writes with channel tile
-/// `t`: `(input activations, output activations, weights)`.
+/// Memory layouts a conv op (FP, BP or WU) reads and writes with channel
+/// tile `t`: `(input activations, output activations, weights)`; for WU the
+/// "output" is the output gradient dO it reads.
 pub(crate) fn conv_layouts(d: &Descriptor, t: usize) -> (ActLayout, ActLayout, WeightLayout) {
     let s = &d.shape;
     let (in_h, in_w, _) = conv_input(d);
@@ -564,26 +565,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
             }
         }
         Op::Wu => {
-            let x_lay = ActLayout {
-                b: s.b,
-                c: s.n,
-                h: s.h,
-                w: s.w,
-                t,
-            };
-            let d_lay = ActLayout {
-                b: s.b,
-                c: s.m,
-                h: oh,
-                w: ow,
-                t,
-            };
-            let wl = WeightLayout {
-                m: s.m,
-                n: s.n,
-                k: s.k,
-                t,
-            };
+            let (x_lay, d_lay, wl) = conv_layouts(d, t);
             let (oct, rct) = (tiles(s.m, t), tiles(s.n, t));
             for mt in chunks(oct, mo) {
                 for nt in chunks(rct, no) {
