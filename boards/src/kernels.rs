@@ -24,7 +24,7 @@ pub const KERNELS: &[KernelSpec] = &[KernelSpec {
     engine: "tlmm_os",
     top: "hlsk_soc_top",
     rtl_dirs: &["rtl/common", "rtl/tlmm", "rtl/soc"],
-    params: &["G", "T", "P", "AccW", "KMax"],
+    params: &["G", "T", "P", "AccW", "KMax", "MemWords"],
 }];
 
 /// Board parameters every SoC top takes, set from the board file.

@@ -63,9 +63,11 @@ fn every_board_file_parses_and_validates() {
         assert_eq!(&cfg.board.name, n);
         let d = Design::for_board(&cfg, &root()).expect("design");
         assert_eq!(d.top, "hlsk_soc_top");
+        let is_pkg = |f: &Path| f.to_string_lossy().ends_with("_pkg.sv");
+        let pkgs = d.files.iter().take_while(|f| is_pkg(f)).count();
         assert!(
-            d.files[0].ends_with("tlmm_pkg.sv"),
-            "packages first: {:?}",
+            pkgs >= 2 && d.files[pkgs..].iter().all(|f| !is_pkg(f)),
+            "packages (tlmm_pkg, hlsk_link_pkg) first: {:?}",
             d.files
         );
         assert!(
@@ -115,6 +117,7 @@ fn design_parameters_come_from_the_board_file() {
             "P=8",
             "AccW=24",
             "KMax=1024",
+            "MemWords=4096",
             "ClkHz=25000000",
             "NumLeds=8",
             "LedActiveLow=0",
