@@ -25,23 +25,25 @@ fn twin_tlmm_jobs_are_bit_identical_to_the_reference_on_every_twin_build() {
 
 #[test]
 fn corrupted_dropped_duplicated_and_truncated_frames_are_detected_and_recovered() {
+    // The WRITE: SOF 0, LEN 1, ~LEN 2, SEQ 3, CMD 4, address 5-6, words
+    // 7..39, CRC 39-40.
     let faults = [
         WireFault::FlipBit { byte: 0, bit: 3 }, // SOF: frame invisible
-        WireFault::FlipBit { byte: 1, bit: 0 }, // LEN 34 -> 35: waits, truncated
-        WireFault::FlipBit { byte: 1, bit: 1 }, // LEN 34 -> 32: early end, CRC
-        WireFault::FlipBit { byte: 1, bit: 7 }, // LEN 34 -> 162: oversize
-        WireFault::FlipBit { byte: 2, bit: 0 }, // SEQ
-        WireFault::FlipBit { byte: 3, bit: 1 }, // CMD WRITE -> READ
-        WireFault::FlipBit { byte: 5, bit: 4 }, // address
-        WireFault::FlipBit { byte: 20, bit: 7 }, // data
-        WireFault::FlipBit { byte: 39, bit: 0 }, // CRC
-        WireFault::Drop { byte: 9 },
-        WireFault::Drop { byte: 39 },
+        WireFault::FlipBit { byte: 1, bit: 0 }, // LEN
+        WireFault::FlipBit { byte: 1, bit: 7 }, // LEN above the maximum
+        WireFault::FlipBit { byte: 2, bit: 4 }, // ~LEN
+        WireFault::FlipBit { byte: 3, bit: 0 }, // SEQ
+        WireFault::FlipBit { byte: 4, bit: 1 }, // CMD WRITE -> READ
+        WireFault::FlipBit { byte: 6, bit: 4 }, // address
+        WireFault::FlipBit { byte: 21, bit: 7 }, // data
+        WireFault::FlipBit { byte: 40, bit: 0 }, // CRC
+        WireFault::Drop { byte: 10 },
+        WireFault::Drop { byte: 40 },
         WireFault::Duplicate { byte: 0 },
-        WireFault::Duplicate { byte: 12 },
+        WireFault::Duplicate { byte: 13 },
         WireFault::Truncate { keep: 4 },
-        WireFault::Truncate { keep: 25 },
-        WireFault::BadStopBit { byte: 17 },
+        WireFault::Truncate { keep: 26 },
+        WireFault::BadStopBit { byte: 18 },
     ];
     for f in faults {
         ok(wire_fault_is_recovered(0, f));

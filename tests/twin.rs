@@ -224,9 +224,9 @@ impl Twin {
             None => self.received.push_back(b),
             Some((fault, bytes, left)) => {
                 bytes.push(b);
-                // LEN is byte 1: the frame is 6 + LEN bytes long.
+                // LEN is byte 1: the frame is OVERHEAD + LEN bytes long.
                 if bytes.len() == 2 {
-                    *left = 6 + usize::from(b);
+                    *left = hlsk_host::proto::OVERHEAD + usize::from(b);
                 }
                 if bytes.len() == *left {
                     let out = fault.apply(bytes);

@@ -154,29 +154,17 @@ const TARGET: usize = 16;
 /// Words of the faulty WRITE.
 const WORDS: usize = 8;
 
-/// LEN of the faulty WRITE: address and [`WORDS`] words.
-const WRITE_LEN: usize = 2 + 4 * WORDS;
-
 /// The device counter a fault on the WRITE must raise, or `None` when the
 /// device cannot see the frame at all (a corrupt SOF: only the host's
-/// timeout notices). Frame bytes: SOF 0, LEN 1, SEQ 2, CMD 3, payload,
-/// CRC high and low.
-pub fn expected_counter(fault: WireFault, max_payload: usize) -> Option<Counter> {
-    let len_class = |len: usize| {
-        if len > max_payload {
-            Counter::Oversize
-        } else if len > WRITE_LEN {
-            Counter::Trunc // waits for bytes that never come
-        } else {
-            Counter::Crc // ends early on a wrong CRC
-        }
-    };
+/// timeout notices). Frame bytes: SOF 0, LEN 1, ~LEN 2, SEQ 3, CMD 4,
+/// payload 5.., CRC high and low. A corrupt LEN or ~LEN fails the header
+/// check (counted with the CRC errors); a lost or extra byte either ends
+/// the frame early on a wrong CRC or leaves it waiting (truncated).
+pub fn expected_counter(fault: WireFault) -> Option<Counter> {
     match fault {
         WireFault::FlipBit { byte: 0, .. } => None,
-        WireFault::FlipBit { byte: 1, bit } => Some(len_class(WRITE_LEN ^ (1 << bit))),
         WireFault::FlipBit { .. } => Some(Counter::Crc),
-        // A second SOF is read as LEN = 0xA5.
-        WireFault::Duplicate { byte: 0 } => Some(len_class(0xA5)),
+        // A second SOF is read as LEN, then LEN as ~LEN: a bad header.
         WireFault::Duplicate { .. } => Some(Counter::Crc),
         WireFault::Drop { .. } | WireFault::Truncate { .. } | WireFault::BadStopBit { .. } => {
             Some(Counter::Trunc)
@@ -216,7 +204,7 @@ pub fn wire_fault_is_recovered(config: usize, fault: WireFault) -> Result<(), St
             "{fault:?}: recovered without a retry: the fault went unnoticed"
         ));
     }
-    match expected_counter(fault, usize::from(link.info().max_payload)) {
+    match expected_counter(fault) {
         Some(c) if after.counter(c) <= before.counter(c) => Err(format!(
             "{fault:?}: device counter {c:?} did not rise ({} -> {}); status {after:?}",
             before.counter(c),

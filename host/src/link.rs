@@ -217,7 +217,7 @@ impl<T: Transport> Link<T> {
                     last = status.to_string();
                 }
                 Reply::Frame(status, _) => return Err(LinkError::Refused { cmd, status }),
-                Reply::Garbled => last = "garbled reply (CRC mismatch)".to_owned(),
+                Reply::Garbled => last = "garbled reply (header or CRC mismatch)".to_owned(),
                 Reply::Timeout => {
                     self.stats.timeouts += 1;
                     last = format!("no reply within {} ms", wait.as_millis());
@@ -249,7 +249,7 @@ impl<T: Transport> Link<T> {
                     Some(Ok(f)) if f.seq == self.seq && reply.is_none() => {
                         reply = Some(Reply::Frame(Status::from_byte(f.code), f.payload));
                     }
-                    Some(Err(DecodeError::Crc { .. })) => {
+                    Some(Err(DecodeError::Crc { .. } | DecodeError::Header)) => {
                         self.stats.bad_replies += 1;
                         if reply.is_none() {
                             reply = Some(Reply::Garbled);

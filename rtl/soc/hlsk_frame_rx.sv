@@ -4,18 +4,21 @@
 // Host link frame decoder (docs/host-protocol.md).
 //
 // Takes bytes from the UART receiver (always ready: a byte is never left
-// waiting) and parses frames SOF, LEN, SEQ, CMD, PAYLOAD[LEN], CRC16 (high
-// byte first; CRC-16/CCITT-FALSE over LEN..PAYLOAD). Bytes outside a frame
-// are skipped until a SOF. The payload is stored in a byte RAM; nothing is
-// executed here.
+// waiting) and parses frames SOF, LEN, ~LEN, SEQ, CMD, PAYLOAD[LEN], CRC16
+// (high byte first; CRC-16/CCITT-FALSE over LEN..PAYLOAD). ~LEN guards the
+// length, so that any single bit error is caught: in LEN or ~LEN by their
+// mismatch, anywhere else by the CRC over a frame of the right length.
+// Bytes outside a frame are skipped until a SOF. The payload is stored in a
+// byte RAM; nothing is executed here.
 //
 // Every frame ends in exactly one verdict on the frame stream (valid/ready,
 // held until taken): status StOk with SEQ, CMD and LEN (the payload then
 // readable through the registered read port, one cycle latency, until the
-// verdict is taken), or a NAK reason: NakCrc (CRC mismatch), NakOversize
-// (LEN > MaxPayload; the rest of the frame is skipped until the line has
-// been quiet for TimeoutClks) or NakTrunc (no byte for TimeoutClks cycles
-// inside a frame). Bytes that arrive while a verdict waits are dropped and
+// verdict is taken), or a NAK reason: NakCrc (CRC mismatch, or LEN and ~LEN
+// disagree), NakOversize (LEN > MaxPayload), NakTrunc (no byte for
+// TimeoutClks cycles inside a frame). After a bad or oversize header the
+// rest of the frame is skipped until the line has been quiet for
+// TimeoutClks, then the verdict is given. Bytes that arrive while a verdict waits are dropped and
 // counted on dropped_o (one-cycle pulse per byte).
 
 module hlsk_frame_rx
@@ -50,9 +53,10 @@ module hlsk_frame_rx
   output logic            dropped_o
 );
 
-  typedef enum logic [2:0] {
+  typedef enum logic [3:0] {
     StHunt,
     StLen,
+    StLenInv,
     StSeq,
     StCmd,
     StPayload,
@@ -73,6 +77,7 @@ module hlsk_frame_rx
   logic [15:0]     crc_q, crc_d;
   logic [7:0]      verdict_q, verdict_d;
   logic            oversize_q, oversize_d;
+  logic            hdr_bad_q, hdr_bad_d;  // LEN and ~LEN disagree
   logic [ToW-1:0]  idle_q;             // cycles since the last byte
 
   /////////////
@@ -96,6 +101,7 @@ module hlsk_frame_rx
     crc_d      = crc_q;
     verdict_d  = verdict_q;
     oversize_d = oversize_q;
+    hdr_bad_d  = hdr_bad_q;
 
     if (in_fire && state_q != StHold && state_q != StHunt) begin
       crc_d = crc16_byte(crc_q, in_data_i);
@@ -113,7 +119,13 @@ module hlsk_frame_rx
         if (in_fire) begin
           len_d      = in_data_i;
           oversize_d = (32'(in_data_i) > MaxPayload);
-          state_d    = StSeq;
+          state_d    = StLenInv;
+        end
+      end
+      StLenInv: begin
+        if (in_fire) begin
+          hdr_bad_d = (in_data_i != ~len_q);
+          state_d   = hdr_bad_d ? StSkip : StSeq;
         end
       end
       StSeq: begin
@@ -160,7 +172,7 @@ module hlsk_frame_rx
 
     // A frame that stops short ends in a verdict too.
     if (timeout && state_q != StHunt && state_q != StHold) begin
-      verdict_d = oversize_q ? NakOversize : NakTrunc;
+      verdict_d = hdr_bad_q ? NakCrc : oversize_q ? NakOversize : NakTrunc;
       state_d   = StHold;
     end
   end
@@ -179,6 +191,7 @@ module hlsk_frame_rx
       crc_q      <= '0;
       verdict_q  <= '0;
       oversize_q <= 1'b0;
+      hdr_bad_q  <= 1'b0;
       idle_q     <= '0;
     end else begin
       state_q    <= state_d;
@@ -189,6 +202,7 @@ module hlsk_frame_rx
       crc_q      <= crc_d;
       verdict_q  <= verdict_d;
       oversize_q <= oversize_d;
+      hdr_bad_q  <= hdr_bad_d;
       if (in_fire || state_q == StHunt || state_q == StHold) begin
         idle_q <= '0;
       end else if (!timeout) begin

@@ -4,7 +4,7 @@
 // Host link frame encoder (docs/host-protocol.md).
 //
 // A header beat (LEN, SEQ, STATUS) on a valid/ready handshake, accepted
-// while idle, sends SOF, LEN, SEQ, STATUS, then LEN payload bytes taken from
+// while idle, sends SOF, LEN, ~LEN, SEQ, STATUS, then LEN payload bytes taken from
 // the payload stream, then the CRC-16/CCITT-FALSE of LEN..PAYLOAD, high byte
 // first, all on a valid/ready byte stream to the UART transmitter. In the
 // payload phase the byte stream passes the payload stream through
@@ -38,10 +38,11 @@ module hlsk_frame_tx
   output logic       busy_o
 );
 
-  typedef enum logic [2:0] {
+  typedef enum logic [3:0] {
     StIdle,
     StSof,
     StLen,
+    StLenInv,
     StSeq,
     StStatus,
     StPayload,
@@ -77,6 +78,7 @@ module hlsk_frame_tx
     unique case (state_q)
       StSof:     byte_out = Sof;
       StLen:     byte_out = len_q;
+      StLenInv:  byte_out = ~len_q;
       StSeq:     byte_out = seq_q;
       StStatus:  byte_out = status_q;
       StPayload: byte_out = pl_data_i;
@@ -111,7 +113,8 @@ module hlsk_frame_tx
         end
       end
       StSof:    if (out_fire) state_d = StLen;
-      StLen:    if (out_fire) state_d = StSeq;
+      StLen:    if (out_fire) state_d = StLenInv;
+      StLenInv: if (out_fire) state_d = StSeq;
       StSeq:    if (out_fire) state_d = StStatus;
       StStatus: if (out_fire) state_d = (left_q == '0) ? StCrcHi : StPayload;
       StPayload: begin
