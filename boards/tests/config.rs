@@ -398,3 +398,27 @@ fn gowin_cst_has_locations_and_io_types() {
         assert!(cst.lines().any(|l| l == line), "missing {line:?} in\n{cst}");
     }
 }
+
+#[test]
+fn kernel_options_are_passed_only_when_a_build_sets_them() {
+    let mut cfg = load_board(&root(), "icebreaker").expect("icebreaker");
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    assert!(
+        !d.params.iter().any(|(k, _)| k == "HostLink"),
+        "{:?}",
+        d.params
+    );
+    cfg.kernel.params.insert("HostLink".to_owned(), 0);
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    assert!(
+        d.params.iter().any(|(k, v)| k == "HostLink" && v == "0"),
+        "{:?}",
+        d.params
+    );
+    // A board file may not set it: the board SoC always has its host link.
+    let text = std::fs::read_to_string(root().join("boards/icebreaker.toml")).expect("toml");
+    let bad = text.replace("MemWords = 1024 }", "MemWords = 1024, HostLink = 1 }");
+    assert_ne!(bad, text);
+    let e = hlsk_boards::BoardConfig::parse("boards/icebreaker.toml".as_ref(), &bad).unwrap_err();
+    assert!(e.to_string().contains("HostLink"), "{e}");
+}

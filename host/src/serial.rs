@@ -74,3 +74,21 @@ impl Transport for SerialTransport {
         self.name.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_port_is_a_clear_error_naming_it_and_what_to_check() {
+        let Err(e) = SerialTransport::open("/dev/hlsk-no-such-port", 115_200) else {
+            panic!("opened a port that does not exist");
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/dev/hlsk-no-such-port") && msg.contains("no such device"),
+            "{msg}"
+        );
+        assert!(msg.contains("--twin") && msg.contains("dialout"), "{msg}");
+    }
+}

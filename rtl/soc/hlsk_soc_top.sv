@@ -20,6 +20,9 @@
 // hundred cycles; then the host link does. Frames that arrive before are
 // answered once the self-test is done (the link never drops them for it).
 //
+// HostLink = 0 leaves the link, memory and job sequencer out (the kernel
+// resource presets of `hlsk results` measure the engine alone).
+//
 // LEDs (bit i drives led_o[i] when i < NumLeds):
 //   0 heartbeat: 1 Hz = self-test passed, 4 Hz = failed, on = running;
 //   1 self-test passed, blinking off for 1/16 s on every executed frame;
@@ -41,6 +44,8 @@ module hlsk_soc_top
   // Memory (32-bit words) and words per WRITE/READ frame
   parameter int unsigned MemWords     = 1024,
   parameter int unsigned MaxWords     = 32,
+  // 0 builds the engine and self-test only (kernel resource presets)
+  parameter bit          HostLink     = 1'b1,
   // Board
   parameter int unsigned ClkHz        = 12_000_000,
   parameter int unsigned Baud         = 115_200,
@@ -112,214 +117,9 @@ module hlsk_soc_top
     end
   end
 
-  ///////////////
-  // Host link //
-  ///////////////
-
-  logic       rx_valid, rx_ready, rx_frame_err, rx_overrun;
-  logic [7:0] rx_data;
-  logic       frm_valid, frm_ready, rx_dropped;
-  logic [7:0] frm_status, frm_seq, frm_cmd, frm_len;
-  logic [PlAW-1:0] pl_raddr;
-  logic [7:0] pl_rdata;
-  logic       hdr_valid, hdr_ready;
-  logic [7:0] hdr_len, hdr_seq, hdr_status;
-  logic       rsp_valid, rsp_ready;
-  logic [7:0] rsp_data;
-  logic       tx_valid, tx_ready, tx_busy, ftx_busy;
-  logic [7:0] tx_data;
-  logic       executed;
-
-  hlsk_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
-    .clk_i,
-    .rst_ni      (rst_n),
-    .rx_i        (uart_rx_i),
-    .out_valid_o (rx_valid),
-    .out_ready_i (rx_ready),
-    .out_data_o  (rx_data),
-    .frame_err_o (rx_frame_err),
-    .overrun_o   (rx_overrun)
-  );
-
-  hlsk_frame_rx #(
-    .MaxPayload (MaxPayload),
-    .TimeoutClks(TimeoutClks)
-  ) u_frame_rx (
-    .clk_i,
-    .rst_ni      (rst_n),
-    .in_valid_i  (rx_valid),
-    .in_ready_o  (rx_ready),
-    .in_data_i   (rx_data),
-    .frm_valid_o (frm_valid),
-    .frm_ready_i (frm_ready),
-    .frm_status_o(frm_status),
-    .frm_seq_o   (frm_seq),
-    .frm_cmd_o   (frm_cmd),
-    .frm_len_o   (frm_len),
-    .pl_raddr_i  (pl_raddr),
-    .pl_rdata_o  (pl_rdata),
-    .dropped_o   (rx_dropped)
-  );
-
-  hlsk_frame_tx u_frame_tx (
-    .clk_i,
-    .rst_ni       (rst_n),
-    .hdr_valid_i  (hdr_valid),
-    .hdr_ready_o  (hdr_ready),
-    .hdr_len_i    (hdr_len),
-    .hdr_seq_i    (hdr_seq),
-    .hdr_status_i (hdr_status),
-    .pl_valid_i   (rsp_valid),
-    .pl_ready_o   (rsp_ready),
-    .pl_data_i    (rsp_data),
-    .out_valid_o  (tx_valid),
-    .out_ready_i  (tx_ready),
-    .out_data_o   (tx_data),
-    .busy_o       (ftx_busy)
-  );
-
-  hlsk_uart_tx #(.ClksPerBit(ClksPerBit)) u_uart_tx (
-    .clk_i,
-    .rst_ni     (rst_n),
-    .in_valid_i (tx_valid),
-    .in_ready_o (tx_ready),
-    .in_data_i  (tx_data),
-    .tx_o       (uart_tx_o),
-    .busy_o     (tx_busy)
-  );
-
-  logic unused_tx_busy;
-  assign unused_tx_busy = tx_busy ^ ftx_busy;
-
-  /////////////////////////////////
-  // Command executor and memory //
-  /////////////////////////////////
-
-  // Memory ports: the job's while it runs, the executor's otherwise.
-  logic             c_mw_en, j_mw_en, mw_en;
-  logic [AddrW-1:0] c_mw_addr, j_mw_addr, mw_addr;
-  logic [31:0]      c_mw_data, j_mw_data, mw_data;
-  logic             c_fs_valid, j_fs_valid, fs_valid, fs_ready;
-  logic [AddrW-1:0] c_fs_base, j_fs_base, fs_base;
-  logic [CntW-1:0]  c_fs_count, j_fs_count, fs_count;
-  logic             fd_valid, fd_last, c_fd_ready, j_fd_ready, fd_ready;
-  logic [31:0]      fd_data;
-  logic             fd_busy, fd_done;
-
-  logic             job_req_valid, job_req_ready, job_rsp_valid, job_rsp_ready, job_rsp_ok;
-  logic [15:0]      job_m, job_k, job_a_addr, job_w_addr, job_o_addr;
-  logic             job_busy, job_done;
-  logic [31:0]      job_cycles;
-
-  logic             bist_done, bist_pass, bist_fail;
-  logic [StatusW-1:0] eng_status;
-  logic [31:0]      eng_cnt_busy, eng_cnt_starved, eng_cnt_blocked, eng_cnt_beats;
-  logic             frm_valid_c;
-
-  // Frames wait for the self-test to hand over the engine.
-  assign frm_valid_c = frm_valid && bist_done;
-
-  hlsk_soc_ctrl #(
-    .G         (G),
-    .T         (T),
-    .P         (P),
-    .AccW      (AccW),
-    .KMax      (KMax),
-    .WWords    (WWords),
-    .MemWords  (MemWords),
-    .MaxWords  (MaxWords),
-    .ClkHz     (ClkHz),
-    .ClksPerBit(ClksPerBit)
-  ) u_ctrl (
-    .clk_i,
-    .rst_ni                (rst_n),
-    .frm_valid_i           (frm_valid_c),
-    .frm_ready_o           (frm_ready),
-    .frm_status_i          (frm_status),
-    .frm_seq_i             (frm_seq),
-    .frm_cmd_i             (frm_cmd),
-    .frm_len_i             (frm_len),
-    .pl_raddr_o            (pl_raddr),
-    .pl_rdata_i            (pl_rdata),
-    .rx_dropped_i          (rx_dropped),
-    .hdr_valid_o           (hdr_valid),
-    .hdr_ready_i           (hdr_ready),
-    .hdr_len_o             (hdr_len),
-    .hdr_seq_o             (hdr_seq),
-    .hdr_status_o          (hdr_status),
-    .tx_valid_o            (rsp_valid),
-    .tx_ready_i            (rsp_ready),
-    .tx_data_o             (rsp_data),
-    .mw_en_o               (c_mw_en),
-    .mw_addr_o             (c_mw_addr),
-    .mw_data_o             (c_mw_data),
-    .fd_start_valid_o      (c_fs_valid),
-    .fd_start_ready_i      (fs_ready && !job_busy),
-    .fd_start_base_o       (c_fs_base),
-    .fd_start_count_o      (c_fs_count),
-    .fd_valid_i            (fd_valid && !job_busy),
-    .fd_ready_o            (c_fd_ready),
-    .fd_data_i             (fd_data),
-    .job_req_valid_o       (job_req_valid),
-    .job_req_ready_i       (job_req_ready),
-    .job_m_o               (job_m),
-    .job_k_o               (job_k),
-    .job_a_addr_o          (job_a_addr),
-    .job_w_addr_o          (job_w_addr),
-    .job_o_addr_o          (job_o_addr),
-    .job_rsp_valid_i       (job_rsp_valid),
-    .job_rsp_ready_o       (job_rsp_ready),
-    .job_rsp_ok_i          (job_rsp_ok),
-    .job_busy_i            (job_busy),
-    .job_done_i            (job_done),
-    .job_cycles_i          (job_cycles),
-    .bist_pass_i           (bist_pass),
-    .bist_fail_i           (bist_fail),
-    .uart_frame_err_i      (rx_frame_err),
-    .uart_overrun_i        (rx_overrun),
-    .eng_status_i          (eng_status),
-    .eng_cnt_busy_i        (eng_cnt_busy),
-    .eng_cnt_w_starved_i   (eng_cnt_starved),
-    .eng_cnt_out_blocked_i (eng_cnt_blocked),
-    .eng_cnt_w_beats_i     (eng_cnt_beats),
-    .executed_o            (executed)
-  );
-
-  assign mw_en    = job_busy ? j_mw_en    : c_mw_en;
-  assign mw_addr  = job_busy ? j_mw_addr  : c_mw_addr;
-  assign mw_data  = job_busy ? j_mw_data  : c_mw_data;
-  assign fs_valid = job_busy ? j_fs_valid : c_fs_valid;
-  assign fs_base  = job_busy ? j_fs_base  : c_fs_base;
-  assign fs_count = job_busy ? j_fs_count : c_fs_count;
-  assign fd_ready = job_busy ? j_fd_ready : c_fd_ready;
-
-  tlmm_weight_feeder #(
-    .Width(32),
-    .Depth(MemWords)
-  ) u_mem (
-    .clk_i,
-    .rst_ni        (rst_n),
-    .wr_en_i       (mw_en),
-    .wr_addr_i     (mw_addr),
-    .wr_data_i     (mw_data),
-    .start_valid_i (fs_valid),
-    .start_ready_o (fs_ready),
-    .start_base_i  (fs_base),
-    .start_count_i (fs_count),
-    .w_valid_o     (fd_valid),
-    .w_ready_i     (fd_ready),
-    .w_data_o      (fd_data),
-    .w_last_o      (fd_last),
-    .busy_o        (fd_busy),
-    .done_o        (fd_done)
-  );
-
-  logic unused_fd;
-  assign unused_fd = fd_busy ^ fd_done;
-
-  /////////////////////////
-  // TLMM job and engine //
-  /////////////////////////
+  /////////////
+  // Signals //
+  /////////////
 
   // Engine ports, from the self-test until it is done, then from the job.
   // The self-test ignores the engine once done: its inputs need no gating.
@@ -336,6 +136,15 @@ module hlsk_soc_top
   logic                 res_valid, res_ready, res_last, j_res_ready;
   logic [31:0]          res_data;
   logic                 eng_busy;
+
+  logic                 bist_done, bist_pass, bist_fail;
+  logic [StatusW-1:0]   eng_status;
+  logic [31:0]          eng_cnt_busy, eng_cnt_starved, eng_cnt_blocked, eng_cnt_beats;
+  logic                 executed;
+
+  /////////////////////////////
+  // Self-test and the engine //
+  /////////////////////////////
 
   hlsk_soc_bist #(
     .G   (G),
@@ -366,57 +175,6 @@ module hlsk_soc_top
     .done_o      (bist_done),
     .passed_o    (bist_pass),
     .failed_o    (bist_fail)
-  );
-
-  hlsk_soc_tlmm_job #(
-    .G       (G),
-    .T       (T),
-    .P       (P),
-    .KMax    (KMax),
-    .MemWords(MemWords)
-  ) u_job (
-    .clk_i,
-    .rst_ni           (rst_n),
-    .req_valid_i      (job_req_valid),
-    .req_ready_o      (job_req_ready),
-    .req_m_i          (job_m),
-    .req_k_i          (job_k),
-    .req_a_addr_i     (job_a_addr),
-    .req_w_addr_i     (job_w_addr),
-    .req_o_addr_i     (job_o_addr),
-    .rsp_valid_o      (job_rsp_valid),
-    .rsp_ready_i      (job_rsp_ready),
-    .rsp_ok_o         (job_rsp_ok),
-    .fd_start_valid_o (j_fs_valid),
-    .fd_start_ready_i (fs_ready),
-    .fd_start_base_o  (j_fs_base),
-    .fd_start_count_o (j_fs_count),
-    .fd_valid_i       (fd_valid),
-    .fd_ready_o       (j_fd_ready),
-    .fd_data_i        (fd_data),
-    .fd_last_i        (fd_last),
-    .mw_en_o          (j_mw_en),
-    .mw_addr_o        (j_mw_addr),
-    .mw_data_o        (j_mw_data),
-    .cmd_valid_o      (j_cmd_valid),
-    .cmd_ready_i      (cmd_ready && bist_done),
-    .cmd_m_o          (j_cmd_m),
-    .cmd_k_o          (j_cmd_k),
-    .cmd_flags_o      (j_cmd_flags),
-    .act_valid_o      (j_act_valid),
-    .act_ready_i      (act_ready && bist_done),
-    .act_data_o       (j_act_data),
-    .act_last_o       (j_act_last),
-    .w_valid_o        (j_w_valid),
-    .w_ready_i        (w_ready && bist_done),
-    .w_data_o         (j_w_data),
-    .w_last_o         (j_w_last),
-    .res_valid_i      (res_valid && bist_done),
-    .res_ready_o      (j_res_ready),
-    .res_data_i       (res_data),
-    .busy_o           (job_busy),
-    .done_o           (job_done),
-    .cycles_o         (job_cycles)
   );
 
   assign cmd_valid = bist_done ? j_cmd_valid : b_cmd_valid;
@@ -465,6 +223,282 @@ module hlsk_soc_top
     .cnt_out_blocked_o (eng_cnt_blocked),
     .cnt_w_beats_o     (eng_cnt_beats)
   );
+
+  /////////////////////////////////////////
+  // Host link, memory and job sequencer //
+  /////////////////////////////////////////
+
+  if (HostLink) begin : g_link
+    ///////////////
+    // Host link //
+    ///////////////
+
+    logic       rx_valid, rx_ready, rx_frame_err, rx_overrun;
+    logic [7:0] rx_data;
+    logic       frm_valid, frm_ready, rx_dropped;
+    logic [7:0] frm_status, frm_seq, frm_cmd, frm_len;
+    logic [PlAW-1:0] pl_raddr;
+    logic [7:0] pl_rdata;
+    logic       hdr_valid, hdr_ready;
+    logic [7:0] hdr_len, hdr_seq, hdr_status;
+    logic       rsp_valid, rsp_ready;
+    logic [7:0] rsp_data;
+    logic       tx_valid, tx_ready, tx_busy, ftx_busy;
+    logic [7:0] tx_data;
+
+    hlsk_uart_rx #(.ClksPerBit(ClksPerBit)) u_uart_rx (
+      .clk_i,
+      .rst_ni      (rst_n),
+      .rx_i        (uart_rx_i),
+      .out_valid_o (rx_valid),
+      .out_ready_i (rx_ready),
+      .out_data_o  (rx_data),
+      .frame_err_o (rx_frame_err),
+      .overrun_o   (rx_overrun)
+    );
+
+    hlsk_frame_rx #(
+      .MaxPayload (MaxPayload),
+      .TimeoutClks(TimeoutClks)
+    ) u_frame_rx (
+      .clk_i,
+      .rst_ni      (rst_n),
+      .in_valid_i  (rx_valid),
+      .in_ready_o  (rx_ready),
+      .in_data_i   (rx_data),
+      .frm_valid_o (frm_valid),
+      .frm_ready_i (frm_ready),
+      .frm_status_o(frm_status),
+      .frm_seq_o   (frm_seq),
+      .frm_cmd_o   (frm_cmd),
+      .frm_len_o   (frm_len),
+      .pl_raddr_i  (pl_raddr),
+      .pl_rdata_o  (pl_rdata),
+      .dropped_o   (rx_dropped)
+    );
+
+    hlsk_frame_tx u_frame_tx (
+      .clk_i,
+      .rst_ni       (rst_n),
+      .hdr_valid_i  (hdr_valid),
+      .hdr_ready_o  (hdr_ready),
+      .hdr_len_i    (hdr_len),
+      .hdr_seq_i    (hdr_seq),
+      .hdr_status_i (hdr_status),
+      .pl_valid_i   (rsp_valid),
+      .pl_ready_o   (rsp_ready),
+      .pl_data_i    (rsp_data),
+      .out_valid_o  (tx_valid),
+      .out_ready_i  (tx_ready),
+      .out_data_o   (tx_data),
+      .busy_o       (ftx_busy)
+    );
+
+    hlsk_uart_tx #(.ClksPerBit(ClksPerBit)) u_uart_tx (
+      .clk_i,
+      .rst_ni     (rst_n),
+      .in_valid_i (tx_valid),
+      .in_ready_o (tx_ready),
+      .in_data_i  (tx_data),
+      .tx_o       (uart_tx_o),
+      .busy_o     (tx_busy)
+    );
+
+    logic unused_tx_busy;
+    assign unused_tx_busy = tx_busy ^ ftx_busy;
+
+    /////////////////////////////////
+    // Command executor and memory //
+    /////////////////////////////////
+
+    // Memory ports: the job's while it runs, the executor's otherwise.
+    logic             c_mw_en, j_mw_en, mw_en;
+    logic [AddrW-1:0] c_mw_addr, j_mw_addr, mw_addr;
+    logic [31:0]      c_mw_data, j_mw_data, mw_data;
+    logic             c_fs_valid, j_fs_valid, fs_valid, fs_ready;
+    logic [AddrW-1:0] c_fs_base, j_fs_base, fs_base;
+    logic [CntW-1:0]  c_fs_count, j_fs_count, fs_count;
+    logic             fd_valid, fd_last, c_fd_ready, j_fd_ready, fd_ready;
+    logic [31:0]      fd_data;
+    logic             fd_busy, fd_done;
+
+    logic             job_req_valid, job_req_ready, job_rsp_valid, job_rsp_ready, job_rsp_ok;
+    logic [15:0]      job_m, job_k, job_a_addr, job_w_addr, job_o_addr;
+    logic             job_busy, job_done;
+    logic [31:0]      job_cycles;
+
+    logic             frm_valid_c;
+
+    // Frames wait for the self-test to hand over the engine.
+    assign frm_valid_c = frm_valid && bist_done;
+
+    hlsk_soc_ctrl #(
+      .G         (G),
+      .T         (T),
+      .P         (P),
+      .AccW      (AccW),
+      .KMax      (KMax),
+      .WWords    (WWords),
+      .MemWords  (MemWords),
+      .MaxWords  (MaxWords),
+      .ClkHz     (ClkHz),
+      .ClksPerBit(ClksPerBit)
+    ) u_ctrl (
+      .clk_i,
+      .rst_ni                (rst_n),
+      .frm_valid_i           (frm_valid_c),
+      .frm_ready_o           (frm_ready),
+      .frm_status_i          (frm_status),
+      .frm_seq_i             (frm_seq),
+      .frm_cmd_i             (frm_cmd),
+      .frm_len_i             (frm_len),
+      .pl_raddr_o            (pl_raddr),
+      .pl_rdata_i            (pl_rdata),
+      .rx_dropped_i          (rx_dropped),
+      .hdr_valid_o           (hdr_valid),
+      .hdr_ready_i           (hdr_ready),
+      .hdr_len_o             (hdr_len),
+      .hdr_seq_o             (hdr_seq),
+      .hdr_status_o          (hdr_status),
+      .tx_valid_o            (rsp_valid),
+      .tx_ready_i            (rsp_ready),
+      .tx_data_o             (rsp_data),
+      .mw_en_o               (c_mw_en),
+      .mw_addr_o             (c_mw_addr),
+      .mw_data_o             (c_mw_data),
+      .fd_start_valid_o      (c_fs_valid),
+      .fd_start_ready_i      (fs_ready && !job_busy),
+      .fd_start_base_o       (c_fs_base),
+      .fd_start_count_o      (c_fs_count),
+      .fd_valid_i            (fd_valid && !job_busy),
+      .fd_ready_o            (c_fd_ready),
+      .fd_data_i             (fd_data),
+      .job_req_valid_o       (job_req_valid),
+      .job_req_ready_i       (job_req_ready),
+      .job_m_o               (job_m),
+      .job_k_o               (job_k),
+      .job_a_addr_o          (job_a_addr),
+      .job_w_addr_o          (job_w_addr),
+      .job_o_addr_o          (job_o_addr),
+      .job_rsp_valid_i       (job_rsp_valid),
+      .job_rsp_ready_o       (job_rsp_ready),
+      .job_rsp_ok_i          (job_rsp_ok),
+      .job_busy_i            (job_busy),
+      .job_done_i            (job_done),
+      .job_cycles_i          (job_cycles),
+      .bist_pass_i           (bist_pass),
+      .bist_fail_i           (bist_fail),
+      .uart_frame_err_i      (rx_frame_err),
+      .uart_overrun_i        (rx_overrun),
+      .eng_status_i          (eng_status),
+      .eng_cnt_busy_i        (eng_cnt_busy),
+      .eng_cnt_w_starved_i   (eng_cnt_starved),
+      .eng_cnt_out_blocked_i (eng_cnt_blocked),
+      .eng_cnt_w_beats_i     (eng_cnt_beats),
+      .executed_o            (executed)
+    );
+
+    assign mw_en    = job_busy ? j_mw_en    : c_mw_en;
+    assign mw_addr  = job_busy ? j_mw_addr  : c_mw_addr;
+    assign mw_data  = job_busy ? j_mw_data  : c_mw_data;
+    assign fs_valid = job_busy ? j_fs_valid : c_fs_valid;
+    assign fs_base  = job_busy ? j_fs_base  : c_fs_base;
+    assign fs_count = job_busy ? j_fs_count : c_fs_count;
+    assign fd_ready = job_busy ? j_fd_ready : c_fd_ready;
+
+    tlmm_weight_feeder #(
+      .Width(32),
+      .Depth(MemWords)
+    ) u_mem (
+      .clk_i,
+      .rst_ni        (rst_n),
+      .wr_en_i       (mw_en),
+      .wr_addr_i     (mw_addr),
+      .wr_data_i     (mw_data),
+      .start_valid_i (fs_valid),
+      .start_ready_o (fs_ready),
+      .start_base_i  (fs_base),
+      .start_count_i (fs_count),
+      .w_valid_o     (fd_valid),
+      .w_ready_i     (fd_ready),
+      .w_data_o      (fd_data),
+      .w_last_o      (fd_last),
+      .busy_o        (fd_busy),
+      .done_o        (fd_done)
+    );
+
+    logic unused_fd;
+    assign unused_fd = fd_busy ^ fd_done;
+
+    hlsk_soc_tlmm_job #(
+      .G       (G),
+      .T       (T),
+      .P       (P),
+      .KMax    (KMax),
+      .MemWords(MemWords)
+    ) u_job (
+      .clk_i,
+      .rst_ni           (rst_n),
+      .req_valid_i      (job_req_valid),
+      .req_ready_o      (job_req_ready),
+      .req_m_i          (job_m),
+      .req_k_i          (job_k),
+      .req_a_addr_i     (job_a_addr),
+      .req_w_addr_i     (job_w_addr),
+      .req_o_addr_i     (job_o_addr),
+      .rsp_valid_o      (job_rsp_valid),
+      .rsp_ready_i      (job_rsp_ready),
+      .rsp_ok_o         (job_rsp_ok),
+      .fd_start_valid_o (j_fs_valid),
+      .fd_start_ready_i (fs_ready),
+      .fd_start_base_o  (j_fs_base),
+      .fd_start_count_o (j_fs_count),
+      .fd_valid_i       (fd_valid),
+      .fd_ready_o       (j_fd_ready),
+      .fd_data_i        (fd_data),
+      .fd_last_i        (fd_last),
+      .mw_en_o          (j_mw_en),
+      .mw_addr_o        (j_mw_addr),
+      .mw_data_o        (j_mw_data),
+      .cmd_valid_o      (j_cmd_valid),
+      .cmd_ready_i      (cmd_ready && bist_done),
+      .cmd_m_o          (j_cmd_m),
+      .cmd_k_o          (j_cmd_k),
+      .cmd_flags_o      (j_cmd_flags),
+      .act_valid_o      (j_act_valid),
+      .act_ready_i      (act_ready && bist_done),
+      .act_data_o       (j_act_data),
+      .act_last_o       (j_act_last),
+      .w_valid_o        (j_w_valid),
+      .w_ready_i        (w_ready && bist_done),
+      .w_data_o         (j_w_data),
+      .w_last_o         (j_w_last),
+      .res_valid_i      (res_valid && bist_done),
+      .res_ready_o      (j_res_ready),
+      .res_data_i       (res_data),
+      .busy_o           (job_busy),
+      .done_o           (job_done),
+      .cycles_o         (job_cycles)
+    );
+  end else begin : g_no_link
+    // Kernel-only build (resource presets): the self-test drives the engine.
+    assign uart_tx_o   = 1'b1;
+    assign j_cmd_valid = 1'b0;
+    assign j_cmd_m     = '0;
+    assign j_cmd_k     = '0;
+    assign j_cmd_flags = '0;
+    assign j_act_valid = 1'b0;
+    assign j_act_data  = '0;
+    assign j_act_last  = 1'b0;
+    assign j_w_valid   = 1'b0;
+    assign j_w_data    = '0;
+    assign j_w_last    = 1'b0;
+    assign j_res_ready = 1'b1;
+    assign executed    = 1'b0;
+    logic unused_no_link;
+    assign unused_no_link = uart_rx_i ^ (^eng_cnt_busy) ^ (^eng_cnt_starved) ^
+                            (^eng_cnt_blocked) ^ (^eng_cnt_beats);
+  end
 
   //////////
   // LEDs //
