@@ -94,7 +94,7 @@ pub struct LinkStats {
     pub naks: u64,
     /// Acknowledgements as duplicates.
     pub dups: u64,
-    /// Bytes sent and received.
+    /// Bytes sent.
     pub bytes_sent: u64,
     /// Bytes received.
     pub bytes_received: u64,
