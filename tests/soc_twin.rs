@@ -6,8 +6,8 @@ use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_tests::prop::cases;
 use hlsk_tests::twin::WireFault;
 use hlsk_tests::twin_props::{
-    bad_frames_are_refused, jobs_match_reference_on, lost_ack_is_not_re_executed,
-    wire_fault_is_recovered,
+    bad_frames_are_refused, jobs_match_reference_on, jobs_survive_wire_faults_on,
+    lost_ack_is_not_re_executed, wire_fault_is_recovered,
 };
 
 fn ok(r: Result<(), String>) {
@@ -66,4 +66,9 @@ fn bad_frames_are_refused_counted_and_never_executed() {
     for config in 0..SOC_CONFIGS.len() {
         ok(bad_frames_are_refused(config));
     }
+}
+
+#[test]
+fn jobs_survive_random_wire_faults_in_both_directions() {
+    ok(jobs_survive_wire_faults_on(0, cases(24)));
 }

@@ -26,6 +26,12 @@ class SocImpl final : public SocDut {
   void reset(uint32_t cycles) override {
     V& t = h_.top();
     t.uart_rx_i = 1;
+    // Release, then press: the press is an edge whatever the X-randomised
+    // power-up level of the pin was, so the power-on counter clears (and
+    // every register resets) before the first clock edge, as on an FPGA
+    // whose registers power up to 0.
+    t.rst_btn_i = !pressed_;
+    t.eval();
     t.rst_btn_i = pressed_;
     t.eval();
     for (uint32_t i = 0; i < cycles; ++i) h_.cycle();
