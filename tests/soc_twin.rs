@@ -7,7 +7,7 @@ use hlsk_tests::prop::cases;
 use hlsk_tests::twin::WireFault;
 use hlsk_tests::twin_props::{
     bad_frames_are_refused, jobs_match_reference_on, jobs_survive_wire_faults_on,
-    lost_ack_is_not_re_executed, wire_fault_is_recovered,
+    lost_ack_is_not_re_executed, memory_commands_wait_for_the_job, wire_fault_is_recovered,
 };
 
 fn ok(r: Result<(), String>) {
@@ -71,4 +71,10 @@ fn bad_frames_are_refused_counted_and_never_executed() {
 #[test]
 fn jobs_survive_random_wire_faults_in_both_directions() {
     ok(jobs_survive_wire_faults_on(0, cases(24)));
+}
+
+#[test]
+fn memory_commands_are_refused_busy_while_a_job_runs() {
+    // Build 1 (ULX3S kernel): a job long enough to outlast a READ frame.
+    ok(memory_commands_wait_for_the_job(1));
 }

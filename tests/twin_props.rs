@@ -478,3 +478,52 @@ pub fn jobs_survive_wire_faults_on(config: usize, cases: u32) -> Result<(), Stri
         Ok(())
     })
 }
+
+/// Scenario: while a long job runs (ULX3S build, M = 40, K = 1024: about
+/// 2,800 cycles, longer than the START acknowledgement and a READ take on
+/// the line), a READ is refused with NakBusy and counted, STATUS still
+/// answers; afterwards the results are exact.
+pub fn memory_commands_wait_for_the_job(config: usize) -> Result<(), String> {
+    let mut link = connect(config, 13, None)?;
+    let info = link.info();
+    let mut rng = Rng::new(17);
+    let k = usize::from(info.k_max);
+    let w = TernaryMatrix::random(40, k, 0.3, &mut rng);
+    let x: Vec<i8> = (0..k).map(|_| rng.below(256) as u8 as i8).collect();
+    let plan = JobPlan::new(&info, &w, &x).map_err(|e| e.to_string())?;
+    let words: Vec<u32> = plan
+        .act_words
+        .iter()
+        .chain(&plan.weight_words)
+        .copied()
+        .collect();
+    link.write_words(0, &words).map_err(|e| e.to_string())?;
+    link.start_tlmm(&plan.desc).map_err(|e| e.to_string())?;
+    match link.read_words(0, 1) {
+        Err(LinkError::Refused { status, .. }) if status == hlsk_host::proto::Status::NakBusy => {}
+        other => return Err(format!("READ during the job: want NakBusy, got {other:?}")),
+    }
+    let mut s = link.status().map_err(|e| e.to_string())?;
+    let mut polls = 0;
+    while s.job_busy && polls < 100 {
+        s = link.status().map_err(|e| e.to_string())?;
+        polls += 1;
+    }
+    if s.job_busy || s.counter(Counter::Busy) != 1 {
+        return Err(format!("after the job: {s:?}"));
+    }
+    let out: Vec<i32> = link
+        .read_words(usize::from(plan.desc.out_addr), 40)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|v| v as i32)
+        .collect();
+    let acc = hls_rust::tlmm::AccWidth::new(u32::from(info.acc_w)).map_err(|e| e.to_string())?;
+    let want = hls_rust::tlmm::golden(&w, &x, acc)
+        .map_err(|e| e.to_string())?
+        .out;
+    if out != want {
+        return Err("results of the job differ from the reference".to_owned());
+    }
+    Ok(())
+}
