@@ -500,7 +500,10 @@ pub fn memory_commands_wait_for_the_job(config: usize) -> Result<(), String> {
     link.write_words(0, &words).map_err(|e| e.to_string())?;
     link.start_tlmm(&plan.desc).map_err(|e| e.to_string())?;
     match link.read_words(0, 1) {
-        Err(LinkError::Refused { status, .. }) if status == hlsk_host::proto::Status::NakBusy => {}
+        Err(LinkError::Refused {
+            status: hlsk_host::proto::Status::NakBusy,
+            ..
+        }) => {}
         other => return Err(format!("READ during the job: want NakBusy, got {other:?}")),
     }
     let mut s = link.status().map_err(|e| e.to_string())?;
