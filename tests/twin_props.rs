@@ -491,13 +491,8 @@ pub fn memory_commands_wait_for_the_job(config: usize) -> Result<(), String> {
     let w = TernaryMatrix::random(40, k, 0.3, &mut rng);
     let x: Vec<i8> = (0..k).map(|_| rng.below(256) as u8 as i8).collect();
     let plan = JobPlan::new(&info, &w, &x).map_err(|e| e.to_string())?;
-    let words: Vec<u32> = plan
-        .act_words
-        .iter()
-        .chain(&plan.weight_words)
-        .copied()
-        .collect();
-    link.write_words(0, &words).map_err(|e| e.to_string())?;
+    link.write_words(usize::from(plan.desc.a_addr), &plan.upload())
+        .map_err(|e| e.to_string())?;
     link.start_tlmm(&plan.desc).map_err(|e| e.to_string())?;
     match link.read_words(0, 1) {
         Err(LinkError::Refused {

@@ -112,6 +112,16 @@ impl JobPlan {
             weight_words,
         })
     }
+
+    /// The words to store from [`TlmmDescriptor::a_addr`] on: the
+    /// activations, then the weights (they are laid out back to back).
+    pub fn upload(&self) -> Vec<u32> {
+        self.act_words
+            .iter()
+            .chain(&self.weight_words)
+            .copied()
+            .collect()
+    }
 }
 
 /// Steps of a job, for progress output.
@@ -180,12 +190,7 @@ pub fn run_tlmm<T: Transport>(
         .out;
     let t0 = Instant::now();
     let d = plan.desc;
-    let words: Vec<u32> = plan
-        .act_words
-        .iter()
-        .chain(&plan.weight_words)
-        .copied()
-        .collect();
+    let words = plan.upload();
     // Progress every ~8 frames.
     let step = 8 * usize::from(info.max_words).max(1);
     for (i, chunk) in words.chunks(step).enumerate() {
