@@ -18,7 +18,7 @@ pub struct BoardArg {
 }
 
 /// The repository root (the `hlsk` package sits there).
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 

@@ -12,6 +12,7 @@ use std::time::Instant;
 mod boards_cli;
 mod conv_cli;
 mod results_cli;
+mod run_cli;
 mod tlmm_cli;
 
 #[derive(Parser)]
@@ -64,6 +65,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a TLMM job on a board's SoC (serial port, or --twin) and check it
+    /// against the reference.
+    Run(run_cli::RunArgs),
     /// Load a board's bitstream with its programmer (openFPGALoader, dfu-util).
     Program {
         #[command(flatten)]
@@ -84,6 +88,7 @@ fn main() -> Result<()> {
         Command::Build { board } => boards_cli::build(&board),
         Command::Report { board, json } => boards_cli::report(&board, json),
         Command::Program { board, dry_run } => boards_cli::program(&board, dry_run),
+        Command::Run(args) => run_cli::run(&args),
     }
 }
 

@@ -8,7 +8,8 @@ use hlsk_boards::{BuildReport, Flow, known_boards, load_board};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// A kernel preset: a board's SoC with other TLMM parameters.
+/// A kernel preset: a board's SoC with other TLMM parameters, built without
+/// the host link (`HostLink = 0`) so that the figures are the engine's.
 struct Preset {
     name: &'static str,
     board: &'static str,
@@ -20,25 +21,37 @@ const PRESETS: &[Preset] = &[
     Preset {
         name: "up5k-g3-t3-p4",
         board: "icebreaker",
-        params: &[("G", 3), ("T", 3), ("P", 4)],
+        params: &[("G", 3), ("T", 3), ("P", 4), ("HostLink", 0)],
         why: "UP5K, G = 3 tables, 36 MAC/cycle",
     },
     Preset {
         name: "up5k-g1-t9-p4",
         board: "icebreaker",
-        params: &[("G", 1), ("T", 9), ("P", 4)],
+        params: &[("G", 1), ("T", 9), ("P", 4), ("HostLink", 0)],
         why: "UP5K, G = 1 direct ternary at the same 36 MAC/cycle",
     },
     Preset {
         name: "ecp5-85f-g3-t4-p16",
         board: "ulx3s",
-        params: &[("G", 3), ("T", 4), ("P", 16), ("KMax", 1024)],
+        params: &[
+            ("G", 3),
+            ("T", 4),
+            ("P", 16),
+            ("KMax", 1024),
+            ("HostLink", 0),
+        ],
         why: "ECP5-85F, G = 3, 192 MAC/cycle",
     },
     Preset {
         name: "ecp5-85f-g1-t12-p16",
         board: "ulx3s",
-        params: &[("G", 1), ("T", 12), ("P", 16), ("KMax", 1024)],
+        params: &[
+            ("G", 1),
+            ("T", 12),
+            ("P", 16),
+            ("KMax", 1024),
+            ("HostLink", 0),
+        ],
         why: "ECP5-85F, G = 1 at the same 192 MAC/cycle",
     },
 ];

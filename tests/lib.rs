@@ -14,4 +14,6 @@ pub mod rtl;
 pub mod tlmm;
 pub mod tlmm_bench;
 pub mod tlmm_digits;
+pub mod twin;
+pub mod twin_props;
 pub mod uart;

@@ -17,6 +17,10 @@ pub struct KernelSpec {
     pub rtl_dirs: &'static [&'static str],
     /// Kernel parameters the board file must set (passed as `-G`).
     pub params: &'static [&'static str],
+    /// Parameters a build may add to a board's (the kernel presets of
+    /// `hlsk results`), passed as `-G` when set; board files may not set
+    /// them.
+    pub options: &'static [&'static str],
 }
 
 /// Every kernel the flow can build.
@@ -24,7 +28,9 @@ pub const KERNELS: &[KernelSpec] = &[KernelSpec {
     engine: "tlmm_os",
     top: "hlsk_soc_top",
     rtl_dirs: &["rtl/common", "rtl/tlmm", "rtl/soc"],
-    params: &["G", "T", "P", "AccW", "KMax"],
+    params: &["G", "T", "P", "AccW", "KMax", "MemWords"],
+    // HostLink = 0: engine and self-test only, for kernel resource figures.
+    options: &["HostLink"],
 }];
 
 /// Board parameters every SoC top takes, set from the board file.
@@ -80,6 +86,12 @@ impl Design {
             .iter()
             .map(|p| (p.to_string(), cfg.kernel.params[*p].to_string()))
             .collect();
+        params.extend(spec.options.iter().filter_map(|o| {
+            cfg.kernel
+                .params
+                .get(*o)
+                .map(|v| (o.to_string(), v.to_string()))
+        }));
         let hz = (cfg.clock.freq_mhz * 1e6).round() as u64;
         let (btn, _) = cfg.reset_button();
         params.extend([

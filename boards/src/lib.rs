@@ -45,7 +45,7 @@
 //! bram = 30
 //! [kernel]
 //! engine = "tlmm_os"
-//! params = { G = 3, T = 1, P = 4, AccW = 24, KMax = 256 }
+//! params = { G = 3, T = 1, P = 4, AccW = 24, KMax = 256, MemWords = 1024 }
 //! "#;
 //! let cfg = BoardConfig::parse("boards/mini.toml".as_ref(), src)?;
 //! assert_eq!(cfg.device.family, Family::Ice40);

@@ -63,9 +63,11 @@ fn every_board_file_parses_and_validates() {
         assert_eq!(&cfg.board.name, n);
         let d = Design::for_board(&cfg, &root()).expect("design");
         assert_eq!(d.top, "hlsk_soc_top");
+        let is_pkg = |f: &Path| f.to_string_lossy().ends_with("_pkg.sv");
+        let pkgs = d.files.iter().take_while(|f| is_pkg(f)).count();
         assert!(
-            d.files[0].ends_with("tlmm_pkg.sv"),
-            "packages first: {:?}",
+            pkgs >= 2 && d.files[pkgs..].iter().all(|f| !is_pkg(f)),
+            "packages (tlmm_pkg, hlsk_link_pkg) first: {:?}",
             d.files
         );
         assert!(
@@ -115,6 +117,7 @@ fn design_parameters_come_from_the_board_file() {
             "P=8",
             "AccW=24",
             "KMax=1024",
+            "MemWords=4096",
             "ClkHz=25000000",
             "NumLeds=8",
             "LedActiveLow=0",
@@ -394,4 +397,28 @@ fn gowin_cst_has_locations_and_io_types() {
     ] {
         assert!(cst.lines().any(|l| l == line), "missing {line:?} in\n{cst}");
     }
+}
+
+#[test]
+fn kernel_options_are_passed_only_when_a_build_sets_them() {
+    let mut cfg = load_board(&root(), "icebreaker").expect("icebreaker");
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    assert!(
+        !d.params.iter().any(|(k, _)| k == "HostLink"),
+        "{:?}",
+        d.params
+    );
+    cfg.kernel.params.insert("HostLink".to_owned(), 0);
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    assert!(
+        d.params.iter().any(|(k, v)| k == "HostLink" && v == "0"),
+        "{:?}",
+        d.params
+    );
+    // A board file may not set it: the board SoC always has its host link.
+    let text = std::fs::read_to_string(root().join("boards/icebreaker.toml")).expect("toml");
+    let bad = text.replace("MemWords = 1024 }", "MemWords = 1024, HostLink = 1 }");
+    assert_ne!(bad, text);
+    let e = hlsk_boards::BoardConfig::parse("boards/icebreaker.toml".as_ref(), &bad).unwrap_err();
+    assert!(e.to_string().contains("HostLink"), "{e}");
 }

@@ -1,4 +1,4 @@
-//! The built-in self-test of `rtl/soc/hlsk_soc_top.sv` streams a fixed job
+//! The built-in self-test of the SoC (`rtl/soc/hlsk_soc_bist.sv`) streams a fixed job
 //! into the TLMM engine and compares its results with constants. Those
 //! constants are the reference model's: this test regenerates the block
 //! between the `BEGIN`/`END self-test vectors` markers from `hls_rust`'s
@@ -22,8 +22,8 @@ const SEED: u64 = 0x5e1f_7e57;
 const BEGIN: &str = "  // BEGIN self-test vectors";
 const END: &str = "  // END self-test vectors";
 
-fn soc_top() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rtl/soc/hlsk_soc_top.sv")
+fn soc_bist() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rtl/soc/hlsk_soc_bist.sv")
 }
 
 /// The job: W (30 % zeros), x with both int8 extremes, and the exact outputs.
@@ -90,9 +90,9 @@ fn table_path_agrees_with_golden_on_the_job() {
 }
 
 #[test]
-fn soc_top_self_test_vectors_are_the_reference_models() {
-    let path = soc_top();
-    let text = std::fs::read_to_string(&path).expect("rtl/soc/hlsk_soc_top.sv");
+fn soc_self_test_vectors_are_the_reference_models() {
+    let path = soc_bist();
+    let text = std::fs::read_to_string(&path).expect("rtl/soc/hlsk_soc_bist.sv");
     let start = text.find(BEGIN).expect("BEGIN self-test vectors marker");
     let end = text.find(END).expect("END self-test vectors marker") + END.len();
     let want = block();
@@ -101,7 +101,7 @@ fn soc_top_self_test_vectors_are_the_reference_models() {
     }
     if std::env::var_os("HLSK_BLESS").is_some() {
         let new = format!("{}{}{}", &text[..start], want, &text[end..]);
-        std::fs::write(&path, new).expect("rewrite the SoC top");
+        std::fs::write(&path, new).expect("rewrite the SoC self-test");
         return;
     }
     panic!(

@@ -45,6 +45,13 @@ fn soc_self_test_passes_on_every_board_configuration() {
         .args([
             "--binary",
             "--timing",
+            // Verilator 5.006's gate optimisation mis-simulates this bench
+            // under --timing since the SoC muxes the engine's weight port
+            // between the self-test and the host link: the self-test fails
+            // at the default level and passes with -O0 or -fno-gate (and in
+            // the digital twin, built without --timing). The flag changes
+            // the simulator, not the RTL.
+            "-fno-gate",
             "-Wno-fatal",
             "-Wno-lint",
             "-Wno-style",

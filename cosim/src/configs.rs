@@ -426,3 +426,91 @@ impl UartConfig {
         format!("Vhlsk_uart_{dir}_c{}", self.clks_per_bit)
     }
 }
+
+// ---- SoC top (digital twin) -------------------------------------------
+
+/// One parameter set of `hlsk_soc_top` built as a digital twin: a board's
+/// kernel and memory, with a clock of exactly [`SocConfig::TWIN_CLKS_PER_BIT`]
+/// cycles per UART bit (so the twin spends few cycles per byte while the
+/// protocol's timing, in bit times and milliseconds, stays the board's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocConfig {
+    /// Boards (file stems in `boards/`) whose kernel this build carries.
+    pub boards: &'static [&'static str],
+    /// Activations per group.
+    pub g: u32,
+    /// Groups per cycle per lane.
+    pub t: u32,
+    /// Lanes.
+    pub p: u32,
+    /// Accumulator width.
+    pub acc_w: u32,
+    /// Largest K.
+    pub k_max: u32,
+    /// Memory size in 32-bit words.
+    pub mem_words: u32,
+    /// UART baud rate of the host link.
+    pub baud: u32,
+    /// Whether the reset button is active low.
+    pub btn_active_low: bool,
+}
+
+/// Twin builds: one per distinct kernel among the board files.
+pub const SOC_CONFIGS: &[SocConfig] = &[
+    SocConfig {
+        boards: &["icebreaker", "tangnano9k"],
+        g: 3,
+        t: 1,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+        mem_words: 1024,
+        baud: 115_200,
+        btn_active_low: true,
+    },
+    SocConfig {
+        boards: &["ulx3s"],
+        g: 3,
+        t: 2,
+        p: 8,
+        acc_w: 24,
+        k_max: 1024,
+        mem_words: 4096,
+        baud: 115_200,
+        btn_active_low: true,
+    },
+    SocConfig {
+        boards: &["colorlight-i5", "orangecrab"],
+        g: 3,
+        t: 1,
+        p: 8,
+        acc_w: 24,
+        k_max: 512,
+        mem_words: 2048,
+        baud: 115_200,
+        btn_active_low: true,
+    },
+];
+
+impl SocConfig {
+    /// Clock cycles per UART bit in every twin build.
+    pub const TWIN_CLKS_PER_BIT: u32 = 8;
+
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        format!(
+            "Vhlsk_soc_g{}_t{}_p{}_a{}_k{}_m{}",
+            self.g, self.t, self.p, self.acc_w, self.k_max, self.mem_words
+        )
+    }
+
+    /// The twin's clock, `baud * TWIN_CLKS_PER_BIT` Hz.
+    pub fn clk_hz(&self) -> u32 {
+        self.baud * Self::TWIN_CLKS_PER_BIT
+    }
+
+    /// The build carrying `board`'s kernel, if any.
+    pub fn for_board(board: &str) -> Option<usize> {
+        SOC_CONFIGS.iter().position(|c| c.boards.contains(&board))
+    }
+}

@@ -229,4 +229,17 @@ pub(crate) mod bridge {
             cycles: u64,
         ) -> Result<u64>;
     }
+
+    // ---- SoC top (digital twin) ----
+    unsafe extern "C++" {
+        include!("hlsk-cosim/shim/soc.h");
+
+        type SocDut;
+        fn new_soc(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<SocDut>>;
+        fn reset(self: Pin<&mut SocDut>, cycles: u32);
+        fn run(self: Pin<&mut SocDut>, rx: &[u8], tx: &mut [u8]) -> Result<()>;
+        fn leds(self: &SocDut) -> u32;
+        fn cycles(self: &SocDut) -> u64;
+        fn error(self: &SocDut) -> bool;
+    }
 }

@@ -36,6 +36,7 @@ extern crate hlsk_verilator_rt;
 
 pub mod configs;
 mod ffi;
+mod soc;
 
 use cxx::UniquePtr;
 use hls_rust::common::{FifoOut, RamIn, SkidOut, StreamIn};
@@ -511,3 +512,7 @@ pin_model! {
 /// one cycle and returns the line level among the outputs.
     UartTx, UartTxDut, UartConfig, UART_CONFIGS, new_uarttx, "UART", UartTxIn => UartTxPins
 }
+
+// ---- SoC top (digital twin) ----
+pub use configs::SocConfig;
+pub use soc::Soc;

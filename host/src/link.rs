@@ -1,0 +1,341 @@
+//! The driver: one command at a time (stop and wait), retried on a lost or
+//! garbled reply and on wire NAKs, over any [`Transport`].
+
+use crate::proto::{
+    Command, DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, OVERHEAD, Status,
+    TlmmDescriptor, VERSION,
+};
+use crate::transport::{Transport, TransportError};
+use std::time::Duration;
+
+/// Timeouts and retries of a [`Link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// Baud rate of the line (sets how long a reply may take).
+    pub baud: u32,
+    /// Waiting time for a reply beyond the time its bytes take on the
+    /// line; longer than the device's 20 ms inter-byte timeout, so that a
+    /// truncated frame is NAKed (or forgotten) before the retry.
+    pub reply_margin: Duration,
+    /// Sends of one command before giving up (the first included).
+    pub attempts: u32,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            baud: 115_200,
+            reply_margin: Duration::from_millis(60),
+            attempts: 8,
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    /// The byte pipe failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// Every attempt went unanswered or garbled.
+    #[error(
+        "{cmd:?}: no valid reply after {attempts} attempts ({last}); check the cable, the \
+         baud rate and that the board runs the hlsk SoC bitstream (`hlsk program`)"
+    )]
+    NoReply {
+        /// The command.
+        cmd: Command,
+        /// Attempts made.
+        attempts: u32,
+        /// What went wrong last.
+        last: String,
+    },
+    /// The device refused the command (not a wire error: retrying will not help).
+    #[error("{cmd:?} refused by the device: {status}")]
+    Refused {
+        /// The command.
+        cmd: Command,
+        /// The device's answer.
+        status: Status,
+    },
+    /// A reply whose payload does not have the expected form.
+    #[error("{cmd:?}: malformed reply ({len} payload bytes)")]
+    Malformed {
+        /// The command.
+        cmd: Command,
+        /// Payload bytes received.
+        len: usize,
+    },
+    /// The device speaks another protocol version or is not an hlsk SoC.
+    #[error(
+        "device speaks protocol version {got}, this host {VERSION}; rebuild and reprogram the bitstream"
+    )]
+    Version {
+        /// The device's version.
+        got: u8,
+    },
+    /// An argument the link cannot send (the device would refuse it).
+    #[error("{0}")]
+    Argument(String),
+}
+
+/// What the link went through (for reports and tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Commands acknowledged.
+    pub commands: u64,
+    /// Frames sent again.
+    pub retries: u64,
+    /// Attempts that timed out.
+    pub timeouts: u64,
+    /// Replies dropped for a bad CRC.
+    pub bad_replies: u64,
+    /// Wire NAKs (CRC, truncated) received.
+    pub naks: u64,
+    /// Acknowledgements as duplicates.
+    pub dups: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+}
+
+/// A connection to an hlsk SoC over a [`Transport`].
+///
+/// ```no_run
+/// use hlsk_host::{Link, LinkConfig, SerialTransport};
+///
+/// let port = SerialTransport::open("/dev/ttyUSB1", 115_200)?;
+/// let mut link = Link::connect(port, LinkConfig::default())?;
+/// link.write_words(0, &[1, 2, 3])?;
+/// assert_eq!(link.read_words(0, 3)?, vec![1, 2, 3]);
+/// # Ok::<(), hlsk_host::LinkError>(())
+/// ```
+pub struct Link<T: Transport> {
+    transport: T,
+    config: LinkConfig,
+    info: DeviceInfo,
+    seq: u8,
+    decoder: Decoder,
+    stats: LinkStats,
+}
+
+impl<T: Transport> Link<T> {
+    /// Opens a session: asks the device for INFO (which also sets its
+    /// last executed SEQ to this session's, so no later command can be
+    /// mistaken for a repeat of an older session's) and checks the
+    /// protocol version.
+    pub fn connect(transport: T, config: LinkConfig) -> Result<Link<T>, LinkError> {
+        let mut link = Link {
+            transport,
+            config,
+            info: DeviceInfo::parse(&[0; DeviceInfo::LEN]).expect("fixed length"),
+            seq: 0,
+            decoder: Decoder::default(),
+            stats: LinkStats::default(),
+        };
+        let p = link.transact(Command::Info, &[])?;
+        link.info = DeviceInfo::parse(&p).ok_or(LinkError::Malformed {
+            cmd: Command::Info,
+            len: p.len(),
+        })?;
+        if link.info.version != VERSION {
+            return Err(LinkError::Version {
+                got: link.info.version,
+            });
+        }
+        Ok(link)
+    }
+
+    /// The device's parameters (from INFO).
+    pub fn info(&self) -> DeviceInfo {
+        self.info
+    }
+
+    /// What the link went through so far.
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    /// The transport (for fault injection in tests).
+    pub fn transport_mut(&mut self) -> &mut T {
+        &mut self.transport
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// Time a frame of `len` payload bytes takes on the line (10 bits per byte).
+    fn line_time(&self, len: usize) -> Duration {
+        let bits = 10 * (len + OVERHEAD) as u64;
+        Duration::from_micros(bits * 1_000_000 / u64::from(self.config.baud.max(1)))
+    }
+
+    /// Sends `cmd` with `payload` and returns the reply's payload, retrying
+    /// on silence, a garbled reply or a wire NAK; a duplicate
+    /// acknowledgement counts as success (the device had executed the
+    /// command before its first reply was lost).
+    pub fn transact(&mut self, cmd: Command, payload: &[u8]) -> Result<Vec<u8>, LinkError> {
+        // Before INFO, max_payload is 0: the first command has no payload.
+        let max = usize::from(self.info.max_payload);
+        if payload.len() > max && cmd != Command::Info {
+            return Err(LinkError::Argument(format!(
+                "{cmd:?}: {} payload bytes, the device takes at most {max}",
+                payload.len()
+            )));
+        }
+        self.seq = self.seq.wrapping_add(1);
+        let frame = Frame {
+            seq: self.seq,
+            code: cmd as u8,
+            payload: payload.to_vec(),
+        }
+        .encode();
+        // The longest reply: READ of max_words words, or STATUS.
+        let reply_len = (4 * usize::from(self.info.max_words)).max(DeviceStatus::LEN);
+        let wait =
+            self.line_time(payload.len()) + self.line_time(reply_len) + self.config.reply_margin;
+        let mut last = String::from("no reply");
+        for attempt in 0..self.config.attempts {
+            if attempt > 0 {
+                self.stats.retries += 1;
+            }
+            self.transport.send(&frame)?;
+            self.stats.bytes_sent += frame.len() as u64;
+            match self.await_reply(wait)? {
+                Reply::Frame(status, p) if status.is_ack() => {
+                    self.stats.commands += 1;
+                    if status == Status::Dup {
+                        self.stats.dups += 1;
+                    }
+                    return Ok(p);
+                }
+                Reply::Frame(status, _) if status.is_transient() => {
+                    self.stats.naks += 1;
+                    last = status.to_string();
+                }
+                Reply::Frame(status, _) => return Err(LinkError::Refused { cmd, status }),
+                Reply::Garbled => last = "garbled reply (header or CRC mismatch)".to_owned(),
+                Reply::Timeout => {
+                    self.stats.timeouts += 1;
+                    last = format!("no reply within {} ms", wait.as_millis());
+                    self.decoder.reset();
+                }
+            }
+        }
+        Err(LinkError::NoReply {
+            cmd,
+            attempts: self.config.attempts,
+            last,
+        })
+    }
+
+    /// Reads until a reply with this command's SEQ, a garbled frame, or
+    /// `wait` of silence. Replies with another SEQ (late replies to earlier
+    /// attempts of other commands) are skipped.
+    fn await_reply(&mut self, wait: Duration) -> Result<Reply, LinkError> {
+        let mut buf = [0u8; 256];
+        loop {
+            let n = self.transport.recv(&mut buf, wait)?;
+            if n == 0 {
+                return Ok(Reply::Timeout);
+            }
+            self.stats.bytes_received += n as u64;
+            let mut reply = None;
+            for &b in &buf[..n] {
+                match self.decoder.push(b) {
+                    Some(Ok(f)) if f.seq == self.seq && reply.is_none() => {
+                        reply = Some(Reply::Frame(Status::from_byte(f.code), f.payload));
+                    }
+                    Some(Err(DecodeError::Crc { .. } | DecodeError::Header)) => {
+                        self.stats.bad_replies += 1;
+                        if reply.is_none() {
+                            reply = Some(Reply::Garbled);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(r) = reply {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// Device status and counters.
+    pub fn status(&mut self) -> Result<DeviceStatus, LinkError> {
+        let p = self.transact(Command::Status, &[])?;
+        DeviceStatus::parse(&p).ok_or(LinkError::Malformed {
+            cmd: Command::Status,
+            len: p.len(),
+        })
+    }
+
+    fn check_range(&self, addr: usize, n: usize) -> Result<(), LinkError> {
+        let mem = usize::from(self.info.mem_words);
+        if addr + n > mem {
+            return Err(LinkError::Argument(format!(
+                "words {addr}..{} lie beyond the device memory ({mem} words)",
+                addr + n
+            )));
+        }
+        Ok(())
+    }
+
+    /// Stores `words` from word address `addr` on, in frames of at most
+    /// `max_words` words.
+    pub fn write_words(&mut self, addr: usize, words: &[u32]) -> Result<(), LinkError> {
+        self.check_range(addr, words.len())?;
+        let per = usize::from(self.info.max_words).max(1);
+        for (i, chunk) in words.chunks(per).enumerate() {
+            let a = (addr + i * per) as u16;
+            let mut p = Vec::with_capacity(2 + 4 * chunk.len());
+            p.extend(a.to_le_bytes());
+            for w in chunk {
+                p.extend(w.to_le_bytes());
+            }
+            self.transact(Command::Write, &p)?;
+        }
+        Ok(())
+    }
+
+    /// Reads `n` words from word address `addr` on.
+    pub fn read_words(&mut self, addr: usize, n: usize) -> Result<Vec<u32>, LinkError> {
+        self.check_range(addr, n)?;
+        let per = usize::from(self.info.max_words).max(1);
+        let mut out = Vec::with_capacity(n);
+        let mut a = addr;
+        while out.len() < n {
+            let count = per.min(n - out.len());
+            let mut p = (a as u16).to_le_bytes().to_vec();
+            p.push(count as u8);
+            let r = self.transact(Command::Read, &p)?;
+            if r.len() != 4 * count {
+                return Err(LinkError::Malformed {
+                    cmd: Command::Read,
+                    len: r.len(),
+                });
+            }
+            out.extend(
+                r.chunks(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+            a += count;
+        }
+        Ok(out)
+    }
+
+    /// Starts a TLMM job; it runs on after the acknowledgement (poll
+    /// [`Link::status`]).
+    pub fn start_tlmm(&mut self, d: &TlmmDescriptor) -> Result<(), LinkError> {
+        self.transact(Command::TlmmStart, &d.payload()).map(|_| ())
+    }
+}
+
+enum Reply {
+    Frame(Status, Vec<u8>),
+    Garbled,
+    Timeout,
+}

@@ -1,0 +1,156 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Host link frame encoder (docs/host-protocol.md).
+//
+// A header beat (LEN, SEQ, STATUS) on a valid/ready handshake, accepted
+// while idle, sends SOF, LEN, ~LEN, SEQ, STATUS, then LEN payload bytes taken from
+// the payload stream, then the CRC-16/CCITT-FALSE of LEN..PAYLOAD, high byte
+// first, all on a valid/ready byte stream to the UART transmitter. In the
+// payload phase the byte stream passes the payload stream through
+// (out_valid_o = pl_valid_i, pl_ready_o = out_ready_i), so the payload may
+// come straight from a memory read stream with no buffer; there is no path
+// from out_ready_i to out_valid_o. Other outputs come from registers.
+
+module hlsk_frame_tx
+  import hlsk_link_pkg::*;
+(
+  input  logic       clk_i,
+  input  logic       rst_ni,
+
+  // Header
+  input  logic       hdr_valid_i,
+  output logic       hdr_ready_o,
+  input  logic [7:0] hdr_len_i,
+  input  logic [7:0] hdr_seq_i,
+  input  logic [7:0] hdr_status_i,
+
+  // Payload bytes
+  input  logic       pl_valid_i,
+  output logic       pl_ready_o,
+  input  logic [7:0] pl_data_i,
+
+  // Bytes to the UART transmitter
+  output logic       out_valid_o,
+  input  logic       out_ready_i,
+  output logic [7:0] out_data_o,
+
+  output logic       busy_o
+);
+
+  typedef enum logic [3:0] {
+    StIdle,
+    StSof,
+    StLen,
+    StLenInv,
+    StSeq,
+    StStatus,
+    StPayload,
+    StCrcHi,
+    StCrcLo
+  } state_e;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  state_e      state_q, state_d;
+  logic [7:0]  len_q, len_d;
+  logic [7:0]  seq_q, seq_d;
+  logic [7:0]  status_q, status_d;
+  logic [7:0]  left_q, left_d;
+  logic [15:0] crc_q, crc_d;
+
+  /////////////
+  // Control //
+  /////////////
+
+  logic       out_fire;
+  logic [7:0] byte_out;
+
+  assign hdr_ready_o = (state_q == StIdle);
+  assign pl_ready_o  = (state_q == StPayload) && out_ready_i;
+  assign out_valid_o = (state_q == StPayload) ? pl_valid_i : (state_q != StIdle);
+  assign out_fire    = out_valid_o && out_ready_i;
+  assign busy_o      = (state_q != StIdle);
+
+  always_comb begin
+    unique case (state_q)
+      StSof:     byte_out = Sof;
+      StLen:     byte_out = len_q;
+      StLenInv:  byte_out = ~len_q;
+      StSeq:     byte_out = seq_q;
+      StStatus:  byte_out = status_q;
+      StPayload: byte_out = pl_data_i;
+      StCrcHi:   byte_out = crc_q[15:8];
+      StCrcLo:   byte_out = crc_q[7:0];
+      default:   byte_out = '0;
+    endcase
+  end
+  assign out_data_o = byte_out;
+
+  always_comb begin
+    state_d  = state_q;
+    len_d    = len_q;
+    seq_d    = seq_q;
+    status_d = status_q;
+    left_d   = left_q;
+    crc_d    = crc_q;
+
+    if (out_fire && state_q != StSof && state_q != StCrcHi && state_q != StCrcLo) begin
+      crc_d = crc16_byte(crc_q, byte_out);
+    end
+
+    unique case (state_q)
+      StIdle: begin
+        if (hdr_valid_i) begin
+          len_d    = hdr_len_i;
+          seq_d    = hdr_seq_i;
+          status_d = hdr_status_i;
+          left_d   = hdr_len_i;
+          crc_d    = 16'hFFFF;
+          state_d  = StSof;
+        end
+      end
+      StSof:    if (out_fire) state_d = StLen;
+      StLen:    if (out_fire) state_d = StLenInv;
+      StLenInv: if (out_fire) state_d = StSeq;
+      StSeq:    if (out_fire) state_d = StStatus;
+      StStatus: if (out_fire) state_d = (left_q == '0) ? StCrcHi : StPayload;
+      StPayload: begin
+        if (out_fire) begin
+          left_d = left_q - 1'b1;
+          if (left_q == 8'd1) begin
+            state_d = StCrcHi;
+          end
+        end
+      end
+      StCrcHi:  if (out_fire) state_d = StCrcLo;
+      StCrcLo:  if (out_fire) state_d = StIdle;
+      default:  state_d = StIdle;
+    endcase
+  end
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q  <= StIdle;
+      len_q    <= '0;
+      seq_q    <= '0;
+      status_q <= '0;
+      left_q   <= '0;
+      crc_q    <= '0;
+    end else begin
+      state_q  <= state_d;
+      len_q    <= len_d;
+      seq_q    <= seq_d;
+      status_q <= status_d;
+      left_q   <= left_d;
+      crc_q    <= crc_d;
+    end
+  end
+
+endmodule

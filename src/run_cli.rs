@@ -1,0 +1,214 @@
+//! `hlsk run`: one TLMM job on a board's SoC through the host link, over a
+//! serial port or the digital twin, checked against the reference model.
+
+use crate::boards_cli::BoardArg;
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use hls_rust::digits::Digits;
+use hls_rust::rng::Rng;
+use hls_rust::tlmm::TernaryMatrix;
+use hls_rust::tlmm::mlp::TernaryMlp;
+use hls_rust::tlmm::quant::quantize_activations_absmax;
+use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
+use hlsk_host::proto::Counter;
+use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
+use hlsk_tests::twin::Twin;
+use std::io::Write;
+use std::time::Instant;
+
+/// Where the job's weights and activations come from.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Data {
+    /// Random ternary weights (30 % zeros) and int8 activations.
+    Random,
+    /// Layer 1 of the ternary digits MLP (trained here) on a test image.
+    Digits,
+}
+
+/// Arguments of `hlsk run`.
+#[derive(Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    board: BoardArg,
+    /// Run on the digital twin (the Verilated SoC behind a UART model)
+    /// instead of a board on a serial port.
+    #[arg(long)]
+    twin: bool,
+    /// Serial port of the board (the iCEBreaker's FTDI UART is usually the
+    /// second interface, /dev/ttyUSB1).
+    #[arg(long, default_value = "/dev/ttyUSB1")]
+    port: String,
+    /// UART baud rate of the SoC's host link.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Job data.
+    #[arg(long, value_enum, default_value = "random")]
+    data: Data,
+    /// Output rows M (random data).
+    #[arg(long, default_value_t = 16)]
+    m: usize,
+    /// Activations K (random data; default: the engine's KMax).
+    #[arg(long)]
+    k: Option<usize>,
+    /// Seed of the random data, the training and the twin's power-up state.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs `hlsk run`.
+pub fn run(args: &RunArgs) -> Result<()> {
+    let config = LinkConfig {
+        baud: args.baud,
+        ..LinkConfig::default()
+    };
+    if args.twin {
+        let t0 = Instant::now();
+        let twin = Twin::for_board(&args.board.board, args.seed as u32)?;
+        println!(
+            "hlsk run: {} (Verilated hlsk_soc_top, {} clocks per UART bit)",
+            twin.name(),
+            hlsk_cosim::SocConfig::TWIN_CLKS_PER_BIT
+        );
+        let config = LinkConfig {
+            baud: twin.config().baud,
+            ..config
+        };
+        let clk = twin.config().clk_hz();
+        let mut link = Link::connect(twin, config).context("connecting to the digital twin")?;
+        let before = link.transport().cycles();
+        let ok = job(&mut link, args)?;
+        let sim = (link.transport().cycles() - before) as f64;
+        println!(
+            "twin: {sim:.0} cycles simulated ({:.1} ms of device time at {:.4} MHz) in {:.2} s",
+            sim / f64::from(clk) * 1e3,
+            f64::from(clk) / 1e6,
+            t0.elapsed().as_secs_f64()
+        );
+        verdict(ok)
+    } else {
+        // Fails early, naming the port and what to check.
+        hlsk_boards::load_board(&crate::boards_cli::root(), &args.board.board)?;
+        let port = SerialTransport::open(&args.port, args.baud)?;
+        println!(
+            "hlsk run: board {} on {} at {} baud",
+            args.board.board, args.port, args.baud
+        );
+        let mut link = Link::connect(port, config).with_context(|| {
+            format!(
+                "no hlsk SoC answers on {}; program the board first (`hlsk program --board {}`)",
+                args.port, args.board.board
+            )
+        })?;
+        let ok = job(&mut link, args)?;
+        verdict(ok)
+    }
+}
+
+fn verdict(ok: bool) -> Result<()> {
+    if ok {
+        println!("PASS: results bit-identical to hls_rust::tlmm::golden");
+        Ok(())
+    } else {
+        bail!("FAIL: device results differ from the reference (see above)")
+    }
+}
+
+/// The job's W and x.
+fn data(args: &RunArgs, k_max: usize) -> Result<(TernaryMatrix, Vec<i8>, String)> {
+    match args.data {
+        Data::Random => {
+            let k = args.k.unwrap_or(k_max);
+            let mut rng = Rng::new(args.seed);
+            let w = TernaryMatrix::random(args.m, k, 0.3, &mut rng);
+            let x = (0..k).map(|_| rng.below(256) as u8 as i8).collect();
+            Ok((w, x, format!("random, seed {}", args.seed)))
+        }
+        Data::Digits => {
+            print!("training the ternary digits MLP (seed {}) ... ", args.seed);
+            std::io::stdout().flush().ok();
+            let (mlp, report) =
+                TernaryMlp::train(args.seed, 30).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("done ({report:?})");
+            let (_, test) = Digits::load()?.split();
+            let image = test.images.first().context("empty digits test split")?;
+            let (x, _) = quantize_activations_absmax(&TernaryMlp::input(image));
+            Ok((
+                mlp.w1().clone(),
+                x,
+                "digits MLP layer 1, test image 0".to_owned(),
+            ))
+        }
+    }
+}
+
+/// Runs the job on `link`, prints what happened; true when it matched.
+fn job<T: Transport>(link: &mut Link<T>, args: &RunArgs) -> Result<bool> {
+    let info = link.info();
+    println!(
+        "device: TLMM G={} T={} P={} AccW={} KMax={}, {} words of memory, {} MHz, protocol v{}",
+        info.g,
+        info.t,
+        info.p,
+        info.acc_w,
+        info.k_max,
+        info.mem_words,
+        f64::from(info.clk_hz) / 1e6,
+        info.version
+    );
+    let (w, x, what) = data(args, usize::from(info.k_max))?;
+    println!("job: M = {}, K = {} ({what})", w.m(), w.k());
+    let mut progress = |p: Progress| match p {
+        Progress::Upload { done, total } => {
+            print!("\r  upload {done}/{total} words");
+            std::io::stdout().flush().ok();
+        }
+        Progress::Started => println!("\n  job started"),
+        Progress::Download => println!("  reading {} results", w.m()),
+    };
+    let outcome = run_tlmm(link, &w, &x, &mut progress)?;
+    report(link, &outcome, f64::from(info.clk_hz));
+    Ok(outcome.passed())
+}
+
+fn report<T: Transport>(link: &Link<T>, o: &JobOutcome, clk_hz: f64) {
+    let s = &o.status;
+    println!(
+        "  device: job {} cycles ({:.1} us at the device clock), engine busy {}, \
+         weight-starved {}, {} weight beats, flags {:#x}",
+        s.job_cycles,
+        f64::from(s.job_cycles) / clk_hz * 1e6,
+        s.engine_busy,
+        s.engine_w_starved,
+        s.engine_w_beats,
+        s.engine_flags
+    );
+    let l = link.stats();
+    println!(
+        "  link: {} commands, {} bytes out, {} in, {} retries, {} NAKs, {} duplicates; device \
+         counted {} CRC, {} truncated frames; host time {:.2} s",
+        l.commands,
+        l.bytes_sent,
+        l.bytes_received,
+        l.retries,
+        l.naks,
+        l.dups,
+        s.counter(Counter::Crc),
+        s.counter(Counter::Trunc),
+        o.wall.as_secs_f64()
+    );
+    let bad = o.mismatches();
+    if !bad.is_empty() {
+        println!(
+            "  {} of {} results differ, first rows:",
+            bad.len(),
+            o.expected.len()
+        );
+        for &i in bad.iter().take(8) {
+            println!(
+                "    row {i}: device {:?}, reference {:?}",
+                o.out.get(i),
+                o.expected.get(i)
+            );
+        }
+    }
+}

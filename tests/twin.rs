@@ -1,0 +1,287 @@
+//! The digital twin: the Verilated SoC top ([`hlsk_cosim::Soc`]) behind the
+//! bit-level UART line model of [`crate::uart`], as an
+//! [`hlsk_host::Transport`], with faults injected on the wire.
+//!
+//! Host bytes become line levels ([`frame_levels`], `ClksPerBit` cycles per
+//! bit, back to back) on the SoC's rx pin; its tx pin is read back by a
+//! [`LineDecoder`] sampling each bit in its middle. The device runs only
+//! inside [`Twin::recv`](hlsk_host::Transport::recv), and time there is
+//! simulated time: the twin's clock is `baud * ClksPerBit`, so the link's
+//! timeouts (in milliseconds and bit times) mean what they mean on a board.
+
+use crate::uart::{LineDecoder, LineEvent, frame_levels};
+use hlsk_cosim::configs::SOC_CONFIGS;
+use hlsk_cosim::{Soc, SocConfig};
+use hlsk_host::{Transport, TransportError};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::time::Duration;
+
+/// Cycles the twin runs after reset before it takes bytes: the power-on
+/// counter and the self-test (well under 2^12 cycles) are done by then.
+pub const BOOT_CYCLES: usize = 6000;
+
+/// One fault on the wire, at a byte of a frame (0 = its SOF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireFault {
+    /// Flip bit `bit` (0..8) of byte `byte`.
+    FlipBit {
+        /// Byte index.
+        byte: usize,
+        /// Bit index, 0 = LSB.
+        bit: u8,
+    },
+    /// Byte `byte` never reaches the line.
+    Drop {
+        /// Byte index.
+        byte: usize,
+    },
+    /// Byte `byte` goes out twice.
+    Duplicate {
+        /// Byte index.
+        byte: usize,
+    },
+    /// Only the first `keep` bytes go out (then the line stays idle).
+    Truncate {
+        /// Bytes sent.
+        keep: usize,
+    },
+    /// Byte `byte` goes out with a low stop bit (a framing error on the
+    /// line; host to device only).
+    BadStopBit {
+        /// Byte index.
+        byte: usize,
+    },
+}
+
+impl WireFault {
+    /// The bytes after the fault, each with "stop bit bad".
+    fn apply(self, bytes: &[u8]) -> Vec<(u8, bool)> {
+        let mut out: Vec<(u8, bool)> = Vec::with_capacity(bytes.len() + 1);
+        for (i, &b) in bytes.iter().enumerate() {
+            match self {
+                WireFault::FlipBit { byte, bit } if byte == i => out.push((b ^ (1 << bit), false)),
+                WireFault::Drop { byte } if byte == i => {}
+                WireFault::Duplicate { byte } if byte == i => out.extend([(b, false), (b, false)]),
+                WireFault::Truncate { keep } if i >= keep => {}
+                WireFault::BadStopBit { byte } if byte == i => out.push((b, true)),
+                _ => out.push((b, false)),
+            }
+        }
+        out
+    }
+}
+
+/// The digital twin of one board's SoC.
+pub struct Twin {
+    soc: Soc,
+    name: String,
+    cpb: u32,
+    /// Host-to-device line levels not yet driven.
+    line_in: VecDeque<u8>,
+    decoder: LineDecoder,
+    /// Bytes decoded from the device, not yet handed out.
+    received: VecDeque<u8>,
+    /// Faults on the next host frames (front = next `send`).
+    to_device: VecDeque<Option<WireFault>>,
+    /// Faults on the next device frames (front = next reply; the byte index
+    /// counts from the reply's SOF).
+    from_device: VecDeque<Option<WireFault>>,
+    /// Bytes of the device frame being received, while a fault applies.
+    reply_bytes: Option<(WireFault, Vec<u8>, usize)>,
+}
+
+/// Why a twin could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TwinError {
+    /// No twin build carries this board's kernel.
+    #[error(
+        "no digital twin of board {board}: twins are built for {known}; add the board's kernel \
+         to SOC_CONFIGS in cosim/src/configs.rs"
+    )]
+    NoBuild {
+        /// Board name.
+        board: String,
+        /// Boards with a twin.
+        known: String,
+    },
+    /// The model failed.
+    #[error(transparent)]
+    Model(#[from] hlsk_cosim::Error),
+}
+
+impl Twin {
+    /// The twin of SoC build `config` (an index into `SOC_CONFIGS`), power-up
+    /// state from `seed`, reset and booted; `trace` writes a waveform.
+    pub fn new(config: usize, seed: u32, trace: Option<&Path>) -> Result<Twin, TwinError> {
+        let mut soc = Soc::with_trace(config, seed, trace)?;
+        soc.reset();
+        let name = format!("twin of {}", soc.config().boards.join("/"));
+        let mut twin = Twin {
+            cpb: SocConfig::TWIN_CLKS_PER_BIT,
+            soc,
+            name,
+            line_in: VecDeque::new(),
+            decoder: LineDecoder::new(SocConfig::TWIN_CLKS_PER_BIT),
+            received: VecDeque::new(),
+            to_device: VecDeque::new(),
+            from_device: VecDeque::new(),
+            reply_bytes: None,
+        };
+        twin.run(BOOT_CYCLES)
+            .map_err(|e| hlsk_cosim::Error::Model(e.to_string()))?;
+        Ok(twin)
+    }
+
+    /// The twin of `board`'s SoC (a file stem in `boards/`).
+    pub fn for_board(board: &str, seed: u32) -> Result<Twin, TwinError> {
+        let config = SocConfig::for_board(board).ok_or_else(|| TwinError::NoBuild {
+            board: board.to_owned(),
+            known: SOC_CONFIGS
+                .iter()
+                .flat_map(|c| c.boards.iter().copied())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+        Twin::new(config, seed, None)
+    }
+
+    /// The SoC build.
+    pub fn config(&self) -> SocConfig {
+        self.soc.config()
+    }
+
+    /// Simulated clock cycles so far.
+    pub fn cycles(&self) -> u64 {
+        self.soc.cycles()
+    }
+
+    /// The LED pins.
+    pub fn leds(&self) -> u32 {
+        self.soc.leds()
+    }
+
+    /// Applies `fault` to the `nth` frame the host sends from now on (0 =
+    /// the next).
+    pub fn fault_to_device(&mut self, nth: usize, fault: WireFault) {
+        set_fault(&mut self.to_device, nth, fault);
+    }
+
+    /// Applies `fault` to the `nth` reply the device sends from now on.
+    /// `BadStopBit` is not available in this direction.
+    pub fn fault_from_device(&mut self, nth: usize, fault: WireFault) {
+        set_fault(&mut self.from_device, nth, fault);
+    }
+
+    /// Queues raw bytes on the line (no frame, no fault), e.g. noise.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.line_in
+                .extend(frame_levels(b, self.cpb, false).map(u8::from));
+        }
+    }
+
+    /// Runs `cycles` cycles, driving queued levels (then idle) and decoding
+    /// the tx line.
+    fn run(&mut self, cycles: usize) -> Result<(), TransportError> {
+        let rx: Vec<u8> = (0..cycles)
+            .map(|_| self.line_in.pop_front().unwrap_or(1))
+            .collect();
+        let mut tx = vec![1u8; cycles];
+        self.soc
+            .run(&rx, &mut tx)
+            .map_err(|e| TransportError::Twin(e.to_string()))?;
+        if self.soc.rtl_error() {
+            return Err(TransportError::Twin(
+                "an RTL assertion failed in the SoC model (rerun with a waveform: \
+                 `Twin::new(.., Some(path))` under `--features trace`)"
+                    .to_owned(),
+            ));
+        }
+        for &level in &tx {
+            match self.decoder.sample(level == 1) {
+                Some(LineEvent::Byte(b)) => self.device_byte(b),
+                Some(LineEvent::FramingError) | Some(LineEvent::Unstable { .. }) => {
+                    return Err(TransportError::Twin(
+                        "the SoC's tx line broke the 8N1 framing".to_owned(),
+                    ));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A byte from the device, through the reply faults.
+    fn device_byte(&mut self, b: u8) {
+        if self.reply_bytes.is_none()
+            && b == hlsk_host::proto::SOF
+            && let Some(Some(f)) = self.from_device.pop_front()
+        {
+            self.reply_bytes = Some((f, Vec::new(), 0));
+        }
+        match &mut self.reply_bytes {
+            None => self.received.push_back(b),
+            Some((fault, bytes, left)) => {
+                bytes.push(b);
+                // LEN is byte 1: the frame is OVERHEAD + LEN bytes long.
+                if bytes.len() == 2 {
+                    *left = hlsk_host::proto::OVERHEAD + usize::from(b);
+                }
+                if bytes.len() == *left {
+                    let out = fault.apply(bytes);
+                    self.received.extend(out.into_iter().map(|(b, _)| b));
+                    self.reply_bytes = None;
+                }
+            }
+        }
+    }
+}
+
+fn set_fault(q: &mut VecDeque<Option<WireFault>>, nth: usize, fault: WireFault) {
+    if q.len() <= nth {
+        q.resize(nth + 1, None);
+    }
+    q[nth] = Some(fault);
+}
+
+impl Transport for Twin {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+        let out = match self.to_device.pop_front().flatten() {
+            Some(f) => f.apply(bytes),
+            None => bytes.iter().map(|&b| (b, false)).collect(),
+        };
+        for (b, bad_stop) in out {
+            self.line_in
+                .extend(frame_levels(b, self.cpb, bad_stop).map(u8::from));
+            if bad_stop {
+                // The line must go high again before the next start bit.
+                self.line_in
+                    .extend(std::iter::repeat_n(1, self.cpb as usize));
+            }
+        }
+        Ok(())
+    }
+
+    fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
+        let clk = u128::from(self.config().clk_hz());
+        let budget = (timeout.as_nanos() * clk / 1_000_000_000) as usize;
+        // Four byte times per step: replies are handed out soon after they end.
+        let step = 40 * self.cpb as usize;
+        let mut spent = 0;
+        while self.received.is_empty() && spent < budget {
+            let n = step.min(budget - spent);
+            self.run(n)?;
+            spent += n;
+        }
+        let n = buf.len().min(self.received.len());
+        for (slot, b) in buf.iter_mut().zip(self.received.drain(..n)) {
+            *slot = b;
+        }
+        Ok(n)
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}

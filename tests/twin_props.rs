@@ -1,0 +1,527 @@
+//! Properties of the host link through the digital twin ([`crate::twin`]):
+//! the SoC top (RTL) driven by the host driver (`hlsk_host`) bit by bit.
+//!
+//! - [`jobs_match_reference_on`]: random TLMM jobs (shapes within the
+//!   board's KMax and memory) run through the link give exactly
+//!   `hls_rust::tlmm::golden`'s results;
+//! - [`wire_fault_is_recovered`]: one fault on a WRITE frame (a flipped bit,
+//!   a dropped, duplicated or framing-broken byte, a truncated frame) is
+//!   detected by the device (its NAK counter or the host's timeout), never
+//!   executed as garbage (the memory holds exactly what was meant to be
+//!   written, nothing else changed), and the driver's retry completes the
+//!   write;
+//! - [`lost_ack_is_not_re_executed`]: a WRITE or TLMM_START whose
+//!   acknowledgement is garbled or cut is sent again, acknowledged as a
+//!   duplicate and not executed twice;
+//! - [`jobs_survive_wire_faults_on`]: random faults of every kind on random
+//!   frames in both directions during a whole job: the results are still
+//!   bit-identical to the reference and the job ran exactly once.
+
+use crate::prop::check;
+use crate::twin::{Twin, WireFault};
+use hls_rust::rng::Rng;
+use hls_rust::tlmm::TernaryMatrix;
+use hls_rust::tlmm::stream::{Arch, WeightLayout};
+use hlsk_cosim::configs::SOC_CONFIGS;
+use hlsk_host::job::{JobPlan, run_tlmm};
+use hlsk_host::proto::{Command, Counter};
+use hlsk_host::{Link, LinkConfig, LinkError};
+use proptest::prelude::*;
+use std::path::Path;
+
+/// A connected link to a fresh twin of SoC build `config`.
+pub fn connect(config: usize, seed: u32, waves: Option<&Path>) -> Result<Link<Twin>, String> {
+    let twin = Twin::new(config, seed, waves).map_err(|e| e.to_string())?;
+    let baud = SOC_CONFIGS[config].baud;
+    Link::connect(
+        twin,
+        LinkConfig {
+            baud,
+            ..LinkConfig::default()
+        },
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// One random TLMM job.
+#[derive(Debug, Clone)]
+pub struct JobCase {
+    /// Index into `SOC_CONFIGS`.
+    pub config: usize,
+    /// Power-up seed.
+    pub seed: u32,
+    /// Rows (reduced until the job fits the memory).
+    pub m: usize,
+    /// Columns.
+    pub k: usize,
+    /// Share of zero weights, percent.
+    pub zeros: u8,
+    /// Seed of W and x.
+    pub data: u64,
+}
+
+fn job_case(config: usize) -> impl Strategy<Value = JobCase> {
+    let c = SOC_CONFIGS[config];
+    (
+        any::<u32>(),
+        1..=3 * c.p as usize + 1,
+        1..=c.k_max as usize,
+        0u8..=100,
+        any::<u64>(),
+    )
+        .prop_map(move |(seed, m, k, zeros, data)| JobCase {
+            config,
+            seed,
+            m,
+            k,
+            zeros,
+            data,
+        })
+}
+
+/// W (with `zeros` percent zeros) and x (both int8 extremes included when
+/// K allows) of a case.
+fn job_data(case: &JobCase, m: usize) -> (TernaryMatrix, Vec<i8>) {
+    let mut rng = Rng::new(case.data);
+    let w = TernaryMatrix::random(m, case.k, f64::from(case.zeros) / 100.0, &mut rng);
+    let mut x: Vec<i8> = (0..case.k).map(|_| rng.below(256) as u8 as i8).collect();
+    x[0] = i8::MIN;
+    if case.k > 1 {
+        x[1] = i8::MAX;
+    }
+    (w, x)
+}
+
+/// Property: a random job through the twin equals the reference, with no
+/// engine error flag, no link error counted, and the job's cycle count from
+/// the device.
+pub fn jobs_match_reference_on(config: usize, cases: u32) -> Result<(), String> {
+    let name = format!(
+        "twin_tlmm_jobs_match_reference[{}]",
+        SOC_CONFIGS[config].boards[0]
+    );
+    check(&name, cases, job_case(config), |case, waves| {
+        let mut link = connect(case.config, case.seed, waves)?;
+        let info = link.info();
+        // Fewer rows until the job fits the memory.
+        let mut m = case.m;
+        let (w, x) = loop {
+            let (w, x) = job_data(case, m);
+            if m == 1 || JobPlan::new(&info, &w, &x).is_ok() {
+                break (w, x);
+            }
+            m -= 1;
+        };
+        let outcome = run_tlmm(&mut link, &w, &x, &mut |_| {}).map_err(|e| e.to_string())?;
+        if !outcome.passed() {
+            return Err(format!(
+                "M = {m}: results differ at rows {:?}\n device   {:?}\n expected {:?}\n engine flags {:#x}",
+                outcome.mismatches(),
+                outcome.out,
+                outcome.expected,
+                outcome.status.engine_flags
+            ));
+        }
+        let s = outcome.status;
+        let errors: u32 = [
+            Counter::Crc,
+            Counter::Trunc,
+            Counter::Oversize,
+            Counter::BadArg,
+        ]
+        .iter()
+        .map(|&c| u32::from(s.counter(c)))
+        .sum();
+        if errors != 0 || !s.bist_passed || s.uart_frame_err || s.uart_overrun {
+            return Err(format!("clean link reported errors: {s:?}"));
+        }
+        // The engine took exactly the job's weight beats.
+        let c = SOC_CONFIGS[case.config];
+        let layout = WeightLayout::new(c.p as usize, c.t as usize, Arch::OutputStationary)
+            .map_err(|e| e.to_string())?;
+        let beats = layout.beats(m, case.k.div_ceil(c.g as usize));
+        if s.engine_w_beats as usize != beats || s.job_cycles == 0 {
+            return Err(format!(
+                "engine took {} weight beats in {} cycles, the job has {beats}",
+                s.engine_w_beats, s.job_cycles
+            ));
+        }
+        Ok(())
+    })
+}
+
+/// Memory words the fault scenarios look at.
+const WINDOW: usize = 48;
+/// Where the faulty WRITE goes in the window.
+const TARGET: usize = 16;
+/// Words of the faulty WRITE.
+const WORDS: usize = 8;
+
+/// The device counter a fault on the WRITE must raise, or `None` when the
+/// device cannot see the frame at all (a corrupt SOF: only the host's
+/// timeout notices). Frame bytes: SOF 0, LEN 1, ~LEN 2, SEQ 3, CMD 4,
+/// payload 5.., CRC high and low. A corrupt LEN or ~LEN fails the header
+/// check (counted with the CRC errors); a lost or extra byte either ends
+/// the frame early on a wrong CRC or leaves it waiting (truncated).
+pub fn expected_counter(fault: WireFault) -> Option<Counter> {
+    match fault {
+        WireFault::FlipBit { byte: 0, .. } => None,
+        WireFault::FlipBit { .. } => Some(Counter::Crc),
+        // A second SOF is read as LEN, then LEN as ~LEN: a bad header.
+        WireFault::Duplicate { .. } => Some(Counter::Crc),
+        WireFault::Drop { .. } | WireFault::Truncate { .. } | WireFault::BadStopBit { .. } => {
+            Some(Counter::Trunc)
+        }
+    }
+}
+
+/// Scenario: a WRITE of [`WORDS`] words at [`TARGET`] suffers `fault` on
+/// its first attempt; the driver still completes it, the device counted
+/// the fault (or the host timed out), and the memory window holds the
+/// background pattern except for exactly the written words.
+pub fn wire_fault_is_recovered(config: usize, fault: WireFault) -> Result<(), String> {
+    let mut link = connect(config, 7, None)?;
+    let background: Vec<u32> = (0..WINDOW as u32).map(|i| 0x5a00_0000 | i).collect();
+    link.write_words(0, &background)
+        .map_err(|e| e.to_string())?;
+    let data: Vec<u32> = (0..WORDS as u32)
+        .map(|i| 0xc0de_0000 ^ (i * 0x1111))
+        .collect();
+    let before = link.status().map_err(|e| e.to_string())?;
+    let stats_before = link.stats();
+    link.transport_mut().fault_to_device(0, fault);
+    link.write_words(TARGET, &data)
+        .map_err(|e| format!("{fault:?}: write not recovered: {e}"))?;
+    let after = link.status().map_err(|e| e.to_string())?;
+    let stats = link.stats();
+    let mut want = background.clone();
+    want[TARGET..TARGET + WORDS].copy_from_slice(&data);
+    let got = link.read_words(0, WINDOW).map_err(|e| e.to_string())?;
+    if got != want {
+        return Err(format!(
+            "{fault:?}: memory after recovery\n got  {got:x?}\n want {want:x?}"
+        ));
+    }
+    if stats.retries == stats_before.retries {
+        return Err(format!(
+            "{fault:?}: recovered without a retry: the fault went unnoticed"
+        ));
+    }
+    match expected_counter(fault) {
+        Some(c) if after.counter(c) <= before.counter(c) => Err(format!(
+            "{fault:?}: device counter {c:?} did not rise ({} -> {}); status {after:?}",
+            before.counter(c),
+            after.counter(c)
+        )),
+        None if stats.timeouts == stats_before.timeouts => {
+            Err(format!("{fault:?}: hidden frame but no host timeout"))
+        }
+        _ => Ok(()),
+    }
+    .and_then(|()| match fault {
+        WireFault::BadStopBit { .. } if !after.uart_frame_err => {
+            Err("a bad stop bit did not set the UART framing flag".to_owned())
+        }
+        _ => Ok(()),
+    })
+}
+
+/// Scenario: the acknowledgement of a WRITE suffers `fault`; the driver
+/// sends the WRITE again, gets a duplicate acknowledgement, and the device
+/// counted exactly one duplicate. Then the same for a TLMM_START: the job
+/// runs once (the job counter rises by one) and its results are right.
+pub fn lost_ack_is_not_re_executed(config: usize, fault: WireFault) -> Result<(), String> {
+    let mut link = connect(config, 11, None)?;
+    let s0 = link.status().map_err(|e| e.to_string())?;
+    link.transport_mut().fault_from_device(0, fault);
+    link.write_words(3, &[0x1234_5678, 0x9abc_def0])
+        .map_err(|e| format!("{fault:?}: {e}"))?;
+    let s1 = link.status().map_err(|e| e.to_string())?;
+    if s1.counter(Counter::Dup) != s0.counter(Counter::Dup) + 1 || link.stats().dups != 1 {
+        return Err(format!(
+            "{fault:?} on a WRITE ack: {} duplicates on the device, {} seen by the host (want 1)",
+            s1.counter(Counter::Dup) - s0.counter(Counter::Dup),
+            link.stats().dups
+        ));
+    }
+    if link.read_words(3, 2).map_err(|e| e.to_string())? != [0x1234_5678, 0x9abc_def0] {
+        return Err("the duplicated WRITE left wrong data".to_owned());
+    }
+
+    // The same for TLMM_START: garble its acknowledgement (the frame after
+    // the uploads and the status read that precede it in run_tlmm).
+    let mut rng = Rng::new(3);
+    let w = TernaryMatrix::random(5, 20, 0.3, &mut rng);
+    let x: Vec<i8> = (0..20).map(|i| (i * 13 - 100) as i8).collect();
+    let plan = JobPlan::new(&link.info(), &w, &x).map_err(|e| e.to_string())?;
+    let uploads = (plan.act_words.len() + plan.weight_words.len())
+        .div_ceil(usize::from(link.info().max_words));
+    link.transport_mut().fault_from_device(uploads + 1, fault);
+    let outcome = run_tlmm(&mut link, &w, &x, &mut |_| {}).map_err(|e| e.to_string())?;
+    let s2 = outcome.status;
+    if !outcome.passed() {
+        return Err(format!(
+            "job after a lost ack: {:?} vs {:?}",
+            outcome.out, outcome.expected
+        ));
+    }
+    if s2.counter(Counter::Jobs) != s1.counter(Counter::Jobs) + 1
+        || s2.counter(Counter::Dup) != s1.counter(Counter::Dup) + 1
+    {
+        return Err(format!(
+            "{fault:?} on a TLMM_START ack: jobs {} -> {}, duplicates {} -> {} (want +1 each)",
+            s1.counter(Counter::Jobs),
+            s2.counter(Counter::Jobs),
+            s1.counter(Counter::Dup),
+            s2.counter(Counter::Dup)
+        ));
+    }
+    Ok(())
+}
+
+/// Scenario: frames the device must refuse, each answered with its NAK and
+/// counted, nothing executed: an unknown command, the reserved convolution
+/// command, a READ beyond the memory, a TLMM job with K above KMax or
+/// regions beyond the memory, an oversize frame.
+pub fn bad_frames_are_refused(config: usize) -> Result<(), String> {
+    let mut link = connect(config, 5, None)?;
+    let info = link.info();
+    link.write_words(0, &[0xfeed_f00d; 4])
+        .map_err(|e| e.to_string())?;
+    let s0 = link.status().map_err(|e| e.to_string())?;
+    let mem = info.mem_words;
+    let refusals: Vec<(Command, Vec<u8>, hlsk_host::proto::Status)> = vec![
+        (
+            Command::ConvStart,
+            vec![0; 12],
+            hlsk_host::proto::Status::NakUnknown,
+        ),
+        (
+            Command::Read,
+            [(mem - 1).to_le_bytes().as_slice(), &[2]].concat(),
+            hlsk_host::proto::Status::NakBadArg,
+        ),
+        (
+            Command::Write,
+            [0u16.to_le_bytes().as_slice(), &[1, 2, 3]].concat(),
+            hlsk_host::proto::Status::NakBadArg,
+        ),
+        (
+            Command::TlmmStart,
+            desc_payload(1, info.k_max + 1, 0, 0, 0),
+            hlsk_host::proto::Status::NakBadArg,
+        ),
+        (
+            Command::TlmmStart,
+            desc_payload(4, 8, 0, mem - 1, 8),
+            hlsk_host::proto::Status::NakBadArg,
+        ),
+        (
+            Command::TlmmStart,
+            desc_payload(4, 8, 0, 4, mem - 2),
+            hlsk_host::proto::Status::NakBadArg,
+        ),
+    ];
+    for (cmd, payload, want) in &refusals {
+        match link.transact(*cmd, payload) {
+            Err(LinkError::Refused { status, .. }) if status == *want => {}
+            other => return Err(format!("{cmd:?} {payload:?}: want {want}, got {other:?}")),
+        }
+    }
+    // A command byte nobody knows, and a frame longer than the device takes.
+    for (code, len, want) in [
+        (0x7f_u8, 0usize, 0x83_u8),
+        (Command::Write as u8, 200, 0x82),
+    ] {
+        let reply = raw_exchange(&mut link, code, len)?;
+        if reply != Some(want) {
+            return Err(format!(
+                "code {code:#x} LEN {len}: want status {want:#x}, got {reply:?}"
+            ));
+        }
+    }
+    let s1 = link.status().map_err(|e| e.to_string())?;
+    let rise = |c: Counter| s1.counter(c) - s0.counter(c);
+    if rise(Counter::Unknown) != 2 || rise(Counter::BadArg) != 5 || rise(Counter::Oversize) != 1 {
+        return Err(format!(
+            "refusals not counted as expected: before {s0:?}, after {s1:?}"
+        ));
+    }
+    if s1.job_busy || s1.counter(Counter::Jobs) != s0.counter(Counter::Jobs) {
+        return Err("a refused job ran".to_owned());
+    }
+    if link.read_words(0, 4).map_err(|e| e.to_string())? != [0xfeed_f00d; 4] {
+        return Err("a refused frame changed the memory".to_owned());
+    }
+    Ok(())
+}
+
+fn desc_payload(m: u16, k: u16, a: u16, w: u16, o: u16) -> Vec<u8> {
+    hlsk_host::proto::TlmmDescriptor {
+        m,
+        k,
+        a_addr: a,
+        w_addr: w,
+        out_addr: o,
+    }
+    .payload()
+}
+
+/// Sends one frame with command byte `code` and `len` zero payload bytes
+/// straight through the transport (past the link's checks) and returns the
+/// status of the reply with its SEQ, if one came.
+fn raw_exchange(link: &mut Link<Twin>, code: u8, len: usize) -> Result<Option<u8>, String> {
+    use hlsk_host::Transport;
+    use hlsk_host::proto::{Decoder, Frame};
+    let frame = Frame {
+        seq: 0xee,
+        code,
+        payload: vec![0; len],
+    };
+    let twin = link.transport_mut();
+    twin.send(&frame.encode()).map_err(|e| e.to_string())?;
+    let mut d = Decoder::default();
+    let mut buf = [0u8; 64];
+    // An oversize frame is only NAKed after the 20 ms line timeout.
+    for _ in 0..8 {
+        let n = twin
+            .recv(&mut buf, std::time::Duration::from_millis(40))
+            .map_err(|e| e.to_string())?;
+        for &b in &buf[..n] {
+            if let Some(Ok(f)) = d.push(b)
+                && f.seq == 0xee
+            {
+                return Ok(Some(f.code));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A fault on the `nth` frame of one direction.
+#[derive(Debug, Clone, Copy)]
+pub struct Injected {
+    /// Frame index from the start of the job (host frames or replies).
+    pub nth: usize,
+    /// Host to device (else device to host).
+    pub to_device: bool,
+    /// The fault.
+    pub fault: WireFault,
+}
+
+fn injected() -> impl Strategy<Value = Injected> {
+    (0usize..40, any::<bool>(), 0usize..48, 0u8..8, 0u8..5).prop_map(
+        |(nth, to_device, byte, bit, kind)| {
+            let fault = match kind {
+                0 => WireFault::FlipBit { byte, bit },
+                1 => WireFault::Drop { byte },
+                2 => WireFault::Duplicate { byte },
+                3 => WireFault::Truncate { keep: byte },
+                // Framing errors only exist towards the device's UART.
+                _ if to_device => WireFault::BadStopBit { byte },
+                _ => WireFault::FlipBit { byte, bit },
+            };
+            Injected {
+                nth,
+                to_device,
+                fault,
+            }
+        },
+    )
+}
+
+/// Property: with up to four random wire faults during a job, the driver
+/// still completes it, the results equal the reference, and the job ran
+/// exactly once (the device's job counter rose by one).
+pub fn jobs_survive_wire_faults_on(config: usize, cases: u32) -> Result<(), String> {
+    let name = format!(
+        "twin_jobs_survive_wire_faults[{}]",
+        SOC_CONFIGS[config].boards[0]
+    );
+    let c = SOC_CONFIGS[config];
+    let strategy = (
+        job_case(config).prop_map(move |mut j| {
+            // Small jobs: the faults, not the size, are the point.
+            j.m = j.m.min(2 * c.p as usize);
+            j.k = j.k.min(96);
+            j
+        }),
+        prop::collection::vec(injected(), 1..=4),
+    );
+    check(&name, cases, strategy, |(case, faults), waves| {
+        let mut link = connect(case.config, case.seed, waves)?;
+        let jobs_before = link
+            .status()
+            .map_err(|e| e.to_string())?
+            .counter(Counter::Jobs);
+        for f in faults {
+            let twin = link.transport_mut();
+            if f.to_device {
+                twin.fault_to_device(f.nth, f.fault);
+            } else {
+                twin.fault_from_device(f.nth, f.fault);
+            }
+        }
+        let (w, x) = job_data(case, case.m);
+        let outcome = run_tlmm(&mut link, &w, &x, &mut |_| {}).map_err(|e| e.to_string())?;
+        if !outcome.passed() {
+            return Err(format!(
+                "results differ at rows {:?} (engine flags {:#x})",
+                outcome.mismatches(),
+                outcome.status.engine_flags
+            ));
+        }
+        let jobs = outcome.status.counter(Counter::Jobs);
+        if jobs != jobs_before + 1 {
+            return Err(format!("{} jobs ran, want 1", jobs - jobs_before));
+        }
+        Ok(())
+    })
+}
+
+/// Scenario: while a long job runs (ULX3S build, M = 40, K = 1024: about
+/// 2,800 cycles, longer than the START acknowledgement and a READ take on
+/// the line), a READ is refused with NakBusy and counted, STATUS still
+/// answers; afterwards the results are exact.
+pub fn memory_commands_wait_for_the_job(config: usize) -> Result<(), String> {
+    let mut link = connect(config, 13, None)?;
+    let info = link.info();
+    let mut rng = Rng::new(17);
+    let k = usize::from(info.k_max);
+    let w = TernaryMatrix::random(40, k, 0.3, &mut rng);
+    let x: Vec<i8> = (0..k).map(|_| rng.below(256) as u8 as i8).collect();
+    let plan = JobPlan::new(&info, &w, &x).map_err(|e| e.to_string())?;
+    link.write_words(usize::from(plan.desc.a_addr), &plan.upload())
+        .map_err(|e| e.to_string())?;
+    link.start_tlmm(&plan.desc).map_err(|e| e.to_string())?;
+    match link.read_words(0, 1) {
+        Err(LinkError::Refused {
+            status: hlsk_host::proto::Status::NakBusy,
+            ..
+        }) => {}
+        other => return Err(format!("READ during the job: want NakBusy, got {other:?}")),
+    }
+    let mut s = link.status().map_err(|e| e.to_string())?;
+    let mut polls = 0;
+    while s.job_busy && polls < 100 {
+        s = link.status().map_err(|e| e.to_string())?;
+        polls += 1;
+    }
+    if s.job_busy || s.counter(Counter::Busy) != 1 {
+        return Err(format!("after the job: {s:?}"));
+    }
+    let out: Vec<i32> = link
+        .read_words(usize::from(plan.desc.out_addr), 40)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|v| v as i32)
+        .collect();
+    let acc = hls_rust::tlmm::AccWidth::new(u32::from(info.acc_w)).map_err(|e| e.to_string())?;
+    let want = hls_rust::tlmm::golden(&w, &x, acc)
+        .map_err(|e| e.to_string())?
+        .out;
+    if out != want {
+        return Err("results of the job differ from the reference".to_owned());
+    }
+    Ok(())
+}
