@@ -1031,7 +1031,7 @@ pub fn digits_training_on(
         .map_err(|e| format!("training through the RTL (build {config}): {e}"))?;
     if let Some(d) = rtl.bit_difference(&reference) {
         return Err(format!(
-            "training through the RTL (build {config}) differs from the reference training: {d}"
+            "training through the RTL (build {config}) differs from the reference training (values: RTL against reference): {d}"
         ));
     }
     Ok(DigitsTraining {
