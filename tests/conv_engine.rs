@@ -94,6 +94,8 @@ fn digits_training_loop_through_rtl_matches_reference_training() {
         ..run.rtl.config
     })
     .expect("untrained reference");
+    assert_eq!(untrained.masters.len(), 3, "three layers with weights");
+    assert_eq!(untrained.masters.len(), run.rtl.masters.len());
     for ((layer, a), (_, b)) in untrained.masters.iter().zip(&run.rtl.masters) {
         assert_ne!(a, b, "layer {layer}: the masters did not change");
     }
