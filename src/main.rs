@@ -40,7 +40,7 @@ enum Command {
         #[arg(long, default_value = "docs")]
         out: std::path::PathBuf,
     },
-    /// The training-convolution kernel: real training with the reference.
+    /// The training-convolution kernel: real training with the reference or through the RTL.
     Conv {
         #[command(subcommand)]
         cmd: conv_cli::ConvCmd,

@@ -12,11 +12,11 @@
 
 use crate::prop::check;
 use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op, Tiling};
-use hls_rust::conv::exec::run_descriptor;
+use hls_rust::conv::exec::{ExecError, Executor, run_descriptor};
 use hls_rust::conv::hw::CycleParams;
 use hls_rust::conv::layout::{ActLayout, WeightLayout, tiles};
 use hls_rust::conv::model::check_tiling;
-use hls_rust::conv::{HwConfig, Memory, Tensor4};
+use hls_rust::conv::{HwConfig, Memory, Stats, Tensor4};
 use hls_rust::rng::Rng;
 use hlsk_cosim::configs::CONV_CONFIGS;
 use hlsk_cosim::{Conv, ConvConfig, ConvIn};
@@ -42,6 +42,15 @@ impl MemTiming {
     pub const IDEAL: MemTiming = MemTiming {
         latency: 0,
         t_burst: 0,
+        stall_pct: 0,
+        desc_gap_pct: 0,
+    };
+
+    /// A memory with 4 cycles of latency and 2 of burst start-up, no
+    /// stalls (the cycle model stays exact).
+    pub const LAT4_BURST2: MemTiming = MemTiming {
+        latency: 4,
+        t_burst: 2,
         stall_pct: 0,
         desc_gap_pct: 0,
     };
@@ -570,6 +579,33 @@ pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<()
     )
 }
 
+/// The first word where `mem` differs from `expect`, and how many words differ.
+fn first_difference(mem: &Memory, expect: &Memory) -> Option<(usize, usize)> {
+    let differ = |i: &usize| mem.words().get(*i) != expect.words().get(*i);
+    let n = mem.len().max(expect.len());
+    let first = (0..n).find(differ)?;
+    Some((first, (first..n).filter(differ).count()))
+}
+
+/// The engine's fired cycles, words and bursts equal the model's, and the
+/// bench saw one request per burst.
+fn counters_match(r: &ConvRun, model: &Stats) -> Result<(), String> {
+    let got = (r.fired, r.words_read, r.words_written, r.bursts);
+    let want = (
+        model.fired,
+        model.words_read,
+        model.words_written,
+        model.bursts,
+    );
+    if got != want || r.requests != r.bursts {
+        return Err(format!(
+            "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
+            r.requests
+        ));
+    }
+    Ok(())
+}
+
 /// Runs `fc` on `dut` and compares memory image and counters with the
 /// reference.
 fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String> {
@@ -583,10 +619,7 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
     if r.error {
         return Err(format!("engine raised error on a valid {op} descriptor"));
     }
-    if let Some(i) = (0..mem.len()).find(|&i| mem.words()[i] != expect.words()[i]) {
-        let diffs = (0..mem.len())
-            .filter(|&i| mem.words()[i] != expect.words()[i])
-            .count();
+    if let Some((i, diffs)) = first_difference(&mem, &expect) {
         return Err(format!(
             "memory differs in {diffs} words; first at {i}: rtl {} reference {} (was {}); bases {:?}",
             mem.words()[i],
@@ -595,19 +628,7 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
             d.base
         ));
     }
-    let got = (r.fired, r.words_read, r.words_written, r.bursts);
-    let want = (
-        stats.fired,
-        stats.words_read,
-        stats.words_written,
-        stats.bursts,
-    );
-    if got != want || r.requests != r.bursts {
-        return Err(format!(
-            "counters (fired, read, written, bursts) rtl {got:?} model {want:?}; bench saw {} requests",
-            r.requests
-        ));
-    }
+    counters_match(&r, &stats)?;
     // Without random stalls the cycle model is exact.
     if fc.timing.stall_pct == 0 {
         let c = &CONV_CONFIGS[fc.config];
@@ -772,133 +793,252 @@ pub struct StepRun {
     pub model: hls_rust::conv::Stats,
 }
 
-/// One complete training step of the digits CNN (`Network::digits`, the
-/// first `batch` training images of the data set, initial weights from
-/// `seed`) through build `config` with memory `timing`: every descriptor
-/// of the plan runs on one engine instance (no reset in between), host
-/// steps (batch-as-width copies, softmax loss) run on the host. After every
-/// step the RTL's memory image must equal the reference's (the same list
-/// through `run_descriptor`) word for word, so every tensor (activations,
-/// argmax planes, gradients, master and w16 weights) is bit-identical; the
-/// engine's words, bursts and fired cycles must equal the model's (and its
-/// busy cycles, when the memory does not stall); every layer's masters must
-/// have moved. Returns the descriptors' runs.
-pub fn digits_step_on(
+/// The RTL as a descriptor [`Executor`]: every descriptor runs on one
+/// instance of a build (no reset in between), with the bench memory of a
+/// [`MemTiming`], and in lockstep through
+/// [`run_descriptor`](hls_rust::conv::exec::run_descriptor) on a copy of the
+/// image. It fails unless the engine finishes without its error flag, the
+/// two memory images are equal word for word (the message names the first
+/// differing word's region, see [`Executor::memory_map`]), and the
+/// engine's fired cycles, words and bursts equal the model's (and its busy
+/// cycles, when the memory does not stall). It returns the engine's
+/// counters, with the reference's accumulator-overflow audit.
+pub struct RtlExecutor {
+    dut: Conv,
+    hw: HwConfig,
+    timing: MemTiming,
+    seed: u32,
+    descriptors: u32,
+    regions: Vec<hls_rust::conv::plan::Region>,
+    log: Option<Vec<(Descriptor, ConvRun, Stats)>>,
+}
+
+impl RtlExecutor {
+    /// A reset instance of build `config` (power-up state and stalls from
+    /// `seed`) behind a memory with `timing`.
+    pub fn new(config: usize, seed: u32, timing: MemTiming) -> Result<Self, String> {
+        let c = CONV_CONFIGS
+            .get(config)
+            .ok_or_else(|| format!("no conv build {config}; there are {}", CONV_CONFIGS.len()))?;
+        let mut dut = Conv::new(config, seed).map_err(|e| e.to_string())?;
+        dut.reset();
+        Ok(Self {
+            dut,
+            hw: hw_for(c, timing),
+            timing,
+            seed,
+            descriptors: 0,
+            regions: Vec::new(),
+            log: None,
+        })
+    }
+
+    /// Also records every descriptor with the engine's and the model's
+    /// counters ([`take_log`](Self::take_log)).
+    pub fn recording(mut self) -> Self {
+        self.log = Some(Vec::new());
+        self
+    }
+
+    /// The reference's configuration of the build with this memory
+    /// ([`hw_for`]): plan with it.
+    pub fn hw(&self) -> HwConfig {
+        self.hw
+    }
+
+    /// Clock cycles simulated so far (descriptor transfer included).
+    pub fn simulated_cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    /// The recorded runs so far, `(descriptor, engine, model)`, emptying the log.
+    pub fn take_log(&mut self) -> Vec<(Descriptor, ConvRun, Stats)> {
+        self.log.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn region_of(&self, w: usize) -> String {
+        self.regions
+            .iter()
+            .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
+            .map_or("no named region".to_owned(), |r| r.name.clone())
+    }
+}
+
+impl Executor for RtlExecutor {
+    fn execute(&mut self, mem: &mut Memory, d: &Descriptor) -> Result<Stats, ExecError> {
+        let fail = |msg: String| ExecError::Engine(format!("RTL: {msg}"));
+        let mut expect = mem.clone();
+        let model = run_descriptor(&mut expect, d, &self.hw)?;
+        let words = d.encode()?;
+        let seed = self.seed.wrapping_add(self.descriptors);
+        self.descriptors += 1;
+        // A hang guard far above any stall pattern's cost.
+        let max_cycles = 10 * model.cycles + 100_000;
+        let r = run_on(&mut self.dut, seed, &words, mem, self.timing, max_cycles).map_err(fail)?;
+        if r.error {
+            return Err(fail("error flag".into()));
+        }
+        if let Some((w, diffs)) = first_difference(mem, &expect) {
+            return Err(fail(format!(
+                "memory differs from the reference in {diffs} words, first at word {w} ({}): rtl {} reference {}",
+                self.region_of(w),
+                mem.words()[w],
+                expect.words()[w]
+            )));
+        }
+        counters_match(&r, &model).map_err(fail)?;
+        if self.timing.stall_pct == 0 && r.cycles != model.cycles {
+            return Err(fail(format!(
+                "busy cycles rtl {} model {} ({:?})",
+                r.cycles, model.cycles, self.timing
+            )));
+        }
+        if let Some(log) = &mut self.log {
+            log.push((*d, r, model));
+        }
+        Ok(Stats {
+            cycles: r.cycles,
+            fired: r.fired,
+            words_read: r.words_read,
+            words_written: r.words_written,
+            bursts: r.bursts,
+            macs: model.macs,
+            acc_overflows: model.acc_overflows,
+            ..Stats::default()
+        })
+    }
+
+    fn memory_map(&mut self, regions: &[hls_rust::conv::plan::Region]) {
+        self.regions = regions.to_vec();
+    }
+}
+
+/// `steps` consecutive training steps of the digits CNN
+/// (`Network::digits`, batch `batch`, consecutive minibatches of the
+/// training split from its first image, initial weights from `seed`,
+/// typical scales) through build `config` with memory `timing`: every
+/// descriptor runs on one engine instance ([`RtlExecutor`]: after every
+/// descriptor the memory image, so every tensor (activations, argmax
+/// planes, gradients, master and w16 weights), equals the reference's word
+/// for word, and the counters the model's); host steps (batch-as-width
+/// copies, softmax loss) run on the host ([`train_step`]). Every layer's
+/// masters must move in every step. Returns the descriptors' runs.
+pub fn digits_steps_on(
     config: usize,
     batch: usize,
+    steps: usize,
     seed: u64,
     timing: MemTiming,
 ) -> Result<Vec<StepRun>, String> {
-    use hls_rust::conv::digits::batch_images;
-    use hls_rust::conv::float::{init_weights, softmax_xent};
-    use hls_rust::conv::plan::{Headroom, HostOp, Magnitudes, Network, Scales, Step, TrainPlan};
+    use hls_rust::conv::digits::train_step;
+    use hls_rust::conv::float::init_weights;
+    use hls_rust::conv::plan::{Headroom, Magnitudes, Network, Scales, Step, TrainPlan};
     use hls_rust::digits::Digits;
 
-    let hw = hw_for(&CONV_CONFIGS[config], timing);
+    let mut exec = RtlExecutor::new(config, seed as u32, timing)?.recording();
+    let hw = exec.hw();
     let net = Network::digits();
     let scales = Scales::propose(&net, &Magnitudes::digits_typical(), &Headroom::default());
     let plan = TrainPlan::new(&net, batch, &hw, scales, 0.1).map_err(|e| e.to_string())?;
+    exec.memory_map(&plan.regions);
     let (train, _) = Digits::load().map_err(|e| e.to_string())?.split();
-    let idx: Vec<usize> = (0..batch).collect();
-    let mut expect = plan.new_memory();
+    let mut mem = plan.new_memory();
     for (i, w) in init_weights(&net, hw.t, seed)
         .map_err(|e| e.to_string())?
         .iter()
         .enumerate()
     {
         if let Some(w) = w {
-            plan.store_weights(&mut expect, i, w)
+            plan.store_weights(&mut mem, i, w)
                 .map_err(|e| e.to_string())?;
         }
     }
-    plan.store_input(&mut expect, &batch_images(&train, &idx, batch))
-        .map_err(|e| e.to_string())?;
-    let initial = expect.clone();
-    let mut mem = expect.clone();
-    let mut dut = Conv::new(config, seed as u32).map_err(|e| e.to_string())?;
-    dut.reset();
-    let region_of = |w: usize| {
-        plan.regions
-            .iter()
-            .find(|r| (r.base as usize..r.base as usize + r.words).contains(&w))
-            .map_or("no region".to_owned(), |r| r.name.clone())
+    let layers: Vec<usize> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Engine { layer, .. } => Some(*layer),
+            Step::Host { .. } => None,
+        })
+        .collect();
+    let masters = |mem: &Memory| {
+        (0..plan.tensors.len())
+            .filter(|&i| plan.tensors[i].master.is_some())
+            .map(|i| plan.load_master_codes(mem, i).map(|m| (i, m)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())
     };
     let mut runs = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
-        match step {
-            Step::Engine { layer, desc, .. } => {
-                let stats = run_descriptor(&mut expect, desc, &hw).map_err(|e| e.to_string())?;
-                let words = desc.encode().map_err(|e| e.to_string())?;
-                let r = run_on(&mut dut, i as u32, &words, &mut mem, timing, 5_000_000)
-                    .map_err(|e| format!("step {i} (layer {layer} {}): {e}", desc.op))?;
-                if r.error {
-                    return Err(format!("step {i} (layer {layer} {}): error flag", desc.op));
-                }
-                if let Some(w) = (0..mem.len()).find(|&w| mem.words()[w] != expect.words()[w]) {
-                    return Err(format!(
-                        "step {i} (layer {layer} {}): memory differs first at word {w} ({}): rtl {} reference {}",
-                        desc.op,
-                        region_of(w),
-                        mem.words()[w],
-                        expect.words()[w]
-                    ));
-                }
-                let got = (r.fired, r.words_read, r.words_written, r.bursts);
-                let want = (
-                    stats.fired,
-                    stats.words_read,
-                    stats.words_written,
-                    stats.bursts,
-                );
-                if got != want || (timing.stall_pct == 0 && r.cycles != stats.cycles) {
-                    return Err(format!(
-                        "step {i} (layer {layer} {}): counters (fired, read, written, bursts) rtl {got:?} model {want:?}, cycles rtl {} model {}",
-                        desc.op, r.cycles, stats.cycles
-                    ));
-                }
-                runs.push(StepRun {
-                    layer: *layer,
-                    desc: *desc,
-                    rtl: r,
-                    model: stats,
-                });
-            }
-            Step::Host {
-                op: HostOp::Loss, ..
-            } => {
-                let logits = plan.read_logits(&mem).map_err(|e| e.to_string())?;
-                let grads: Vec<Vec<f64>> = logits
-                    .iter()
-                    .zip(&idx)
-                    .map(|(z, &s)| softmax_xent(z, usize::from(train.labels[s])).1)
-                    .collect();
-                for m in [&mut expect, &mut mem] {
-                    plan.write_logits_grad(m, &grads)
-                        .map_err(|e| e.to_string())?;
-                }
-            }
-            Step::Host { op, .. } => {
-                for m in [&mut expect, &mut mem] {
-                    plan.run_host(m, op).map_err(|e| e.to_string())?;
-                }
+    for s in 0..steps {
+        let before = masters(&mem)?;
+        let idx: Vec<usize> = (s * batch..(s + 1) * batch).collect();
+        train_step(&plan, &mut mem, &mut exec, &train, &idx)
+            .map_err(|e| format!("training step {s}: {e}"))?;
+        for ((i, a), (_, b)) in before.iter().zip(masters(&mem)?) {
+            if *a == b {
+                return Err(format!(
+                    "training step {s}: layer {i}'s masters did not change"
+                ));
             }
         }
-    }
-    // The step trained: every layer's masters moved.
-    for (i, t) in plan.tensors.iter().enumerate() {
-        if let Some(m) = t.master {
-            let words = plan
-                .regions
-                .iter()
-                .find(|r| r.base == m)
-                .map_or(0, |r| r.words);
-            let (m, words) = (m as usize, words);
-            if mem.slice(m, words).ok() == initial.slice(m, words).ok() {
-                return Err(format!("layer {i}: the masters did not change"));
-            }
+        for ((desc, rtl, model), &layer) in exec.take_log().into_iter().zip(&layers) {
+            runs.push(StepRun {
+                layer,
+                desc,
+                rtl,
+                model,
+            });
         }
     }
     Ok(runs)
+}
+
+/// The digits CNN trained with `cfg` through build `config`'s RTL and
+/// through the reference.
+#[derive(Debug, Clone)]
+pub struct DigitsTraining {
+    /// The reference training (`run_descriptor`), for the build's configuration.
+    pub reference: hls_rust::conv::digits::Report,
+    /// The same training with every descriptor on the RTL.
+    pub rtl: hls_rust::conv::digits::Report,
+    /// Clock cycles the RTL simulation ran (descriptor transfers included).
+    pub simulated_cycles: u64,
+}
+
+/// Trains the digits CNN with `cfg` (its `hw` replaced by build `config`'s
+/// with memory `timing`, see [`hw_for`]) once through the reference and once
+/// with every descriptor of every training step and of the test pass on the
+/// RTL ([`RtlExecutor`], which checks every descriptor's memory image and
+/// counters against the reference in lockstep). Fails on the first
+/// descriptor that differs (epoch, minibatch, step, layer, operation and
+/// tensor in the message), or if the final master weights or test logits
+/// differ from the reference training's. `progress` sees the RTL run.
+pub fn digits_training_on(
+    config: usize,
+    cfg: &hls_rust::conv::digits::TrainConfig,
+    timing: MemTiming,
+    progress: &mut dyn FnMut(&hls_rust::conv::digits::Progress),
+) -> Result<DigitsTraining, String> {
+    use hls_rust::conv::digits::{TrainConfig, train_fixed_on, train_fixed_with};
+
+    let mut exec = RtlExecutor::new(config, cfg.seed as u32, timing)?;
+    let cfg = TrainConfig {
+        hw: exec.hw(),
+        ..*cfg
+    };
+    let reference = train_fixed_with(&cfg).map_err(|e| format!("reference training: {e}"))?;
+    let rtl = train_fixed_on(&cfg, &mut exec, progress)
+        .map_err(|e| format!("training through the RTL (build {config}): {e}"))?;
+    if let Some(d) = rtl.bit_difference(&reference) {
+        return Err(format!(
+            "training through the RTL (build {config}) differs from the reference training (values: RTL against reference): {d}"
+        ));
+    }
+    Ok(DigitsTraining {
+        reference,
+        rtl,
+        simulated_cycles: exec.simulated_cycles(),
+    })
 }
 
 /// Property (schedule invariance): on build `config`, one random `op`

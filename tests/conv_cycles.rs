@@ -18,7 +18,7 @@ use hls_rust::conv::desc::{ConvShape, Descriptor, Op};
 use hls_rust::conv::model::{Stats, best_tiling, useful_macs};
 use hls_rust::conv::run_descriptor;
 use hlsk_cosim::configs::{CONV_CONFIGS, ConvConfig};
-use hlsk_tests::conv::{ConvCase, ConvRun, MemTiming, digits_step_on, hw_for, hw_of, run};
+use hlsk_tests::conv::{ConvCase, ConvRun, MemTiming, digits_steps_on, hw_for, hw_of, run};
 use std::fmt::Write as _;
 
 fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvShape {
@@ -35,15 +35,7 @@ fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvS
 
 const TIMINGS: [(&str, MemTiming); 2] = [
     ("ideal", MemTiming::IDEAL),
-    (
-        "lat4_burst2",
-        MemTiming {
-            latency: 4,
-            t_burst: 2,
-            stall_pct: 0,
-            desc_gap_pct: 0,
-        },
-    ),
+    ("lat4_burst2", MemTiming::LAT4_BURST2),
 ];
 
 /// Prints one measured descriptor and returns its JSON record.
@@ -177,7 +169,7 @@ fn main() {
         let big_batch = Descriptor::new(Op::Wu, shape(32, 32, 8, 3, 1, 8));
         layer(config, "vgg", wu_numerics(big_batch), &mut rows);
         for (name, timing) in TIMINGS {
-            match digits_step_on(config, 4, 1, timing) {
+            match digits_steps_on(config, 4, 1, 1, timing) {
                 Ok(runs) => {
                     for sr in runs {
                         let label = format!("L{} ", sr.layer);

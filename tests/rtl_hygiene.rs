@@ -83,6 +83,57 @@ const CORNERS: &[(&str, &[(&str, u32)])] = &[
     ("hlsk_uart_rx", &[("ClksPerBit", 2)]),
     ("hlsk_uart_tx", &[("ClksPerBit", 2)]),
     ("hlsk_uart_rx", &[("ClksPerBit", 3)]),
+    // T = 1 (one-lane beats, one-bit lane indices), P = 2..5 (P not a
+    // power of two, P above the tile), buffers of one to a few entries
+    // (one-bit addresses), accumulators at both ends of 32..64.
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 2),
+            ("InWords", 8),
+            ("WWords", 9),
+            ("OutEnt", 4),
+            ("GEnt", 2),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 3),
+            ("InWords", 4),
+            ("WWords", 9),
+            ("OutEnt", 3),
+            ("GEnt", 1),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 4),
+            ("AccW", 64),
+            ("AccWWu", 64),
+            ("InWords", 2),
+            ("WWords", 1),
+            ("OutEnt", 2),
+            ("GEnt", 2),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 5),
+            ("AccW", 32),
+            ("AccWWu", 32),
+            ("InWords", 1),
+            ("WWords", 1),
+            ("OutEnt", 1),
+            ("GEnt", 1),
+        ],
+    ),
 ];
 
 #[test]

@@ -122,6 +122,12 @@ impl Digits {
         self.labels.len()
     }
 
+    /// Keeps the first `n` samples (all when there are fewer).
+    pub fn truncate(&mut self, n: usize) {
+        self.images.truncate(n);
+        self.labels.truncate(n);
+    }
+
     /// True when there are no samples.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()

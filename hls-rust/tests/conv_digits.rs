@@ -62,3 +62,34 @@ fn fixed_point_training_reaches_90_percent_within_3_points_of_f32() {
         "the loss falls"
     );
 }
+
+#[test]
+fn bit_difference_names_the_first_differing_master_or_logit() {
+    use hls_rust::conv::digits::{TrainConfig, train_fixed_with};
+    let cfg = TrainConfig {
+        train_images: Some(32),
+        test_images: Some(8),
+        ..TrainConfig::new(SEED, 1)
+    };
+    let a = train_fixed_with(&cfg).expect("training runs");
+    let b = train_fixed_with(&cfg).expect("training runs");
+    assert_eq!(a.steps, 4);
+    assert_eq!(a.test_logits.len(), 8);
+    assert_eq!(a.bit_difference(&b), None, "the reference is deterministic");
+
+    let mut m = b.clone();
+    let (layer, w) = &mut m.masters[1];
+    let layer = *layer;
+    let [_, n, kh, kw] = w.dims();
+    w.data_mut()[n * kh * kw + 4] ^= 1; // element [1, 0, 1, 1]
+    let msg = a.bit_difference(&m).expect("a master code differs");
+    assert!(
+        msg.contains(&format!("layer {layer} master")) && msg.contains("[1, 0, 1, 1]"),
+        "{msg}"
+    );
+
+    let mut l = b.clone();
+    l.test_logits[5][3] += 0.25;
+    let msg = a.bit_difference(&l).expect("a logit differs");
+    assert!(msg.contains("image 5"), "{msg}");
+}

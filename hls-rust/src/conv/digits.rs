@@ -8,6 +8,11 @@
 //! Fixed-point scales come from a calibration pass of the f32 network at its
 //! initial weights ([`Scales::propose`]); they stay fixed during training.
 //!
+//! The fixed-point loop takes the descriptor executor as a parameter
+//! ([`train_fixed_on`]): the reference, or the RTL in co-simulation
+//! (`hlsk conv digits --rtl`), which must leave bit-identical masters and
+//! logits ([`Report::bit_difference`]).
+//!
 //! ```no_run
 //! // About 1 s each in release mode, 3 s in the dev profile; see tests/conv_digits.rs.
 //! let fixed = hls_rust::conv::digits::train_fixed(1, 12).unwrap();
@@ -16,8 +21,10 @@
 //! ```
 
 use super::desc::Op;
+use super::exec::{Executor, Reference};
 use super::float::{FloatNet, Grads, Trace, argmax, init_weights, softmax_xent};
 use super::hw::HwConfig;
+use super::layout::Memory;
 use super::model::Stats;
 use super::plan::{Headroom, Network, PlanError, Scales, Step, TrainPlan};
 use super::tensor::Tensor4;
@@ -34,6 +41,14 @@ pub enum TrainError {
     /// Planning or executing failed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A training or test step failed.
+    #[error("{at}: {source}")]
+    Step {
+        /// Where (epoch and minibatch, or test batch).
+        at: String,
+        /// Why.
+        source: PlanError,
+    },
 }
 
 /// Training hyper-parameters and the hardware the plan targets.
@@ -53,6 +68,10 @@ pub struct TrainConfig {
     pub headroom: Headroom,
     /// Minibatches in the calibration pass.
     pub calib_batches: usize,
+    /// Train on the first this many training images only (`None`: all).
+    pub train_images: Option<usize>,
+    /// Evaluate the first this many test images only (`None`: all).
+    pub test_images: Option<usize>,
 }
 
 impl TrainConfig {
@@ -66,6 +85,8 @@ impl TrainConfig {
             hw: HwConfig::ecp5(),
             headroom: Headroom::default(),
             calib_batches: 8,
+            train_images: None,
+            test_images: None,
         }
     }
 }
@@ -95,6 +116,143 @@ pub struct Report {
     pub predicted_step: Option<Stats>,
     /// Fixed point: descriptors per training step.
     pub descriptors_per_step: usize,
+    /// Training steps (minibatches) run.
+    pub steps: usize,
+    /// Fixed point: the executor's counters summed over every descriptor
+    /// run (training and test).
+    pub executed: Stats,
+    /// Fixed point: the final int32 master-weight codes of every layer with
+    /// weights, `(layer, [M, N, K, K])`.
+    pub masters: Vec<(usize, Tensor4<i32>)>,
+    /// The logits of every test image after training, `[image][class]`.
+    pub test_logits: Vec<Vec<f64>>,
+}
+
+impl Report {
+    /// The first difference between two fixed-point runs' final master
+    /// weights or test logits, described; `None` when they are
+    /// bit-identical.
+    pub fn bit_difference(&self, other: &Report) -> Option<String> {
+        if self.masters.len() != other.masters.len() {
+            return Some(format!(
+                "{} layers with master weights against {}",
+                self.masters.len(),
+                other.masters.len()
+            ));
+        }
+        for ((layer, a), (_, b)) in self.masters.iter().zip(&other.masters) {
+            if a.dims() != b.dims() {
+                return Some(format!(
+                    "layer {layer} master weights: dims {:?} against {:?}",
+                    a.dims(),
+                    b.dims()
+                ));
+            }
+            let differ = a.data().iter().zip(b.data()).filter(|(x, y)| x != y);
+            if let Some(first) = a.data().iter().zip(b.data()).position(|(x, y)| x != y) {
+                return Some(format!(
+                    "layer {layer} master weights differ in {} of {} codes, first at {:?}: {} against {}",
+                    differ.count(),
+                    a.data().len(),
+                    a.index_of(first),
+                    a.data()[first],
+                    b.data()[first]
+                ));
+            }
+        }
+        if self.test_logits.len() != other.test_logits.len() {
+            return Some(format!(
+                "{} test images against {}",
+                self.test_logits.len(),
+                other.test_logits.len()
+            ));
+        }
+        let image = self
+            .test_logits
+            .iter()
+            .zip(&other.test_logits)
+            .position(|(a, b)| a != b)?;
+        Some(format!(
+            "test logits of image {image} differ: {:?} against {:?}",
+            self.test_logits[image], other.test_logits[image]
+        ))
+    }
+}
+
+/// Where a training run is, reported after every training step and test batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Epochs of the run.
+    pub epochs: usize,
+    /// The current epoch (0-based); equal to `epochs` in the test pass.
+    pub epoch: usize,
+    /// Minibatches (or test batches) done in this epoch.
+    pub batch: usize,
+    /// Minibatches (or test batches) in this epoch.
+    pub batches: usize,
+    /// Training steps done so far.
+    pub steps: usize,
+    /// The executor's counters summed over every descriptor so far.
+    pub executed: Stats,
+    /// Time since the start of training.
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// In the test pass.
+    pub fn testing(&self) -> bool {
+        self.epoch >= self.epochs
+    }
+}
+
+/// What one training step ([`train_step`]) saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    /// Summed softmax cross-entropy of the minibatch.
+    pub loss: f64,
+    /// Images classified correctly by the forward pass.
+    pub correct: usize,
+    /// `(step index, counters)` of every descriptor.
+    pub stats: Vec<(usize, Stats)>,
+}
+
+/// One training step of `plan` on `mem`, descriptors performed by `exec`:
+/// stores the images `idx` of `data` (missing batch slots blank, with a
+/// zero loss gradient), runs the forward steps, computes the softmax
+/// cross-entropy gradient of the logits on the host, and runs the backward
+/// steps (BP, WU with the SGD update, pool backward).
+pub fn train_step(
+    plan: &TrainPlan,
+    mem: &mut Memory,
+    exec: &mut impl Executor,
+    data: &Digits,
+    idx: &[usize],
+) -> Result<StepOutcome, PlanError> {
+    plan.store_input(mem, &batch_images(data, idx, plan.batch))?;
+    let mut stats = plan.run_forward_with(mem, exec)?;
+    let logits = plan.read_logits(mem)?;
+    let (mut loss, mut correct) = (0.0, 0);
+    let grads: Vec<Vec<f64>> = logits
+        .iter()
+        .enumerate()
+        .map(|(b, z)| match idx.get(b) {
+            Some(&i) => {
+                let label = usize::from(data.labels[i]);
+                let (l, g) = softmax_xent(z, label);
+                loss += l;
+                correct += usize::from(argmax(z) == label);
+                g
+            }
+            None => vec![0.0; z.len()],
+        })
+        .collect();
+    plan.write_logits_grad(mem, &grads)?;
+    stats.extend(plan.run_backward_with(mem, exec)?);
+    Ok(StepOutcome {
+        loss,
+        correct,
+        stats,
+    })
 }
 
 /// Images `[B, 1, 8, 8]` with pixel / 16, for samples `idx` (missing ones zero).
@@ -103,6 +261,18 @@ pub fn batch_images(d: &Digits, idx: &[usize], batch: usize) -> Tensor4<f64> {
         idx.get(b)
             .map_or(0.0, |&i| f64::from(d.images[i][y * 8 + x]) / 16.0)
     })
+}
+
+/// The train and test splits, cut to `cfg`'s subsets.
+fn load_split(cfg: &TrainConfig) -> Result<(Digits, Digits), TrainError> {
+    let (mut train, mut test) = Digits::load()?.split();
+    if let Some(n) = cfg.train_images {
+        train.truncate(n);
+    }
+    if let Some(n) = cfg.test_images {
+        test.truncate(n);
+    }
+    Ok((train, test))
 }
 
 /// The minibatches of an epoch: a seeded shuffle cut into full batches.
@@ -154,14 +324,26 @@ fn logits_grad_f32(tr: &Trace, d: &Digits, idx: &[usize]) -> Tensor4<f32> {
 /// Trains the fixed-point network: every FP, BP, WU and pool step is a
 /// descriptor executed by the reference executor on one memory image.
 pub fn train_fixed_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
+    train_fixed_on(cfg, &mut Reference(cfg.hw), &mut |_| {})
+}
+
+/// [`train_fixed_with`] with every descriptor (training steps and the test
+/// pass) performed by `exec`, which must be built as `cfg.hw`; `progress`
+/// is called after every training step and test batch.
+pub fn train_fixed_on(
+    cfg: &TrainConfig,
+    exec: &mut impl Executor,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Report, TrainError> {
     let start = Instant::now();
-    let (train, test) = Digits::load()?.split();
+    let (train, test) = load_split(cfg)?;
     let net = Network::digits();
     let w0 = init_weights(&net, cfg.hw.t, cfg.seed)?;
     let fnet = FloatNet::new(&net, cfg.hw.t, &w0)?;
     let mags = fnet.magnitudes(&calibrate(&fnet, &train, cfg)?);
     let scales = Scales::propose(&net, &mags, &cfg.headroom);
     let plan = TrainPlan::new(&net, cfg.batch, &cfg.hw, scales, cfg.lr)?;
+    exec.memory_map(&plan.regions);
     let mut mem = plan.new_memory();
     for (i, w) in w0.iter().enumerate() {
         if let Some(w) = w {
@@ -169,49 +351,77 @@ pub fn train_fixed_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
         }
     }
     let mut overflows = vec![0u64; Op::ALL.len()];
-    let mut count = |plan: &TrainPlan, stats: &[(usize, Stats)]| {
+    let mut executed = Stats::default();
+    let mut count = |stats: &[(usize, Stats)]| {
         for (i, s) in stats {
             if let Step::Engine { desc, .. } = &plan.steps[*i] {
                 overflows[desc.op.code() as usize] += s.acc_overflows;
             }
+            executed += *s;
         }
+        executed
     };
     let mut epoch_loss = Vec::new();
     let mut train_acc = 0.0;
+    let mut steps = 0;
     for epoch in 0..cfg.epochs {
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0, 0);
-        for idx in epoch_batches(train.len(), cfg.batch, cfg.seed, epoch) {
-            plan.store_input(&mut mem, &batch_images(&train, &idx, cfg.batch))?;
-            let s = plan.run_forward(&mut mem)?;
-            count(&plan, &s);
-            let logits = plan.read_logits(&mem)?;
-            let mut grads = Vec::with_capacity(cfg.batch);
-            for (b, z) in logits.iter().enumerate() {
-                let label = usize::from(train.labels[idx[b]]);
-                let (l, g) = softmax_xent(z, label);
-                loss_sum += l;
-                correct += usize::from(argmax(z) == label);
-                seen += 1;
-                grads.push(g);
-            }
-            plan.write_logits_grad(&mut mem, &grads)?;
-            let s = plan.run_backward(&mut mem)?;
-            count(&plan, &s);
+        let batches = epoch_batches(train.len(), cfg.batch, cfg.seed, epoch);
+        for (k, idx) in batches.iter().enumerate() {
+            let out = train_step(&plan, &mut mem, exec, &train, idx).map_err(|source| {
+                TrainError::Step {
+                    at: format!("epoch {epoch}, minibatch {k}"),
+                    source,
+                }
+            })?;
+            loss_sum += out.loss;
+            correct += out.correct;
+            seen += idx.len();
+            steps += 1;
+            progress(&Progress {
+                epochs: cfg.epochs,
+                epoch,
+                batch: k + 1,
+                batches: batches.len(),
+                steps,
+                executed: count(&out.stats),
+                elapsed: start.elapsed(),
+            });
         }
         epoch_loss.push(loss_sum / seen.max(1) as f64);
         train_acc = correct as f64 / seen.max(1) as f64;
     }
+    let masters = (0..plan.geometry.len())
+        .filter(|&i| plan.tensors[i].master.is_some())
+        .map(|i| Ok((i, plan.load_master_codes(&mem, i)?)))
+        .collect::<Result<Vec<_>, PlanError>>()?;
     // Test: forward passes, the last batch padded with blank images.
     let mut correct = 0;
+    let mut test_logits = Vec::with_capacity(test.len());
     let all: Vec<usize> = (0..test.len()).collect();
-    for idx in all.chunks(cfg.batch) {
-        plan.store_input(&mut mem, &batch_images(&test, idx, cfg.batch))?;
-        let s = plan.run_forward(&mut mem)?;
-        count(&plan, &s);
-        let logits = plan.read_logits(&mem)?;
+    let batches = all.len().div_ceil(cfg.batch.max(1));
+    for (k, idx) in all.chunks(cfg.batch.max(1)).enumerate() {
+        let at = |source| TrainError::Step {
+            at: format!("test batch {k}"),
+            source,
+        };
+        plan.store_input(&mut mem, &batch_images(&test, idx, cfg.batch))
+            .map_err(at)?;
+        let s = plan.run_forward_with(&mut mem, exec).map_err(at)?;
+        let logits = plan.read_logits(&mem).map_err(at)?;
         for (b, &i) in idx.iter().enumerate() {
             correct += usize::from(argmax(&logits[b]) == usize::from(test.labels[i]));
+            test_logits.push(logits[b].clone());
         }
+        progress(&Progress {
+            epochs: cfg.epochs,
+            epoch: cfg.epochs,
+            batch: k + 1,
+            batches,
+            steps,
+            executed: count(&s),
+            elapsed: start.elapsed(),
+        });
     }
     Ok(Report {
         kind: "fixed",
@@ -228,18 +438,23 @@ pub fn train_fixed_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
         predicted_step: Some(plan.predicted()),
         descriptors_per_step: plan.descriptors().count(),
         scales: Some(plan.scales.clone()),
+        steps,
+        executed,
+        masters,
+        test_logits,
     })
 }
 
 /// Trains the same network in f32 (same initial weights, minibatches and learning rate).
 pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
     let start = Instant::now();
-    let (train, test) = Digits::load()?.split();
+    let (train, test) = load_split(cfg)?;
     let net = Network::digits();
     let w0 = init_weights(&net, cfg.hw.t, cfg.seed)?;
     let mut fnet = FloatNet::new(&net, cfg.hw.t, &w0)?;
     let mut epoch_loss = Vec::new();
     let mut train_acc = 0.0;
+    let mut steps = 0;
     for epoch in 0..cfg.epochs {
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0, 0);
         for idx in epoch_batches(train.len(), cfg.batch, cfg.seed, epoch) {
@@ -255,11 +470,13 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
             }
             let g = fnet.backward(&tr, &logits_grad_f32(&tr, &train, &idx))?;
             fnet.sgd(&g, cfg.lr as f32, cfg.batch);
+            steps += 1;
         }
         epoch_loss.push(loss_sum / seen.max(1) as f64);
         train_acc = correct as f64 / seen.max(1) as f64;
     }
     let mut correct = 0;
+    let mut test_logits = Vec::with_capacity(test.len());
     let all: Vec<usize> = (0..test.len()).collect();
     for idx in all.chunks(cfg.batch) {
         let tr = fnet.forward(&batch_images(&test, idx, idx.len()).map(|v| v as f32))?;
@@ -267,6 +484,7 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
         for (b, &i) in idx.iter().enumerate() {
             let row: Vec<f64> = (0..CLASSES).map(|k| f64::from(z[[b, k, 0, 0]])).collect();
             correct += usize::from(argmax(&row) == usize::from(test.labels[i]));
+            test_logits.push(row);
         }
     }
     Ok(Report {
@@ -281,5 +499,9 @@ pub fn train_f32_with(cfg: &TrainConfig) -> Result<Report, TrainError> {
         acc_overflows: Vec::new(),
         predicted_step: None,
         descriptors_per_step: 0,
+        steps,
+        executed: Stats::default(),
+        masters: Vec::new(),
+        test_logits,
     })
 }

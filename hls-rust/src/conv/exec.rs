@@ -59,6 +59,35 @@ pub enum ExecError {
         /// The region it overlaps.
         other: &'static str,
     },
+    /// Another executor (the RTL in co-simulation) failed, or disagreed
+    /// with the reference.
+    #[error("{0}")]
+    Engine(String),
+}
+
+/// Something that performs descriptors on a memory image: the reference
+/// ([`Reference`]) or, in co-simulation, the RTL. Training loops
+/// ([`TrainPlan::run_forward_with`](super::plan::TrainPlan::run_forward_with),
+/// [`digits::train_fixed_on`](super::digits::train_fixed_on)) take one, so
+/// the same loop runs on either.
+pub trait Executor {
+    /// Performs `d` on `mem` and returns its counters (like [`run_descriptor`]).
+    fn execute(&mut self, mem: &mut Memory, d: &Descriptor) -> Result<Stats, ExecError>;
+
+    /// Tells the executor the named regions of the memory image (for
+    /// messages that name the tensor where something went wrong). The
+    /// default ignores them.
+    fn memory_map(&mut self, _regions: &[super::plan::Region]) {}
+}
+
+/// The reference executor for the engine built as `.0`: [`run_descriptor`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reference(pub HwConfig);
+
+impl Executor for Reference {
+    fn execute(&mut self, mem: &mut Memory, d: &Descriptor) -> Result<Stats, ExecError> {
+        run_descriptor(mem, d, &self.0)
+    }
 }
 
 /// A memory region a descriptor touches.

@@ -62,7 +62,7 @@ pub mod plan;
 pub mod tensor;
 
 pub use desc::{Descriptor, Op};
-pub use exec::{ExecError, run_descriptor};
+pub use exec::{ExecError, Executor, Reference, run_descriptor};
 pub use hw::HwConfig;
 pub use layout::Memory;
 pub use model::Stats;

@@ -42,7 +42,7 @@
 //! descriptor reports its wrapped accumulators ([`Stats::acc_overflows`]).
 
 use super::desc::{Bases, ConvShape, Descriptor, Op};
-use super::exec::{ExecError, run_descriptor};
+use super::exec::{ExecError, Executor, Reference};
 use super::fixed::{MF, dequantize, quantize, quantize32, rs, sat16};
 use super::hw::HwConfig;
 use super::layout::{ActLayout, MemError, Memory, WeightLayout, tiles};
@@ -199,10 +199,14 @@ pub enum PlanError {
         source: TilingError,
     },
     /// A descriptor failed.
-    #[error("step {step}: {source}")]
+    #[error("step {step} (layer {layer} {op}): {source}")]
     Exec {
         /// Step index.
         step: usize,
+        /// Layer index.
+        layer: usize,
+        /// The operation.
+        op: Op,
         /// Why.
         source: ExecError,
     },
@@ -1013,16 +1017,20 @@ impl TrainPlan {
 
     /// The real values of `layer`'s master weights.
     pub fn load_weights(&self, mem: &Memory, layer: usize) -> Result<Tensor4<f64>, PlanError> {
+        let codes = self.load_master_codes(mem, layer)?;
+        let f = self.scales.layers[layer].weight + MF as i32;
+        Ok(codes.map(|m| dequantize(m.into(), f)))
+    }
+
+    /// The int32 codes of `layer`'s master weights, `[M, N, K, K]`.
+    pub fn load_master_codes(&self, mem: &Memory, layer: usize) -> Result<Tensor4<i32>, PlanError> {
         let (Some(wd), Some(mb)) = (
             self.geometry.get(layer).and_then(|g| g.weight_dims()),
             self.tensors.get(layer).and_then(|t| t.master),
         ) else {
             return Err(PlanError::Data(format!("layer {layer} has no weights")));
         };
-        let f = self.scales.layers[layer].weight + MF as i32;
-        Ok(mem
-            .load_master(mb as usize, self.hw.t, wd)?
-            .map(|m| dequantize(m.into(), f)))
+        Ok(mem.load_master(mb as usize, self.hw.t, wd)?)
     }
 
     /// Writes the input batch (real values, `[B, C, H, W]`), quantized.
@@ -1098,28 +1106,53 @@ impl TrainPlan {
             .unwrap_or(self.steps.len())
     }
 
-    /// Runs the forward steps (everything before the loss) on `mem`;
-    /// returns `(step index, counters)` of each descriptor.
+    /// Runs the forward steps (everything before the loss) on `mem` with
+    /// the reference executor; returns `(step index, counters)` of each
+    /// descriptor.
     pub fn run_forward(&self, mem: &mut Memory) -> Result<Vec<(usize, Stats)>, PlanError> {
-        self.run_range(mem, 0..self.loss_step())
+        self.run_forward_with(mem, &mut Reference(self.hw))
     }
 
-    /// Runs the backward steps (everything after the loss) on `mem`.
+    /// Runs the backward steps (everything after the loss) on `mem` with
+    /// the reference executor.
     pub fn run_backward(&self, mem: &mut Memory) -> Result<Vec<(usize, Stats)>, PlanError> {
-        self.run_range(mem, self.loss_step() + 1..self.steps.len())
+        self.run_backward_with(mem, &mut Reference(self.hw))
+    }
+
+    /// [`run_forward`](Self::run_forward) with the descriptors performed by `exec`.
+    pub fn run_forward_with(
+        &self,
+        mem: &mut Memory,
+        exec: &mut impl Executor,
+    ) -> Result<Vec<(usize, Stats)>, PlanError> {
+        self.run_range(mem, exec, 0..self.loss_step())
+    }
+
+    /// [`run_backward`](Self::run_backward) with the descriptors performed by `exec`.
+    pub fn run_backward_with(
+        &self,
+        mem: &mut Memory,
+        exec: &mut impl Executor,
+    ) -> Result<Vec<(usize, Stats)>, PlanError> {
+        self.run_range(mem, exec, self.loss_step() + 1..self.steps.len())
     }
 
     fn run_range(
         &self,
         mem: &mut Memory,
+        exec: &mut impl Executor,
         range: std::ops::Range<usize>,
     ) -> Result<Vec<(usize, Stats)>, PlanError> {
         let mut out = Vec::new();
         for i in range {
             match &self.steps[i] {
-                Step::Engine { desc, .. } => {
-                    let s = run_descriptor(mem, desc, &self.hw)
-                        .map_err(|source| PlanError::Exec { step: i, source })?;
+                Step::Engine { layer, desc, .. } => {
+                    let s = exec.execute(mem, desc).map_err(|source| PlanError::Exec {
+                        step: i,
+                        layer: *layer,
+                        op: desc.op,
+                        source,
+                    })?;
                     out.push((i, s));
                 }
                 Step::Host { op, .. } => self.run_host(mem, op)?,

@@ -77,6 +77,18 @@ impl<T> Tensor4<T> {
         self.data.is_empty()
     }
 
+    /// The `[i0, i1, i2, i3]` index of the element at row-major position `flat`.
+    pub fn index_of(&self, flat: usize) -> [usize; 4] {
+        let [_, d1, d2, d3] = self.dims;
+        let (d3, d2, d1) = (d3.max(1), d2.max(1), d1.max(1));
+        [
+            flat / (d1 * d2 * d3),
+            flat / (d2 * d3) % d1,
+            flat / d3 % d2,
+            flat % d3,
+        ]
+    }
+
     /// The elements, row-major.
     pub fn data(&self) -> &[T] {
         &self.data
