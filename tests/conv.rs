@@ -8,7 +8,8 @@
 //! start-up cost, with random stalls on both data streams. The properties
 //! compare the whole memory image with
 //! [`run_descriptor`](hls_rust::conv::exec::run_descriptor) on a copy, and
-//! the engine's counters (fired cycles, words, bursts) with the model's.
+//! the engine's counters (fired cycles, stalls by cause, words, bursts)
+//! with the model's.
 
 use crate::prop::check;
 use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op, Tiling};
@@ -65,6 +66,12 @@ pub struct ConvRun {
     pub cycles: u64,
     /// Cycles the MAC array fired.
     pub fired: u64,
+    /// Stall cycles waiting for input tiles.
+    pub stall_input: u64,
+    /// Stall cycles waiting for weights.
+    pub stall_weights: u64,
+    /// Stall cycles waiting for output stores (and WU updates).
+    pub stall_output: u64,
     /// Words read.
     pub words_read: u64,
     /// Words written.
@@ -73,6 +80,55 @@ pub struct ConvRun {
     pub bursts: u64,
     /// Requests the bench saw (must equal `bursts`).
     pub requests: u64,
+    /// Cycles the bench's random stalls held back a request or a data beat
+    /// of a burst, by the burst's cause (input, weights, output; see
+    /// [`cause_of`]).
+    pub mem_stalls: [u64; 3],
+}
+
+impl ConvRun {
+    /// Busy cycles that are neither fired nor stalls (`None` if the
+    /// counters add up to more than the busy cycles).
+    pub fn overhead(&self) -> Option<u64> {
+        self.cycles
+            .checked_sub(self.fired + self.stall_input + self.stall_weights + self.stall_output)
+    }
+
+    /// The counters of a rejected descriptor: one busy cycle (the check),
+    /// overhead, and nothing else.
+    pub fn only_checked(&self) -> bool {
+        self.cycles == 1
+            && self.overhead() == Some(1)
+            && self.words_read + self.words_written + self.bursts == 0
+    }
+}
+
+/// The stall cause (0 input, 1 weights, 2 output, the order of
+/// `Stats::{stall_input, stall_weights, stall_output}`) of a burst of `d`
+/// at word `addr`, from the region it falls in (the read base at or below
+/// it): writes, and BP's act_in read, are output; weight and WU master
+/// reads are weights; the other reads (input tile, WU dO tile, POOL_BWD
+/// argmax words) are input.
+pub fn cause_of(d: &Descriptor, addr: u32, write: bool) -> usize {
+    if write {
+        return 2;
+    }
+    let aux = match d.op {
+        Op::Bp if d.relu_mask => Some(2),
+        Op::Wu | Op::PoolBwd => Some(0),
+        _ => None,
+    };
+    let w = (d.op.is_conv()).then_some(1);
+    [
+        (d.base.input, Some(0)),
+        (d.base.weights, w),
+        (d.base.aux, aux),
+    ]
+    .into_iter()
+    .filter_map(|(base, cause)| Some((base, cause?)))
+    .filter(|&(base, _)| base <= addr)
+    .max_by_key(|&(base, _)| base)
+    .map_or(0, |(_, cause)| cause)
 }
 
 /// The reference's hardware configuration of a build, attached to an ideal
@@ -118,6 +174,7 @@ struct Burst {
     beats: usize,
     write: bool,
     wait: u32,
+    cause: usize,
 }
 
 /// Runs descriptor `words` on a fresh, reset instance of build `config` with
@@ -154,6 +211,8 @@ pub fn run_on(
     let mut sent = 0;
     let mut burst: Option<Burst> = None;
     let mut run = ConvRun::default();
+    let desc = Descriptor::decode(words).ok();
+    let cause = |addr, write| desc.as_ref().map_or(0, |d| cause_of(d, addr, write));
     for _ in 0..max_cycles {
         let mut i = ConvIn {
             desc_valid: sent < words.len() && !roll(timing.desc_gap_pct),
@@ -162,6 +221,12 @@ pub fn run_on(
             ..ConvIn::default()
         };
         let stalled = roll(timing.stall_pct);
+        if let Some(b) = &burst
+            && b.wait == 0
+            && stalled
+        {
+            run.mem_stalls[b.cause] += 1;
+        }
         if let Some(b) = &burst
             && b.wait == 0
             && !stalled
@@ -206,6 +271,9 @@ pub fn run_on(
         if finished {
             burst = None;
         }
+        if burst.is_none() && !i.req_ready && p.req_valid {
+            run.mem_stalls[cause(p.req_addr, p.req_write)] += 1;
+        }
         if i.req_ready && p.req_valid {
             if p.req_len == 0 || !(p.req_len as usize).is_multiple_of(t) {
                 return Err(format!("request of {} words is not whole beats", p.req_len));
@@ -216,12 +284,16 @@ pub fn run_on(
                 beats: p.req_len as usize / t,
                 write: p.req_write,
                 wait: timing.latency + timing.t_burst,
+                cause: cause(p.req_addr, p.req_write),
             });
         }
         if sent == words.len() && p.done && !p.busy && burst.is_none() {
             run.error = p.error;
             run.cycles = p.cnt_cycles.into();
             run.fired = p.cnt_fired.into();
+            run.stall_input = p.cnt_stall_in.into();
+            run.stall_weights = p.cnt_stall_w.into();
+            run.stall_output = p.cnt_stall_out.into();
             run.words_read = p.cnt_rd_words.into();
             run.words_written = p.cnt_wr_words.into();
             run.bursts = p.cnt_bursts.into();
@@ -562,8 +634,10 @@ pub fn op_cases(config: usize, op: Op) -> BoxedStrategy<ConvCase> {
 
 /// Property: on build `config`, random `op` descriptors leave exactly the
 /// reference's memory image, and the engine's fired cycles, words read and
-/// written and bursts equal the model's; without random memory stalls, so
-/// do its busy cycles.
+/// written and bursts equal the model's; its busy cycles are fired cycles,
+/// stalls and the model's overhead, each stall cause within the model's and
+/// the bench's stalls of that cause; without random memory stalls its busy
+/// cycles and stalls by cause equal the model's ([`cycles_match`]).
 pub fn conv_matches_reference_on(config: usize, op: Op, cases: u32) -> Result<(), String> {
     let hw = hw_of(&CONV_CONFIGS[config]);
     check(
@@ -629,17 +703,53 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
         ));
     }
     counters_match(&r, &stats)?;
-    // Without random stalls the cycle model is exact.
-    if fc.timing.stall_pct == 0 {
-        let c = &CONV_CONFIGS[fc.config];
-        let model =
-            hls_rust::conv::model::predict(&d, &hw_for(c, fc.timing)).map_err(|e| e.to_string())?;
-        if model.cycles != r.cycles {
-            return Err(format!(
-                "busy cycles: rtl {} model {} ({:?})",
-                r.cycles, model.cycles, fc.timing
-            ));
-        }
+    let c = &CONV_CONFIGS[fc.config];
+    let model =
+        hls_rust::conv::model::predict(&d, &hw_for(c, fc.timing)).map_err(|e| e.to_string())?;
+    cycles_match(&r, &model, fc.timing)
+}
+
+/// The engine's busy cycles against `model`, the model's counters for the
+/// build with `timing` ([`hw_for`]). Always: busy cycles are fired cycles,
+/// stalls and overhead, and the overhead (check, step start and advance)
+/// is the model's exactly, since memory stalls only lengthen transfers and
+/// the prefetch; they add to the stalls of their transfer's cause only:
+/// weight and output stalls exceed the model's by exactly the cycles the
+/// bench stalled those causes' requests and beats, input stalls by at most
+/// that (the prefetch hides some behind the compute). Without random
+/// stalls the cycle model is exact: busy cycles and the three stall
+/// counters equal the model's.
+pub fn cycles_match(r: &ConvRun, model: &Stats, timing: MemTiming) -> Result<(), String> {
+    let got = [r.stall_input, r.stall_weights, r.stall_output];
+    let want = [model.stall_input, model.stall_weights, model.stall_output];
+    let detail = || {
+        format!(
+            "rtl (cycles {}, fired {}, stalls in/w/out {got:?}), model (cycles {}, fired {}, stalls {want:?}, overhead {}), bench stalls {:?} ({timing:?})",
+            r.cycles, r.fired, model.cycles, model.fired, model.overhead, r.mem_stalls
+        )
+    };
+    if r.overhead() != Some(model.overhead) {
+        return Err(format!(
+            "busy cycles are not fired + stalls + the model's overhead: {}",
+            detail()
+        ));
+    }
+    // The prefetch may hide some of its memory stalls behind the compute;
+    // the main machine waits for every stall of its own transfers.
+    let extra = |j: usize| got[j].checked_sub(want[j]);
+    let added = extra(0).is_some_and(|e| e <= r.mem_stalls[0])
+        && (1..3).all(|j| extra(j) == Some(r.mem_stalls[j]));
+    if !added {
+        return Err(format!(
+            "memory stalls did not add to their own causes only (input: at most the bench's, weights and output: exactly): {}",
+            detail()
+        ));
+    }
+    if timing.stall_pct == 0 && (r.cycles != model.cycles || got != want) {
+        return Err(format!(
+            "busy cycles or stalls differ from the model without memory stalls: {}",
+            detail()
+        ));
     }
     Ok(())
 }
@@ -707,7 +817,7 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
                     let mem0 = Memory::from_words((0..1024).map(|v| v as i16).collect());
                     let mut mem = mem0.clone();
                     let r = run_on(&mut dut, i as u32, &words, &mut mem, fc.timing, 10_000)?;
-                    if !r.error || r.requests != 0 || mem != mem0 {
+                    if !r.error || r.requests != 0 || !r.only_checked() || mem != mem0 {
                         return Err(format!(
                             "descriptor {i}: oversized {} not rejected cleanly: {r:?}",
                             d.op
@@ -722,8 +832,8 @@ pub fn descriptor_sequences_on(config: usize, cases: u32) -> Result<(), String> 
 }
 
 /// Property: descriptors over a buffer capacity ([`oversized`]), of every
-/// operation, raise the error flag without hanging, issue no memory
-/// request, and leave memory untouched.
+/// operation, raise the error flag without hanging after one busy cycle
+/// (the check), issue no memory request, and leave memory untouched.
 pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<(), String> {
     let c = CONV_CONFIGS[config];
     let hw = hw_of(&c);
@@ -758,9 +868,9 @@ pub fn oversized_descriptors_flag_error_on(config: usize, cases: u32) -> Result<
             if !r.error {
                 return Err(format!("{op}: no error flag"));
             }
-            if r.requests != 0 || r.bursts != 0 || mem != mem0 {
+            if r.requests != 0 || r.bursts != 0 || !r.only_checked() || mem != mem0 {
                 return Err(format!(
-                    "{op}: {} requests, {} bursts, memory changed: {}",
+                    "{op}: {} requests, {} bursts, memory changed: {}, counters {r:?}",
                     r.requests,
                     r.bursts,
                     mem != mem0
@@ -800,8 +910,9 @@ pub struct StepRun {
 /// image. It fails unless the engine finishes without its error flag, the
 /// two memory images are equal word for word (the message names the first
 /// differing word's region, see [`Executor::memory_map`]), and the
-/// engine's fired cycles, words and bursts equal the model's (and its busy
-/// cycles, when the memory does not stall). It returns the engine's
+/// engine's fired cycles, words and bursts equal the model's, and its busy
+/// cycles and stalls by cause agree with the model's ([`cycles_match`]:
+/// exactly when the memory does not stall). It returns the engine's
 /// counters, with the reference's accumulator-overflow audit.
 pub struct RtlExecutor {
     dut: Conv,
@@ -887,18 +998,17 @@ impl Executor for RtlExecutor {
             )));
         }
         counters_match(&r, &model).map_err(fail)?;
-        if self.timing.stall_pct == 0 && r.cycles != model.cycles {
-            return Err(fail(format!(
-                "busy cycles rtl {} model {} ({:?})",
-                r.cycles, model.cycles, self.timing
-            )));
-        }
+        cycles_match(&r, &model, self.timing).map_err(fail)?;
         if let Some(log) = &mut self.log {
             log.push((*d, r, model));
         }
         Ok(Stats {
             cycles: r.cycles,
             fired: r.fired,
+            stall_input: r.stall_input,
+            stall_weights: r.stall_weights,
+            stall_output: r.stall_output,
+            overhead: r.overhead().unwrap_or_default(),
             words_read: r.words_read,
             words_written: r.words_written,
             bursts: r.bursts,

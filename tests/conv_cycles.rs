@@ -8,9 +8,11 @@
 //! - one training step of the digits CNN (batch 4), per descriptor.
 //!
 //! Utilization = useful MACs / (T*T*P*cycles); occupancy = fired / cycles;
-//! model error = (model - measured) / measured. Every run is also checked
-//! bit for bit against `run_descriptor`. Writes
-//! `target/bench/conv_cycles.json`.
+//! model error = (model - measured) / measured; stall cycles by cause
+//! (input, weights, output), measured by the engine's counters and
+//! predicted by the model. Every run is also checked bit for bit against
+//! `run_descriptor`, and its cycles and stalls against the model
+//! (`cycles_match`). Writes `target/bench/conv_cycles.json`.
 //!
 //! Run: `cargo bench -p hlsk-tests --bench conv_cycles`.
 
@@ -18,7 +20,9 @@ use hls_rust::conv::desc::{ConvShape, Descriptor, Op};
 use hls_rust::conv::model::{Stats, best_tiling, useful_macs};
 use hls_rust::conv::run_descriptor;
 use hlsk_cosim::configs::{CONV_CONFIGS, ConvConfig};
-use hlsk_tests::conv::{ConvCase, ConvRun, MemTiming, digits_steps_on, hw_for, hw_of, run};
+use hlsk_tests::conv::{
+    ConvCase, ConvRun, MemTiming, cycles_match, digits_steps_on, hw_for, hw_of, run,
+};
 use std::fmt::Write as _;
 
 fn shape(n: usize, m: usize, hw: usize, k: usize, pad: usize, b: usize) -> ConvShape {
@@ -59,8 +63,12 @@ fn report(
         s.n, s.m, s.h, s.w, s.k, s.b, d.tiling.tr
     );
     let op = d.op;
+    let stalls = [r.stall_input, r.stall_weights, r.stall_output];
+    let model_stalls = [model.stall_input, model.stall_weights, model.stall_output];
+    let [si, sw, so] = stalls;
+    let [mi, mw, mo] = model_stalls;
     println!(
-        "{:>2} {:>2} {set:<6} {op:>8} {shape_s:<32} {memory:<12} {:>8} {:>8} {:>6.1} {:>6.1} {:>8} {:>+6.1}",
+        "{:>2} {:>2} {set:<6} {op:>8} {shape_s:<32} {memory:<12} {:>8} {:>8} {:>6.1} {:>6.1} {:>8} {:>+6.1} {:>13} {:>13} {:>13}",
         c.t,
         c.p,
         r.cycles,
@@ -68,10 +76,13 @@ fn report(
         100.0 * util,
         100.0 * occ,
         model.cycles,
-        100.0 * err
+        100.0 * err,
+        format!("{si}/{mi}"),
+        format!("{sw}/{mw}"),
+        format!("{so}/{mo}")
     );
     format!(
-        "    {{\"t\": {}, \"p\": {}, \"set\": \"{set}\", \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{memory}\", \"cycles\": {}, \"fired\": {}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}, \"model_error\": {err:.4}}}",
+        "    {{\"t\": {}, \"p\": {}, \"set\": \"{set}\", \"op\": \"{op}\", \"shape\": \"{shape_s}\", \"memory\": \"{memory}\", \"cycles\": {}, \"fired\": {}, \"stall_input\": {si}, \"stall_weights\": {sw}, \"stall_output\": {so}, \"macs\": {macs}, \"utilization\": {util:.4}, \"occupancy\": {occ:.4}, \"model_cycles\": {}, \"model_stall_input\": {mi}, \"model_stall_weights\": {mw}, \"model_stall_output\": {mo}, \"model_error\": {err:.4}}}",
         c.t, c.p, r.cycles, r.fired, model.cycles
     )
 }
@@ -99,7 +110,7 @@ fn layer(config: usize, set: &str, d: Descriptor, rows: &mut Vec<String>) {
         let mut mem = mem0.clone();
         let words = desc.encode().expect("valid descriptor");
         let r = match run(config, 1, &words, &mut mem, timing, 50_000_000, None) {
-            Ok(r) if !r.error && mem == expect => r,
+            Ok(r) if !r.error && mem == expect && cycles_match(&r, &model, timing).is_ok() => r,
             other => {
                 eprintln!(
                     "T={} P={} {} {:?}: run failed or mismatched: {other:?}",
@@ -114,7 +125,7 @@ fn layer(config: usize, set: &str, d: Descriptor, rows: &mut Vec<String>) {
 
 fn main() {
     println!(
-        "{:>2} {:>2} {:<6} {:>8} {:<32} {:<12} {:>8} {:>8} {:>6} {:>6} {:>8} {:>6}",
+        "{:>2} {:>2} {:<6} {:>8} {:<32} {:<12} {:>8} {:>8} {:>6} {:>6} {:>8} {:>6} {:>13} {:>13} {:>13}",
         "T",
         "P",
         "set",
@@ -126,7 +137,10 @@ fn main() {
         "util%",
         "occ%",
         "model",
-        "err%"
+        "err%",
+        "stall in/mdl",
+        "w/mdl",
+        "out/mdl"
     );
     let mut rows = Vec::new();
     // Single layers: interior 3x3 (digits-sized), a 1x1 layer, the pools.

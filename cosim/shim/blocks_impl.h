@@ -402,6 +402,9 @@ class ConvImpl final : public ConvDut {
     p.error = t.error_o;
     p.cnt_cycles = t.cnt_cycles_o;
     p.cnt_fired = t.cnt_fired_o;
+    p.cnt_stall_in = t.cnt_stall_in_o;
+    p.cnt_stall_w = t.cnt_stall_w_o;
+    p.cnt_stall_out = t.cnt_stall_out_o;
     p.cnt_rd_words = t.cnt_rd_words_o;
     p.cnt_wr_words = t.cnt_wr_words_o;
     p.cnt_bursts = t.cnt_bursts_o;

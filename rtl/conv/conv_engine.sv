@@ -49,8 +49,14 @@
 // shape, tiling or buffer capacity) raise error_o and done_o without any
 // memory access. busy_o is high from the last descriptor word to done_o;
 // done_o and error_o hold until the next descriptor starts. Counters (reset
-// at every descriptor): busy cycles, fired cycles, words read and written,
-// bursts.
+// at every descriptor): busy cycles, fired cycles, stall cycles by cause
+// (input, weights, output), words read and written, bursts. Every busy
+// cycle is fired, a stall or overhead (the check, and each step's start and
+// advance cycles), as in hls_rust::conv::model::Stats: a cycle spent on a
+// transfer is a stall of the transfer's cause (input: the input tile, its
+// prefetch, the WU dO tile, the POOL_BWD argmax words; weights: the weight
+// tile, the weight-register wait, the WU master read; output: the drain,
+// the BP act_in read, the WU master and w16 writes).
 
 module conv_engine #(
   parameter int unsigned T       = 2,     // channel tile: T x T x P MAC array
@@ -102,6 +108,9 @@ module conv_engine #(
   output logic             error_o,
   output logic [31:0]      cnt_cycles_o,
   output logic [31:0]      cnt_fired_o,
+  output logic [31:0]      cnt_stall_in_o,
+  output logic [31:0]      cnt_stall_w_o,
+  output logic [31:0]      cnt_stall_out_o,
   output logic [31:0]      cnt_rd_words_o,
   output logic [31:0]      cnt_wr_words_o,
   output logic [31:0]      cnt_bursts_o
@@ -174,6 +183,7 @@ module conv_engine #(
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   // Counters.
   logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
+  logic [31:0]    cnt_sin_q, cnt_sw_q, cnt_sout_q;
   // Weight registers wreg[m][n] and their shadow copy, filled one row (FP)
   // or column (BP) per cycle while the current set computes.
   logic [15:0]    wreg_q [T][T];
@@ -1184,11 +1194,27 @@ module conv_engine #(
     endcase
   end
 
+  // Stall attribution (model::Stats): waiting for the prefetcher (a main
+  // transfer or the advance held back by it) is an input stall; a transfer
+  // of the main machine stalls for its phase's cause; StWLoad waits for
+  // weights. StFire and StPool fire; StCheck, StStep and StNext (once the
+  // prefetch is done) are overhead.
+  logic xfer, stall_in, stall_w, stall_out;
+  assign xfer      = (state_q == StReq || state_q == StData) && !(state_q == StReq && pf_busy);
+  assign stall_in  = ((state_q == StReq || state_q == StNext) && pf_busy) ||
+                     (xfer && (phase_q == PhIn || phase_q == PhD || phase_q == PhCRd));
+  assign stall_w   = (state_q == StWLoad) || (xfer && (phase_q == PhW || phase_q == PhMRd));
+  assign stall_out = xfer && (phase_q == PhMask || phase_q == PhOut || phase_q == PhMWr ||
+                              phase_q == PhW16 || phase_q == PhCWr);
+
   assign busy_o  = (state_q != StIdle);
   assign done_o  = done_q;
   assign error_o = error_q;
   assign cnt_cycles_o   = cnt_cycles_q;
   assign cnt_fired_o    = cnt_fired_q;
+  assign cnt_stall_in_o  = cnt_sin_q;
+  assign cnt_stall_w_o   = cnt_sw_q;
+  assign cnt_stall_out_o = cnt_sout_q;
   assign cnt_rd_words_o = cnt_rd_q;
   assign cnt_wr_words_o = cnt_wr_q;
   assign cnt_bursts_o   = cnt_bursts_q;
@@ -1232,6 +1258,9 @@ module conv_engine #(
       cnt_rd_q     <= '0;
       cnt_wr_q     <= '0;
       cnt_bursts_q <= '0;
+      cnt_sin_q    <= '0;
+      cnt_sw_q     <= '0;
+      cnt_sout_q   <= '0;
     end else begin
       state_q      <= state_d;
       ib_bank_q    <= ib_bank_d;
@@ -1267,12 +1296,18 @@ module conv_engine #(
         cnt_rd_q     <= '0;
         cnt_wr_q     <= '0;
         cnt_bursts_q <= '0;
+        cnt_sin_q    <= '0;
+        cnt_sw_q     <= '0;
+        cnt_sout_q   <= '0;
       end else begin
         if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
         if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
         if ((beat && !wr_phase) || pf_beat) cnt_rd_q <= cnt_rd_q + T32;
         if (beat && wr_phase) cnt_wr_q <= cnt_wr_q + T32;
         if (req_valid_o && req_ready_i) cnt_bursts_q <= cnt_bursts_q + 1;
+        if (stall_in)  cnt_sin_q  <= cnt_sin_q + 1;
+        if (stall_w)   cnt_sw_q   <= cnt_sw_q + 1;
+        if (stall_out) cnt_sout_q <= cnt_sout_q + 1;
       end
     end
   end
