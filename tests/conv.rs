@@ -1014,7 +1014,6 @@ impl Executor for RtlExecutor {
             bursts: r.bursts,
             macs: model.macs,
             acc_overflows: model.acc_overflows,
-            ..Stats::default()
         })
     }
 
