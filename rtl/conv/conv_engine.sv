@@ -53,10 +53,10 @@
 // (input, weights, output), words read and written, bursts. Every busy
 // cycle is fired, a stall or overhead (the check, and each step's start and
 // advance cycles), as in hls_rust::conv::model::Stats: a cycle spent on a
-// transfer is a stall of the transfer's cause (input: the input tile, its
-// prefetch, the WU dO tile, the POOL_BWD argmax words; weights: the weight
-// tile, the weight-register wait, the WU master read; output: the drain,
-// the BP act_in read, the WU master and w16 writes).
+// transfer is a stall of the transfer's cause (input: the input tile, the
+// wait for its prefetch, the WU dO tile, the POOL_BWD argmax words;
+// weights: the weight tile, the weight-register wait, the WU master read;
+// output: the drain, the BP act_in read, the WU master and w16 writes).
 
 module conv_engine #(
   parameter int unsigned T       = 2,     // channel tile: T x T x P MAC array
