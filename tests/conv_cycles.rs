@@ -110,7 +110,7 @@ fn layer(config: usize, set: &str, d: Descriptor, rows: &mut Vec<String>) {
         let mut mem = mem0.clone();
         let words = desc.encode().expect("valid descriptor");
         let r = match run(config, 1, &words, &mut mem, timing, 50_000_000, None) {
-            Ok(r) if !r.error && mem == expect && cycles_match(&r, &model, timing).is_ok() => r,
+            Ok(r) if !r.error && mem == expect => r,
             other => {
                 eprintln!(
                     "T={} P={} {} {:?}: run failed or mismatched: {other:?}",
@@ -119,6 +119,10 @@ fn layer(config: usize, set: &str, d: Descriptor, rows: &mut Vec<String>) {
                 std::process::exit(1);
             }
         };
+        if let Err(e) = cycles_match(&r, &model, timing) {
+            eprintln!("T={} P={} {} {:?}: {e}", c.t, c.p, d.op, d.shape);
+            std::process::exit(1);
+        }
         rows.push(report(c, set, "", name, &desc, &r, &model));
     }
 }
