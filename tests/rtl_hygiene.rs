@@ -83,6 +83,11 @@ const CORNERS: &[(&str, &[(&str, u32)])] = &[
     ("hlsk_uart_rx", &[("ClksPerBit", 2)]),
     ("hlsk_uart_tx", &[("ClksPerBit", 2)]),
     ("hlsk_uart_rx", &[("ClksPerBit", 3)]),
+    // The SoC with the convolution engine (the ULX3S build).
+    (
+        "hlsk_soc_top",
+        &[("Conv", 1), ("T", 2), ("P", 8), ("MemWords", 4096)],
+    ),
 ];
 
 #[test]
