@@ -6,14 +6,13 @@
 use crate::boards_cli::BoardArg;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use hls_rust::conv::desc::ConvShape;
 use hls_rust::digits::Digits;
 use hls_rust::rng::Rng;
 use hls_rust::tlmm::TernaryMatrix;
 use hls_rust::tlmm::mlp::TernaryMlp;
 use hls_rust::tlmm::quant::quantize_activations_absmax;
 use hlsk_cosim::ConvConfig;
-use hlsk_host::conv::{ConvJob, ConvOutcome, run_conv};
+use hlsk_host::conv::{ConvJob, ConvOutcome, DEMO_FP, run_conv};
 use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
 use hlsk_host::proto::Counter;
 use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
@@ -135,16 +134,7 @@ fn conv_job<T: Transport>(link: &mut Link<T>, conv: Option<ConvConfig>, seed: u6
         return Ok(true);
     };
     let hw = hlsk_tests::conv::hw_of(&c);
-    let shape = ConvShape {
-        n: 4,
-        m: 4,
-        h: 6,
-        w: 6,
-        k: 3,
-        pad: 1,
-        b: 1,
-    };
-    let job = ConvJob::random_fp(shape, &hw, seed)?;
+    let job = ConvJob::random_fp(DEMO_FP, &hw, seed)?;
     let t = job.desc.tiling;
     println!(
         "conv job: FP N = M = 4, 6x6, K 3, pad 1, B 1 (random, seed {seed}), engine T={} P={}, \

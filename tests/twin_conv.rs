@@ -19,7 +19,7 @@ use hls_rust::conv::layout::Memory;
 use hls_rust::rng::Rng;
 use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_host::Link;
-use hlsk_host::conv::{ConvJob, run_conv, run_on_device};
+use hlsk_host::conv::{ConvJob, DEMO_FP, run_conv, run_on_device};
 use proptest::prelude::*;
 
 /// The reference's view of SoC build `config`'s convolution engine.
@@ -130,20 +130,7 @@ pub fn bad_conv_descriptors_are_refused(config: usize) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut bad_op = too_big;
     bad_op[0] = (bad_op[0] & !0xf) | 7;
-    let good = ConvJob::random_fp(
-        ConvShape {
-            n: 4,
-            m: 4,
-            h: 6,
-            w: 6,
-            k: 3,
-            pad: 1,
-            b: 1,
-        },
-        &hw,
-        11,
-    )
-    .map_err(|e| e.to_string())?;
+    let good = ConvJob::random_fp(DEMO_FP, &hw, 11).map_err(|e| e.to_string())?;
     let mut past_end = good.desc;
     past_end.base.output = (mem_words - 8) as u32;
     let past_end = past_end.encode().map_err(|e| e.to_string())?;

@@ -43,6 +43,18 @@ pub fn unpack_image(words: &[u32], len: usize) -> Memory {
     )
 }
 
+/// The small layer `hlsk run` sends where the SoC carries the engine:
+/// 4 -> 4 channels, 6 x 6, K 3, pad 1, batch 1.
+pub const DEMO_FP: ConvShape = ConvShape {
+    n: 4,
+    m: 4,
+    h: 6,
+    w: 6,
+    k: 3,
+    pad: 1,
+    b: 1,
+};
+
 /// A convolution job: a descriptor (bases set) and the memory image it runs
 /// on, engine word 0 at device word 0.
 #[derive(Debug, Clone, PartialEq)]
