@@ -7,11 +7,13 @@
 //! - [`bad_conv_descriptors_are_refused`]: a descriptor beyond the engine's
 //!   buffers, a malformed one and one whose output lies past the memory end
 //!   with the error status (no hang), the memory untouched, and the next
-//!   good job still exact.
+//!   good job still exact;
+//! - [`lost_conv_ack_is_not_re_executed`]: a CONV_START whose reply is lost
+//!   is sent again, answered as a duplicate, and the job runs once.
 
 use crate::conv::{hw_of, oversized};
 use crate::prop::check;
-use crate::twin::Twin;
+use crate::twin::{Twin, WireFault};
 use crate::twin_props::connect;
 use hls_rust::conv::HwConfig;
 use hls_rust::conv::desc::{ConvShape, Op};
@@ -19,7 +21,9 @@ use hls_rust::conv::layout::Memory;
 use hls_rust::rng::Rng;
 use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_host::Link;
+use hlsk_host::conv::pack_image;
 use hlsk_host::conv::{ConvJob, DEMO_FP, run_conv, run_on_device};
+use hlsk_host::proto::Counter;
 use proptest::prelude::*;
 
 /// The reference's view of SoC build `config`'s convolution engine.
@@ -168,4 +172,33 @@ pub fn bad_conv_descriptors_are_refused(config: usize) -> Result<(), String> {
         }
     }
     job_matches(&mut link, &good, &hw, "good job after refused ones")
+}
+
+/// Scenario: the reply to CONV_START is garbled (`fault`); the driver sends
+/// the frame again, the device answers it as a duplicate without starting
+/// the job a second time, and the image is the reference's.
+pub fn lost_conv_ack_is_not_re_executed(config: usize, fault: WireFault) -> Result<(), String> {
+    let hw = soc_conv_hw(config)?;
+    let mut link = connect(config, 21, None)?;
+    let job = ConvJob::random_fp(DEMO_FP, &hw, 5).map_err(|e| e.to_string())?;
+    let s0 = link.status().map_err(|e| e.to_string())?;
+    // Replies before CONV_START's: one per WRITE frame, then a STATUS.
+    let writes = pack_image(&job.image)
+        .len()
+        .div_ceil(usize::from(link.info().max_words));
+    link.transport_mut().fault_from_device(writes + 1, fault);
+    let o = run_conv(&mut link, &job, &hw, &mut |_| {}).map_err(|e| e.to_string())?;
+    let s1 = o.status;
+    if !o.passed() {
+        return Err(format!("{fault:?}: image differs at {:?}", o.mismatches()));
+    }
+    let rise = |c: Counter| s1.counter(c).wrapping_sub(s0.counter(c));
+    if rise(Counter::Jobs) != 1 || rise(Counter::Dup) != 1 {
+        return Err(format!(
+            "{fault:?} on a CONV_START reply: jobs +{}, duplicates +{} (want +1 each)",
+            rise(Counter::Jobs),
+            rise(Counter::Dup)
+        ));
+    }
+    Ok(())
 }
