@@ -187,21 +187,35 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
 
     // ---- SoC top (digital twin): the whole board SoC, seen from its pins.
     for c in SOC_CONFIGS {
+        let mut params = vec![
+            ("G", c.g),
+            ("T", c.t),
+            ("P", c.p),
+            ("AccW", c.acc_w),
+            ("KMax", c.k_max),
+            ("MemWords", c.mem_words),
+            ("ClkHz", c.clk_hz()),
+            ("Baud", c.baud),
+            ("NumLeds", 8),
+            ("RstActiveLow", u32::from(c.btn_active_low)),
+        ];
+        if let Some(v) = c.conv {
+            params.extend([
+                ("Conv", 1),
+                ("ConvT", v.t),
+                ("ConvP", v.p),
+                ("ConvAccW", v.acc_w),
+                ("ConvAccWWu", v.acc_w_wu),
+                ("ConvInWords", v.in_words),
+                ("ConvWWords", v.w_words),
+                ("ConvOutEnt", v.out_ent),
+                ("ConvGEnt", v.g_ent),
+            ]);
+        }
         jobs.push(Job {
             prefix: c.prefix(),
             top: "hlsk_soc_top",
-            params: vec![
-                ("G", c.g),
-                ("T", c.t),
-                ("P", c.p),
-                ("AccW", c.acc_w),
-                ("KMax", c.k_max),
-                ("MemWords", c.mem_words),
-                ("ClkHz", c.clk_hz()),
-                ("Baud", c.baud),
-                ("NumLeds", 8),
-                ("RstActiveLow", u32::from(c.btn_active_low)),
-            ],
+            params,
             block: "Soc",
             dut: "Soc",
             make: format!(

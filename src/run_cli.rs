@@ -1,5 +1,7 @@
 //! `hlsk run`: one TLMM job on a board's SoC through the host link, over a
-//! serial port or the digital twin, checked against the reference model.
+//! serial port or the digital twin, checked against the reference model;
+//! where the SoC carries the convolution engine, also a convolution FP job
+//! checked against `hls_rust::conv::exec::run_descriptor`.
 
 use crate::boards_cli::BoardArg;
 use anyhow::{Context, Result, bail};
@@ -9,6 +11,8 @@ use hls_rust::rng::Rng;
 use hls_rust::tlmm::TernaryMatrix;
 use hls_rust::tlmm::mlp::TernaryMlp;
 use hls_rust::tlmm::quant::quantize_activations_absmax;
+use hlsk_cosim::ConvConfig;
+use hlsk_host::conv::{ConvJob, ConvOutcome, DEMO_FP, run_conv};
 use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
 use hlsk_host::proto::Counter;
 use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
@@ -74,9 +78,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
             ..config
         };
         let clk = twin.config().clk_hz();
+        let conv = twin.config().conv;
         let mut link = Link::connect(twin, config).context("connecting to the digital twin")?;
         let before = link.transport().cycles();
-        let ok = job(&mut link, args)?;
+        let ok = job(&mut link, args)? & conv_job(&mut link, conv, args.seed)?;
         let sim = (link.transport().cycles() - before) as f64;
         println!(
             "twin: {sim:.0} cycles simulated ({:.1} ms of device time at {:.4} MHz) in {:.2} s",
@@ -87,7 +92,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
         verdict(ok)
     } else {
         // Fails early, naming the port and what to check.
-        hlsk_boards::load_board(&crate::boards_cli::root(), &args.board.board)?;
+        let board = hlsk_boards::load_board(&crate::boards_cli::root(), &args.board.board)?;
+        let conv = board_conv(&board.kernel.params);
         let port = SerialTransport::open(&args.port, args.baud)?;
         println!(
             "hlsk run: board {} on {} at {} baud",
@@ -99,14 +105,81 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 args.port, args.board.board
             )
         })?;
-        let ok = job(&mut link, args)?;
+        let ok = job(&mut link, args)? & conv_job(&mut link, conv, args.seed)?;
         verdict(ok)
+    }
+}
+
+/// The convolution engine a board file enables (`Conv = 1`), with the SoC
+/// top's defaults for what it leaves out.
+fn board_conv(params: &std::collections::BTreeMap<String, i64>) -> Option<ConvConfig> {
+    let get = |k: &str, default: u32| params.get(k).map_or(default, |&v| v as u32);
+    (get("Conv", 0) != 0).then(|| ConvConfig {
+        t: get("ConvT", 2),
+        p: get("ConvP", 1),
+        acc_w: 32,
+        acc_w_wu: 40,
+        in_words: get("ConvInWords", 512),
+        w_words: get("ConvWWords", 256),
+        out_ent: get("ConvOutEnt", 256),
+        g_ent: get("ConvGEnt", 128),
+    })
+}
+
+/// The convolution FP job (a random 4 -> 4 channel 6 x 6 layer, K 3, pad 1)
+/// where the device carries the engine; true when it matched or there is
+/// no engine.
+fn conv_job<T: Transport>(link: &mut Link<T>, conv: Option<ConvConfig>, seed: u64) -> Result<bool> {
+    let Some(c) = conv.filter(|_| link.info().has_conv()) else {
+        return Ok(true);
+    };
+    let hw = hlsk_tests::conv::hw_of(&c);
+    let job = ConvJob::random_fp(DEMO_FP, &hw, seed)?;
+    let t = job.desc.tiling;
+    println!(
+        "conv job: FP N = M = 4, 6x6, K 3, pad 1, B 1 (random, seed {seed}), engine T={} P={}, \
+         tiling Tr {} M_on {} N_on {}, {} engine words",
+        c.t,
+        c.p,
+        t.tr,
+        t.m_on,
+        t.n_on,
+        job.image.len()
+    );
+    let o = run_conv(link, &job, &hw, &mut |_| {})?;
+    conv_report(&o);
+    if o.passed() {
+        println!("  conv: memory image bit-identical to hls_rust::conv::exec::run_descriptor");
+    }
+    Ok(o.passed())
+}
+
+fn conv_report(o: &ConvOutcome) {
+    let c = &o.status.conv;
+    println!(
+        "  device: conv busy {} cycles, fired {} (reference {}), refused {}, range error {}; \
+         host time {:.2} s",
+        c.cycles,
+        c.fired,
+        o.stats.fired,
+        c.refused,
+        c.range_error,
+        o.wall.as_secs_f64()
+    );
+    let bad = o.mismatches();
+    if !bad.is_empty() {
+        println!(
+            "  {} of {} engine words differ, first: {:?}",
+            bad.len(),
+            o.image.len(),
+            &bad[..bad.len().min(8)]
+        );
     }
 }
 
 fn verdict(ok: bool) -> Result<()> {
     if ok {
-        println!("PASS: results bit-identical to hls_rust::tlmm::golden");
+        println!("PASS: results bit-identical to the reference models");
         Ok(())
     } else {
         bail!("FAIL: device results differ from the reference (see above)")

@@ -15,5 +15,6 @@ pub mod tlmm;
 pub mod tlmm_bench;
 pub mod tlmm_digits;
 pub mod twin;
+pub mod twin_conv;
 pub mod twin_props;
 pub mod uart;

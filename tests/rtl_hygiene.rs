@@ -134,6 +134,11 @@ const CORNERS: &[(&str, &[(&str, u32)])] = &[
             ("GEnt", 1),
         ],
     ),
+    // The SoC with the convolution engine (the ULX3S build).
+    (
+        "hlsk_soc_top",
+        &[("Conv", 1), ("T", 2), ("P", 8), ("MemWords", 4096)],
+    ),
 ];
 
 #[test]

@@ -5,6 +5,10 @@
 use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_tests::prop::cases;
 use hlsk_tests::twin::WireFault;
+use hlsk_tests::twin_conv::{
+    bad_conv_descriptors_are_refused, conv_jobs_match_reference_on,
+    lost_conv_ack_is_not_re_executed,
+};
 use hlsk_tests::twin_props::{
     bad_frames_are_refused, jobs_match_reference_on, jobs_survive_wire_faults_on,
     lost_ack_is_not_re_executed, memory_commands_wait_for_the_job, wire_fault_is_recovered,
@@ -77,4 +81,35 @@ fn jobs_survive_random_wire_faults_in_both_directions() {
 fn memory_commands_are_refused_busy_while_a_job_runs() {
     // Build 1 (ULX3S kernel): a job long enough to outlast a READ frame.
     ok(memory_commands_wait_for_the_job(1));
+}
+
+/// The SoC builds that carry the convolution engine.
+fn conv_builds() -> impl Iterator<Item = usize> {
+    (0..SOC_CONFIGS.len()).filter(|&c| SOC_CONFIGS[c].conv.is_some())
+}
+
+#[test]
+fn twin_conv_fp_jobs_leave_the_reference_memory_image() {
+    for config in conv_builds() {
+        ok(conv_jobs_match_reference_on(config, cases(4)));
+    }
+}
+
+#[test]
+fn oversized_malformed_and_out_of_memory_conv_descriptors_end_in_error_status() {
+    for config in conv_builds() {
+        ok(bad_conv_descriptors_are_refused(config));
+    }
+}
+
+#[test]
+fn a_lost_conv_start_acknowledgement_is_retried_and_the_job_runs_once() {
+    for config in conv_builds() {
+        for f in [
+            WireFault::FlipBit { byte: 3, bit: 0 },
+            WireFault::Truncate { keep: 3 },
+        ] {
+            ok(lost_conv_ack_is_not_re_executed(config, f));
+        }
+    }
 }

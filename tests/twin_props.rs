@@ -280,8 +280,8 @@ pub fn lost_ack_is_not_re_executed(config: usize, fault: WireFault) -> Result<()
 }
 
 /// Scenario: frames the device must refuse, each answered with its NAK and
-/// counted, nothing executed: an unknown command, the reserved convolution
-/// command, a READ beyond the memory, a TLMM job with K above KMax or
+/// counted, nothing executed: an unknown command, a CONV_START of the wrong
+/// length (unknown without the convolution engine), a READ beyond the memory, a TLMM job with K above KMax or
 /// regions beyond the memory, an oversize frame.
 pub fn bad_frames_are_refused(config: usize) -> Result<(), String> {
     let mut link = connect(config, 5, None)?;
@@ -290,12 +290,13 @@ pub fn bad_frames_are_refused(config: usize) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let s0 = link.status().map_err(|e| e.to_string())?;
     let mem = info.mem_words;
+    let conv_refusal = if info.has_conv() {
+        hlsk_host::proto::Status::NakBadArg
+    } else {
+        hlsk_host::proto::Status::NakUnknown
+    };
     let refusals: Vec<(Command, Vec<u8>, hlsk_host::proto::Status)> = vec![
-        (
-            Command::ConvStart,
-            vec![0; 12],
-            hlsk_host::proto::Status::NakUnknown,
-        ),
+        (Command::ConvStart, vec![0; 12], conv_refusal),
         (
             Command::Read,
             [(mem - 1).to_le_bytes().as_slice(), &[2]].concat(),
@@ -342,7 +343,11 @@ pub fn bad_frames_are_refused(config: usize) -> Result<(), String> {
     }
     let s1 = link.status().map_err(|e| e.to_string())?;
     let rise = |c: Counter| s1.counter(c) - s0.counter(c);
-    if rise(Counter::Unknown) != 2 || rise(Counter::BadArg) != 5 || rise(Counter::Oversize) != 1 {
+    let conv = u16::from(info.has_conv());
+    if rise(Counter::Unknown) != 2 - conv
+        || rise(Counter::BadArg) != 5 + conv
+        || rise(Counter::Oversize) != 1
+    {
         return Err(format!(
             "refusals not counted as expected: before {s0:?}, after {s1:?}"
         ));

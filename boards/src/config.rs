@@ -497,13 +497,15 @@ impl BoardConfig {
             );
         };
         for (name, v) in &self.kernel.params {
-            if !spec.params.contains(&name.as_str()) {
+            if !spec.params.contains(&name.as_str()) && !spec.board_options.contains(&name.as_str())
+            {
                 return err(
                     &format!("kernel.params.{name}"),
                     format!(
-                        "{} has no parameter {name}; it has {}",
+                        "{} has no parameter {name}; it has {} (optional: {})",
                         spec.engine,
-                        spec.params.join(", ")
+                        spec.params.join(", "),
+                        spec.board_options.join(", ")
                     ),
                 );
             }

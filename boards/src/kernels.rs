@@ -21,16 +21,30 @@ pub struct KernelSpec {
     /// `hlsk results`), passed as `-G` when set; board files may not set
     /// them.
     pub options: &'static [&'static str],
+    /// Parameters a board file may set (passed as `-G` when set), for
+    /// optional parts of the SoC such as the convolution engine.
+    pub board_options: &'static [&'static str],
 }
 
 /// Every kernel the flow can build.
 pub const KERNELS: &[KernelSpec] = &[KernelSpec {
     engine: "tlmm_os",
     top: "hlsk_soc_top",
-    rtl_dirs: &["rtl/common", "rtl/tlmm", "rtl/soc"],
+    rtl_dirs: &["rtl/common", "rtl/tlmm", "rtl/conv", "rtl/soc"],
     params: &["G", "T", "P", "AccW", "KMax", "MemWords"],
     // HostLink = 0: engine and self-test only, for kernel resource figures.
     options: &["HostLink"],
+    // Conv = 1: the convolution engine next to the TLMM one (buffer sizes
+    // in the units of conv_engine's parameters).
+    board_options: &[
+        "Conv",
+        "ConvT",
+        "ConvP",
+        "ConvInWords",
+        "ConvWWords",
+        "ConvOutEnt",
+        "ConvGEnt",
+    ],
 }];
 
 /// Board parameters every SoC top takes, set from the board file.
@@ -86,12 +100,17 @@ impl Design {
             .iter()
             .map(|p| (p.to_string(), cfg.kernel.params[*p].to_string()))
             .collect();
-        params.extend(spec.options.iter().filter_map(|o| {
-            cfg.kernel
-                .params
-                .get(*o)
-                .map(|v| (o.to_string(), v.to_string()))
-        }));
+        params.extend(
+            spec.options
+                .iter()
+                .chain(spec.board_options)
+                .filter_map(|o| {
+                    cfg.kernel
+                        .params
+                        .get(*o)
+                        .map(|v| (o.to_string(), v.to_string()))
+                }),
+        );
         let hz = (cfg.clock.freq_mhz * 1e6).round() as u64;
         let (btn, _) = cfg.reset_button();
         params.extend([

@@ -453,7 +453,22 @@ pub struct SocConfig {
     pub baud: u32,
     /// Whether the reset button is active low.
     pub btn_active_low: bool,
+    /// The convolution engine on the SoC's memory (`Conv = 1`), if any:
+    /// its T, P, accumulator widths and buffer sizes (T = 2).
+    pub conv: Option<ConvConfig>,
 }
+
+/// The convolution engine of the ULX3S SoC (`boards/ulx3s.toml`).
+pub const SOC_CONV_ULX3S: ConvConfig = ConvConfig {
+    t: 2,
+    p: 1,
+    acc_w: 32,
+    acc_w_wu: 40,
+    in_words: 512,
+    w_words: 256,
+    out_ent: 256,
+    g_ent: 128,
+};
 
 /// Twin builds: one per distinct kernel among the board files.
 pub const SOC_CONFIGS: &[SocConfig] = &[
@@ -467,6 +482,7 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         mem_words: 1024,
         baud: 115_200,
         btn_active_low: true,
+        conv: None,
     },
     SocConfig {
         boards: &["ulx3s"],
@@ -478,6 +494,7 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         mem_words: 4096,
         baud: 115_200,
         btn_active_low: true,
+        conv: Some(SOC_CONV_ULX3S),
     },
     SocConfig {
         boards: &["colorlight-i5", "orangecrab"],
@@ -489,6 +506,7 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         mem_words: 2048,
         baud: 115_200,
         btn_active_low: true,
+        conv: None,
     },
 ];
 
@@ -498,8 +516,12 @@ impl SocConfig {
 
     /// Verilator class prefix of this build.
     pub fn prefix(&self) -> String {
+        let conv = match self.conv {
+            Some(c) => format!("_c{}", c.prefix().trim_start_matches("Vconv_engine")),
+            None => String::new(),
+        };
         format!(
-            "Vhlsk_soc_g{}_t{}_p{}_a{}_k{}_m{}",
+            "Vhlsk_soc_g{}_t{}_p{}_a{}_k{}_m{}{conv}",
             self.g, self.t, self.p, self.acc_w, self.k_max, self.mem_words
         )
     }

@@ -28,6 +28,9 @@ pub enum JobError {
     /// The device's parameters are not a TLMM build this host can drive.
     #[error("device kernel not supported: {0}")]
     Device(String),
+    /// A convolution job the host cannot lay out or the reference refuses.
+    #[error("convolution job: {0}")]
+    Conv(String),
     /// The job did not finish.
     #[error(
         "the job did not finish after {polls} status polls (engine busy {busy} cycles); reset the board"

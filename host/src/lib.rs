@@ -10,7 +10,9 @@
 //! - [`Link`]: stop-and-wait commands with sequence numbers, retried on
 //!   silence, garbled replies and wire NAKs; memory reads and writes, TLMM
 //!   jobs, status;
-//! - [`job`]: a TLMM job end to end, checked against `hls_rust::tlmm::golden`.
+//! - [`job`]: a TLMM job end to end, checked against `hls_rust::tlmm::golden`;
+//! - [`conv`]: a convolution job end to end (memory image up, descriptor,
+//!   image back), checked against `hls_rust::conv::exec::run_descriptor`.
 //!
 //! # Example
 //!
@@ -34,6 +36,7 @@
 //! assert!(got[0].is_err());
 //! ```
 
+pub mod conv;
 pub mod job;
 mod link;
 pub mod proto;

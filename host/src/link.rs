@@ -3,7 +3,7 @@
 
 use crate::proto::{
     Command, DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, OVERHEAD, Status,
-    TlmmDescriptor, VERSION,
+    TlmmDescriptor, VERSION, conv_payload,
 };
 use crate::transport::{Transport, TransportError};
 use std::time::Duration;
@@ -331,6 +331,14 @@ impl<T: Transport> Link<T> {
     /// [`Link::status`]).
     pub fn start_tlmm(&mut self, d: &TlmmDescriptor) -> Result<(), LinkError> {
         self.transact(Command::TlmmStart, &d.payload()).map(|_| ())
+    }
+
+    /// Starts a convolution job with descriptor `words`
+    /// (`hls_rust::conv::desc::Descriptor::encode`); it runs on after the
+    /// acknowledgement (poll [`Link::status`], [`DeviceStatus::conv`]).
+    pub fn start_conv(&mut self, words: &[u32; 12]) -> Result<(), LinkError> {
+        self.transact(Command::ConvStart, &conv_payload(words))
+            .map(|_| ())
     }
 }
 

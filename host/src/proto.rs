@@ -27,8 +27,10 @@ pub enum Command {
     TlmmStart = 0x04,
     /// Status and counters ([`DeviceStatus`]); no payload.
     Status = 0x05,
-    /// Reserved for the convolution engine's job; devices without it
-    /// answer [`Status::NakUnknown`].
+    /// A convolution job: the 12 words of
+    /// `hls_rust::conv::desc::Descriptor::encode` ([`conv_payload`]);
+    /// devices without the engine (INFO kernels bit 1 clear) answer
+    /// [`Status::NakUnknown`].
     ConvStart = 0x10,
 }
 
@@ -367,6 +369,11 @@ impl DeviceInfo {
     /// Bytes of the INFO reply.
     pub const LEN: usize = 20;
 
+    /// True when the device carries the convolution engine (kernels bit 1).
+    pub fn has_conv(&self) -> bool {
+        self.kernels & 2 != 0
+    }
+
     /// Parses an INFO reply payload.
     pub fn parse(p: &[u8]) -> Option<DeviceInfo> {
         if p.len() != Self::LEN {
@@ -419,9 +426,9 @@ pub enum Counter {
 /// What STATUS reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceStatus {
-    /// A job is running.
+    /// A job (TLMM or convolution) is running.
     pub job_busy: bool,
-    /// The last job finished (until the next starts).
+    /// The last TLMM job finished (until the next starts).
     pub job_done: bool,
     /// The power-on self-test passed.
     pub bist_passed: bool,
@@ -447,11 +454,39 @@ pub struct DeviceStatus {
     pub engine_out_blocked: u32,
     /// Weight beats the engine took.
     pub engine_w_beats: u32,
+    /// The convolution engine's job flags and counters (zero without it).
+    pub conv: ConvStatus,
+}
+
+/// The convolution engine's part of STATUS (bytes 42..52).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConvStatus {
+    /// A convolution job is running.
+    pub busy: bool,
+    /// The last convolution job finished (until the next starts).
+    pub done: bool,
+    /// The engine refused the last descriptor (malformed, or beyond its
+    /// buffers): nothing was read or written.
+    pub refused: bool,
+    /// A burst of the last job fell outside the memory (or was not
+    /// word-aligned) and was not performed.
+    pub range_error: bool,
+    /// Engine busy cycles of the last job.
+    pub cycles: u32,
+    /// Cycles the MAC array fired.
+    pub fired: u32,
+}
+
+impl ConvStatus {
+    /// True when the last job finished without either error.
+    pub fn ok(&self) -> bool {
+        self.done && !self.busy && !self.refused && !self.range_error
+    }
 }
 
 impl DeviceStatus {
     /// Bytes of the STATUS reply.
-    pub const LEN: usize = 42;
+    pub const LEN: usize = 52;
 
     /// Parses a STATUS reply payload.
     pub fn parse(p: &[u8]) -> Option<DeviceStatus> {
@@ -478,6 +513,14 @@ impl DeviceStatus {
             engine_w_starved: f.u32(30),
             engine_out_blocked: f.u32(34),
             engine_w_beats: f.u32(38),
+            conv: ConvStatus {
+                busy: f.u8(42) & 1 != 0,
+                done: f.u8(42) & 2 != 0,
+                refused: f.u8(42) & 4 != 0,
+                range_error: f.u8(42) & 8 != 0,
+                cycles: f.u32(44),
+                fired: f.u32(48),
+            },
         })
     }
 
@@ -485,6 +528,12 @@ impl DeviceStatus {
     pub fn counter(&self, c: Counter) -> u16 {
         self.counters[c as usize]
     }
+}
+
+/// The CONV_START payload of descriptor `words`
+/// (`hls_rust::conv::desc::Descriptor::encode`): 48 bytes, little-endian.
+pub fn conv_payload(words: &[u32; 12]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
 /// A TLMM job: the shape and the word addresses of its three regions.

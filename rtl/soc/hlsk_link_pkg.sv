@@ -18,7 +18,7 @@ package hlsk_link_pkg;
   localparam logic [7:0] CmdRead      = 8'h03;  // addr16, count8
   localparam logic [7:0] CmdTlmmStart = 8'h04;  // TLMM job descriptor
   localparam logic [7:0] CmdStatus    = 8'h05;  // status and counters
-  localparam logic [7:0] CmdConvStart = 8'h10;  // reserved: convolution job
+  localparam logic [7:0] CmdConvStart = 8'h10;  // convolution descriptor (12 words)
 
   // Response status (device -> host, in the command byte's place).
   localparam logic [7:0] StOk        = 8'h00;  // executed
@@ -30,10 +30,11 @@ package hlsk_link_pkg;
   localparam logic [7:0] NakBadArg   = 8'h84;  // malformed payload or out-of-range argument
   localparam logic [7:0] NakBusy     = 8'h85;  // a job is running
 
-  // Bytes of the fixed-size replies and of the TLMM descriptor.
+  // Bytes of the fixed-size replies and of the TLMM and convolution descriptors.
   localparam int unsigned InfoLen   = 20;
-  localparam int unsigned StatusLen = 42;
+  localparam int unsigned StatusLen = 52;
   localparam int unsigned TlmmDescLen = 12;
+  localparam int unsigned ConvDescLen = 48;  // Descriptor::encode, 12 words
   localparam int unsigned NumCounters = 10;  // 16-bit counters in STATUS
 
   // CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, MSB first, no final xor):

@@ -12,14 +12,18 @@
 //   effects (WRITE, TLMM_START) is answered StDup and not executed again;
 //   reads (INFO, STATUS, READ) have none and simply run again;
 // - a malformed or out-of-range payload is answered NakBadArg, a WRITE,
-//   READ or TLMM_START while a job runs NakBusy, an unknown or reserved
-//   command (the convolution job, 0x10) NakUnknown;
+//   READ, TLMM_START or CONV_START while a job runs NakBusy, an unknown
+//   command (and CONV_START without a convolution engine, Conv = 0)
+//   NakUnknown;
 // - otherwise it executes: WRITE stores its words into the memory's write
 //   port, READ streams words from the memory's read stream straight into
 //   the response, TLMM_START hands the descriptor to the job sequencer and
-//   answers with its verdict (the job then runs on; STATUS shows it).
+//   answers with its verdict, CONV_START streams its 12 descriptor words to
+//   the convolution engine and answers OK (either job then runs on; STATUS
+//   shows it, and a descriptor the engine refuses shows as its error).
 // Counters (STATUS): frames executed, each NAK reason, duplicates, bytes
-// dropped while a frame was held, jobs finished; 16 bits, wrapping.
+// dropped while a frame was held, jobs finished (TLMM and convolution); 16
+// bits, wrapping.
 
 module hlsk_soc_ctrl
   import hlsk_link_pkg::*;
@@ -34,6 +38,7 @@ module hlsk_soc_ctrl
   parameter int unsigned MaxWords    = 32,
   parameter int unsigned ClkHz       = 12_000_000,
   parameter int unsigned ClksPerBit  = 104,
+  parameter bit          Conv        = 1'b0,  // a convolution engine is present
   // Derived; do not override.
   localparam int unsigned MaxPayload = 2 + 4 * MaxWords,
   localparam int unsigned PlAW       = $clog2(MaxPayload),
@@ -87,9 +92,20 @@ module hlsk_soc_ctrl
   input  logic              job_rsp_valid_i,
   output logic              job_rsp_ready_o,
   input  logic              job_rsp_ok_i,
-  input  logic              job_busy_i,
+  input  logic              job_busy_i,    // any job (TLMM or convolution) runs
   input  logic              job_done_i,
   input  logic [31:0]       job_cycles_i,
+
+  // Convolution engine: descriptor words and status
+  output logic              conv_desc_valid_o,
+  input  logic              conv_desc_ready_i,
+  output logic [31:0]       conv_desc_data_o,
+  input  logic              conv_busy_i,
+  input  logic              conv_done_i,
+  input  logic              conv_engine_error_i,
+  input  logic              conv_range_error_i,
+  input  logic [31:0]       conv_cycles_i,
+  input  logic [31:0]       conv_fired_i,
 
   // Status sources
   input  logic              bist_pass_i,
@@ -117,6 +133,8 @@ module hlsk_soc_ctrl
     EReadStart,
     EJobReq,
     EJobRsp,
+    EConv,
+    EConvWord,
     EHdr,
     EPayload,
     EDone
@@ -152,12 +170,12 @@ module hlsk_soc_ctrl
   logic [7:0]         rlen_q, rlen_d;       // response payload bytes
   logic [7:0]         idx_q, idx_d;         // payload byte index
   logic [7:0]         args_q [NArgs];
-  logic [23:0]        word_q;               // low bytes of a word being written
+  logic [31:0]        word_q;               // bytes of a word being written or sent
   logic [AddrW-1:0]   waddr_q, waddr_d;
   logic [7:0]         last_seq_q;
   logic               last_valid_q;
   logic [15:0]        cnt_q [NumCounters];
-  logic               job_done_q;
+  logic               job_done_q, conv_done_q;
 
   //////////////////////////
   // Arguments and checks //
@@ -166,7 +184,7 @@ module hlsk_soc_ctrl
   logic [7:0]  nargs;
   logic [15:0] addr;
   logic [31:0] wr_words, rd_words;
-  logic        dup, wr_ok, rd_ok, job_ok;
+  logic        dup, wr_ok, rd_ok, job_ok, conv_ok;
 
   assign nargs    = (32'(frm_len_i) < NArgs) ? frm_len_i : 8'(NArgs);
   assign addr     = {args_q[1], args_q[0]};
@@ -178,12 +196,16 @@ module hlsk_soc_ctrl
   assign rd_ok    = (frm_len_i == 8'd3) && (rd_words != '0) && (rd_words <= MaxWords) &&
                     (32'(addr) + rd_words <= MemWords);
   assign job_ok   = (32'(frm_len_i) == TlmmDescLen) && (args_q[10] == '0) && (args_q[11] == '0);
+  assign conv_ok  = (32'(frm_len_i) == ConvDescLen);
 
   /////////////
   // Control //
   /////////////
 
-  logic pl_fire;
+  logic       pl_fire;
+  logic [1:0] conv_byte;  // byte of the descriptor word arriving in EConv
+
+  assign conv_byte = idx_q[1:0] - 2'd1;
 
   always_comb begin
     state_d  = state_q;
@@ -269,7 +291,21 @@ module hlsk_soc_ctrl
               state_d = EJobReq;
             end
           end
-          default: status_d = NakUnknown;  // CmdConvStart is reserved
+          CmdConvStart: begin
+            if (!Conv) begin
+              status_d = NakUnknown;
+            end else if (dup) begin
+              status_d = StDup;
+            end else if (!conv_ok) begin
+              status_d = NakBadArg;
+            end else if (job_busy_i) begin
+              status_d = NakBusy;
+            end else begin
+              idx_d   = '0;
+              state_d = EConv;
+            end
+          end
+          default: status_d = NakUnknown;
         endcase
       end
       // Byte idx_q - 1 (>= 2) arrives while idx_q is read.
@@ -299,6 +335,19 @@ module hlsk_soc_ctrl
           state_d  = EHdr;
         end
       end
+      // Byte idx_q - 1 arrives while idx_q is read; a word's fourth byte
+      // hands it to the engine (EConvWord reads idx_q - 1 meanwhile).
+      EConv: begin
+        idx_d = idx_q + 1'b1;
+        if (idx_q != '0 && idx_q[1:0] == 2'd0) begin
+          state_d = EConvWord;
+        end
+      end
+      EConvWord: begin
+        if (conv_desc_ready_i) begin
+          state_d = (32'(idx_q) == ConvDescLen + 1) ? EHdr : EConv;
+        end
+      end
       EHdr: begin
         idx_d = '0;
         if (hdr_ready_i) begin
@@ -321,7 +370,7 @@ module hlsk_soc_ctrl
   end
 
   assign frm_ready_o = (state_q == EDone);
-  assign pl_raddr_o  = PlAW'(idx_q);
+  assign pl_raddr_o  = (state_q == EConvWord) ? PlAW'(idx_q - 1'b1) : PlAW'(idx_q);
   assign executed_o  = (state_q == EDone) && (status_q == StOk);
 
   ///////////////////////////
@@ -330,7 +379,7 @@ module hlsk_soc_ctrl
 
   assign mw_en_o   = (state_q == EWrite) && (idx_q >= 8'd3) && (idx_q[1:0] == 2'd2);
   assign mw_addr_o = waddr_q;
-  assign mw_data_o = {pl_rdata_i, word_q};
+  assign mw_data_o = {pl_rdata_i, word_q[23:0]};
 
   assign fd_start_valid_o = (state_q == EReadStart);
   assign fd_start_base_o  = AddrW'(addr);
@@ -344,6 +393,9 @@ module hlsk_soc_ctrl
   assign job_o_addr_o    = {args_q[9], args_q[8]};
   assign job_rsp_ready_o = (state_q == EJobRsp);
 
+  assign conv_desc_valid_o = (state_q == EConvWord);
+  assign conv_desc_data_o  = word_q;
+
   ///////////////////////
   // Response payload  //
   ///////////////////////
@@ -354,7 +406,7 @@ module hlsk_soc_ctrl
 
   assign info = {
     16'(MaxPayload), 16'(ClksPerBit), 32'(ClkHz),
-    8'h01,                      // kernels: bit 0 TLMM (bit 1 convolution: not built)
+    {6'b0, Conv, 1'b1},         // kernels: bit 0 TLMM, bit 1 convolution
     8'(MaxWords), 16'(MemWords), 16'(KMax),
     8'(WWords), 8'(AccW), 8'(P), 8'(T), 8'(G), 8'(Version)
   };
@@ -374,6 +426,10 @@ module hlsk_soc_ctrl
     status[240 +: 32] = eng_cnt_w_starved_i;
     status[272 +: 32] = eng_cnt_out_blocked_i;
     status[304 +: 32] = eng_cnt_w_beats_i;
+    status[336 +: 8]  = {4'b0, conv_range_error_i, conv_engine_error_i, conv_done_i,
+                         conv_busy_i};
+    status[352 +: 32] = conv_cycles_i;
+    status[384 +: 32] = conv_fired_i;
   end
 
   always_comb begin
@@ -410,6 +466,9 @@ module hlsk_soc_ctrl
         default: ;
       endcase
     end
+    if (state_q == EConv && idx_q != '0) begin
+      word_q[8*conv_byte +: 8] <= pl_rdata_i;
+    end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -423,6 +482,7 @@ module hlsk_soc_ctrl
       last_seq_q   <= '0;
       last_valid_q <= 1'b0;
       job_done_q   <= 1'b0;
+      conv_done_q  <= 1'b0;
       for (int unsigned i = 0; i < NumCounters; i++) begin
         cnt_q[i] <= '0;
       end
@@ -433,7 +493,8 @@ module hlsk_soc_ctrl
       rlen_q     <= rlen_d;
       idx_q      <= idx_d;
       waddr_q    <= waddr_d;
-      job_done_q <= job_done_i;
+      job_done_q  <= job_done_i;
+      conv_done_q <= conv_done_i;
       if (state_q == EDone) begin
         if (status_q == StOk) begin
           last_seq_q   <= frm_seq_i;
@@ -454,7 +515,7 @@ module hlsk_soc_ctrl
       if (rx_dropped_i) begin
         cnt_q[CntDropped] <= cnt_q[CntDropped] + 1'b1;
       end
-      if (job_done_i && !job_done_q) begin
+      if ((job_done_i && !job_done_q) || (conv_done_i && !conv_done_q)) begin
         cnt_q[CntJobs] <= cnt_q[CntJobs] + 1'b1;
       end
     end

@@ -20,7 +20,11 @@
 // hundred cycles; then the host link does. Frames that arrive before are
 // answered once the self-test is done (the link never drops them for it).
 //
-// HostLink = 0 leaves the link, memory and job sequencer out (the kernel
+// Conv = 1 adds the convolution engine (hlsk_soc_conv_job: conv_engine with
+// ConvT/ConvP and the Conv* buffer sizes) on the same memory, run by
+// CONV_START; the memory then belongs to whichever job runs.
+//
+// HostLink = 0 leaves the link, memory and job sequencers out (the kernel
 // resource presets of `hlsk results` measure the engine alone).
 //
 // LEDs (bit i drives led_o[i] when i < NumLeds):
@@ -46,6 +50,16 @@ module hlsk_soc_top
   parameter int unsigned MaxWords     = 32,
   // 0 builds the engine and self-test only (kernel resource presets)
   parameter bit          HostLink     = 1'b1,
+  // 1: a convolution engine on the memory (with the host link); ConvT = 2
+  parameter int unsigned Conv         = 0,
+  parameter int unsigned ConvT        = 2,
+  parameter int unsigned ConvP        = 1,
+  parameter int unsigned ConvAccW     = 32,
+  parameter int unsigned ConvAccWWu   = 40,
+  parameter int unsigned ConvInWords  = 512,
+  parameter int unsigned ConvWWords   = 256,
+  parameter int unsigned ConvOutEnt   = 256,
+  parameter int unsigned ConvGEnt     = 128,
   // Board
   parameter int unsigned ClkHz        = 12_000_000,
   parameter int unsigned Baud         = 115_200,
@@ -311,14 +325,14 @@ module hlsk_soc_top
     // Command executor and memory //
     /////////////////////////////////
 
-    // Memory ports: the job's while it runs, the executor's otherwise.
-    logic             c_mw_en, j_mw_en, mw_en;
-    logic [AddrW-1:0] c_mw_addr, j_mw_addr, mw_addr;
-    logic [31:0]      c_mw_data, j_mw_data, mw_data;
-    logic             c_fs_valid, j_fs_valid, fs_valid, fs_ready;
-    logic [AddrW-1:0] c_fs_base, j_fs_base, fs_base;
-    logic [CntW-1:0]  c_fs_count, j_fs_count, fs_count;
-    logic             fd_valid, fd_last, c_fd_ready, j_fd_ready, fd_ready;
+    // Memory ports: a job's while it runs, the executor's otherwise.
+    logic             c_mw_en, j_mw_en, v_mw_en, mw_en;
+    logic [AddrW-1:0] c_mw_addr, j_mw_addr, v_mw_addr, mw_addr;
+    logic [31:0]      c_mw_data, j_mw_data, v_mw_data, mw_data;
+    logic             c_fs_valid, j_fs_valid, v_fs_valid, fs_valid, fs_ready;
+    logic [AddrW-1:0] c_fs_base, j_fs_base, v_fs_base, fs_base;
+    logic [CntW-1:0]  c_fs_count, j_fs_count, v_fs_count, fs_count;
+    logic             fd_valid, fd_last, c_fd_ready, j_fd_ready, v_fd_ready, fd_ready;
     logic [31:0]      fd_data;
     logic             fd_busy, fd_done;
 
@@ -326,6 +340,14 @@ module hlsk_soc_top
     logic [15:0]      job_m, job_k, job_a_addr, job_w_addr, job_o_addr;
     logic             job_busy, job_done;
     logic [31:0]      job_cycles;
+
+    logic             conv_desc_valid, conv_desc_ready;
+    logic [31:0]      conv_desc_data;
+    logic             conv_busy, conv_done, conv_engine_error, conv_range_error;
+    logic [31:0]      conv_cycles, conv_fired;
+    logic             any_busy;
+
+    assign any_busy = job_busy || conv_busy;
 
     logic             frm_valid_c;
 
@@ -342,7 +364,8 @@ module hlsk_soc_top
       .MemWords  (MemWords),
       .MaxWords  (MaxWords),
       .ClkHz     (ClkHz),
-      .ClksPerBit(ClksPerBit)
+      .ClksPerBit(ClksPerBit),
+      .Conv      (Conv != 0)
     ) u_ctrl (
       .clk_i,
       .rst_ni                (rst_n),
@@ -367,10 +390,10 @@ module hlsk_soc_top
       .mw_addr_o             (c_mw_addr),
       .mw_data_o             (c_mw_data),
       .fd_start_valid_o      (c_fs_valid),
-      .fd_start_ready_i      (fs_ready && !job_busy),
+      .fd_start_ready_i      (fs_ready && !any_busy),
       .fd_start_base_o       (c_fs_base),
       .fd_start_count_o      (c_fs_count),
-      .fd_valid_i            (fd_valid && !job_busy),
+      .fd_valid_i            (fd_valid && !any_busy),
       .fd_ready_o            (c_fd_ready),
       .fd_data_i             (fd_data),
       .job_req_valid_o       (job_req_valid),
@@ -383,9 +406,18 @@ module hlsk_soc_top
       .job_rsp_valid_i       (job_rsp_valid),
       .job_rsp_ready_o       (job_rsp_ready),
       .job_rsp_ok_i          (job_rsp_ok),
-      .job_busy_i            (job_busy),
+      .job_busy_i            (any_busy),
       .job_done_i            (job_done),
       .job_cycles_i          (job_cycles),
+      .conv_desc_valid_o     (conv_desc_valid),
+      .conv_desc_ready_i     (conv_desc_ready),
+      .conv_desc_data_o      (conv_desc_data),
+      .conv_busy_i           (conv_busy),
+      .conv_done_i           (conv_done),
+      .conv_engine_error_i   (conv_engine_error),
+      .conv_range_error_i    (conv_range_error),
+      .conv_cycles_i         (conv_cycles),
+      .conv_fired_i          (conv_fired),
       .bist_pass_i           (bist_pass),
       .bist_fail_i           (bist_fail),
       .uart_frame_err_i      (rx_frame_err),
@@ -398,13 +430,15 @@ module hlsk_soc_top
       .executed_o            (executed)
     );
 
-    assign mw_en    = job_busy ? j_mw_en    : c_mw_en;
-    assign mw_addr  = job_busy ? j_mw_addr  : c_mw_addr;
-    assign mw_data  = job_busy ? j_mw_data  : c_mw_data;
-    assign fs_valid = job_busy ? j_fs_valid : c_fs_valid;
-    assign fs_base  = job_busy ? j_fs_base  : c_fs_base;
-    assign fs_count = job_busy ? j_fs_count : c_fs_count;
-    assign fd_ready = job_busy ? j_fd_ready : c_fd_ready;
+    // At most one job runs at a time (the executor starts one only while
+    // none is busy).
+    assign mw_en    = job_busy ? j_mw_en    : conv_busy ? v_mw_en    : c_mw_en;
+    assign mw_addr  = job_busy ? j_mw_addr  : conv_busy ? v_mw_addr  : c_mw_addr;
+    assign mw_data  = job_busy ? j_mw_data  : conv_busy ? v_mw_data  : c_mw_data;
+    assign fs_valid = job_busy ? j_fs_valid : conv_busy ? v_fs_valid : c_fs_valid;
+    assign fs_base  = job_busy ? j_fs_base  : conv_busy ? v_fs_base  : c_fs_base;
+    assign fs_count = job_busy ? j_fs_count : conv_busy ? v_fs_count : c_fs_count;
+    assign fd_ready = job_busy ? j_fd_ready : conv_busy ? v_fd_ready : c_fd_ready;
 
     tlmm_weight_feeder #(
       .Width(32),
@@ -480,6 +514,63 @@ module hlsk_soc_top
       .done_o           (job_done),
       .cycles_o         (job_cycles)
     );
+
+    //////////////////////////
+    // Convolution engine   //
+    //////////////////////////
+
+    if (Conv != 0) begin : g_conv
+      hlsk_soc_conv_job #(
+        .T       (ConvT),
+        .P       (ConvP),
+        .AccW    (ConvAccW),
+        .AccWWu  (ConvAccWWu),
+        .InWords (ConvInWords),
+        .WWords  (ConvWWords),
+        .OutEnt  (ConvOutEnt),
+        .GEnt    (ConvGEnt),
+        .MemWords(MemWords)
+      ) u_conv (
+        .clk_i,
+        .rst_ni           (rst_n),
+        .desc_valid_i     (conv_desc_valid),
+        .desc_ready_o     (conv_desc_ready),
+        .desc_data_i      (conv_desc_data),
+        .fd_start_valid_o (v_fs_valid),
+        .fd_start_ready_i (fs_ready && conv_busy),
+        .fd_start_base_o  (v_fs_base),
+        .fd_start_count_o (v_fs_count),
+        .fd_valid_i       (fd_valid && conv_busy),
+        .fd_ready_o       (v_fd_ready),
+        .fd_data_i        (fd_data),
+        .mw_en_o          (v_mw_en),
+        .mw_addr_o        (v_mw_addr),
+        .mw_data_o        (v_mw_data),
+        .busy_o           (conv_busy),
+        .done_o           (conv_done),
+        .engine_error_o   (conv_engine_error),
+        .range_error_o    (conv_range_error),
+        .cycles_o         (conv_cycles),
+        .fired_o          (conv_fired)
+      );
+    end else begin : g_no_conv
+      assign conv_desc_ready   = 1'b0;
+      assign v_fs_valid        = 1'b0;
+      assign v_fs_base         = '0;
+      assign v_fs_count        = '0;
+      assign v_fd_ready        = 1'b0;
+      assign v_mw_en           = 1'b0;
+      assign v_mw_addr         = '0;
+      assign v_mw_data         = '0;
+      assign conv_busy         = 1'b0;
+      assign conv_done         = 1'b0;
+      assign conv_engine_error = 1'b0;
+      assign conv_range_error  = 1'b0;
+      assign conv_cycles       = '0;
+      assign conv_fired        = '0;
+      logic unused_conv_desc;
+      assign unused_conv_desc = conv_desc_valid ^ (^conv_desc_data);
+    end
   end else begin : g_no_link
     // Kernel-only build (resource presets): the self-test drives the engine.
     assign uart_tx_o   = 1'b1;
