@@ -90,6 +90,7 @@ module hlsk_soc_conv_job #(
   logic             rd_valid, rd_ready, wr_valid, wr_ready;
   logic [BeatW-1:0] rd_data, wr_data;
   logic [31:0]      cnt_rd_words, cnt_wr_words, cnt_bursts;
+  logic [31:0]      cnt_stall_in, cnt_stall_w, cnt_stall_out;
 
   conv_engine #(
     .T      (T),
@@ -120,15 +121,19 @@ module hlsk_soc_conv_job #(
     .busy_o        (busy_o),
     .done_o        (done_o),
     .error_o       (engine_error_o),
-    .cnt_cycles_o  (cycles_o),
-    .cnt_fired_o   (fired_o),
-    .cnt_rd_words_o(cnt_rd_words),
-    .cnt_wr_words_o(cnt_wr_words),
-    .cnt_bursts_o  (cnt_bursts)
+    .cnt_cycles_o   (cycles_o),
+    .cnt_fired_o    (fired_o),
+    .cnt_rd_words_o (cnt_rd_words),
+    .cnt_wr_words_o (cnt_wr_words),
+    .cnt_bursts_o   (cnt_bursts),
+    .cnt_stall_in_o (cnt_stall_in),
+    .cnt_stall_w_o  (cnt_stall_w),
+    .cnt_stall_out_o(cnt_stall_out)
   );
 
   logic unused_cnt;
-  assign unused_cnt = ^{cnt_rd_words, cnt_wr_words, cnt_bursts};
+  assign unused_cnt = ^{cnt_rd_words, cnt_wr_words, cnt_bursts,
+                       cnt_stall_in, cnt_stall_w, cnt_stall_out};
 
   ////////////////////
   // Memory adapter //
