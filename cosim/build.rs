@@ -87,45 +87,32 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
 
-    for c in TLMM_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: c.top(),
-            params: vec![
+    // Both TLMM engines have the same ports (same shim); the table-stationary
+    // one also takes MMax.
+    for (configs, block) in [(TLMM_CONFIGS, "Tlmm"), (TLMM_TS_CONFIGS, "TlmmTs")] {
+        for c in configs {
+            let mut params = vec![
                 ("G", c.g),
                 ("T", c.t),
                 ("P", c.p),
                 ("AccW", c.acc_w),
                 ("KMax", c.k_max),
-            ],
-            block: "Tlmm",
-            dut: "Tlmm",
-            make: format!(
-                "std::make_unique<TlmmImpl<V>>({}, seed, trace)",
-                c.weight_beat_bits()
-            ),
-        });
-    }
-    // The table-stationary engine has the same ports: same shim.
-    for c in TLMM_TS_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: c.top(),
-            params: vec![
-                ("G", c.g),
-                ("T", c.t),
-                ("P", c.p),
-                ("AccW", c.acc_w),
-                ("KMax", c.k_max),
-                ("MMax", c.m_max),
-            ],
-            block: "TlmmTs",
-            dut: "Tlmm",
-            make: format!(
-                "std::make_unique<TlmmImpl<V>>({}, seed, trace)",
-                c.weight_beat_bits()
-            ),
-        });
+            ];
+            if block == "TlmmTs" {
+                params.push(("MMax", c.m_max));
+            }
+            jobs.push(Job {
+                prefix: c.prefix(),
+                top: c.top(),
+                params,
+                block,
+                dut: "Tlmm",
+                make: format!(
+                    "std::make_unique<TlmmImpl<V>>({}, seed, trace)",
+                    c.weight_beat_bits()
+                ),
+            });
+        }
     }
     for c in FEEDER_CONFIGS {
         jobs.push(Job {
