@@ -67,4 +67,4 @@ pub mod stage;
 pub use config::{BoardConfig, ConfigError, Family};
 pub use flow::{Flow, FlowError, Progress, Tools, known_boards, load_board};
 pub use kernels::{Design, KernelSpec};
-pub use report::BuildReport;
+pub use report::{BuildReport, Resource};
