@@ -68,6 +68,9 @@ enum Command {
     /// Run a TLMM job on a board's SoC (serial port, or --twin) and check it
     /// against the reference.
     Run(run_cli::RunArgs),
+    /// Serve a board's digital twin on a pseudo-terminal, for `hlsk run
+    /// --port` or any other serial host program.
+    Twin(run_cli::TwinArgs),
     /// Load a board's bitstream with its programmer (openFPGALoader, dfu-util).
     Program {
         #[command(flatten)]
@@ -87,6 +90,7 @@ fn main() -> Result<()> {
         Command::Boards => boards_cli::list(),
         Command::Build { board } => boards_cli::build(&board),
         Command::Report { board, json } => boards_cli::report(&board, json),
+        Command::Twin(args) => run_cli::serve_twin(&args),
         Command::Program { board, dry_run } => boards_cli::program(&board, dry_run),
         Command::Run(args) => run_cli::run(&args),
     }

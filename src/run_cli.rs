@@ -17,6 +17,7 @@ use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
 use hlsk_host::proto::Counter;
 use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
 use hlsk_tests::twin::Twin;
+use hlsk_tests::twin_pty::PtyTwin;
 use std::io::Write;
 use std::time::Instant;
 
@@ -57,6 +58,54 @@ pub struct RunArgs {
     /// Seed of the random data, the training and the twin's power-up state.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+}
+
+/// Arguments of `hlsk twin`.
+#[derive(Args)]
+pub struct TwinArgs {
+    #[command(flatten)]
+    board: BoardArg,
+    /// Seed of the twin's power-up state.
+    #[arg(long, default_value_t = 1)]
+    seed: u32,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+/// Runs `hlsk twin`: the twin on a pseudo-terminal, with a progress line
+/// every five seconds.
+pub fn serve_twin(args: &TwinArgs) -> Result<()> {
+    let twin = PtyTwin::spawn(&args.board.board, args.seed)?;
+    let path = twin.path().display().to_string();
+    println!("hlsk twin: {} on {path}", twin.name());
+    println!(
+        "  connect with `hlsk run --board {} --port {path}`; Ctrl-C stops it",
+        args.board.board
+    );
+    let clk = f64::from(twin.clk_hz());
+    let t0 = Instant::now();
+    let mut next = 5.0;
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let t = t0.elapsed().as_secs_f64();
+        if !twin.is_running() {
+            twin.stop()?;
+            bail!("the digital twin stopped");
+        }
+        if t >= next {
+            let c = twin.cycles() as f64;
+            println!(
+                "  {t:.0} s: {c:.0} cycles simulated ({:.1} ms of device time)",
+                c / clk * 1e3
+            );
+            next += 5.0;
+        }
+        if args.seconds.is_some_and(|s| t >= s) {
+            twin.stop()?;
+            return Ok(());
+        }
+    }
 }
 
 /// Runs `hlsk run`.

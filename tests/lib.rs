@@ -17,4 +17,5 @@ pub mod tlmm_digits;
 pub mod twin;
 pub mod twin_conv;
 pub mod twin_props;
+pub mod twin_pty;
 pub mod uart;
