@@ -99,8 +99,20 @@ pub fn run_flow(cfg: &BoardConfig, flow: &Flow) -> Result<BuildReport> {
                 u.lut, c.lut, u.ff, c.ff, u.dsp, c.dsp, u.bram, c.bram
             );
         }
-        Progress::Done(_, run) => {
-            open.set(false);
+        Progress::Running(stage, secs, note) => {
+            // Breaks the open stage line; its end is printed in full.
+            if open.replace(false) {
+                println!();
+            }
+            println!(
+                "  {stage:<6}     {secs:>5} s  {}",
+                note.as_deref().unwrap_or("running")
+            );
+        }
+        Progress::Done(stage, run) => {
+            if !open.replace(false) {
+                print!("  {stage:<6} ... ");
+            }
             match run.outcome {
                 Outcome::Ran => println!("{:.1} s", run.time.as_secs_f64()),
                 Outcome::Skipped => println!("up to date"),

@@ -221,6 +221,23 @@ pub enum Progress {
     Done(&'static str, StageRun),
     /// The fit check passed with these synthesis estimates.
     Fit(Usage),
+    /// A long stage is still running (every [`HEARTBEAT`] by default):
+    /// seconds so far
+    /// and the tool's last progress line, if it printed one.
+    Running(&'static str, u64, Option<String>),
+}
+
+/// How often a running tool is reported.
+pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The last line of a tool log worth showing as progress (nextpnr's
+/// `Info:` lines, without the histogram rows), at most 100 characters.
+fn last_progress_line(text: &str) -> Option<String> {
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with("Info:") && !l.contains('|') && l.len() > 6)
+        .map(|l| l.chars().take(100).collect())
 }
 
 /// Resources in use, by kind.
@@ -344,6 +361,7 @@ pub struct Flow {
     root: PathBuf,
     tools: Tools,
     build_rel: PathBuf,
+    heartbeat: std::time::Duration,
 }
 
 /// Files of a build directory, relative to the repository root.
@@ -371,7 +389,15 @@ impl Flow {
             root: root.to_owned(),
             tools: Tools::for_root(root),
             build_rel: build_rel.into(),
+            heartbeat: HEARTBEAT,
         }
+    }
+
+    /// The flow reporting running tools every `every` instead of
+    /// [`HEARTBEAT`].
+    pub fn with_heartbeat(mut self, every: std::time::Duration) -> Flow {
+        self.heartbeat = every;
+        self
     }
 
     /// The build directory, relative to the root.
@@ -431,12 +457,13 @@ impl Flow {
     /// [`FlowError::ToolFailed`].
     fn run_tool(
         &self,
-        stage: &str,
+        stage: &'static str,
         tool: &str,
         args: &[String],
         log: &Path,
+        progress: &mut dyn FnMut(Progress),
     ) -> Result<(), FlowError> {
-        let ok = self.run_tool_status(tool, args, log)?;
+        let ok = self.run_tool_status(stage, tool, args, log, progress)?;
         if ok {
             Ok(())
         } else {
@@ -444,17 +471,50 @@ impl Flow {
         }
     }
 
-    fn run_tool_status(&self, tool: &str, args: &[String], log: &Path) -> Result<bool, FlowError> {
+    /// Runs `tool args` in the root with its output streamed into `log`;
+    /// every [`HEARTBEAT`] tells `progress` it is still running. True when
+    /// the tool exited successfully.
+    fn run_tool_status(
+        &self,
+        stage: &'static str,
+        tool: &str,
+        args: &[String],
+        log: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<bool, FlowError> {
         let bin = self.tools.path(tool)?;
-        let out = Command::new(&bin)
+        let log_abs = self.abs(log);
+        let file = std::fs::File::create(&log_abs).map_err(io_ctx(format!("{}", log.display())))?;
+        let err = file
+            .try_clone()
+            .map_err(io_ctx(format!("{}", log.display())))?;
+        let mut child = Command::new(&bin)
             .args(args)
             .current_dir(&self.root)
-            .output()
+            .stdout(file)
+            .stderr(err)
+            .spawn()
             .map_err(io_ctx(format!("cannot run {}", bin.display())))?;
-        let mut text = out.stdout;
-        text.extend_from_slice(&out.stderr);
-        std::fs::write(self.abs(log), &text).map_err(io_ctx(format!("{}", log.display())))?;
-        Ok(out.status.success())
+        let t0 = Instant::now();
+        let mut next = self.heartbeat;
+        loop {
+            if let Some(status) = child
+                .try_wait()
+                .map_err(io_ctx(format!("waiting for {}", bin.display())))?
+            {
+                return Ok(status.success());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            if t0.elapsed() >= next {
+                let text = std::fs::read_to_string(&log_abs).unwrap_or_default();
+                progress(Progress::Running(
+                    stage,
+                    t0.elapsed().as_secs(),
+                    last_progress_line(&text),
+                ));
+                next += self.heartbeat;
+            }
+        }
     }
 
     fn tool_failed(&self, stage: &str, tool: &str, status: &str, log: &Path) -> FlowError {
@@ -538,6 +598,7 @@ impl Flow {
                 yosys,
                 &["-q".into(), "-p".into(), script],
                 &self.build_rel.join("synth.log"),
+                progress,
             )
         });
         record(progress, &mut times, "synth", r)?;
@@ -617,7 +678,7 @@ impl Flow {
                 "--report".into(),
                 self.rel(&tmp[1]).display().to_string(),
             ]);
-            if self.run_tool_status(pnr_tool, &a, &log)? {
+            if self.run_tool_status("pnr", pnr_tool, &a, &log, progress)? {
                 return Ok(());
             }
             // nextpnr exits non-zero on a timing failure but writes its outputs.
@@ -684,7 +745,13 @@ impl Flow {
                     a
                 }
             };
-            self.run_tool("pack", pack_tool, &a, &self.build_rel.join("pack.log"))
+            self.run_tool(
+                "pack",
+                pack_tool,
+                &a,
+                &self.build_rel.join("pack.log"),
+                progress,
+            )
         });
         record(progress, &mut times, "pack", r)?;
 
@@ -787,4 +854,22 @@ fn resources(cfg: &BoardConfig, synth: Usage, pnr: &Value) -> Vec<Resource> {
         row("DSP", dsp, synth.dsp, c.dsp),
         row("BRAM", bram, synth.bram, c.bram),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_progress_line;
+
+    #[test]
+    fn progress_line_is_the_last_info_line_without_histograms() {
+        let log = "Info: Packing IOs..\nInfo: Running router1\n\
+                   Info: [ 37289,  37884) |*****\nWarning: x\n";
+        assert_eq!(
+            last_progress_line(log).as_deref(),
+            Some("Info: Running router1")
+        );
+        assert_eq!(last_progress_line("Warning: only\n"), None);
+        let long = format!("Info: {}\n", "x".repeat(300));
+        assert_eq!(last_progress_line(&long).map(|l| l.len()), Some(100));
+    }
 }

@@ -15,6 +15,7 @@
 use hlsk_boards::stage::Outcome;
 use hlsk_boards::{BoardConfig, BuildReport, Design, Flow, Progress, load_board};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,13 +53,30 @@ fn blink(cfg: &BoardConfig, build: &Path, extra: &str) -> Design {
 
 fn outcomes(flow: &Flow, cfg: &BoardConfig, design: &Design) -> (BuildReport, Vec<Outcome>) {
     let mut seen = Vec::new();
+    let mut beats = Vec::new();
     let report = flow
-        .build(cfg, design, &mut |p| {
-            if let Progress::Done(_, r) = p {
-                seen.push(r.outcome);
-            }
+        .build(cfg, design, &mut |p| match p {
+            Progress::Done(_, r) => seen.push(r.outcome),
+            Progress::Running(stage, _, note) => beats.push((stage, note)),
+            _ => {}
         })
         .unwrap_or_else(|e| panic!("{} build failed: {e}", cfg.board.name));
+    // The flow's heartbeat is 100 ms here: every tool that ran for longer
+    // was reported while it ran, and place and route with its last line.
+    let ran = report.stages.iter().filter(|s| s.outcome == Outcome::Ran);
+    for s in ran.filter(|s| s.seconds > 0.5) {
+        assert!(
+            beats.iter().any(|(b, _)| *b == s.stage),
+            "{}: {} ran {:.1} s without a heartbeat",
+            cfg.board.name,
+            s.stage,
+            s.seconds
+        );
+    }
+    if let Some((_, note)) = beats.iter().rev().find(|(b, _)| *b == "pnr") {
+        let note = note.as_deref().unwrap_or("");
+        assert!(note.starts_with("Info:"), "pnr heartbeat note: {note:?}");
+    }
     (report, seen)
 }
 
@@ -67,7 +85,7 @@ fn check_board(board: &str, comment_edit: bool) {
     let cfg = load_board(&root, board).expect("board file");
     let build = PathBuf::from("target/hlsk-boards-it").join(board);
     let _ = std::fs::remove_dir_all(root.join(&build));
-    let flow = Flow::with_build_dir(&root, &build);
+    let flow = Flow::with_build_dir(&root, &build).with_heartbeat(Duration::from_millis(100));
     let design = blink(&cfg, &build, "");
 
     let (report, seen) = outcomes(&flow, &cfg, &design);
