@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// A kernel preset: a board's SoC with other TLMM parameters, built without
-/// the host link (`HostLink = 0`) so that the figures are the engine's.
+/// the host link (`HostLink = 0`) and the convolution engine (`Conv = 0`) so
+/// that the figures are the TLMM engine's.
 struct Preset {
     name: &'static str,
     board: &'static str,
@@ -41,6 +42,7 @@ const PRESETS: &[Preset] = &[
             ("P", 16),
             ("KMax", 1024),
             ("HostLink", 0),
+            ("Conv", 0),
         ],
         why: "ECP5-85F, G = 3, 192 MAC/cycle",
     },
@@ -53,6 +55,7 @@ const PRESETS: &[Preset] = &[
             ("P", 16),
             ("KMax", 1024),
             ("HostLink", 0),
+            ("Conv", 0),
         ],
         why: "ECP5-85F, G = 1 at the same 192 MAC/cycle",
     },
@@ -262,6 +265,20 @@ mod tests {
             target_mhz: 25.0,
             stages: Vec::new(),
             total_seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn presets_measure_the_tlmm_engine_alone() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        for p in PRESETS {
+            let mut cfg = load_board(&root, p.board).unwrap();
+            for (k, v) in p.params {
+                cfg.kernel.params.insert((*k).to_owned(), *v);
+            }
+            let get = |k: &str| cfg.kernel.params.get(k).copied().unwrap_or(0);
+            assert_eq!(get("HostLink"), 0, "{}: host link built in", p.name);
+            assert_eq!(get("Conv"), 0, "{}: conv engine built in", p.name);
         }
     }
 
