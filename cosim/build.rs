@@ -7,26 +7,87 @@
 mod configs;
 
 use configs::{
-    CONV_CONFIGS, FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS, TLMM_CONFIGS,
-    TLMM_TS_CONFIGS, UART_CONFIGS,
+    CONV_CONFIGS, ConvConfig, FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS,
+    TLMM_CONFIGS, TLMM_TS_CONFIGS, UART_CONFIGS,
 };
 // SoC top (digital twin).
 use configs::SOC_CONFIGS;
 use hlsk_vbuild::{VerilateSpec, Verilator};
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 use std::path::PathBuf;
 
-/// One model to build: the RTL top, its parameters, and the C++ expression
-/// that constructs its shim (with `V` the Verilated class). `block` names
-/// the factory (`new_<block>`), `dut` the shim class (`<dut>Dut`): blocks
-/// with the same ports share a shim.
+/// One model to build: the RTL top, its parameters, and its shim. `block`
+/// names the factory (`new_<block>`), `dut` the shim (`<dut>Dut`,
+/// implemented by `<dut>Impl<V>` with `V` the Verilated class): blocks with
+/// the same ports share a shim. `args` are the shim constructor's arguments
+/// before the seed and the trace path.
 struct Job {
     prefix: String,
     top: &'static str,
-    params: Vec<(&'static str, u32)>,
+    params: Vec<(String, u32)>,
     block: &'static str,
     dut: &'static str,
-    make: String,
+    args: Vec<String>,
+}
+
+impl Job {
+    /// A job whose block has a shim of its own (`dut` is `block`).
+    fn new(
+        prefix: String,
+        top: &'static str,
+        block: &'static str,
+        params: &[(&str, u32)],
+        args: &[&dyn Display],
+    ) -> Self {
+        Job {
+            prefix,
+            top,
+            params: params.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
+            block,
+            dut: block,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    /// The C++ declarator of the function that constructs this model.
+    fn make_fn(&self) -> String {
+        format!(
+            "std::unique_ptr<{}Dut> make_{}(uint32_t seed, rust::Str trace)",
+            self.dut, self.prefix
+        )
+    }
+
+    /// The C++ declarator of this FIFO model's pure C++ speed harness.
+    fn run_fn(&self) -> String {
+        format!(
+            "uint64_t run_{}(uint32_t seed, uint32_t reset_cycles, rust::Slice<const StreamStepIn> stim, uint64_t cycles)",
+            self.prefix
+        )
+    }
+
+    /// The C++ expression that constructs the shim.
+    fn make_expr(&self) -> String {
+        let args: String = self.args.iter().map(|a| format!("{a}, ")).collect();
+        format!("std::make_unique<{}Impl<V>>({args}seed, trace)", self.dut)
+    }
+}
+
+/// The parameters of `conv_engine` for `c`, each name prefixed with `prefix`
+/// (`hlsk_soc_top` passes them on as `Conv<name>`).
+fn conv_params(c: &ConvConfig, prefix: &str) -> Vec<(String, u32)> {
+    [
+        ("T", c.t),
+        ("P", c.p),
+        ("AccW", c.acc_w),
+        ("AccWWu", c.acc_w_wu),
+        ("InWords", c.in_words),
+        ("WWords", c.w_words),
+        ("OutEnt", c.out_ent),
+        ("GEnt", c.g_ent),
+    ]
+    .into_iter()
+    .map(|(k, v)| (format!("{prefix}{k}"), v))
+    .collect()
 }
 
 fn main() {
@@ -54,37 +115,31 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut jobs = Vec::new();
     for c in FIFO_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: "hlsk_fifo_sync",
-            params: vec![("Width", c.width), ("Depth", c.depth)],
-            block: "Fifo",
-            dut: "Fifo",
-            make: format!("std::make_unique<FifoImpl<V>>({}, seed, trace)", c.width),
-        });
+        jobs.push(Job::new(
+            c.prefix(),
+            "hlsk_fifo_sync",
+            "Fifo",
+            &[("Width", c.width), ("Depth", c.depth)],
+            &[&c.width],
+        ));
     }
     for c in SKID_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: "hlsk_skid_buffer",
-            params: vec![("Width", c.width)],
-            block: "Skid",
-            dut: "Skid",
-            make: format!("std::make_unique<SkidImpl<V>>({}, seed, trace)", c.width),
-        });
+        jobs.push(Job::new(
+            c.prefix(),
+            "hlsk_skid_buffer",
+            "Skid",
+            &[("Width", c.width)],
+            &[&c.width],
+        ));
     }
     for c in RAM_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: "hlsk_ram_1r1w",
-            params: vec![("Width", c.width), ("Depth", c.depth)],
-            block: "Ram",
-            dut: "Ram",
-            make: format!(
-                "std::make_unique<RamImpl<V>>({}, {}, seed, trace)",
-                c.width, c.depth
-            ),
-        });
+        jobs.push(Job::new(
+            c.prefix(),
+            "hlsk_ram_1r1w",
+            "Ram",
+            &[("Width", c.width), ("Depth", c.depth)],
+            &[&c.width, &c.depth],
+        ));
     }
 
     // Both TLMM engines have the same ports (same shim); the table-stationary
@@ -102,114 +157,77 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
                 params.push(("MMax", c.m_max));
             }
             jobs.push(Job {
-                prefix: c.prefix(),
-                top: c.top(),
-                params,
-                block,
                 dut: "Tlmm",
-                make: format!(
-                    "std::make_unique<TlmmImpl<V>>({}, seed, trace)",
-                    c.weight_beat_bits()
-                ),
+                ..Job::new(
+                    c.prefix(),
+                    c.top(),
+                    block,
+                    &params,
+                    &[&c.weight_beat_bits()],
+                )
             });
         }
     }
     for c in FEEDER_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: "tlmm_weight_feeder",
-            params: vec![("Width", c.width), ("Depth", c.depth)],
-            block: "Feeder",
-            dut: "Feeder",
-            make: format!(
-                "std::make_unique<FeederImpl<V>>({}, {}, {}, seed, trace)",
-                c.width,
-                c.addr_bits(),
-                c.count_bits()
-            ),
-        });
+        jobs.push(Job::new(
+            c.prefix(),
+            "tlmm_weight_feeder",
+            "Feeder",
+            &[("Width", c.width), ("Depth", c.depth)],
+            &[&c.width, &c.addr_bits(), &c.count_bits()],
+        ));
     }
 
     for c in CONV_CONFIGS {
         jobs.push(Job {
-            prefix: c.prefix(),
-            top: "conv_engine",
-            params: vec![
-                ("T", c.t),
-                ("P", c.p),
-                ("AccW", c.acc_w),
-                ("AccWWu", c.acc_w_wu),
-                ("InWords", c.in_words),
-                ("WWords", c.w_words),
-                ("OutEnt", c.out_ent),
-                ("GEnt", c.g_ent),
-            ],
-            block: "Conv",
-            dut: "Conv",
-            make: format!(
-                "std::make_unique<ConvImpl<V>>({}, seed, trace)",
-                c.beat_bits()
-            ),
+            params: conv_params(c, ""),
+            ..Job::new(c.prefix(), "conv_engine", "Conv", &[], &[&c.beat_bits()])
         });
     }
 
     for c in UART_CONFIGS {
-        jobs.push(Job {
-            prefix: c.prefix("rx"),
-            top: "hlsk_uart_rx",
-            params: vec![("ClksPerBit", c.clks_per_bit)],
-            block: "UartRx",
-            dut: "UartRx",
-            make: "std::make_unique<UartRxImpl<V>>(seed, trace)".to_owned(),
-        });
-        jobs.push(Job {
-            prefix: c.prefix("tx"),
-            top: "hlsk_uart_tx",
-            params: vec![("ClksPerBit", c.clks_per_bit)],
-            block: "UartTx",
-            dut: "UartTx",
-            make: "std::make_unique<UartTxImpl<V>>(seed, trace)".to_owned(),
-        });
+        let params = [("ClksPerBit", c.clks_per_bit)];
+        jobs.push(Job::new(
+            c.prefix("rx"),
+            "hlsk_uart_rx",
+            "UartRx",
+            &params,
+            &[],
+        ));
+        jobs.push(Job::new(
+            c.prefix("tx"),
+            "hlsk_uart_tx",
+            "UartTx",
+            &params,
+            &[],
+        ));
     }
 
     // ---- SoC top (digital twin): the whole board SoC, seen from its pins.
     for c in SOC_CONFIGS {
-        let mut params = vec![
-            ("G", c.g),
-            ("T", c.t),
-            ("P", c.p),
-            ("AccW", c.acc_w),
-            ("KMax", c.k_max),
-            ("MemWords", c.mem_words),
-            ("ClkHz", c.clk_hz()),
-            ("Baud", c.baud),
-            ("NumLeds", 8),
-            ("RstActiveLow", u32::from(c.btn_active_low)),
-        ];
+        let mut job = Job::new(
+            c.prefix(),
+            "hlsk_soc_top",
+            "Soc",
+            &[
+                ("G", c.g),
+                ("T", c.t),
+                ("P", c.p),
+                ("AccW", c.acc_w),
+                ("KMax", c.k_max),
+                ("MemWords", c.mem_words),
+                ("ClkHz", c.clk_hz()),
+                ("Baud", c.baud),
+                ("NumLeds", 8),
+                ("RstActiveLow", u32::from(c.btn_active_low)),
+            ],
+            &[&c.btn_active_low],
+        );
         if let Some(v) = c.conv {
-            params.extend([
-                ("Conv", 1),
-                ("ConvT", v.t),
-                ("ConvP", v.p),
-                ("ConvAccW", v.acc_w),
-                ("ConvAccWWu", v.acc_w_wu),
-                ("ConvInWords", v.in_words),
-                ("ConvWWords", v.w_words),
-                ("ConvOutEnt", v.out_ent),
-                ("ConvGEnt", v.g_ent),
-            ]);
+            job.params.push(("Conv".to_owned(), 1));
+            job.params.extend(conv_params(&v, "Conv"));
         }
-        jobs.push(Job {
-            prefix: c.prefix(),
-            top: "hlsk_soc_top",
-            params,
-            block: "Soc",
-            dut: "Soc",
-            make: format!(
-                "std::make_unique<SocImpl<V>>({}, seed, trace)",
-                c.btn_active_low
-            ),
-        });
+        jobs.push(job);
     }
 
     let sources = sv_sources(&[
@@ -249,17 +267,18 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(text, "namespace hlsk {{")?;
         writeln!(
             text,
-            "std::unique_ptr<{b}Dut> make_{p}(uint32_t seed, rust::Str trace) {{\n  using V = {p};\n  return {m};\n}}",
-            b = job.dut,
-            p = job.prefix,
-            m = job.make
+            "{} {{\n  using V = {};\n  return {};\n}}",
+            job.make_fn(),
+            job.prefix,
+            job.make_expr()
         )?;
         if job.block == "Fifo" {
-            let width = job.params[0].1;
             writeln!(
                 text,
-                "uint64_t run_{p}(uint32_t seed, uint32_t reset_cycles, rust::Slice<const StreamStepIn> stim, uint64_t cycles) {{\n  return fifo_run<{p}>({width}, seed, reset_cycles, stim, cycles);\n}}",
-                p = job.prefix
+                "{} {{\n  return fifo_run<{}>({}, seed, reset_cycles, stim, cycles);\n}}",
+                job.run_fn(),
+                job.prefix,
+                job.args[0]
             )?;
         }
         writeln!(text, "}}  // namespace hlsk")?;
@@ -324,18 +343,15 @@ fn factories(jobs: &[Job]) -> String {
          #include \"hlsk-cosim/src/ffi.rs.h\"\n\
          namespace hlsk {\n",
     );
+    // Each block's (block, dut), in the order of its first job.
+    let mut blocks: Vec<(&str, &str)> = Vec::new();
     for j in jobs {
-        let _ = writeln!(
-            s,
-            "std::unique_ptr<{}Dut> make_{}(uint32_t seed, rust::Str trace);",
-            j.dut, j.prefix
-        );
+        let _ = writeln!(s, "{};", j.make_fn());
         if j.block == "Fifo" {
-            let _ = writeln!(
-                s,
-                "uint64_t run_{}(uint32_t seed, uint32_t reset_cycles, rust::Slice<const StreamStepIn> stim, uint64_t cycles);",
-                j.prefix
-            );
+            let _ = writeln!(s, "{};", j.run_fn());
+        }
+        if !blocks.iter().any(|&(b, _)| b == j.block) {
+            blocks.push((j.block, j.dut));
         }
     }
     let dispatch = |s: &mut String, sig: &str, block: &str, call: &dyn Fn(&str) -> String| {
@@ -348,18 +364,7 @@ fn factories(jobs: &[Job]) -> String {
             "    default: throw std::out_of_range(\"no {block} build with index \" + std::to_string(config));\n  }}\n}}"
         );
     };
-    for (block, dut) in [
-        ("Fifo", "Fifo"),
-        ("Skid", "Skid"),
-        ("Ram", "Ram"),
-        ("Tlmm", "Tlmm"),
-        ("TlmmTs", "Tlmm"),
-        ("Feeder", "Feeder"),
-        ("Conv", "Conv"),
-        ("UartRx", "UartRx"),
-        ("UartTx", "UartTx"),
-        ("Soc", "Soc"),
-    ] {
+    for (block, dut) in blocks {
         let sig = format!(
             "std::unique_ptr<{dut}Dut> new_{}(size_t config, uint32_t seed, rust::Str trace)",
             block.to_lowercase()

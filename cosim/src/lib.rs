@@ -77,6 +77,15 @@ fn trace_arg(path: Option<&Path>) -> Result<&str, Error> {
     }
 }
 
+/// Entry `config` of the build table `table`; `what` names the block in
+/// the error when there is none.
+fn build_config<C: Copy>(table: &[C], config: usize, what: &str) -> Result<C, Error> {
+    table
+        .get(config)
+        .copied()
+        .ok_or_else(|| Error::Model(format!("no {what} build with index {config}")))
+}
+
 fn stream_in(i: &StreamIn) -> StreamStepIn {
     StreamStepIn {
         in_valid: i.in_valid,
@@ -316,9 +325,7 @@ impl TlmmOs {
 
     /// As [`TlmmOs::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::TLMM_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no TLMM build with index {config}")))?;
+        let cfg = build_config(configs::TLMM_CONFIGS, config, "TLMM")?;
         let dut = ffi::bridge::new_tlmm(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut, config: cfg })
     }
@@ -386,11 +393,7 @@ impl TlmmTs {
 
     /// As [`TlmmTs::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::TLMM_TS_CONFIGS.get(config).ok_or_else(|| {
-            Error::Model(format!(
-                "no table-stationary TLMM build with index {config}"
-            ))
-        })?;
+        let cfg = build_config(configs::TLMM_TS_CONFIGS, config, "table-stationary TLMM")?;
         let dut = ffi::bridge::new_tlmmts(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut, config: cfg })
     }
@@ -438,9 +441,7 @@ macro_rules! pin_model {
                 seed: u32,
                 trace: Option<&Path>,
             ) -> Result<Self, Error> {
-                let cfg = *configs::$table.get(config).ok_or_else(|| {
-                    Error::Model(format!(concat!("no ", $what, " build with index {}"), config))
-                })?;
+                let cfg = build_config(configs::$table, config, $what)?;
                 let dut = ffi::bridge::$new(config, seed, trace_arg(trace)?)?;
                 Ok(Self { dut, config: cfg })
             }

@@ -2,7 +2,7 @@
 //! the digital twin's device side.
 
 use crate::configs::{self, SocConfig};
-use crate::{Error, RESET_CYCLES, ffi, trace_arg};
+use crate::{Error, RESET_CYCLES, build_config, ffi, trace_arg};
 use cxx::UniquePtr;
 use std::path::Path;
 
@@ -35,9 +35,7 @@ impl Soc {
 
     /// As [`Soc::new`], writing an FST waveform to `trace` if given.
     pub fn with_trace(config: usize, seed: u32, trace: Option<&Path>) -> Result<Self, Error> {
-        let cfg = *configs::SOC_CONFIGS
-            .get(config)
-            .ok_or_else(|| Error::Model(format!("no SoC build with index {config}")))?;
+        let cfg = build_config(configs::SOC_CONFIGS, config, "SoC")?;
         let dut = ffi::bridge::new_soc(config, seed, trace_arg(trace)?)?;
         Ok(Self { dut, config: cfg })
     }
