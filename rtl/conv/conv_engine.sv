@@ -1312,16 +1312,21 @@ module conv_engine #(
     end
   end
 
+  // The input buffer has one write port (the load of the current bank or
+  // the prefetch into the other: read data arrive for one burst at a time),
+  // so synthesis can map it to distributed RAM instead of registers.
+  logic            ib_we;
+  logic [IbAW-1:0] ib_waddr;
+  assign ib_we    = (beat && phase_q == PhIn) || pf_beat;
+  assign ib_waddr = pf_beat ? ib_addr(!ib_bank_q, pf_ptr_q) : ib_addr(ib_bank_q, ptr_q);
+
   // Descriptor words, buffers and weight registers (no reset).
   always_ff @(posedge clk_i) begin
     if (state_q == StIdle && desc_valid_i) begin
       desc_q[dcount_q] <= desc_data_i;
     end
-    if (beat && phase_q == PhIn) begin
-      ibuf_q[ib_addr(ib_bank_q, ptr_q)] <= rd_data_i;
-    end
-    if (pf_beat) begin
-      ibuf_q[ib_addr(!ib_bank_q, pf_ptr_q)] <= rd_data_i;
+    if (ib_we) begin
+      ibuf_q[ib_waddr] <= rd_data_i;
     end
     if (beat && phase_q == PhW) begin
       wbuf_q[WAW'(ptr_q)] <= rd_data_i;
@@ -1376,6 +1381,10 @@ module conv_engine #(
   always_ff @(posedge clk_i) begin
     if (rst_ni && beat && phase_q == PhIn) begin
       assert (ptr_q < 32'(InBeats)) else $error("input buffer overrun at beat %0d", ptr_q);
+    end
+    if (rst_ni) begin
+      assert (!(beat && !wr_phase && pf_beat))
+        else $error("read data accepted for a burst and the prefetch in one cycle");
     end
     if (rst_ni && beat && phase_q == PhW) begin
       assert (ptr_q < 32'(WBeats)) else $error("weight buffer overrun at beat %0d", ptr_q);
