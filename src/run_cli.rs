@@ -334,3 +334,36 @@ fn report<T: Transport>(link: &Link<T>, o: &JobOutcome, clk_hz: f64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::board_conv;
+    use hlsk_boards::{known_boards, load_board};
+    use hlsk_cosim::SocConfig;
+    use hlsk_cosim::configs::SOC_CONFIGS;
+
+    /// The twin of every board is the bitstream's design: same TLMM kernel,
+    /// memory, reset polarity and convolution engine as the board file.
+    #[test]
+    fn every_board_has_a_twin_built_from_its_board_file() {
+        let root = crate::boards_cli::root();
+        for b in known_boards(&root) {
+            let cfg = load_board(&root, &b).unwrap();
+            let c = SocConfig::for_board(&b)
+                .map(|i| SOC_CONFIGS[i])
+                .unwrap_or_else(|| panic!("{b}: no twin build in SOC_CONFIGS"));
+            let p = |k: &str| cfg.kernel.params.get(k).map(|&v| v as u32);
+            assert_eq!(p("G"), Some(c.g), "{b}: G");
+            assert_eq!(p("T"), Some(c.t), "{b}: T");
+            assert_eq!(p("P"), Some(c.p), "{b}: P");
+            assert_eq!(p("AccW"), Some(c.acc_w), "{b}: AccW");
+            assert_eq!(p("KMax"), Some(c.k_max), "{b}: KMax");
+            assert_eq!(p("MemWords"), Some(c.mem_words), "{b}: MemWords");
+            assert_eq!(
+                cfg.buttons[0].active_low, c.btn_active_low,
+                "{b}: reset polarity"
+            );
+            assert_eq!(board_conv(&cfg.kernel.params), c.conv, "{b}: conv engine");
+        }
+    }
+}

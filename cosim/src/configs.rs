@@ -467,7 +467,7 @@ pub const SOC_CONV_ULX3S: ConvConfig = ConvConfig {
     in_words: 512,
     w_words: 256,
     out_ent: 256,
-    g_ent: 128,
+    g_ent: 64,
 };
 
 /// Twin builds: one per distinct kernel among the board files.
