@@ -39,6 +39,10 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "docs")]
         out: std::path::PathBuf,
+        /// Boards to leave out (their rows say so), e.g. a build that takes
+        /// an hour.
+        #[arg(long, value_name = "BOARD")]
+        skip: Vec<String>,
     },
     /// The training-convolution kernel: real training with the reference or through the RTL.
     Conv {
@@ -86,7 +90,7 @@ fn main() -> Result<()> {
         Command::Selfcheck { cases } => selfcheck(cases),
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
         Command::Conv { cmd } => conv_cli::run(cmd),
-        Command::Results { out } => results_cli::run(&out),
+        Command::Results { out, skip } => results_cli::run(&out, &skip),
         Command::Boards => boards_cli::list(),
         Command::Build { board } => boards_cli::build(&board),
         Command::Report { board, json } => boards_cli::report(&board, json),

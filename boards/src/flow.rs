@@ -231,12 +231,13 @@ pub enum Progress {
 pub const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The last line of a tool log worth showing as progress (nextpnr's
-/// `Info:` lines, without the histogram rows), at most 100 characters.
+/// `Info:` lines, router progress rows included, histogram rows left out),
+/// at most 100 characters.
 fn last_progress_line(text: &str) -> Option<String> {
     text.lines()
         .rev()
         .map(str::trim)
-        .find(|l| l.starts_with("Info:") && !l.contains('|') && l.len() > 6)
+        .find(|l| l.starts_with("Info:") && !l.contains(") |") && l.len() > 6)
         .map(|l| l.chars().take(100).collect())
 }
 
@@ -868,6 +869,8 @@ mod tests {
             last_progress_line(log).as_deref(),
             Some("Info: Running router1")
         );
+        let routing = "Info:      50000 |    19532      30467 |  362   638 |    140677|\n";
+        assert_eq!(last_progress_line(routing).as_deref(), Some(routing.trim()));
         assert_eq!(last_progress_line("Warning: only\n"), None);
         let long = format!("Info: {}\n", "x".repeat(300));
         assert_eq!(last_progress_line(&long).map(|l| l.len()), Some(100));

@@ -55,7 +55,8 @@ fn every_board_file_parses_and_validates() {
             "icebreaker",
             "orangecrab",
             "tangnano9k",
-            "ulx3s"
+            "ulx3s",
+            "ulx3s-conv"
         ]
     );
     for n in &names {

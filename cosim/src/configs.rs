@@ -458,7 +458,7 @@ pub struct SocConfig {
     pub conv: Option<ConvConfig>,
 }
 
-/// The convolution engine of the ULX3S SoC (`boards/ulx3s.toml`).
+/// The convolution engine of the ULX3S SoC that carries it (`boards/ulx3s-conv.toml`).
 pub const SOC_CONV_ULX3S: ConvConfig = ConvConfig {
     t: 2,
     p: 1,
@@ -486,6 +486,18 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
     },
     SocConfig {
         boards: &["ulx3s"],
+        g: 3,
+        t: 2,
+        p: 8,
+        acc_w: 24,
+        k_max: 1024,
+        mem_words: 4096,
+        baud: 115_200,
+        btn_active_low: true,
+        conv: None,
+    },
+    SocConfig {
+        boards: &["ulx3s-conv"],
         g: 3,
         t: 2,
         p: 8,
