@@ -107,7 +107,7 @@ fn every_board_file_parses_and_validates() {
 
 #[test]
 fn design_parameters_come_from_the_board_file() {
-    let cfg = load_board(&root(), "ulx3s").expect("ulx3s");
+    let cfg = load_board(&root(), "ulx3s-conv").expect("ulx3s-conv");
     let d = Design::for_board(&cfg, &root()).expect("design");
     let p: Vec<String> = d.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     assert_eq!(
@@ -125,7 +125,7 @@ fn design_parameters_come_from_the_board_file() {
             "ConvInWords=512",
             "ConvWWords=256",
             "ConvOutEnt=256",
-            "ConvGEnt=128",
+            "ConvGEnt=64",
             "ClkHz=25000000",
             "NumLeds=8",
             "LedActiveLow=0",
