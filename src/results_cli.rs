@@ -71,6 +71,9 @@ struct Row {
     conv_peak: i64,
 }
 
+/// The error text of a board left out with `--skip`.
+const SKIPPED: &str = "skipped (--skip): not built this time";
+
 /// One row of `results.json`.
 #[derive(Serialize)]
 struct JsonRow<'a> {
@@ -105,7 +108,7 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
         let cfg = load_board(&root, &b)?;
         let r = if skip.contains(&b) {
             println!("hlsk results: {b} skipped (--skip)");
-            Err(anyhow::anyhow!("not built: skipped with --skip"))
+            Err(anyhow::anyhow!("{SKIPPED}"))
         } else {
             let flow = Flow::new(&root, &cfg.board.name);
             run_flow(&cfg, &flow)
@@ -232,8 +235,12 @@ fn render(rows: &[Row]) -> Result<(String, String)> {
                 let msg = e.as_deref().unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "| {} | failed: {} | | | | | | | {} | | {} | |",
-                    r.label, msg, r.peak, r.conv_peak
+                    "| {} | {}{} | | | | | | | {} | | {} | |",
+                    r.label,
+                    if msg == SKIPPED { "" } else { "failed: " },
+                    msg,
+                    r.peak,
+                    r.conv_peak
                 );
                 json_rows.push(JsonRow {
                     build: &r.label,
