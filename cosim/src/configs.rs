@@ -470,6 +470,20 @@ pub const SOC_CONV_ULX3S: ConvConfig = ConvConfig {
     g_ent: 64,
 };
 
+/// The ULX3S SoC (TLMM only; `ulx3s-conv` adds the convolution engine).
+const SOC_ULX3S: SocConfig = SocConfig {
+    boards: &["ulx3s"],
+    g: 3,
+    t: 2,
+    p: 8,
+    acc_w: 24,
+    k_max: 1024,
+    mem_words: 4096,
+    baud: 115_200,
+    btn_active_low: true,
+    conv: None,
+};
+
 /// Twin builds: one per distinct kernel among the board files.
 pub const SOC_CONFIGS: &[SocConfig] = &[
     SocConfig {
@@ -484,29 +498,11 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         btn_active_low: true,
         conv: None,
     },
-    SocConfig {
-        boards: &["ulx3s"],
-        g: 3,
-        t: 2,
-        p: 8,
-        acc_w: 24,
-        k_max: 1024,
-        mem_words: 4096,
-        baud: 115_200,
-        btn_active_low: true,
-        conv: None,
-    },
+    SOC_ULX3S,
     SocConfig {
         boards: &["ulx3s-conv"],
-        g: 3,
-        t: 2,
-        p: 8,
-        acc_w: 24,
-        k_max: 1024,
-        mem_words: 4096,
-        baud: 115_200,
-        btn_active_low: true,
         conv: Some(SOC_CONV_ULX3S),
+        ..SOC_ULX3S
     },
     SocConfig {
         boards: &["colorlight-i5", "orangecrab"],
