@@ -159,8 +159,7 @@ impl PtyTwin {
         self.stop.store(true, Ordering::Relaxed);
         match self.thread.take().map(JoinHandle::join) {
             None | Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(e))) => Err(PtyError::Twin(e)),
-            Some(r @ Err(_)) => Err(PtyError::Twin(join_message(r.map(|_| Ok(()))))),
+            Some(r) => Err(PtyError::Twin(join_message(r))),
         }
     }
 }
