@@ -130,13 +130,15 @@ module conv_engine #(
   localparam logic [31:0] P32       = 32'(P);
 
   // Word address of entry idx of input-buffer bank `bank`.
-  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [31:0] idx);
-    return IbAW'((bank ? 32'(InBeats) : 32'd0) + idx);
+  function automatic logic [IbAW-1:0] ib_addr(input logic bank, input logic [IbAW-1:0] idx);
+    return (bank ? IbAW'(InBeats) : '0) + idx;
   endfunction
 
   typedef enum logic [3:0] {
     StIdle,
     StCheck,
+    StPlan0,
+    StPlan1,
     StStep,
     StReq,
     StData,
@@ -262,57 +264,78 @@ module conv_engine #(
   assign unused_desc = ^{desc_q[0][23:16], desc_q[0][7], desc_q[10][31:22],
                          desc_q[10][15:14], desc_q[10][7:6], desc_q[11][31:15]};
 
-  // Derived shape (all 32-bit; fields are 16-bit so nothing overflows).
-  // FP: in x [B,N,H,W], out y [B,M,Ho,Wo]. BP: in dO [B,M,Ho,Wo] padded by
-  // K-1-pad, out dx [B,N,H,W]. `pad`, `ih`, `iw` below are the engine's
-  // input geometry, `oh`, `ow` its output iteration space (pools: the
-  // pooled size H/2 x W/2; `cw` words of argmax codes per row and lane).
+  // Derived shape, registered (all 32-bit; fields are 16-bit so nothing
+  // overflows). FP: in x [B,N,H,W], out y [B,M,Ho,Wo]. BP: in dO
+  // [B,M,Ho,Wo] padded by K-1-pad, out dx [B,N,H,W]. `pad`, `ih`, `iw` below
+  // are the engine's input geometry, `oh`, `ow` its output iteration space
+  // (pools: the pooled size H/2 x W/2; `cw` words of argmax codes per row
+  // and lane).
+  //
+  // Everything in this section is a pipeline of registers (at most five
+  // deep) from descriptor words 0..4. Those words arrive at least seven
+  // beats before the check (word 4 is written, then words 5..11 take a beat
+  // each), so by StCheck every register has settled, and they hold until
+  // the next descriptor starts: the check and the step arithmetic read
+  // registers instead of a chain of multipliers from the descriptor.
   logic [31:0] k, fpad, pad, kk, ho, wo, ih, iw, oh, ow, out_c, red_c, rct, oct, mo, no, cw;
-  assign k     = 32'(f_k);
-  assign fpad  = 32'(f_pad);
-  assign kk    = k * k;
-  assign ho    = (f_h + 2 * fpad + 1 >= k) ? f_h + 2 * fpad + 1 - k : 32'd0;
-  assign wo    = (f_w + 2 * fpad + 1 >= k) ? f_w + 2 * fpad + 1 - k : 32'd0;
-  assign pad   = is_bp ? k - 1 - fpad : fpad;
-  assign ih    = is_bp ? ho : f_h;
-  assign iw    = is_bp ? wo : f_w;
-  assign oh    = is_pool ? f_h / 2 : is_bp ? f_h : ho;
-  assign ow    = is_pool ? f_w / 2 : is_bp ? f_w : wo;
-  assign cw    = (ow + 7) / 8;
-  assign out_c = is_bp ? f_n : f_m;
-  assign red_c = is_bp ? f_m : f_n;
-  assign rct   = (red_c + T32 - 1) / T32;
-  assign oct   = (out_c + T32 - 1) / T32;
-  assign mo  = f_mon / T32;
-  assign no  = f_non / T32;
+  logic [31:0] ho_c, wo_c;
+  assign ho_c = (f_h + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? f_h + 2 * 32'(f_pad) + 1 - 32'(f_k) : '0;
+  assign wo_c = (f_w + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? f_w + 2 * 32'(f_pad) + 1 - 32'(f_k) : '0;
+  always_ff @(posedge clk_i) begin
+    // Depth 1: from the fields.
+    k     <= 32'(f_k);
+    fpad  <= 32'(f_pad);
+    kk    <= 32'(f_k) * 32'(f_k);
+    ho    <= ho_c;
+    wo    <= wo_c;
+    out_c <= is_bp ? f_n : f_m;
+    red_c <= is_bp ? f_m : f_n;
+    mo    <= f_mon / T32;
+    no    <= f_non / T32;
+    // Depth 2.
+    pad   <= is_bp ? k - 1 - fpad : fpad;
+    ih    <= is_bp ? ho : f_h;
+    iw    <= is_bp ? wo : f_w;
+    oh    <= is_pool ? f_h / 2 : is_bp ? f_h : ho;
+    ow    <= is_pool ? f_w / 2 : is_bp ? f_w : wo;
+    rct   <= (red_c + T32 - 1) / T32;
+    oct   <= (out_c + T32 - 1) / T32;
+    // Depth 3.
+    cw    <= (ow + 7) / 8;
+  end
 
-  // Capacity and shape checks (hls_rust::conv::model::check_tiling).
+  // Capacity and shape checks (hls_rust::conv::model::check_tiling), on
+  // registered factors: depth 3 (rows, columns, two-factor products), 4
+  // (the needs), 5 (the verdict).
   logic [31:0] in_rows, in_cols;
   logic [63:0] need_in, need_w, need_out, need_g;
-  logic        bad;
-  assign in_rows  = f_tr + k - 1;
-  assign in_cols  = iw + 2 * pad;
-  // Pools: POOL_FWD reads 2Tr rows of W and writes Tr rows of W/2;
-  // POOL_BWD the other way round.
-  logic [63:0] pool_big, pool_small;
-  logic        bad_shape;
-  assign pool_big   = 64'(f_mon) * 64'(2 * f_tr) * 64'(f_w);
-  assign pool_small = 64'(f_mon) * 64'(f_tr) * 64'(ow);
-  assign need_in  = is_pf ? pool_big : is_pb ? pool_small :
-                    64'(f_non) * 64'(in_rows) * 64'(in_cols);
-  assign need_w   = (is_wu || is_pool) ? 64'd0 : 64'(f_mon) * 64'(f_non) * 64'(kk);
-  assign need_out = is_pb ? pool_big : 64'(f_mon) * 64'(f_tr) * 64'(ow);
-  assign need_g   = is_wu ? 64'(f_mon) * 64'(f_non) * 64'(kk) : 64'd0;
-  assign bad_shape = is_pool ?
-      (k != 32'd2) || (fpad != 0) || (f_m != f_n) || f_h[0] || f_w[0] || (f_non != 0) :
-      !(k == 32'd1 || k == 32'd3) || (fpad >= k) || (ho == 0) || (wo == 0) ||
-      (f_non == 0) || (f_non % T32 != 0) || (no > rct);
-  assign bad = (f_magic != Magic) || (f_op > OpPoolBwd) || bad_shape ||
-               (f_relu && f_op != OpFp) || (f_mask && !is_bp) || (f_w16 && !is_wu) ||
-               (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (f_tr == 0) || (f_tr > oh) ||
-               (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
-               (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
-               (need_out > 64'(OutEnt)) || (need_g > 64'(GEnt));
+  logic [63:0] mon_tr, mon_non, non_rows, mon_2tr;
+  logic        bad_shape, bad;
+  always_ff @(posedge clk_i) begin
+    in_rows  <= f_tr + k - 1;
+    in_cols  <= iw + 2 * pad;
+    mon_tr   <= 64'(f_mon) * 64'(f_tr);
+    mon_2tr  <= 64'(f_mon) * 64'(2 * f_tr);
+    mon_non  <= 64'(f_mon) * 64'(f_non);
+    non_rows <= 64'(f_non) * 64'(in_rows);
+    // Pools: POOL_FWD reads 2Tr rows of W and writes Tr rows of W/2;
+    // POOL_BWD the other way round.
+    need_in  <= is_pf ? mon_2tr * 64'(f_w) : is_pb ? mon_tr * 64'(ow) :
+                non_rows * 64'(in_cols);
+    need_w   <= (is_wu || is_pool) ? 64'd0 : mon_non * 64'(kk);
+    need_out <= is_pb ? mon_2tr * 64'(f_w) : mon_tr * 64'(ow);
+    need_g   <= is_wu ? mon_non * 64'(kk) : 64'd0;
+    bad_shape <= is_pool ?
+        (k != 32'd2) || (fpad != 0) || (f_m != f_n) || f_h[0] || f_w[0] || (f_non != 0) :
+        !(k == 32'd1 || k == 32'd3) || (fpad >= k) || (ho == 0) || (wo == 0) ||
+        (f_non == 0) || (f_non % T32 != 0) || (no > rct);
+    bad <= (f_magic != Magic) || (f_op > OpPoolBwd) || bad_shape ||
+           (f_relu && f_op != OpFp) || (f_mask && !is_bp) || (f_w16 && !is_wu) ||
+           (f_n == 0) || (f_m == 0) || (f_h == 0) || (f_w == 0) || (f_b == 0) || (f_tr == 0) ||
+           (f_tr > oh) || (f_mon == 0) || (f_mon % T32 != 0) || (mo > oct) ||
+           (need_in > 64'(InWords)) || (need_w > 64'(WWords)) ||
+           (need_out > 64'(OutEnt)) || (need_g > 64'(GEnt));
+  end
 
   //////////////////////
   // Step geometry    //
@@ -348,45 +371,94 @@ module conv_engine #(
     logic [31:0] beats;
   } tile_t;
 
+  // Memory layout of a tensor the steps move: the tile of image b, channel
+  // tile c, from row r starts sb*b + sc*c + sr*r words in; a whole-height
+  // tile of cnt channel tiles is cnt*area beats, a band of `rows` rows of
+  // one channel tile rows*rw beats. Input (FP, BP, WU: rct channel tiles of
+  // ih x iw), input-size (POOL_FWD input, POOL_BWD output: 2 rows of W per
+  // pooled row), output (oh x ow) and argmax words (oh x cw).
+  typedef struct packed {
+    logic [31:0] sb;
+    logic [31:0] sc;
+    logic [31:0] sr;
+  } lay_off_t;
+  typedef struct packed {
+    logic [31:0] area;
+    logic [31:0] rw;
+  } lay_size_t;
+  typedef struct packed {
+    lay_off_t  o;
+    lay_size_t z;
+  } layout_t;
+
+  // Per-descriptor layouts and products, registered (depth 4 and 5 of the
+  // pipeline above).
+  logic [31:0] hw_a, ihw, ohw, ohcw, wblk;
+  layout_t     lay_in, lay_big, lay_out, lay_code;
+  logic [31:0] wt_sa, wt_sw, wt_sp;
+  always_ff @(posedge clk_i) begin
+    hw_a <= f_h * f_w;
+    ihw  <= ih * iw;
+    ohw  <= oh * ow;
+    ohcw <= oh * cw;
+    wblk <= T32 * T32 * kk;
+    lay_in   <= '{o: '{sb: rct * ihw * T32, sc: ihw * T32, sr: iw * T32},
+                  z: '{area: ihw, rw: iw}};
+    lay_big  <= '{o: '{sb: oct * hw_a * T32, sc: hw_a * T32, sr: 2 * f_w * T32},
+                  z: '{area: hw_a, rw: 2 * f_w}};
+    lay_out  <= '{o: '{sb: oct * ohw * T32, sc: ohw * T32, sr: ow * T32},
+                  z: '{area: ohw, rw: ow}};
+    lay_code <= '{o: '{sb: oct * ohcw * T32, sc: ohcw * T32, sr: cw * T32},
+                  z: '{area: ohcw, rw: cw}};
+    // Weight blocks (T x T x K x K words each), [M tiles][N tiles]: BP
+    // walks them by (reduction = output tile of the forward pass) rows.
+    wt_sa <= (is_bp ? oct : rct) * wblk;
+    wt_sw <= (is_bp ? oct : rct) * T32 * kk;
+    wt_sp <= T32 * kk;
+  end
+
+  // Loop counters are below 2^16 and rows below 2^17 (descriptor fields
+  // are 16-bit): 17-bit factors keep the multipliers small.
+  function automatic logic [31:0] lay_off(input lay_off_t l, input logic [16:0] b, c, r);
+    return 32'(b) * l.sb + 32'(c) * l.sc + 32'(r) * l.sr;
+  endfunction
+
+  function automatic logic [31:0] lay_beats(input lay_size_t l, input logic whole,
+                                            input logic [16:0] cnt, rows);
+    logic [16:0] f;
+    f = whole ? cnt : rows;
+    return 32'(f) * (whole ? l.area : l.rw);
+  endfunction
+
   // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
   // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile.
-  function automatic tile_t in_tile(input logic [31:0] nc, row0, b, mc);
-    extent_t e;
+  function automatic tile_t in_tile(input logic [16:0] nc, row0, b, mc, input extent_t e);
     tile_t   t;
+    layout_t l;
     logic    whole;
-    e     = extent(nc, row0, mc);
-    whole = e.nr == oh;
-    if (is_pf) begin
-      t.addr   = f_in + (((b * oct + mc) * f_h + 2 * row0) * f_w) * T32;
-      t.stride = f_h * f_w * T32;
-      t.n      = whole ? 32'd1 : e.mtn;
-      t.beats  = whole ? e.mtn * f_h * f_w : 2 * e.nr * f_w;
-    end else if (is_pb) begin
-      t.addr   = f_in + (((b * oct + mc) * oh + row0) * ow) * T32;
-      t.stride = oh * ow * T32;
-      t.n      = whole ? 32'd1 : e.mtn;
-      t.beats  = whole ? e.mtn * oh * ow : e.nr * ow;
-    end else begin
-      t.addr   = f_in + (((b * rct + nc) * ih + e.lo) * iw) * T32;
-      t.stride = ih * iw * T32;
-      t.n      = (e.nrin == ih) ? 32'd1 : e.ntn;
-      t.beats  = (e.nrin == ih) ? e.ntn * ih * iw : e.nrin * iw;
-    end
+    l       = is_pf ? lay_big : is_pb ? lay_out : lay_in;
+    whole   = is_pool ? e.nr == oh : e.nrin == ih;
+    t.addr  = f_in + (is_pool ? lay_off(l.o, b, mc, row0) : lay_off(l.o, b, nc, 17'(e.lo)));
+    t.stride = l.o.sc;
+    t.n     = whole ? 32'd1 : is_pool ? e.mtn : e.ntn;
+    t.beats = is_pool ? lay_beats(l.z, whole, 17'(e.mtn), 17'(e.nr)) :
+                        lay_beats(l.z, whole, 17'(e.ntn), 17'(e.nrin));
     return t;
   endfunction
 
   // The burst engine: the bursts of the current transfer.
   tile_t bx_q, bx_d;
 
-  extent_t cur;
+  // The current step's extent, loaded with its loop counters (by the check
+  // and by the advance, from nx_ext_q).
+  extent_t ext_q, ext_d;
   logic [31:0] mtn, ntn, nr, lo, nrin;
   logic        resident, load_w, first_chunk, last_chunk;
-  assign cur  = extent(nc_q, row0_q, mc_q);
-  assign mtn  = cur.mtn;
-  assign ntn  = cur.ntn;
-  assign nr   = cur.nr;
-  assign lo   = cur.lo;
-  assign nrin = cur.nrin;
+  assign mtn  = ext_q.mtn;
+  assign ntn  = ext_q.ntn;
+  assign nr   = ext_q.nr;
+  assign lo   = ext_q.lo;
+  assign nrin = ext_q.nrin;
   assign resident    = rct <= no;
   assign load_w      = !is_wu && !is_pool && (!resident || !loaded_q);
   assign first_chunk = nc_q == 0;
@@ -396,13 +468,41 @@ module conv_engine #(
   // Datapath //
   //////////////
 
+  // Per-step products of the index arithmetic, registered from the step's
+  // extent (settled during the plan cycles), in the buffers' address
+  // widths: the index arithmetic wraps there, as the buffer addresses do.
+  logic [IbAW-1:0]  nrinw_q, ib_c_q;
+  logic [OutAW-1:0] nrow_q;
+  logic [WAW-1:0]   wsel_kk_q;
+  logic [GAW-1:0]   ntn_kk_q;
+  always_ff @(posedge clk_i) begin
+    nrinw_q   <= IbAW'(nrin) * IbAW'(iw);
+    // (row0 - pad - lo) * iw - pad: the input row and column offsets.
+    ib_c_q    <= IbAW'(row0_q - pad - lo) * IbAW'(iw) - IbAW'(pad);
+    nrow_q    <= OutAW'(nr) * OutAW'(ow);
+    wsel_kk_q <= WAW'(is_bp ? mtn : ntn) * WAW'(kk);
+    ntn_kk_q  <= GAW'(ntn) * GAW'(kk);
+  end
+
   // Fire: P adjacent output columns x + p (those below ow), their input
-  // pixels (padded coordinates) and accumulator entries.
-  logic [31:0] iy_p, ob_idx, wb_idx;
-  logic [31:0] ib_idx [P];
-  logic        in_ok  [P];
-  logic        px_ok  [P];
-  logic        first_add;
+  // pixels (padded coordinates) and accumulator entries. The buffer indexes
+  // are registers computed from the next cycle's counters (so they equal
+  // these functions of the current counters, which the assertions check
+  // against the 32-bit formulas).
+  function automatic logic [IbAW-1:0] ib_index(input logic [IbAW-1:0] x, r, ky, kx, ntl);
+    return ntl * nrinw_q + (r + ky) * IbAW'(iw) + x + kx + ib_c_q;
+  endfunction
+
+  function automatic logic [OutAW-1:0] ob_index(input logic [OutAW-1:0] x, r, mtl);
+    return mtl * nrow_q + r * OutAW'(ow) + x;
+  endfunction
+
+  logic [31:0]      iy_p;
+  logic [IbAW-1:0]  ib_idx_q [P];
+  logic [OutAW-1:0] ob_idx, ob_fi_q;
+  logic             in_ok  [P];
+  logic             px_ok  [P];
+  logic             first_add;
   assign iy_p   = row0_q + r_q + ky_q;
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
@@ -411,42 +511,56 @@ module conv_engine #(
       px_ok[p]  = x_q + 32'(p) < ow;
       in_ok[p]  = px_ok[p] && (iy_p >= pad) && (iy_p - pad < ih) && (ix >= pad) &&
                   (ix - pad < iw);
-      ib_idx[p] = (ntl_q * nrin + (iy_p - pad - lo)) * iw + (ix - pad);
     end
   end
-  assign ob_idx = (phase_q == PhOut) ? ptr_q : (mtl_q * nr + r_q) * ow + x_q;
-  // The set after the current one in the step (kx fastest, then ky, n
-  // tile, m tile).
+  assign ob_idx = (phase_q == PhOut) ? OutAW'(ptr_q) : ob_fi_q;
+
+  // The set after a set of the step (kx fastest, then ky, n tile, m tile).
+  typedef struct packed {
+    logic [31:0] mtl;
+    logic [31:0] ntl;
+    logic [31:0] ky;
+    logic [31:0] kx;
+    logic        has;
+  } set_t;
+
+  function automatic set_t next_set(input logic [31:0] mtl, ntl, ky, kx);
+    set_t s;
+    s = '{mtl: mtl, ntl: ntl, ky: ky, kx: '0, has: 1'b1};
+    if (kx + 1 != k) begin
+      s.kx = kx + 1;
+    end else if (ky + 1 != k) begin
+      s.ky = ky + 1;
+    end else if (ntl + 1 != ntn) begin
+      s.ky  = '0;
+      s.ntl = ntl + 1;
+    end else if (mtl + 1 != mtn) begin
+      s.ky  = '0;
+      s.ntl = '0;
+      s.mtl = mtl + 1;
+    end else begin
+      s.has = 1'b0;
+    end
+    return s;
+  endfunction
+
+  // The next set, registered from the next cycle's counters.
+  set_t        nxs_q;
   logic [31:0] nx_mtl, nx_ntl, nx_ky, nx_kx;
   logic        has_next;
-  always_comb begin
-    nx_mtl   = mtl_q;
-    nx_ntl   = ntl_q;
-    nx_ky    = ky_q;
-    nx_kx    = '0;
-    has_next = 1'b1;
-    if (kx_q + 1 != k) begin
-      nx_kx = kx_q + 1;
-    end else if (ky_q + 1 != k) begin
-      nx_ky = ky_q + 1;
-    end else if (ntl_q + 1 != ntn) begin
-      nx_ky  = '0;
-      nx_ntl = ntl_q + 1;
-    end else if (mtl_q + 1 != mtn) begin
-      nx_ky  = '0;
-      nx_ntl = '0;
-      nx_mtl = mtl_q + 1;
-    end else begin
-      has_next = 1'b0;
-    end
-  end
+  assign nx_mtl   = nxs_q.mtl;
+  assign nx_ntl   = nxs_q.ntl;
+  assign nx_ky    = nxs_q.ky;
+  assign nx_kx    = nxs_q.kx;
+  assign has_next = nxs_q.has;
 
   // Shadow fill: mi_q rows (FP) or columns (BP) of the target set are in
   // the shadow. The target is the current set while waiting in StWLoad
   // (start of a step, or a set shorter than T cycles), else the next set
   // while the current one fires.
-  logic [31:0] s_mtl, s_ntl, s_ky, s_kx;
-  logic        fill_en, fill_now, sh_full;
+  logic [31:0]     s_mtl, s_ntl, s_ky, s_kx;
+  logic [WAW-1:0]  wb_idx;
+  logic            fill_en, fill_now, sh_full;
   assign fill_en  = (f_op == OpFp || is_bp) &&
                     ((state_q == StWLoad) || (state_q == StFire && has_next));
   assign fill_now = fill_en && (mi_q != T32);
@@ -457,9 +571,13 @@ module conv_engine #(
   assign s_kx     = (state_q == StWLoad) ? kx_q : nx_kx;
   // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
   // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
-  assign wb_idx = is_bp ?
-      (((s_ntl * mtn + s_mtl) * kk + (k - 1 - s_ky) * k + (k - 1 - s_kx)) * T32) + mi_q :
-      (((s_mtl * ntn + s_ntl) * kk + s_ky * k + s_kx) * T32) + mi_q;
+  always_comb begin
+    logic [WAW-1:0] blk, slice;
+    blk    = is_bp ? WAW'(s_ntl) * wsel_kk_q + WAW'(s_mtl) * WAW'(kk) :
+                     WAW'(s_mtl) * wsel_kk_q + WAW'(s_ntl) * WAW'(kk);
+    slice  = WAW'(s_ky) * WAW'(k) + WAW'(s_kx);
+    wb_idx = (blk + (is_bp ? WAW'(kk) - 1 - slice : slice)) * WAW'(T32) + WAW'(mi_q);
+  end
   assign first_add = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
 
   // Pools. POOL_FWD: four cycles per pooled pixel compare its 2x2 window in
@@ -467,17 +585,38 @@ module conv_engine #(
   // fourth writes the maximum and puts the code into the lane's word of 8
   // columns (a new word at every eighth column: columns past W/2 stay 0).
   // POOL_BWD: one cycle per input-size pixel; the gradient goes where the
-  // code of its pooled pixel points.
-  logic [31:0] p_ib_idx, p_cb_idx, p_ob_idx, p_col;
+  // code of its pooled pixel points. Indexes registered as the fire's.
+  typedef struct packed {
+    logic [IbAW-1:0]  ib;
+    logic [OutAW-1:0] cb;
+    logic [OutAW-1:0] ob;
+  } pool_idx_t;
+
+  function automatic pool_idx_t pool_index(input logic [31:0] x, r, input logic ky, kx,
+                                           input logic [OutAW-1:0] mtl);
+    pool_idx_t  i;
+    logic [OutAW-1:0] row;
+    if (is_pf) begin
+      i.ib = (IbAW'(mtl) * IbAW'(2 * nr) + IbAW'(2 * r) + IbAW'(ky)) * IbAW'(f_w) +
+             IbAW'(2 * x) + IbAW'(kx);
+      row  = mtl * OutAW'(nr) + OutAW'(r);
+      i.cb = row * OutAW'(cw) + OutAW'(x / 8);
+      i.ob = row * OutAW'(ow) + OutAW'(x);
+    end else begin
+      i.ib = (IbAW'(mtl) * IbAW'(nr) + IbAW'(r / 2)) * IbAW'(ow) + IbAW'(x / 2);
+      i.cb = (mtl * OutAW'(nr) + OutAW'(r / 2)) * OutAW'(cw) + OutAW'(x / 16);
+      i.ob = (mtl * OutAW'(2 * nr) + OutAW'(r)) * OutAW'(f_w) + OutAW'(x);
+    end
+    return i;
+  endfunction
+
+  pool_idx_t   pix_q;
+  logic [31:0] p_col;
   logic [1:0]  cand;
   logic        cand_last;
   assign cand      = {ky_q[0], kx_q[0]};
   assign cand_last = is_pb || (cand == 2'd3);
   assign p_col     = is_pf ? x_q : x_q / 2;
-  assign p_ib_idx  = is_pf ? (mtl_q * 2 * nr + 2 * r_q + ky_q) * f_w + 2 * x_q + kx_q :
-                             (mtl_q * nr + r_q / 2) * ow + x_q / 2;
-  assign p_cb_idx  = (mtl_q * nr + (is_pf ? r_q : r_q / 2)) * cw + p_col / 8;
-  assign p_ob_idx  = is_pf ? (mtl_q * nr + r_q) * ow + x_q : (mtl_q * 2 * nr + r_q) * f_w + x_q;
 
   // Buffer reads of the P columns (pools use column 0 only).
   logic [BeatW-1:0]  ib_rd [P];
@@ -487,14 +626,14 @@ module conv_engine #(
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       if (is_pool) begin
-        ib_rd[p] = (p == 0) ? ibuf_q[ib_addr(ib_bank_q, p_ib_idx)] : '0;
+        ib_rd[p] = (p == 0) ? ibuf_q[ib_addr(ib_bank_q, pix_q.ib)] : '0;
       end else begin
-        ib_rd[p] = in_ok[p] ? ibuf_q[ib_addr(ib_bank_q, ib_idx[p])] : '0;
+        ib_rd[p] = in_ok[p] ? ibuf_q[ib_addr(ib_bank_q, ib_idx_q[p])] : '0;
       end
-      ob_rd[p] = obuf_q[OutAW'(ob_idx + 32'(p))];
+      ob_rd[p] = obuf_q[ob_idx + OutAW'(p)];
     end
   end
-  assign wb_rd = wbuf_q[WAW'(wb_idx)];
+  assign wb_rd = wbuf_q[wb_idx];
 
   logic [T-1:0] mb_rd, mb_new;
   assign mb_rd = mbuf_q[OutAW'(ptr_q)];
@@ -544,18 +683,19 @@ module conv_engine #(
   end
 
   // WU fire: every lane (m, n) adds rs(dO[p][m] * x[p][n], g_pre) of the P
-  // columns to its own accumulator; the set's last column group adds the
-  // lane sums into the gradient buffer (cleared by the first step of the
-  // chunk pair).
-  logic [31:0] g_row;
-  logic        set_first, set_last, wu_first, wu_last;
-  assign g_row     = ((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32 * T32;
+  // columns to its own accumulator. When the set's last column group has
+  // fired the lane sums are complete in lacc_q, and the next cycle adds them
+  // into the gradient buffer (cleared by the first step of the chunk pair)
+  // at the set's entries, registered with the sums' destination (gw_*).
+  logic [GAW-1:0] g_row;
+  logic           set_first, set_last, wu_first, wu_last;
+  assign g_row     = (GAW'(mtl_q) * ntn_kk_q + GAW'(ntl_q) * GAW'(kk) +
+                      GAW'(ky_q) * GAW'(k) + GAW'(kx_q)) * GAW'(T32 * T32);
   assign set_first = (x_q == 0) && (r_q == 0);
   assign set_last  = (x_q + P32 >= ow) && (r_q + 1 == nr);
   assign wu_first  = (b_q == 0) && (row0_q == 0);
   assign wu_last   = (b_q + 1 == f_b) && (row0_q + nr == oh);
 
-  logic [AccWWu-1:0] g_new [T][T];
   logic              g_ok  [T][T];
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
@@ -572,49 +712,83 @@ module conv_engine #(
           if (px_ok[p]) sum = sum + AccWWu'(term);
         end
         lacc_d[m][n] = sum;
-        g_new[m][n]  = (wu_first ? '0 : gbuf_q[GAW'(g_row + 32'(m) * T32 + 32'(n))]) + sum;
         g_ok[m][n]   = ((mc_q + mtl_q) * T32 + 32'(m) < out_c) &&
                        ((nc_q + ntl_q) * T32 + 32'(n) < red_c);
       end
     end
   end
 
+  // The pending gradient write: gw_q one cycle after a WU set's last fire.
+  logic              gw_q, gw_first_q;
+  logic [GAW-1:0]    gw_row_q;
+  logic              gw_ok_q  [T][T];
+  logic [AccWWu-1:0] gw_val   [T*T];
+  always_comb begin
+    for (int unsigned j = 0; j < T * T; j++) begin
+      gw_val[j] = (gw_first_q ? '0 : gbuf_q[gw_row_q + GAW'(j)]) + lacc_q[j / T][j % T];
+    end
+  end
+
+  // The gradient buffer entry idx as it is after this cycle's pending
+  // write (the master read's first stage reads it a cycle ahead).
+  function automatic logic [AccWWu:0] g_fwd(input logic [GAW-1:0] idx);
+    logic [31:0] off;
+    off = 32'(GAW'(idx - gw_row_q));
+    if (gw_q && off < T32 * T32) begin
+      return {gw_ok_q[off / T32][off % T32], gw_val[off]};
+    end
+    return {gval_q[idx], gbuf_q[idx]};
+  endfunction
+
   // WU master read: beat word i is word q = ptr*T + i of the chunk's master
   // words; an odd q completes master q/2 (its low word is the previous word,
   // perhaps of the previous beat). The fused SGD update replaces the
   // gradient with the new master: delta = rs(g * lr_mant, lr_shift),
-  // master' = sat32(master - delta); padded channels give 0.
-  localparam logic signed [DW:0] Max32 = (DW+1)'(64'sh7fff_ffff);
-  localparam logic signed [DW:0] Min32 = -(DW+1)'(64'sh8000_0000);
-  logic [AccWWu-1:0] m_new [T];
-  logic [31:0]       m_idx [T];
-  logic              m_we  [T];
-  logic [BeatW+15:0] m_words;  // {beat, pending low word}
+  // master' = sat32(master - delta); padded channels give 0. Two stages:
+  // every cycle registers g * lr_mant of the masters the next cycle's beat
+  // completes (the entries a beat updates are never those of the next
+  // beat); the beat then shifts, subtracts and saturates.
+  logic signed [DW-1:0] sgd_prod_q [T];
+  logic                 sgd_ok_q   [T];
+  logic [AccWWu-1:0]    m_new [T];
+  logic [GAW-1:0]       m_idx [T];
+  logic                 m_we  [T];
+  logic [BeatW+15:0]    m_words;  // {beat, pending low word}
   assign m_words = {rd_data_i, pend_q};
+  logic [AccWWu:0]      sgd_g [T];
+  always_comb begin
+    for (int unsigned i = 0; i < T; i++) begin
+      sgd_g[i] = g_fwd(GAW'((ptr_d * T32 + 32'(i)) >> 1));
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    for (int unsigned i = 0; i < T; i++) begin
+      sgd_prod_q[i] <= DW'($signed(sgd_g[i][AccWWu-1:0])) * $signed(DW'({1'b0, f_lrm}));
+      sgd_ok_q[i]   <= sgd_g[i][AccWWu];
+    end
+  end
   always_comb begin
     for (int unsigned i = 0; i < T; i++) begin
       logic [31:0]            q;
       logic signed [31:0]     master;
-      logic signed [DW-1:0]   g, prod, delta;
+      logic signed [DW-1:0]   sh;
+      logic                   rbit;
       logic signed [DW:0]     diff;
-      logic signed [31:0]     upd;
+      logic [DW:31]           hi;
       q        = ptr_q * T32 + 32'(i);
       master   = $signed(m_words[16*i +: 32]);
-      m_idx[i] = q >> 1;
+      m_idx[i] = GAW'(q >> 1);
       m_we[i]  = q[0];
-      g        = DW'($signed(gbuf_q[GAW'(m_idx[i])]));
-      prod     = g * $signed({1'b0, f_lrm});
-      delta    = (f_lrsh == 0) ? prod :
-                 (prod >>> f_lrsh) + ((prod >>> (f_lrsh - 6'd1)) & DW'(1));
-      diff     = (DW+1)'(master) - (DW+1)'(delta);
-      if (diff > Max32) begin
-        upd = 32'sh7fff_ffff;
-      end else if (diff < Min32) begin
-        upd = 32'sh8000_0000;
+      sh       = sgd_prod_q[i] >>> f_lrsh;
+      rbit     = (f_lrsh != 0) && (((sgd_prod_q[i] >>> (f_lrsh - 6'd1)) & DW'(1)) != 0);
+      diff     = (DW+1)'(master) - (DW+1)'(sh) - (DW+1)'(rbit);
+      hi       = diff[DW:31];
+      if (hi != '0 && hi != '1) begin
+        m_new[i] = diff[DW] ? AccWWu'(32'sh8000_0000) : AccWWu'(32'sh7fff_ffff);
       end else begin
-        upd = 32'(diff);
+        m_new[i] = AccWWu'($signed(diff[31:0]));
       end
-      m_new[i] = gval_q[GAW'(m_idx[i])] ? AccWWu'(upd) : '0;
+      if (!sgd_ok_q[i]) m_new[i] = '0;
     end
   end
 
@@ -643,7 +817,7 @@ module conv_engine #(
 
   logic [BeatW-1:0]  cb_rd, c_new;
   logic [T*AccW-1:0] p_out;
-  assign cb_rd = cbuf_q[OutAW'(p_cb_idx)];
+  assign cb_rd = cbuf_q[pix_q.cb];
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [15:0] v, g, pv;
@@ -733,48 +907,66 @@ module conv_engine #(
   // The next step's loop counters: advance the nest innermost level first;
   // a level that wraps resets and carries into the next; a carry out of
   // the last means this is the descriptor's last step.
-  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
-  logic        nx_chunk_m, step_last;
+  logic [31:0] nx_nc_c, nx_row0_c, nx_b_c, nx_mc_c;
+  logic        nx_chunk_m_c, step_last_c;
   always_comb begin
     logic carry;
-    nx_nc      = nc_q;
-    nx_row0    = row0_q;
-    nx_b       = b_q;
-    nx_mc      = mc_q;
-    nx_chunk_m = 1'b0;
-    carry      = 1'b1;
+    nx_nc_c      = nc_q;
+    nx_row0_c    = row0_q;
+    nx_b_c       = b_q;
+    nx_mc_c      = mc_q;
+    nx_chunk_m_c = 1'b0;
+    carry        = 1'b1;
     for (int unsigned l = 0; l < 4; l++) begin
       if (carry && l < nlev) begin
         carry = 1'b0;
         unique case (nest[l])
           LvChunkN: begin
-            nx_nc = last_chunk ? '0 : nc_q + ntn;
-            carry = last_chunk;
+            nx_nc_c = last_chunk ? '0 : nc_q + ntn;
+            carry   = last_chunk;
           end
           LvBand: begin
-            carry   = row0_q + nr == oh;
-            nx_row0 = carry ? '0 : row0_q + nr;
+            carry     = row0_q + nr == oh;
+            nx_row0_c = carry ? '0 : row0_q + nr;
           end
           LvImage: begin
-            carry = b_q + 1 == f_b;
-            nx_b  = carry ? '0 : b_q + 1;
+            carry  = b_q + 1 == f_b;
+            nx_b_c = carry ? '0 : b_q + 1;
           end
           default: begin  // LvChunkM: a new chunk loads its weights
-            carry      = mc_q + mtn == oct;
-            nx_mc      = carry ? '0 : mc_q + mtn;
-            nx_chunk_m = 1'b1;
+            carry        = mc_q + mtn == oct;
+            nx_mc_c      = carry ? '0 : mc_q + mtn;
+            nx_chunk_m_c = 1'b1;
           end
         endcase
       end
     end
-    step_last = carry;
+    step_last_c = carry;
   end
 
-  // Input tiles: this step's, and the next one's (prefetched while this
-  // step computes).
-  tile_t cur_in, nx_in;
-  assign cur_in = in_tile(nc_q, row0_q, b_q, mc_q);
-  assign nx_in  = in_tile(nx_nc, nx_row0, nx_b, nx_mc);
+  // Step plan. The loop counters and the extent change together (StCheck,
+  // StNext); then two plan cycles (StPlan0, StPlan1) let two stages of
+  // registers settle before the step starts: the first holds the next
+  // step's counters and extent and this step's transfers (products of
+  // counters and layouts), the second the next step's input tile (the
+  // prefetch's).
+  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
+  logic        nx_chunk_m, step_last;
+  extent_t     nx_ext_q;
+  tile_t       cur_in, nx_in;
+  always_ff @(posedge clk_i) begin
+    // Stage 1.
+    nx_nc      <= nx_nc_c;
+    nx_row0    <= nx_row0_c;
+    nx_b       <= nx_b_c;
+    nx_mc      <= nx_mc_c;
+    nx_chunk_m <= nx_chunk_m_c;
+    step_last  <= step_last_c;
+    nx_ext_q   <= extent(nx_nc_c, nx_row0_c, nx_mc_c);
+    cur_in     <= in_tile(17'(nc_q), 17'(row0_q), 17'(b_q), 17'(mc_q), ext_q);
+    // Stage 2.
+    nx_in      <= in_tile(17'(nx_nc), 17'(nx_row0), 17'(nx_b), 17'(nx_mc), nx_ext_q);
+  end
 
   // Prefetcher: the next step's input tile into the other input-buffer
   // bank, started as this step's compute starts; it owns the memory port
@@ -846,35 +1038,44 @@ module conv_engine #(
   assign wr_valid_o  = (state_q == StData) && wr_phase;
   assign desc_ready_o = state_q == StIdle;
 
-  // Output (and act_in) tile of the band: offset and bursts.
-  logic [31:0] drain_off, drain_n;
-  assign drain_off = (((b_q * oct + mc_q) * oh + row0_q) * ow) * T32;
-  assign drain_n   = (nr == oh) ? 32'd1 : mtn;
-
   logic beat;
   assign beat = (state_q == StData) && (wr_phase ? wr_ready_i : rd_valid_i);
 
-  // WU: the chunk pair's masters, one burst per m tile, merged when the
-  // n-chunk spans every reduction tile (the int16 copy has the same runs at
-  // half the size).
-  logic [31:0] wblk, w_off, w_stride, w_n, w_beats;
-  assign wblk     = T32 * T32 * kk;
-  assign w_off    = (mc_q * rct + nc_q) * wblk;
-  assign w_stride = rct * wblk;
-  assign w_n      = (ntn == rct) ? 32'd1 : mtn;
-  assign w_beats  = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
-
-  // Pools: the input-size tile (2 nr rows of W), the pooled tile (nr rows
-  // of W/2, at drain_off) and the argmax tile (nr rows of cw words per lane).
-  logic [31:0] big_off, big_stride, big_beats, small_beats, code_off, code_beats, tile_beats;
-  assign big_off     = (((b_q * oct + mc_q) * f_h + 2 * row0_q) * f_w) * T32;
-  assign big_stride  = f_h * f_w * T32;
-  assign big_beats   = (nr == oh) ? mtn * f_h * f_w : 2 * nr * f_w;
-  assign small_beats = (nr == oh) ? mtn * oh * ow : nr * ow;
-  assign code_off    = (((b_q * oct + mc_q) * oh + row0_q) * cw) * T32;
-  assign code_beats  = (nr == oh) ? mtn * oh * cw : nr * cw;
-  // Beats of one channel tile of the drained band.
-  assign tile_beats  = is_pb ? 2 * nr * f_w : nr * ow;
+  // This step's transfers (stage 1 of the plan): the output (and act_in)
+  // tile of the band, the pools' input-size tile (2 nr rows of W) and
+  // argmax tile (nr rows of cw words per lane), and the chunk pair's
+  // weight blocks (FP, BP: the weight tile, one burst per m tile, merged
+  // when contiguous; BP: forward blocks (reduction tile, output tiles), per
+  // reduction tile. WU: the masters, the same runs at twice the size, and
+  // their int16 copy). Offsets are from the tensors' bases.
+  logic [31:0] drain_off, drain_n, big_off, big_beats, small_beats, code_off, code_beats;
+  logic [31:0] tile_beats;
+  tile_t       wt;
+  logic        whole, wt_whole;
+  logic [16:0] wt_cnt, wt_per;
+  assign whole    = nr == oh;
+  assign drain_n  = whole ? 32'd1 : mtn;
+  assign wt_whole = is_bp ? mtn == oct : ntn == rct;
+  assign wt_cnt   = 17'(is_bp ? ntn : mtn);
+  assign wt_per   = 17'(is_bp ? mtn : ntn);
+  logic [16:0] wt_a, wt_c;
+  assign wt_a     = 17'(is_bp ? nc_q : mc_q);
+  assign wt_c     = 17'(is_bp ? mc_q : nc_q);
+  always_ff @(posedge clk_i) begin
+    drain_off   <= lay_off(lay_out.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    big_off     <= lay_off(lay_big.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    code_off    <= lay_off(lay_code.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    small_beats <= lay_beats(lay_out.z, whole, 17'(mtn), 17'(nr));
+    big_beats   <= lay_beats(lay_big.z, whole, 17'(mtn), 17'(nr));
+    code_beats  <= lay_beats(lay_code.z, whole, 17'(mtn), 17'(nr));
+    // Beats of one channel tile of the drained band.
+    tile_beats  <= lay_beats(is_pb ? lay_big.z : lay_out.z, 1'b0, 17'(mtn), 17'(nr));
+    // FP, WU: block (mc, nc) of [oct][rct]; BP: block (nc, mc) of [rct][oct].
+    wt.addr     <= 32'(wt_a) * wt_sa + 32'(wt_c) * wblk;
+    wt.stride   <= wt_sa;
+    wt.n        <= wt_whole ? 32'd1 : 32'(wt_cnt);
+    wt.beats    <= wt_whole ? 32'(wt_cnt) * wt_sw : 32'(wt_per) * wt_sp;
+  end
 
   // What follows the step's input tile (loaded or prefetched): the weight
   // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
@@ -887,27 +1088,16 @@ module conv_engine #(
   assign c_state = is_pool ? StPool : is_wu ? StFire : StWLoad;
   always_comb begin
     al_load  = (state_q == StStep || phase_q == PhIn) && (load_w || is_pb || is_wu);
-    al_phase = PhW;
-    al_tile  = '0;
     if (load_w) begin
-      // The weight tile: one burst per m tile, merged when contiguous. BP:
-      // forward blocks (reduction tile, output tiles), per reduction tile.
-      al_tile.addr   = f_wb + (is_bp ? nc_q * oct + mc_q : mc_q * rct + nc_q) * T32 * T32 * kk;
-      al_tile.stride = (is_bp ? oct : rct) * T32 * T32 * kk;
-      if (is_bp) begin
-        al_tile.n     = (mtn == oct) ? 32'd1 : ntn;
-        al_tile.beats = (mtn == oct) ? ntn * oct * T32 * kk : mtn * T32 * kk;
-      end else begin
-        al_tile.n     = (ntn == rct) ? 32'd1 : mtn;
-        al_tile.beats = (ntn == rct) ? mtn * rct * T32 * kk : ntn * T32 * kk;
-      end
+      al_phase = PhW;
+      al_tile  = '{addr: f_wb + wt.addr, stride: wt.stride, n: wt.n, beats: wt.beats};
     end else if (is_pb) begin
       al_phase = PhCRd;
-      al_tile  = '{addr: f_aux + code_off, stride: oh * cw * T32, n: drain_n, beats: code_beats};
+      al_tile  = '{addr: f_aux + code_off, stride: lay_code.o.sc, n: drain_n, beats: code_beats};
     end else begin
       // WU: the dO tile of the band, at the output tile's offsets.
       al_phase = PhD;
-      al_tile  = '{addr: f_aux + drain_off, stride: oh * ow * T32, n: drain_n,
+      al_tile  = '{addr: f_aux + drain_off, stride: lay_out.o.sc, n: drain_n,
                    beats: small_beats};
     end
   end
@@ -940,6 +1130,7 @@ module conv_engine #(
     enter_compute = 1'b0;
     mi_d       = fill_now ? mi_q + 1 : mi_q;
     pend_d     = pend_q;
+    ext_d      = ext_q;
 
     unique case (state_q)
       StIdle: begin
@@ -967,10 +1158,14 @@ module conv_engine #(
           b_d      = '0;
           row0_d   = '0;
           nc_d     = '0;
+          ext_d    = extent('0, '0, '0);
           loaded_d = 1'b0;
-          state_d  = StStep;
+          state_d  = StPlan0;
         end
       end
+
+      StPlan0: state_d = StPlan1;
+      StPlan1: state_d = StStep;
 
       // Start of a step: the input tile's bursts, unless it was prefetched
       // (then switch banks and go on with the rest of the step's loads).
@@ -1031,7 +1226,7 @@ module conv_engine #(
               // POOL_FWD: the band's argmax words after its maxima.
               phase_d     = PhCWr;
               ptr_d       = '0;
-              bx_d        = '{addr: f_aux + code_off, stride: oh * cw * T32,
+              bx_d        = '{addr: f_aux + code_off, stride: lay_code.o.sc,
                             n: drain_n, beats: code_beats};
               state_d     = StReq;
             end else if (al_load) begin
@@ -1044,14 +1239,14 @@ module conv_engine #(
               // Masters updated in the gradient buffer: write them back.
               phase_d     = PhMWr;
               ptr_d       = '0;
-              bx_d.addr   = f_out + 2 * w_off;
-              bx_d.n      = w_n;
+              bx_d.addr   = f_out + 2 * wt.addr;
+              bx_d.n      = wt.n;
               state_d     = StReq;
             end else if (phase_q == PhMWr && f_w16) begin
               phase_d     = PhW16;
               ptr_d       = '0;
-              bx_d        = '{addr: f_w16b + w_off, stride: w_stride,
-                            n: w_n, beats: w_beats};
+              bx_d        = '{addr: f_w16b + wt.addr, stride: wt.stride,
+                            n: wt.n, beats: wt.beats};
               state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
@@ -1119,8 +1314,8 @@ module conv_engine #(
             // The chunk pair's gradients are complete: read the masters.
             phase_d     = PhMRd;
             ptr_d       = '0;
-            bx_d        = '{addr: f_wb + 2 * w_off, stride: 2 * w_stride,
-                          n: w_n, beats: 2 * w_beats};
+            bx_d        = '{addr: f_wb + 2 * wt.addr, stride: 2 * wt.stride,
+                          n: wt.n, beats: 2 * wt.beats};
             state_d     = StReq;
           end else begin
             state_d = StNext;
@@ -1132,8 +1327,8 @@ module conv_engine #(
           ptr_d       = '0;
           dm_d        = '0;
           dcnt_d      = '0;
-          bx_d        = '{addr: (f_mask ? f_aux : f_out) + drain_off, stride: oh * ow * T32,
-                        n: drain_n, beats: (nr == oh) ? mtn * oh * ow : nr * ow};
+          bx_d        = '{addr: (f_mask ? f_aux : f_out) + drain_off, stride: lay_out.o.sc,
+                        n: drain_n, beats: small_beats};
           state_d = StReq;
         end else begin
           state_d = StNext;
@@ -1164,8 +1359,8 @@ module conv_engine #(
             dm_d        = '0;
             dcnt_d      = '0;
             bx_d = is_pf ?
-                '{addr: f_out + drain_off, stride: oh * ow * T32, n: drain_n, beats: small_beats} :
-                '{addr: f_out + big_off, stride: big_stride, n: drain_n, beats: big_beats};
+                '{addr: f_out + drain_off, stride: lay_out.o.sc, n: drain_n, beats: small_beats} :
+                '{addr: f_out + big_off, stride: lay_big.o.sc, n: drain_n, beats: big_beats};
             state_d     = StReq;
           end
         end
@@ -1180,12 +1375,13 @@ module conv_engine #(
           row0_d = nx_row0;
           b_d    = nx_b;
           mc_d   = nx_mc;
+          ext_d  = nx_ext_q;
           if (nx_chunk_m) loaded_d = 1'b0;
           if (step_last) begin
             done_d  = 1'b1;
             state_d = StIdle;
           end else begin
-            state_d = StStep;
+            state_d = StPlan0;
           end
         end
       end
@@ -1197,8 +1393,8 @@ module conv_engine #(
   // Stall attribution (model::Stats): waiting for the prefetcher (a main
   // transfer or the advance held back by it) is an input stall; a transfer
   // of the main machine stalls for its phase's cause; StWLoad waits for
-  // weights. StFire and StPool fire; StCheck, StStep and StNext (once the
-  // prefetch is done) are overhead.
+  // weights. StFire and StPool fire; StCheck, the plan cycles, StStep and
+  // StNext (once the prefetch is done) are overhead.
   logic xfer, stall_in, stall_w, stall_out;
   assign xfer      = (state_q == StReq || state_q == StData) && !(state_q == StReq && pf_busy);
   assign stall_in  = ((state_q == StReq || state_q == StNext) && pf_busy) ||
@@ -1253,6 +1449,7 @@ module conv_engine #(
       pf_left_q    <= '0;
       pf_ptr_q     <= '0;
       pf_have_q    <= 1'b0;
+      gw_q         <= 1'b0;
       cnt_cycles_q <= '0;
       cnt_fired_q  <= '0;
       cnt_rd_q     <= '0;
@@ -1269,6 +1466,7 @@ module conv_engine #(
       pf_left_q    <= pf_left_d;
       pf_ptr_q     <= pf_ptr_d;
       pf_have_q    <= pf_have_d;
+      gw_q         <= state_q == StFire && is_wu && set_last;
       phase_q      <= phase_d;
       dcount_q     <= dcount_d;
       done_q       <= done_d;
@@ -1318,7 +1516,8 @@ module conv_engine #(
   logic            ib_we;
   logic [IbAW-1:0] ib_waddr;
   assign ib_we    = (beat && phase_q == PhIn) || pf_beat;
-  assign ib_waddr = pf_beat ? ib_addr(!ib_bank_q, pf_ptr_q) : ib_addr(ib_bank_q, ptr_q);
+  assign ib_waddr = pf_beat ? ib_addr(!ib_bank_q, IbAW'(pf_ptr_q)) :
+                             ib_addr(ib_bank_q, IbAW'(ptr_q));
 
   // Descriptor words, buffers and weight registers (no reset).
   always_ff @(posedge clk_i) begin
@@ -1333,7 +1532,7 @@ module conv_engine #(
     end
     if (state_q == StFire && !is_wu) begin
       for (int unsigned p = 0; p < P; p++) begin
-        if (px_ok[p]) obuf_q[OutAW'(ob_idx + 32'(p))] <= ob_new[p];
+        if (px_ok[p]) obuf_q[ob_idx + OutAW'(p)] <= ob_new[p];
       end
     end
     if (beat && phase_q == PhD) begin
@@ -1343,26 +1542,38 @@ module conv_engine #(
     end
     if (state_q == StFire && is_wu) begin
       lacc_q <= lacc_d;
-      if (set_last) begin
-        for (int unsigned m = 0; m < T; m++) begin
-          for (int unsigned n = 0; n < T; n++) begin
-            gbuf_q[GAW'(g_row + 32'(m) * T32 + 32'(n))] <= g_new[m][n];
-            gval_q[GAW'(g_row + 32'(m) * T32 + 32'(n))] <= g_ok[m][n];
-          end
-        end
+    end
+    if (state_q == StFire && is_wu && set_last) begin
+      gw_row_q   <= g_row;
+      gw_first_q <= wu_first;
+      gw_ok_q    <= g_ok;
+    end
+    if (gw_q) begin
+      for (int unsigned j = 0; j < T * T; j++) begin
+        gbuf_q[gw_row_q + GAW'(j)] <= gw_val[j];
+        gval_q[gw_row_q + GAW'(j)] <= gw_ok_q[j / T][j % T];
       end
     end
     if (beat && phase_q == PhMRd) begin
       for (int unsigned i = 0; i < T; i++) begin
-        if (m_we[i]) gbuf_q[GAW'(m_idx[i])] <= m_new[i];
+        if (m_we[i]) gbuf_q[m_idx[i]] <= m_new[i];
       end
     end
+    // Buffer indexes and the next set, from the next cycle's counters.
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_idx_q[p] <= ib_index(IbAW'(x_d), IbAW'(r_d), IbAW'(ky_d), IbAW'(kx_d), IbAW'(ntl_d)) +
+                     IbAW'(p);
+    end
+    ob_fi_q <= ob_index(OutAW'(x_d), OutAW'(r_d), OutAW'(mtl_d));
+    nxs_q   <= next_set(mtl_d, ntl_d, ky_d, kx_d);
+    pix_q   <= pool_index(x_d, r_d, ky_d[0], kx_d[0], OutAW'(mtl_d));
+    ext_q   <= ext_d;
     pend_q <= pend_d;
     if (state_q == StPool) begin
       best_q  <= best_d;
       bcode_q <= bcode_d;
-      if (cand_last) obuf_q[OutAW'(p_ob_idx)] <= p_out;
-      if (is_pf && cand_last) cbuf_q[OutAW'(p_cb_idx)] <= c_new;
+      if (cand_last) obuf_q[pix_q.ob] <= p_out;
+      if (is_pf && cand_last) cbuf_q[pix_q.cb] <= c_new;
     end
     if (beat && phase_q == PhCRd) begin
       cbuf_q[OutAW'(ptr_q)] <= rd_data_i;
@@ -1377,6 +1588,35 @@ module conv_engine #(
   ////////////////
   // Assertions //
   ////////////////
+
+  // The 32-bit formulas of the buffer indexes: the narrow, registered
+  // indexes above must equal them (modulo the address width), and they
+  // must be in range. Simulation only (synthesis ignores assertions).
+  logic [31:0] ib_ref [P];
+  logic [31:0] ob_ref, wb_ref, g_ref, pib_ref, pcb_ref, pob_ref;
+  logic        sgd_in_step;
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_ref[p] = (ntl_q * nrin + (iy_p - pad - lo)) * iw + (x_q + 32'(p) + kx_q - pad);
+    end
+    ob_ref  = (mtl_q * nr + r_q) * ow + x_q;
+    wb_ref  = is_bp ?
+        (((s_ntl * mtn + s_mtl) * kk + (k - 1 - s_ky) * k + (k - 1 - s_kx)) * T32) + mi_q :
+        (((s_mtl * ntn + s_ntl) * kk + s_ky * k + s_kx) * T32) + mi_q;
+    g_ref   = ((mtl_q * ntn + ntl_q) * kk + ky_q * k + kx_q) * T32 * T32;
+    pib_ref = is_pf ? (mtl_q * 2 * nr + 2 * r_q + ky_q) * f_w + 2 * x_q + kx_q :
+                      (mtl_q * nr + r_q / 2) * ow + x_q / 2;
+    pcb_ref = (mtl_q * nr + (is_pf ? r_q : r_q / 2)) * cw + p_col / 8;
+    pob_ref = is_pf ? (mtl_q * nr + r_q) * ow + x_q : (mtl_q * 2 * nr + r_q) * f_w + x_q;
+    // The SGD stage holds g * lr_mant of the beat's masters.
+    sgd_in_step = 1'b1;
+    for (int unsigned i = 0; i < T; i++) begin
+      if (sgd_ok_q[i] != gval_q[m_idx[i]] ||
+          sgd_prod_q[i] != DW'($signed(gbuf_q[m_idx[i]])) * $signed(DW'({1'b0, f_lrm}))) begin
+        sgd_in_step = 1'b0;
+      end
+    end
+  end
 
   always_ff @(posedge clk_i) begin
     if (rst_ni && beat && phase_q == PhIn) begin
@@ -1394,28 +1634,43 @@ module conv_engine #(
     end
     for (int unsigned p = 0; p < P; p++) begin
       if (rst_ni && state_q == StFire && in_ok[p]) begin
-        assert (ib_idx[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_idx[p]);
+        assert (ib_ref[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_ref[p]);
+        assert (ib_idx_q[p] == IbAW'(ib_ref[p]))
+          else $error("input index %0d, expected %0d", ib_idx_q[p], ib_ref[p]);
       end
     end
+    if (rst_ni && (state_q == StFire || state_q == StWLoad)) begin
+      assert (nxs_q == next_set(mtl_q, ntl_q, ky_q, kx_q)) else $error("next set out of step");
+    end
     if (rst_ni && fill_now) begin
-      assert (wb_idx < 32'(WBeats)) else $error("weight buffer read at %0d", wb_idx);
+      assert (wb_ref < 32'(WBeats)) else $error("weight buffer read at %0d", wb_ref);
+      assert (wb_idx == WAW'(wb_ref)) else $error("weight index %0d, expected %0d", wb_idx, wb_ref);
     end
     if (rst_ni && state_q == StFire) begin
-      assert (ob_idx < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_idx);
+      assert (ob_ref < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_ref);
+      assert (ob_fi_q == OutAW'(ob_ref))
+        else $error("output index %0d, expected %0d", ob_fi_q, ob_ref);
     end
     if (rst_ni && state_q == StPool) begin
-      assert (p_ib_idx < 32'(InBeats)) else $error("pool input read at %0d", p_ib_idx);
-      assert (p_ob_idx < 32'(OutBeats)) else $error("pool output write at %0d", p_ob_idx);
-      assert (p_cb_idx < 32'(OutBeats)) else $error("argmax word at %0d", p_cb_idx);
+      assert (pib_ref < 32'(InBeats)) else $error("pool input read at %0d", pib_ref);
+      assert (pob_ref < 32'(OutBeats)) else $error("pool output write at %0d", pob_ref);
+      assert (pcb_ref < 32'(OutBeats)) else $error("argmax word at %0d", pcb_ref);
+      assert (pix_q.ib == IbAW'(pib_ref) && pix_q.cb == OutAW'(pcb_ref) &&
+              pix_q.ob == OutAW'(pob_ref))
+        else $error("pool indexes out of step");
     end
     if (rst_ni && beat && phase_q == PhCRd) begin
       assert (ptr_q < 32'(OutBeats)) else $error("argmax buffer overrun at beat %0d", ptr_q);
     end
     if (rst_ni && state_q == StFire && is_wu && set_last) begin
-      assert (g_row + T32 * T32 <= 32'(GEnt)) else $error("gradient buffer overrun at %0d", g_row);
+      assert (g_ref + T32 * T32 <= 32'(GEnt)) else $error("gradient buffer overrun at %0d", g_ref);
+      assert (g_row == GAW'(g_ref)) else $error("gradient row %0d, expected %0d", g_row, g_ref);
     end
     if (rst_ni && beat && (phase_q == PhMRd || phase_q == PhMWr)) begin
       assert ((ptr_q * T32 + T32 - 1) / 2 < 32'(GEnt)) else $error("master beat %0d beyond the gradient buffer", ptr_q);
+    end
+    if (rst_ni && beat && phase_q == PhMRd) begin
+      assert (sgd_in_step) else $error("SGD stage out of step at beat %0d", ptr_q);
     end
     if (rst_ni && beat && phase_q == PhW16) begin
       assert (ptr_q * T32 + T32 <= 32'(GEnt)) else $error("w16 beat %0d beyond the gradient buffer", ptr_q);
