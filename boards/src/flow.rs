@@ -587,7 +587,8 @@ impl Flow {
                 .map(|p| p.display().to_string())
                 .collect();
             let script = format!(
-                "read_slang -j 1 --top {top}{params} {files}; {synth_cmd} -top {top}; \
+                "read_slang -j 1 --ignore-assertions --top {top}{params} {files}; \
+                 {synth_cmd} -top {top}; \
                  attrmap -remove src; write_json {json}; tee -q -o {stat} stat -json",
                 top = design.top,
                 files = files.join(" "),
