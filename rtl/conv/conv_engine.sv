@@ -278,22 +278,26 @@ module conv_engine #(
   // the next descriptor starts: the check and the step arithmetic read
   // registers instead of a chain of multipliers from the descriptor.
   logic [31:0] k, fpad, pad, kk, ho, wo, ih, iw, oh, ow, out_c, red_c, rct, oct, mo, no, cw;
-  logic [31:0] ho_c, wo_c;
-  assign ho_c = (f_h + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? f_h + 2 * 32'(f_pad) + 1 - 32'(f_k) : '0;
-  assign wo_c = (f_w + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? f_w + 2 * 32'(f_pad) + 1 - 32'(f_k) : '0;
+  // Widths: the sizes below fit 17 bits, rows 18, and K and the padding 4:
+  // computing them at those widths keeps the multipliers that use them
+  // small. (Where a value would not fit, as k - 1 - pad for a BP pad >= K,
+  // the descriptor is rejected anyway.)
+  logic [16:0] ho_c, wo_c;
+  assign ho_c = (f_h + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? 17'(f_h + 2 * 32'(f_pad) + 1 - 32'(f_k)) : '0;
+  assign wo_c = (f_w + 2 * 32'(f_pad) + 1 >= 32'(f_k)) ? 17'(f_w + 2 * 32'(f_pad) + 1 - 32'(f_k)) : '0;
   always_ff @(posedge clk_i) begin
     // Depth 1: from the fields.
     k     <= 32'(f_k);
     fpad  <= 32'(f_pad);
     kk    <= 32'(f_k) * 32'(f_k);
-    ho    <= ho_c;
-    wo    <= wo_c;
+    ho    <= 32'(ho_c);
+    wo    <= 32'(wo_c);
     out_c <= is_bp ? f_n : f_m;
     red_c <= is_bp ? f_m : f_n;
     mo    <= f_mon / T32;
     no    <= f_non / T32;
     // Depth 2.
-    pad   <= is_bp ? k - 1 - fpad : fpad;
+    pad   <= 32'(4'(is_bp ? k - 1 - fpad : fpad));
     ih    <= is_bp ? ho : f_h;
     iw    <= is_bp ? wo : f_w;
     oh    <= is_pool ? f_h / 2 : is_bp ? f_h : ho;
@@ -312,7 +316,7 @@ module conv_engine #(
   logic [63:0] mon_tr, mon_non, non_rows, mon_2tr;
   logic        bad_shape, bad;
   always_ff @(posedge clk_i) begin
-    in_rows  <= f_tr + k - 1;
+    in_rows  <= 32'(18'(f_tr + k - 1));
     in_cols  <= iw + 2 * pad;
     mon_tr   <= 64'(f_mon) * 64'(f_tr);
     mon_2tr  <= 64'(f_mon) * 64'(2 * f_tr);
