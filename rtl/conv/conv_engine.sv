@@ -475,8 +475,8 @@ module conv_engine #(
   // Per-step products of the index arithmetic, registered from the step's
   // extent (settled during the plan cycles), in the buffers' address
   // widths: the index arithmetic wraps there, as the buffer addresses do.
-  logic [IbAW-1:0]  nrinw_q, ib_c_q;
-  logic [OutAW-1:0] nrow_q;
+  logic [IbAW-1:0]  nrinw_q, ib_c_q, pp_ib_q;
+  logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
   logic [WAW-1:0]   wsel_kk_q;
   logic [GAW-1:0]   ntn_kk_q;
   always_ff @(posedge clk_i) begin
@@ -484,6 +484,11 @@ module conv_engine #(
     // (row0 - pad - lo) * iw - pad: the input row and column offsets.
     ib_c_q    <= IbAW'(row0_q - pad - lo) * IbAW'(iw) - IbAW'(pad);
     nrow_q    <= OutAW'(nr) * OutAW'(ow);
+    // Pools: one channel tile of the band in the input, argmax and output
+    // buffers.
+    pp_ib_q   <= is_pf ? IbAW'(2 * nr) * IbAW'(f_w) : IbAW'(nr) * IbAW'(ow);
+    pp_cb_q   <= OutAW'(nr) * OutAW'(cw);
+    pp_ob_q   <= is_pf ? OutAW'(nr) * OutAW'(ow) : OutAW'(2 * nr) * OutAW'(f_w);
     wsel_kk_q <= WAW'(is_bp ? mtn : ntn) * WAW'(kk);
     ntn_kk_q  <= GAW'(ntn) * GAW'(kk);
   end
@@ -491,15 +496,20 @@ module conv_engine #(
   // Fire: P adjacent output columns x + p (those below ow), their input
   // pixels (padded coordinates) and accumulator entries. The buffer indexes
   // are registers computed from the next cycle's counters (so they equal
-  // these functions of the current counters, which the assertions check
-  // against the 32-bit formulas).
-  function automatic logic [IbAW-1:0] ib_index(input logic [IbAW-1:0] x, r, ky, kx, ntl);
-    return ntl * nrinw_q + (r + ky) * IbAW'(iw) + x + kx + ib_c_q;
+  // functions of the current counters, which the assertions check against
+  // the 32-bit formulas), as sums of scaled counters: a counter's next
+  // value is itself, one more or zero, and so its multiple sc = cnt *
+  // stride is sc, sc + stride or zero, no multiplier needed. The strides
+  // are the step's, and every counter starts the step at zero.
+  function automatic logic [31:0] scaled(input logic [31:0] cnt_q, cnt_d, sc_q, stride);
+    if (cnt_d == '0) return '0;
+    if (cnt_d == cnt_q) return sc_q;
+    return sc_q + stride;
   endfunction
 
-  function automatic logic [OutAW-1:0] ob_index(input logic [OutAW-1:0] x, r, mtl);
-    return mtl * nrow_q + r * OutAW'(ow) + x;
-  endfunction
+  // ntl * nrin * iw, ky * iw, r * iw (input); mtl * nr * ow, r * ow (output).
+  logic [31:0] s_nt_q, s_ky_q, s_ri_q, s_mt_q, s_ro_q;
+  logic [31:0] s_nt_d, s_ky_d, s_ri_d, s_mt_d, s_ro_d;
 
   logic [31:0]      iy_p;
   logic [IbAW-1:0]  ib_idx_q [P];
@@ -599,17 +609,15 @@ module conv_engine #(
   function automatic pool_idx_t pool_index(input logic [31:0] x, r, input logic ky, kx,
                                            input logic [OutAW-1:0] mtl);
     pool_idx_t  i;
-    logic [OutAW-1:0] row;
     if (is_pf) begin
-      i.ib = (IbAW'(mtl) * IbAW'(2 * nr) + IbAW'(2 * r) + IbAW'(ky)) * IbAW'(f_w) +
-             IbAW'(2 * x) + IbAW'(kx);
-      row  = mtl * OutAW'(nr) + OutAW'(r);
-      i.cb = row * OutAW'(cw) + OutAW'(x / 8);
-      i.ob = row * OutAW'(ow) + OutAW'(x);
+      i.ib = IbAW'(mtl) * pp_ib_q + (IbAW'(2 * r) + IbAW'(ky)) * IbAW'(f_w) + IbAW'(2 * x) +
+             IbAW'(kx);
+      i.cb = mtl * pp_cb_q + OutAW'(r) * OutAW'(cw) + OutAW'(x / 8);
+      i.ob = mtl * pp_ob_q + OutAW'(r) * OutAW'(ow) + OutAW'(x);
     end else begin
-      i.ib = (IbAW'(mtl) * IbAW'(nr) + IbAW'(r / 2)) * IbAW'(ow) + IbAW'(x / 2);
-      i.cb = (mtl * OutAW'(nr) + OutAW'(r / 2)) * OutAW'(cw) + OutAW'(x / 16);
-      i.ob = (mtl * OutAW'(2 * nr) + OutAW'(r)) * OutAW'(f_w) + OutAW'(x);
+      i.ib = IbAW'(mtl) * pp_ib_q + IbAW'(r / 2) * IbAW'(ow) + IbAW'(x / 2);
+      i.cb = mtl * pp_cb_q + OutAW'(r / 2) * OutAW'(cw) + OutAW'(x / 16);
+      i.ob = mtl * pp_ob_q + OutAW'(r) * OutAW'(f_w) + OutAW'(x);
     end
     return i;
   endfunction
@@ -1394,6 +1402,15 @@ module conv_engine #(
     endcase
   end
 
+  // The scaled counters' next values.
+  always_comb begin
+    s_nt_d = scaled(ntl_q, ntl_d, s_nt_q, 32'(nrinw_q));
+    s_ky_d = scaled(ky_q, ky_d, s_ky_q, iw);
+    s_ri_d = scaled(r_q, r_d, s_ri_q, iw);
+    s_mt_d = scaled(mtl_q, mtl_d, s_mt_q, 32'(nrow_q));
+    s_ro_d = scaled(r_q, r_d, s_ro_q, ow);
+  end
+
   // Stall attribution (model::Stats): waiting for the prefetcher (a main
   // transfer or the advance held back by it) is an input stall; a transfer
   // of the main machine stalls for its phase's cause; StWLoad waits for
@@ -1564,11 +1581,15 @@ module conv_engine #(
       end
     end
     // Buffer indexes and the next set, from the next cycle's counters.
+    s_nt_q <= s_nt_d;
+    s_ky_q <= s_ky_d;
+    s_ri_q <= s_ri_d;
+    s_mt_q <= s_mt_d;
+    s_ro_q <= s_ro_d;
     for (int unsigned p = 0; p < P; p++) begin
-      ib_idx_q[p] <= ib_index(IbAW'(x_d), IbAW'(r_d), IbAW'(ky_d), IbAW'(kx_d), IbAW'(ntl_d)) +
-                     IbAW'(p);
+      ib_idx_q[p] <= IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d + kx_d) + ib_c_q + IbAW'(p);
     end
-    ob_fi_q <= ob_index(OutAW'(x_d), OutAW'(r_d), OutAW'(mtl_d));
+    ob_fi_q <= OutAW'(s_mt_d + s_ro_d + x_d);
     nxs_q   <= next_set(mtl_d, ntl_d, ky_d, kx_d);
     pix_q   <= pool_index(x_d, r_d, ky_d[0], kx_d[0], OutAW'(mtl_d));
     ext_q   <= ext_d;
@@ -1642,6 +1663,13 @@ module conv_engine #(
         assert (ib_idx_q[p] == IbAW'(ib_ref[p]))
           else $error("input index %0d, expected %0d", ib_idx_q[p], ib_ref[p]);
       end
+    end
+    if (rst_ni) begin
+      assert ((r_d == '0 || r_d == r_q || r_d == r_q + 1) &&
+              (ky_d == '0 || ky_d == ky_q || ky_d == ky_q + 1) &&
+              (ntl_d == '0 || ntl_d == ntl_q || ntl_d == ntl_q + 1) &&
+              (mtl_d == '0 || mtl_d == mtl_q || mtl_d == mtl_q + 1))
+        else $error("a scaled counter moved by more than one");
     end
     if (rst_ni && (state_q == StFire || state_q == StWLoad)) begin
       assert (nxs_q == next_set(mtl_q, ntl_q, ky_q, kx_q)) else $error("next set out of step");
