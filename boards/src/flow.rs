@@ -634,10 +634,6 @@ impl Flow {
                     cfg.device.speed.unwrap_or(6).to_string(),
                     "--lpf".into(),
                     f.constraints.display().to_string(),
-                    // router1 took over 30 min on the ULX3S conv SoC
-                    // (37k LUTs); router2 routed it in under 4.
-                    "--router".into(),
-                    "router2".into(),
                 ],
             ),
             Family::Gowin => (
