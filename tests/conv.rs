@@ -134,7 +134,7 @@ pub fn cause_of(d: &Descriptor, addr: u32, write: bool) -> usize {
 /// The reference's hardware configuration of a build, attached to an ideal
 /// memory: one word per lane per cycle, and a burst costs one request cycle
 /// (see [`hw_for`]). The engine runs load, compute and store one after the
-/// other; a step costs four cycles of its own (two plan cycles, start,
+/// other; a step costs six cycles of its own (four plan cycles, start,
 /// advance), a descriptor one (check).
 pub fn hw_of(c: &ConvConfig) -> HwConfig {
     HwConfig {
@@ -144,7 +144,7 @@ pub fn hw_of(c: &ConvConfig) -> HwConfig {
         t_burst: 1,
         cycle: CycleParams {
             t_desc: 1,
-            t_step: 4,
+            t_step: 6,
             overlap: false,
         },
         in_buf: c.in_words as usize,

@@ -137,8 +137,7 @@ module conv_engine #(
   typedef enum logic [3:0] {
     StIdle,
     StCheck,
-    StPlan0,
-    StPlan1,
+    StPlan,
     StStep,
     StReq,
     StData,
@@ -172,6 +171,7 @@ module conv_engine #(
   phase_e         phase_q, phase_d;
   logic [31:0]    desc_q [DescWords];
   logic [3:0]     dcount_q, dcount_d;
+  logic [1:0]     plan_q, plan_d;
   logic           done_q, done_d, error_q, error_d;
   // Loop nest of the step sequence.
   logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
@@ -423,8 +423,20 @@ module conv_engine #(
 
   // Loop counters are below 2^16 and rows below 2^17 (descriptor fields
   // are 16-bit): 17-bit factors keep the multipliers small.
-  function automatic logic [31:0] lay_off(input lay_off_t l, input logic [16:0] b, c, r);
-    return 32'(b) * l.sb + 32'(c) * l.sc + 32'(r) * l.sr;
+  // Offsets are registered as their three products, then summed a plan
+  // cycle later.
+  typedef struct packed {
+    logic [31:0] pb;
+    logic [31:0] pc;
+    logic [31:0] pr;
+  } off_p_t;
+
+  function automatic off_p_t lay_off(input lay_off_t l, input logic [16:0] b, c, r);
+    return '{pb: 32'(b) * l.sb, pc: 32'(c) * l.sc, pr: 32'(r) * l.sr};
+  endfunction
+
+  function automatic logic [31:0] off_sum(input off_p_t p);
+    return p.pb + p.pc + p.pr;
   endfunction
 
   function automatic logic [31:0] lay_beats(input lay_size_t l, input logic whole,
@@ -435,19 +447,31 @@ module conv_engine #(
   endfunction
 
   // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
-  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile.
-  function automatic tile_t in_tile(input logic [16:0] nc, row0, b, mc, input extent_t e);
-    tile_t   t;
+  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile. First
+  // the products (in_tile_p), then the address (tile_sum).
+  typedef struct packed {
+    off_p_t      off;
+    logic [31:0] stride;
+    logic [31:0] n;
+    logic [31:0] beats;
+  } tile_p_t;
+
+  function automatic tile_p_t in_tile_p(input logic [16:0] nc, row0, b, mc, input extent_t e);
+    tile_p_t t;
     layout_t l;
     logic    whole;
     l       = is_pf ? lay_big : is_pb ? lay_out : lay_in;
     whole   = is_pool ? e.nr == oh : e.nrin == ih;
-    t.addr  = f_in + (is_pool ? lay_off(l.o, b, mc, row0) : lay_off(l.o, b, nc, 17'(e.lo)));
+    t.off   = is_pool ? lay_off(l.o, b, mc, row0) : lay_off(l.o, b, nc, 17'(e.lo));
     t.stride = l.o.sc;
     t.n     = whole ? 32'd1 : is_pool ? e.mtn : e.ntn;
     t.beats = is_pool ? lay_beats(l.z, whole, 17'(e.mtn), 17'(e.nr)) :
                         lay_beats(l.z, whole, 17'(e.ntn), 17'(e.nrin));
     return t;
+  endfunction
+
+  function automatic tile_t tile_sum(input tile_p_t p);
+    return '{addr: f_in + off_sum(p.off), stride: p.stride, n: p.n, beats: p.beats};
   endfunction
 
   // The burst engine: the bursts of the current transfer.
@@ -957,14 +981,17 @@ module conv_engine #(
   end
 
   // Step plan. The loop counters and the extent change together (StCheck,
-  // StNext); then two plan cycles (StPlan0, StPlan1) let two stages of
-  // registers settle before the step starts: the first holds the next
-  // step's counters and extent and this step's transfers (products of
-  // counters and layouts), the second the next step's input tile (the
-  // prefetch's).
+  // StNext); then PlanCycles plan cycles (StPlan) let four stages of
+  // registers settle before the step starts: (1) the next step's counters
+  // and the products of this step's transfers, (2) their addresses and the
+  // next step's extent, (3) the products of the next step's input tile
+  // (the prefetch's), (4) its address. Every stage is a register fed by
+  // registers, with at most one multiplier or one sum of three between.
+  localparam int unsigned PlanCycles = 4;
   logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
   logic        nx_chunk_m, step_last;
   extent_t     nx_ext_q;
+  tile_p_t     cur_in_p, nx_in_p;
   tile_t       cur_in, nx_in;
   always_ff @(posedge clk_i) begin
     // Stage 1.
@@ -974,10 +1001,14 @@ module conv_engine #(
     nx_mc      <= nx_mc_c;
     nx_chunk_m <= nx_chunk_m_c;
     step_last  <= step_last_c;
-    nx_ext_q   <= extent(nx_nc_c, nx_row0_c, nx_mc_c);
-    cur_in     <= in_tile(17'(nc_q), 17'(row0_q), 17'(b_q), 17'(mc_q), ext_q);
+    cur_in_p   <= in_tile_p(17'(nc_q), 17'(row0_q), 17'(b_q), 17'(mc_q), ext_q);
     // Stage 2.
-    nx_in      <= in_tile(17'(nx_nc), 17'(nx_row0), 17'(nx_b), 17'(nx_mc), nx_ext_q);
+    cur_in     <= tile_sum(cur_in_p);
+    nx_ext_q   <= extent(nx_nc, nx_row0, nx_mc);
+    // Stage 3.
+    nx_in_p    <= in_tile_p(17'(nx_nc), 17'(nx_row0), 17'(nx_b), 17'(nx_mc), nx_ext_q);
+    // Stage 4.
+    nx_in      <= tile_sum(nx_in_p);
   end
 
   // Prefetcher: the next step's input tile into the other input-buffer
@@ -1061,6 +1092,8 @@ module conv_engine #(
   // reduction tile. WU: the masters, the same runs at twice the size, and
   // their int16 copy). Offsets are from the tensors' bases.
   logic [31:0] drain_off, drain_n, big_off, big_beats, small_beats, code_off, code_beats;
+  off_p_t      drain_p, big_p, code_p;
+  logic [31:0] wt_pa, wt_pc;
   logic [31:0] tile_beats;
   tile_t       wt;
   logic        whole, wt_whole;
@@ -1074,16 +1107,21 @@ module conv_engine #(
   assign wt_a     = 17'(is_bp ? nc_q : mc_q);
   assign wt_c     = 17'(is_bp ? mc_q : nc_q);
   always_ff @(posedge clk_i) begin
-    drain_off   <= lay_off(lay_out.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
-    big_off     <= lay_off(lay_big.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
-    code_off    <= lay_off(lay_code.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    drain_p     <= lay_off(lay_out.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    big_p       <= lay_off(lay_big.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    code_p      <= lay_off(lay_code.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    drain_off   <= off_sum(drain_p);
+    big_off     <= off_sum(big_p);
+    code_off    <= off_sum(code_p);
     small_beats <= lay_beats(lay_out.z, whole, 17'(mtn), 17'(nr));
     big_beats   <= lay_beats(lay_big.z, whole, 17'(mtn), 17'(nr));
     code_beats  <= lay_beats(lay_code.z, whole, 17'(mtn), 17'(nr));
     // Beats of one channel tile of the drained band.
     tile_beats  <= lay_beats(is_pb ? lay_big.z : lay_out.z, 1'b0, 17'(mtn), 17'(nr));
     // FP, WU: block (mc, nc) of [oct][rct]; BP: block (nc, mc) of [rct][oct].
-    wt.addr     <= 32'(wt_a) * wt_sa + 32'(wt_c) * wblk;
+    wt_pa       <= 32'(wt_a) * wt_sa;
+    wt_pc       <= 32'(wt_c) * wblk;
+    wt.addr     <= wt_pa + wt_pc;
     wt.stride   <= wt_sa;
     wt.n        <= wt_whole ? 32'd1 : 32'(wt_cnt);
     wt.beats    <= wt_whole ? 32'(wt_cnt) * wt_sw : 32'(wt_per) * wt_sp;
@@ -1143,6 +1181,7 @@ module conv_engine #(
     mi_d       = fill_now ? mi_q + 1 : mi_q;
     pend_d     = pend_q;
     ext_d      = ext_q;
+    plan_d     = plan_q;
 
     unique case (state_q)
       StIdle: begin
@@ -1172,12 +1211,15 @@ module conv_engine #(
           nc_d     = '0;
           ext_d    = extent('0, '0, '0);
           loaded_d = 1'b0;
-          state_d  = StPlan0;
+          state_d  = StPlan;
+          plan_d   = '0;
         end
       end
 
-      StPlan0: state_d = StPlan1;
-      StPlan1: state_d = StStep;
+      StPlan: begin
+        plan_d = plan_q + 1;
+        if (plan_q == 2'(PlanCycles - 1)) state_d = StStep;
+      end
 
       // Start of a step: the input tile's bursts, unless it was prefetched
       // (then switch banks and go on with the rest of the step's loads).
@@ -1393,7 +1435,8 @@ module conv_engine #(
             done_d  = 1'b1;
             state_d = StIdle;
           end else begin
-            state_d = StPlan0;
+            state_d = StPlan;
+            plan_d  = '0;
           end
         end
       end
@@ -1445,6 +1488,7 @@ module conv_engine #(
       state_q      <= StIdle;
       phase_q      <= PhIn;
       dcount_q     <= '0;
+      plan_q       <= '0;
       done_q       <= 1'b0;
       error_q      <= 1'b0;
       mc_q         <= '0;
@@ -1490,6 +1534,7 @@ module conv_engine #(
       gw_q         <= state_q == StFire && is_wu && set_last;
       phase_q      <= phase_d;
       dcount_q     <= dcount_d;
+      plan_q       <= plan_d;
       done_q       <= done_d;
       error_q      <= error_d;
       mc_q         <= mc_d;
