@@ -171,7 +171,9 @@ module conv_engine #(
   phase_e         phase_q, phase_d;
   logic [31:0]    desc_q [DescWords];
   logic [3:0]     dcount_q, dcount_d;
-  logic [1:0]     plan_q, plan_d;
+  // Plan cycles per step (see the step plan below).
+  localparam int unsigned PlanCycles = 4;
+  logic [$clog2(PlanCycles)-1:0] plan_q, plan_d;
   logic           done_q, done_d, error_q, error_d;
   // Loop nest of the step sequence.
   logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
@@ -512,7 +514,7 @@ module conv_engine #(
     // buffers.
     pp_ib_q   <= is_pf ? IbAW'(2 * nr) * IbAW'(f_w) : IbAW'(nr) * IbAW'(ow);
     pp_cb_q   <= OutAW'(nr) * OutAW'(cw);
-    pp_ob_q   <= is_pf ? OutAW'(nr) * OutAW'(ow) : OutAW'(2 * nr) * OutAW'(f_w);
+    pp_ob_q   <= OutAW'(2 * nr) * OutAW'(f_w);  // POOL_BWD; POOL_FWD's is nrow_q
     wsel_kk_q <= WAW'(is_bp ? mtn : ntn) * WAW'(kk);
     ntn_kk_q  <= GAW'(ntn) * GAW'(kk);
   end
@@ -637,7 +639,7 @@ module conv_engine #(
       i.ib = IbAW'(mtl) * pp_ib_q + (IbAW'(2 * r) + IbAW'(ky)) * IbAW'(f_w) + IbAW'(2 * x) +
              IbAW'(kx);
       i.cb = mtl * pp_cb_q + OutAW'(r) * OutAW'(cw) + OutAW'(x / 8);
-      i.ob = mtl * pp_ob_q + OutAW'(r) * OutAW'(ow) + OutAW'(x);
+      i.ob = mtl * nrow_q + OutAW'(r) * OutAW'(ow) + OutAW'(x);
     end else begin
       i.ib = IbAW'(mtl) * pp_ib_q + IbAW'(r / 2) * IbAW'(ow) + IbAW'(x / 2);
       i.cb = mtl * pp_cb_q + OutAW'(r / 2) * OutAW'(cw) + OutAW'(x / 16);
@@ -987,7 +989,6 @@ module conv_engine #(
   // next step's extent, (3) the products of the next step's input tile
   // (the prefetch's), (4) its address. Every stage is a register fed by
   // registers, with at most one multiplier or one sum of three between.
-  localparam int unsigned PlanCycles = 4;
   logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
   logic        nx_chunk_m, step_last;
   extent_t     nx_ext_q;
@@ -1218,7 +1219,7 @@ module conv_engine #(
 
       StPlan: begin
         plan_d = plan_q + 1;
-        if (plan_q == 2'(PlanCycles - 1)) state_d = StStep;
+        if (32'(plan_q) == PlanCycles - 1) state_d = StStep;
       end
 
       // Start of a step: the input tile's bursts, unless it was prefetched
