@@ -184,6 +184,7 @@ module conv_engine #(
   // Burst engine.
   logic [31:0]    bx_left_q, bx_left_d;
   logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
+  logic           beat;                     // a data beat moves this cycle
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   // Counters.
   logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
@@ -785,7 +786,12 @@ module conv_engine #(
   // master' = sat32(master - delta); padded channels give 0. Two stages:
   // every cycle registers g * lr_mant of the masters the next cycle's beat
   // completes (the entries a beat updates are never those of the next
-  // beat); the beat then shifts, subtracts and saturates.
+  // beat); the beat then shifts, subtracts and saturates. Stage 1 reads and
+  // multiplies for both beat pointers the next cycle can have, ptr_q and
+  // ptr_q + 1, and only the last step picks one by `beat`, so the state
+  // machine's control is not in front of the buffer read and the multiplier.
+  // (A phase restarting at pointer 0 always passes StReq, a cycle without a
+  // beat at ptr_q = 0, before its first beat.)
   logic signed [DW-1:0] sgd_prod_q [T];
   logic                 sgd_ok_q   [T];
   logic [AccWWu-1:0]    m_new [T];
@@ -793,16 +799,20 @@ module conv_engine #(
   logic                 m_we  [T];
   logic [BeatW+15:0]    m_words;  // {beat, pending low word}
   assign m_words = {rd_data_i, pend_q};
-  logic [AccWWu:0]      sgd_g [T];
+  logic [AccWWu:0]      sgd_g    [2][T];  // [0]: at ptr_q, [1]: at ptr_q + 1
+  logic signed [DW-1:0] sgd_prod [2][T];
   always_comb begin
-    for (int unsigned i = 0; i < T; i++) begin
-      sgd_g[i] = g_fwd(GAW'((ptr_d * T32 + 32'(i)) >> 1));
+    for (int unsigned a = 0; a < 2; a++) begin
+      for (int unsigned i = 0; i < T; i++) begin
+        sgd_g[a][i]    = g_fwd(GAW'(((ptr_q + 32'(a)) * T32 + 32'(i)) >> 1));
+        sgd_prod[a][i] = DW'($signed(sgd_g[a][i][AccWWu-1:0])) * $signed(DW'({1'b0, f_lrm}));
+      end
     end
   end
   always_ff @(posedge clk_i) begin
     for (int unsigned i = 0; i < T; i++) begin
-      sgd_prod_q[i] <= DW'($signed(sgd_g[i][AccWWu-1:0])) * $signed(DW'({1'b0, f_lrm}));
-      sgd_ok_q[i]   <= sgd_g[i][AccWWu];
+      sgd_prod_q[i] <= sgd_prod[beat][i];
+      sgd_ok_q[i]   <= sgd_g[beat][i][AccWWu];
     end
   end
   always_comb begin
@@ -1082,7 +1092,6 @@ module conv_engine #(
   assign wr_valid_o  = (state_q == StData) && wr_phase;
   assign desc_ready_o = state_q == StIdle;
 
-  logic beat;
   assign beat = (state_q == StData) && (wr_phase ? wr_ready_i : rd_valid_i);
 
   // This step's transfers (stage 1 of the plan): the output (and act_in)
