@@ -1,12 +1,17 @@
 //! `hlsk conv ...`: the training-convolution kernel's reference runs, and
 //! the same training through the Verilated RTL.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Subcommand;
-use hls_rust::conv::digits::{Progress, Report, TrainConfig, train_f32, train_fixed};
-use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_tests::conv::{MemTiming, digits_training_on};
-use std::time::{Duration, Instant};
+use hls_rust::conv::digits::{train_f32, train_fixed};
+#[cfg(feature = "cosim")]
+use {
+    anyhow::bail,
+    hls_rust::conv::digits::{Progress, Report, TrainConfig},
+    hlsk_cosim::configs::CONV_CONFIGS,
+    hlsk_sim::conv::{MemTiming, digits_training_on},
+    std::time::{Duration, Instant},
+};
 
 /// Convolution subcommands.
 #[derive(Subcommand)]
@@ -80,8 +85,15 @@ fn reference(seed: u64, epochs: usize) -> Result<()> {
 
 /// The memory behind the engine's port: fixed latency and burst start-up,
 /// no stalls, so the cycle model's busy cycles are checked too.
+#[cfg(feature = "cosim")]
 const RTL_TIMING: MemTiming = MemTiming::LAT4_BURST2;
 
+#[cfg(not(feature = "cosim"))]
+fn through_rtl(_seed: u64, _epochs: usize, _build: usize) -> Result<()> {
+    Err(crate::cosim_missing("conv digits --rtl"))
+}
+
+#[cfg(feature = "cosim")]
 fn through_rtl(seed: u64, epochs: usize, build: usize) -> Result<()> {
     let Some(c) = CONV_CONFIGS.get(build) else {
         let list: Vec<String> = CONV_CONFIGS

@@ -1,17 +1,19 @@
 //! `hlsk`: the command-line front end of the toolkit.
 //!
-//! Today it runs the co-simulation self-check; the kernels and the board
-//! flow add their subcommands as they land.
+//! The reference models on the user's tensors, the board flow and the host
+//! link; with the `cosim` feature (default) also the Verilated engines and
+//! the boards' digital twins. The main job (`make`) builds without it, so a
+//! bitstream never waits for a Verilated model to compile.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+#[cfg(not(feature = "cosim"))]
+use anyhow::bail;
 use clap::{Parser, Subcommand};
-use hlsk_tests::blocks::{CHECKS, CYCLES_SIMULATED, run_all_builds};
-use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 mod boards_cli;
 mod conv_cli;
 mod results_cli;
+#[cfg(feature = "cosim")]
 mod run_cli;
 mod tlmm_cli;
 
@@ -28,12 +30,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Co-simulate every RTL block against its reference model and print a summary.
-    Selfcheck {
-        /// Random cases per parameter set.
-        #[arg(long, default_value_t = 200)]
-        cases: u32,
-    },
     /// Build every board and kernel preset; write docs/results.md and .json.
     Results {
         /// Output folder.
@@ -71,9 +67,11 @@ enum Command {
     },
     /// Run a TLMM job on a board's SoC (serial port, or --twin) and check it
     /// against the reference.
+    #[cfg(feature = "cosim")]
     Run(run_cli::RunArgs),
     /// Serve a board's digital twin on a pseudo-terminal, for `hlsk run
     /// --port` or any other serial host program.
+    #[cfg(feature = "cosim")]
     Twin(run_cli::TwinArgs),
     /// Load a board's bitstream with its programmer (openFPGALoader, dfu-util).
     Program {
@@ -83,61 +81,68 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// A command of the co-simulation build (`run`, `twin`), refused with
+    /// a message in a build without the `cosim` feature.
+    #[cfg(not(feature = "cosim"))]
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
-        Command::Selfcheck { cases } => selfcheck(cases),
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
         Command::Conv { cmd } => conv_cli::run(cmd),
         Command::Results { out, skip } => results_cli::run(&out, &skip),
         Command::Boards => boards_cli::list(),
         Command::Build { board } => boards_cli::build(&board),
         Command::Report { board, json } => boards_cli::report(&board, json),
+        #[cfg(feature = "cosim")]
         Command::Twin(args) => run_cli::serve_twin(&args),
         Command::Program { board, dry_run } => boards_cli::program(&board, dry_run),
+        #[cfg(feature = "cosim")]
         Command::Run(args) => run_cli::run(&args),
+        #[cfg(not(feature = "cosim"))]
+        Command::Other(words) => refuse_without_cosim("", &words),
     }
 }
 
-fn selfcheck(cases: u32) -> Result<()> {
-    println!(
-        "hlsk selfcheck: RTL (Verilated, {}) against hls-rust, {cases} random cases per build",
-        hlsk_cosim::VERILATOR_VERSION
-    );
-    println!(
-        "  {:<20} {:>6} {:>7} {:>9} {:>9}  result",
-        "block", "builds", "cases", "cycles", "time"
-    );
-    let mut failed = Vec::new();
-    for check in CHECKS {
-        let t = Instant::now();
-        let before = CYCLES_SIMULATED.load(Ordering::Relaxed);
-        let r = run_all_builds(check, cases);
-        let cycles = CYCLES_SIMULATED.load(Ordering::Relaxed) - before;
-        let verdict = if r.is_ok() { "pass" } else { "FAIL" };
-        println!(
-            "  {:<20} {:>6} {:>7} {:>9} {:>8.2}s  {verdict}",
-            check.name,
-            check.builds,
-            cases as usize * check.builds,
-            cycles,
-            t.elapsed().as_secs_f64()
-        );
-        if let Err(e) = r {
-            failed.push(e);
-        }
+/// Commands (with their parent command, if any) that only a build with the
+/// `cosim` feature has.
+#[cfg(not(feature = "cosim"))]
+const COSIM_COMMANDS: &[(&str, &str)] = &[
+    ("", "run"),
+    ("", "twin"),
+    ("tlmm", "digits"),
+    ("tlmm", "bench"),
+    ("tlmm", "builds"),
+];
+
+/// The error for `parent words...` in a build without the `cosim` feature:
+/// what to run instead for a command of the co-simulation build, `unknown
+/// command` otherwise.
+#[cfg(not(feature = "cosim"))]
+fn refuse_without_cosim(parent: &str, words: &[String]) -> Result<()> {
+    let what = [parent]
+        .into_iter()
+        .chain(words.iter().map(String::as_str))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let name = words.first().map_or("", String::as_str);
+    if COSIM_COMMANDS.contains(&(parent, name)) {
+        return Err(cosim_missing(&what));
     }
-    if failed.is_empty() {
-        println!("all blocks match their reference models");
-        Ok(())
-    } else {
-        for f in &failed {
-            eprintln!("\n{f}");
-        }
-        bail!(
-            "{} block(s) differ from their reference models",
-            failed.len()
-        )
-    }
+    bail!("unknown command `hlsk {what}`; see `hlsk --help`")
+}
+
+/// The error for `hlsk {what}` (or an option of it) that needs the
+/// Verilated models in a build without the `cosim` feature.
+#[cfg(not(feature = "cosim"))]
+fn cosim_missing(what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`hlsk {what}` needs the Verilated models, and this hlsk was built without them \
+         (`--no-default-features`, as `make` builds it for the board flow); run it as \
+         `cargo run --release -p hlsk -- {what}` (default features; needs Verilator 5, \
+         which `make setup` installs)"
+    )
 }

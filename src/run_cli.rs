@@ -16,8 +16,8 @@ use hlsk_host::conv::{ConvJob, ConvOutcome, DEMO_FP, run_conv};
 use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
 use hlsk_host::proto::Counter;
 use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
-use hlsk_tests::twin::Twin;
-use hlsk_tests::twin_pty::PtyTwin;
+use hlsk_sim::twin::Twin;
+use hlsk_sim::twin_pty::PtyTwin;
 use std::io::Write;
 use std::time::Instant;
 
@@ -182,7 +182,7 @@ fn conv_job<T: Transport>(link: &mut Link<T>, conv: Option<ConvConfig>, seed: u6
     let Some(c) = conv.filter(|_| link.info().has_conv()) else {
         return Ok(true);
     };
-    let hw = hlsk_tests::conv::hw_of(&c);
+    let hw = hlsk_sim::conv::hw_of(&c);
     let job = ConvJob::random_fp(DEMO_FP, &hw, seed)?;
     let t = job.desc.tiling;
     println!(

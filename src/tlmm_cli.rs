@@ -1,12 +1,20 @@
 //! `hlsk tlmm ...`: the TLMM kernel's real-data run and benchmark.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
+#[cfg(feature = "cosim")]
+use anyhow::{Context, bail};
 use clap::Subcommand;
+#[cfg(feature = "cosim")]
 use hlsk_cosim::configs::TLMM_CONFIGS;
-use hlsk_tests::tlmm::Build;
-use hlsk_tests::tlmm_bench::{engine_rows, reference_rows};
-use hlsk_tests::tlmm_digits::run_digits;
+#[cfg(feature = "cosim")]
+use hlsk_sim::tlmm::Build;
+#[cfg(feature = "cosim")]
+use hlsk_sim::tlmm_bench::{engine_rows, reference_rows};
+#[cfg(feature = "cosim")]
+use hlsk_sim::tlmm_digits::run_digits;
+#[cfg(feature = "cosim")]
 use std::fmt::Write as _;
+#[cfg(feature = "cosim")]
 use std::path::PathBuf;
 
 /// TLMM subcommands.
@@ -14,6 +22,7 @@ use std::path::PathBuf;
 pub enum TlmmCmd {
     /// Train the ternary digits MLP and run the whole test split through the
     /// Verilated engine, comparing every logit with the reference.
+    #[cfg(feature = "cosim")]
     Digits {
         /// TLMM build index (`hlsk tlmm builds` lists them).
         #[arg(long, default_value_t = 0)]
@@ -27,18 +36,27 @@ pub enum TlmmCmd {
     },
     /// Cycles and utilization per build and layer shape (RTL-measured where
     /// the shape fits the build), and Rust reference throughput; writes JSON.
+    #[cfg(feature = "cosim")]
     Bench {
         /// Where to write the JSON.
         #[arg(long, default_value = "target/bench/tlmm.json")]
         json: PathBuf,
     },
     /// List the co-simulated TLMM builds.
+    #[cfg(feature = "cosim")]
     Builds,
+    /// A subcommand of the co-simulation build, refused with a message.
+    #[cfg(not(feature = "cosim"))]
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 /// Runs a TLMM subcommand.
 pub fn run(cmd: TlmmCmd) -> Result<()> {
     match cmd {
+        #[cfg(not(feature = "cosim"))]
+        TlmmCmd::Other(words) => crate::refuse_without_cosim("tlmm", &words),
+        #[cfg(feature = "cosim")]
         TlmmCmd::Builds => {
             println!(
                 "  #  arch  G  T   P  ACC_W  KMax   MMax  peak MAC/cycle  (digits --build takes the OS index)"
@@ -62,6 +80,7 @@ pub fn run(cmd: TlmmCmd) -> Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "cosim")]
         TlmmCmd::Digits {
             build,
             seed,
@@ -85,10 +104,12 @@ pub fn run(cmd: TlmmCmd) -> Result<()> {
             }
             Ok(())
         }
+        #[cfg(feature = "cosim")]
         TlmmCmd::Bench { json } => bench(json),
     }
 }
 
+#[cfg(feature = "cosim")]
 fn bench(json: PathBuf) -> Result<()> {
     let rows = engine_rows(|what| eprintln!("  running {what}")).map_err(anyhow::Error::msg)?;
     println!(

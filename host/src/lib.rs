@@ -4,7 +4,7 @@
 //!   SEQ, CODE, PAYLOAD, CRC-16/CCITT-FALSE), its encoder and decoder, and the
 //!   typed reply payloads;
 //! - [`Transport`]: the byte pipe, implemented by [`SerialTransport`] (a
-//!   real port) and by the digital twin (`hlsk_tests::twin::Twin`: the
+//!   real port) and by the digital twin (`hlsk_sim::twin::Twin`: the
 //!   Verilated SoC top behind a bit-level UART model; it lives with the
 //!   co-simulation so that this crate knows nothing of Verilator);
 //! - [`Link`]: stop-and-wait commands with sequence numbers, retried on

@@ -1,5 +1,5 @@
 //! The byte pipe under the link: a real serial port, or the digital twin
-//! (`hlsk_tests::twin`), behind one trait.
+//! (`hlsk_sim::twin`), behind one trait.
 
 use std::time::Duration;
 

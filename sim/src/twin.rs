@@ -9,7 +9,7 @@
 //! simulated time: the twin's clock is `baud * ClksPerBit`, so the link's
 //! timeouts (in milliseconds and bit times) mean what they mean on a board.
 
-use crate::uart::{LineDecoder, LineEvent, frame_levels};
+use crate::uart_line::{LineDecoder, LineEvent, frame_levels};
 use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_cosim::{Soc, SocConfig};
 use hlsk_host::{Transport, TransportError};

@@ -10,11 +10,11 @@
 //! (slower than real time: a few million clock cycles per second).
 //!
 //! ```no_run
-//! use hlsk_tests::twin_pty::PtyTwin;
+//! use hlsk_sim::twin_pty::PtyTwin;
 //!
 //! let twin = PtyTwin::spawn("icebreaker", 1)?;
 //! println!("connect to {}", twin.path().display());
-//! # Ok::<(), hlsk_tests::twin_pty::PtyError>(())
+//! # Ok::<(), hlsk_sim::twin_pty::PtyError>(())
 //! ```
 
 use crate::twin::Twin;
