@@ -121,6 +121,11 @@ impl fmt::Display for Status {
     }
 }
 
+/// The frame check: CRC-16/CCITT-FALSE, catalogued as CRC-16/IBM-3740
+/// (poly 0x1021, init 0xFFFF, MSB first, no final xor; check value
+/// 0x29B1), as `crc16_byte` in `rtl/soc/hlsk_link_pkg.sv` computes it.
+static CRC16: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_IBM_3740);
+
 /// CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, MSB first, no final xor)
 /// of `bytes`.
 ///
@@ -128,19 +133,16 @@ impl fmt::Display for Status {
 /// assert_eq!(hlsk_host::proto::crc16(b"123456789"), 0x29B1);
 /// ```
 pub fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0xFFFF, |crc, &b| crc16_byte(crc, b))
+    CRC16.checksum(bytes)
 }
 
+/// The CRC register after one more byte. With no reflection and no final
+/// xor the finalized value is the register itself, so it chains; running
+/// it over a frame followed by its CRC (high byte first) leaves 0.
 fn crc16_byte(crc: u16, b: u8) -> u16 {
-    let mut c = crc ^ (u16::from(b) << 8);
-    for _ in 0..8 {
-        c = if c & 0x8000 != 0 {
-            (c << 1) ^ 0x1021
-        } else {
-            c << 1
-        };
-    }
-    c
+    let mut d = CRC16.digest_with_initial(crc);
+    d.update(&[b]);
+    d.finalize()
 }
 
 /// One frame: a sequence number, a code (a [`Command`] from the host, a
@@ -582,13 +584,48 @@ mod tests {
             .prop_map(|(seq, code, payload)| Frame { seq, code, payload })
     }
 
+    /// The RTL's `crc16_byte` (`rtl/soc/hlsk_link_pkg.sv`), bit by bit.
+    fn rtl_crc16_byte(crc: u16, b: u8) -> u16 {
+        let mut c = crc ^ (u16::from(b) << 8);
+        for _ in 0..8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x1021
+            } else {
+                c << 1
+            };
+        }
+        c
+    }
+
     #[test]
     fn crc_matches_the_ccitt_false_check_value() {
         assert_eq!(crc16(b"123456789"), 0x29B1);
+        assert_eq!(crc::CRC_16_IBM_3740.check, 0x29B1);
         assert_eq!(crc16(b""), 0xFFFF);
+        let f = Frame {
+            seq: 3,
+            code: 0x10,
+            payload: vec![0xA5; 7],
+        };
+        assert_eq!(
+            f.encode()[1..]
+                .iter()
+                .fold(0xFFFF, |c, &b| crc16_byte(c, b)),
+            0
+        );
     }
 
     proptest! {
+        /// Property: the CRC (whole and byte by byte) equals the RTL's
+        /// bit-serial one on any bytes.
+        #[test]
+        fn crc_is_the_rtl_crc(bytes in prop::collection::vec(any::<u8>(), 0..300), init in any::<u16>()) {
+            let rtl = bytes.iter().fold(0xFFFF, |c, &b| rtl_crc16_byte(c, b));
+            prop_assert_eq!(crc16(&bytes), rtl);
+            let chained = bytes.iter().fold(init, |c, &b| crc16_byte(c, b));
+            prop_assert_eq!(chained, bytes.iter().fold(init, |c, &b| rtl_crc16_byte(c, b)));
+        }
+
         /// Property: encoding then decoding gives the frame back, with any
         /// noise before it that holds no SOF.
         #[test]
