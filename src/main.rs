@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod boards_cli;
 mod conv_cli;
+mod matmul_cli;
 mod results_cli;
 #[cfg(feature = "cosim")]
 mod run_cli;

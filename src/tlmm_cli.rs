@@ -20,6 +20,11 @@ use std::path::PathBuf;
 /// TLMM subcommands.
 #[derive(Subcommand)]
 pub enum TlmmCmd {
+    /// Your own weights and activations (.npy) through the ternary matrix
+    /// multiplication: float inputs quantized (absmean / absmax, or given
+    /// scales), int8 taken as they are; int32 results (and dequantized
+    /// floats) written as .npy.
+    Matmul(crate::matmul_cli::MatmulArgs),
     /// Train the ternary digits MLP and run the whole test split through the
     /// Verilated engine, comparing every logit with the reference.
     #[cfg(feature = "cosim")]
@@ -54,6 +59,7 @@ pub enum TlmmCmd {
 /// Runs a TLMM subcommand.
 pub fn run(cmd: TlmmCmd) -> Result<()> {
     match cmd {
+        TlmmCmd::Matmul(args) => crate::matmul_cli::run(&args),
         #[cfg(not(feature = "cosim"))]
         TlmmCmd::Other(words) => crate::refuse_without_cosim("tlmm", &words),
         #[cfg(feature = "cosim")]
