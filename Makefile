@@ -16,12 +16,15 @@ all: setup
 setup:
 	@scripts/setup.sh
 
-# Everything CI runs: formatting, clippy, every test (RTL lint and slang
-# elaboration included).
+# Everything CI runs: formatting, clippy (with and without the CLI's cosim
+# feature), every test (RTL lint and slang elaboration, FuseSoC cores
+# included), then the Python package (python/: built into .venv, pytest).
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
+	$(CARGO) clippy -p hlsk --no-default-features --all-targets --quiet -- -D warnings
 	$(CARGO) test --workspace
+	scripts/test-python.sh
 
 # Figures, not tests: co-simulation speed (Rust driver vs pure C++ harness).
 bench: setup

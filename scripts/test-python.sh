@@ -58,5 +58,12 @@ else
     echo "$hash" >"$stamp"
 fi
 
+# hlsk.engine runs the repository's hlsk binary (Verilated engines: the
+# default cosim feature), built in the workspace's own target directory.
+say "cargo build -p hlsk (for hlsk.engine)"
+CARGO_TARGET_DIR=$root/target cargo build --quiet -p hlsk ||
+    fail "cargo build -p hlsk failed (above)"
+export HLSK_BIN=$root/target/debug/hlsk
+
 say "pytest python/tests"
 "$venv/bin/pytest" -q python/tests

@@ -11,11 +11,13 @@ shape ValueError.
 - ``hlsk.conv``: the training convolution (FP, BP, WU with the fused SGD
   update, 2x2 max pool forward and backward), the engine's analytical
   model, tiling search and training-step planner.
+- ``hlsk.engine``: ``matmul`` on the Verilated TLMM engine or a board's
+  digital twin, through the repository's ``hlsk`` binary.
 
 Everything is also available at the top level.
 """
 
-from . import conv, tlmm
+from . import conv, engine, tlmm
 from ._hlsk import (
     EPS,
     ERR_CODE,
@@ -65,6 +67,7 @@ __all__ = [
     "conv_wu",
     "decode",
     "dequantize",
+    "engine",
     "digits_network",
     "encode",
     "golden",

@@ -32,7 +32,7 @@ def test_stubs_cover_exactly_the_extension():
 def test_namespaces_partition_the_extension():
     assert set(tlmm.__all__) | set(conv.__all__) == public(_hlsk)
     assert not set(tlmm.__all__) & set(conv.__all__)
-    assert set(hlsk.__all__) == public(_hlsk) | {"tlmm", "conv", "__version__"}
+    assert set(hlsk.__all__) == public(_hlsk) | {"tlmm", "conv", "engine", "__version__"}
     assert (STUB.parent / "py.typed").exists()
 
 
