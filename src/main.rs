@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod boards_cli;
 mod conv_cli;
 mod matmul_cli;
+mod progress;
 mod results_cli;
 #[cfg(feature = "cosim")]
 mod run_cli;

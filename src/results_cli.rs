@@ -3,6 +3,7 @@
 //! (`docs/results.md` and `docs/results.json`).
 
 use crate::boards_cli::run_flow;
+use crate::progress::Steps;
 use anyhow::{Context, Result, bail};
 use hlsk_boards::{BuildReport, Flow, Resource, known_boards, load_board};
 use serde::Serialize;
@@ -104,7 +105,9 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
         bail!("--skip {s}: no such board (boards: {})", boards.join(", "));
     }
     let mut rows = Vec::new();
+    let mut steps = Steps::lines("hlsk results", (boards.len() + PRESETS.len()) as u64);
     for b in boards {
+        steps.start(&b);
         let cfg = load_board(&root, &b)?;
         let r = if skip.contains(&b) {
             println!("hlsk results: {b} skipped (--skip)");
@@ -114,8 +117,10 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
             run_flow(&cfg, &flow)
         };
         rows.push(row(b.clone(), &cfg, r));
+        steps.inc();
     }
     for p in PRESETS {
+        steps.start(p.name);
         let mut cfg = load_board(&root, p.board)?;
         for (k, v) in p.params {
             cfg.kernel.params.insert((*k).to_owned(), *v);
@@ -126,7 +131,9 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
             &cfg,
             run_flow(&cfg, &flow),
         ));
+        steps.inc();
     }
+    steps.finish();
     let (md, json) = render(&rows)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("results.md"), md).context("writing results.md")?;

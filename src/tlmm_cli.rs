@@ -117,7 +117,18 @@ pub fn run(cmd: TlmmCmd) -> Result<()> {
 
 #[cfg(feature = "cosim")]
 fn bench(json: PathBuf) -> Result<()> {
-    let rows = engine_rows(|what| eprintln!("  running {what}")).map_err(anyhow::Error::msg)?;
+    let total = Build::all().len() * hlsk_sim::tlmm_bench::SHAPES.len();
+    let mut steps = crate::progress::Steps::new("tlmm bench", total as u64);
+    let mut started = false;
+    let rows = engine_rows(|what| {
+        if std::mem::replace(&mut started, true) {
+            steps.inc();
+        }
+        steps.start(what);
+    })
+    .map_err(anyhow::Error::msg)?;
+    steps.inc();
+    steps.finish();
     println!(
         "{:<34} {:<26} {:>10} {:>8} {:>10} {:>7}",
         "build", "shape", "cycles", "source", "closed", "util"
