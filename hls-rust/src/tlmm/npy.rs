@@ -2,8 +2,16 @@
 //! and results with other tools.
 //!
 //! Reads format versions 1.0, 2.0 and 3.0 and writes 1.0 (2.0 only when
-//! the header does not fit 1.0). Little-endian `i8`, `u8`, `i32`, `i64`,
-//! `f32`, `f64`; C order; any shape (a 0-d array holds one element).
+//! the header does not fit 1.0). Element types `i8`, `u8`, `i16`, `i32`,
+//! `i64`, `f32`, `f64`, read in either byte order and written
+//! little-endian; any shape (a 0-d array holds one element, an empty one
+//! none). Arrays are held in C order: a Fortran-order file (`np.save` of a
+//! transposed array, say) is transposed on reading, so element `[i, j]`
+//! is the same as in NumPy.
+//!
+//! Why this is hand-written rather than `npyz` or `ndarray-npy`:
+//! `docs/ecosystem.md` (features, speed and error messages compared by
+//! `cargo bench -p hls-rust --bench npy --features npy-compare`).
 //!
 //! ```
 //! use hls_rust::tlmm::npy::{NpyArray, NpyData};
@@ -22,7 +30,8 @@ use std::path::{Path, PathBuf};
 /// The magic string that opens every `.npy` file.
 pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
-/// Errors reading or writing `.npy` files.
+/// Errors reading or writing `.npy` files. Each message says what is wrong
+/// and, where it helps, how to write a file this reader takes.
 #[derive(Debug, thiserror::Error)]
 pub enum NpyError {
     /// The file could not be read or written.
@@ -33,14 +42,31 @@ pub enum NpyError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A file was read but its contents are not a valid `.npy` array.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: Box<NpyError>,
+    },
     /// The data does not start with `\x93NUMPY`.
-    #[error("not a .npy file (bad magic string)")]
-    Magic,
+    #[error("not a .npy file: it starts with \"{}\", not \"\\x93NUMPY\"{}", .found.escape_ascii(), magic_hint(.found))]
+    Magic {
+        /// The first bytes found (up to 8).
+        found: Vec<u8>,
+    },
     /// A format version other than 1.0, 2.0 or 3.0.
-    #[error("unsupported .npy format version {0}.{1} (1.0, 2.0 and 3.0 are supported)")]
+    #[error(
+        "unsupported .npy format version {0}.{1}: versions 1.0, 2.0 and 3.0 are read \
+         (numpy.save writes those)"
+    )]
     Version(u8, u8),
     /// The data ends early.
-    #[error("truncated .npy data: {what} needs {expected} bytes, only {got} present")]
+    #[error(
+        "truncated .npy data: {what} needs {expected} bytes, only {got} present \
+         (the file was cut short: write it again)"
+    )]
     Truncated {
         /// What was being read.
         what: &'static str,
@@ -50,18 +76,22 @@ pub enum NpyError {
         got: usize,
     },
     /// The header dictionary cannot be parsed.
-    #[error("malformed .npy header: {0}")]
+    #[error(
+        "malformed .npy header: {0} (expected a dict such as \
+         {{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }}, as numpy.save writes)"
+    )]
     Header(String),
     /// A dtype this reader does not support.
     #[error(
-        "unsupported dtype {0:?}: supported are little-endian i1, u1, i4, i8, f4, f8 ('<i4', '|i1', ...)"
+        "unsupported dtype {0:?}: supported are i1, u1, i2, i4, i8, f4 and f8, either byte \
+         order ('<f4', '>i2', '|i1'); convert the array first, e.g. a.astype(np.float32)"
     )]
     Dtype(String),
-    /// A Fortran-order (column-major) array.
-    #[error("fortran_order arrays are not supported; save with np.ascontiguousarray first")]
-    FortranOrder,
     /// Bytes after the array data.
-    #[error("{0} unexpected bytes after the array data")]
+    #[error(
+        "{0} bytes after the array data that the header's shape does not account for \
+         (a corrupt or concatenated file)"
+    )]
     TrailingData(usize),
     /// The data length does not match the shape.
     #[error("shape {shape:?} needs {expected} elements, data holds {got}")]
@@ -74,7 +104,11 @@ pub enum NpyError {
         got: usize,
     },
     /// The array holds another element type than asked for.
-    #[error("{path}: expected dtype {expected}, found {found}")]
+    #[error(
+        "{path}: expected dtype {expected}, found {found} \
+         (save it as a.astype(np.{}) if the conversion is what you want)",
+        numpy_name(expected)
+    )]
     WrongDtype {
         /// The file.
         path: PathBuf,
@@ -85,6 +119,28 @@ pub enum NpyError {
     },
 }
 
+/// What a wrong magic string suggests.
+fn magic_hint(found: &[u8]) -> &'static str {
+    if found.starts_with(b"PK\x03\x04") {
+        " (a .npz archive: load it with numpy.load and numpy.save each array)"
+    } else {
+        " (write arrays with numpy.save)"
+    }
+}
+
+/// NumPy's name of an element type named as in [`NpyData::type_name`].
+fn numpy_name(name: &str) -> &'static str {
+    match name {
+        "i8" => "int8",
+        "u8" => "uint8",
+        "i16" => "int16",
+        "i32" => "int32",
+        "i64" => "int64",
+        "f32" => "float32",
+        _ => "float64",
+    }
+}
+
 /// The typed elements of an array, in C order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NpyData {
@@ -92,6 +148,8 @@ pub enum NpyData {
     I8(Vec<i8>),
     /// `|u1`.
     U8(Vec<u8>),
+    /// `<i2`.
+    I16(Vec<i16>),
     /// `<i4`.
     I32(Vec<i32>),
     /// `<i8`.
@@ -102,17 +160,40 @@ pub enum NpyData {
     F64(Vec<f64>),
 }
 
+/// `$body` with `$v` bound to the vector of any variant of `$data`.
+macro_rules! with_vec {
+    ($data:expr, $v:ident => $body:expr) => {
+        match $data {
+            NpyData::I8($v) => $body,
+            NpyData::U8($v) => $body,
+            NpyData::I16($v) => $body,
+            NpyData::I32($v) => $body,
+            NpyData::I64($v) => $body,
+            NpyData::F32($v) => $body,
+            NpyData::F64($v) => $body,
+        }
+    };
+}
+
+/// The same variant of `$data` with its vector mapped by `$body`.
+macro_rules! map_vec {
+    ($data:expr, $v:ident => $body:expr) => {
+        match $data {
+            NpyData::I8($v) => NpyData::I8($body),
+            NpyData::U8($v) => NpyData::U8($body),
+            NpyData::I16($v) => NpyData::I16($body),
+            NpyData::I32($v) => NpyData::I32($body),
+            NpyData::I64($v) => NpyData::I64($body),
+            NpyData::F32($v) => NpyData::F32($body),
+            NpyData::F64($v) => NpyData::F64($body),
+        }
+    };
+}
+
 impl NpyData {
     /// Number of elements.
     pub fn len(&self) -> usize {
-        match self {
-            NpyData::I8(v) => v.len(),
-            NpyData::U8(v) => v.len(),
-            NpyData::I32(v) => v.len(),
-            NpyData::I64(v) => v.len(),
-            NpyData::F32(v) => v.len(),
-            NpyData::F64(v) => v.len(),
-        }
+        with_vec!(self, v => v.len())
     }
 
     /// True when there are no elements.
@@ -120,7 +201,7 @@ impl NpyData {
         self.len() == 0
     }
 
-    /// The NumPy dtype string, e.g. `"<i4"`.
+    /// The NumPy dtype string written, e.g. `"<i4"`.
     pub fn descr(&self) -> &'static str {
         Dtype::of(self).descr()
     }
@@ -130,14 +211,12 @@ impl NpyData {
         Dtype::of(self).name()
     }
 
+    /// Appends the elements, little-endian.
     fn write_le(&self, out: &mut Vec<u8>) {
         match self {
             NpyData::I8(v) => out.extend(v.iter().map(|&x| x as u8)),
             NpyData::U8(v) => out.extend_from_slice(v),
-            NpyData::I32(v) => v.iter().for_each(|x| out.extend(x.to_le_bytes())),
-            NpyData::I64(v) => v.iter().for_each(|x| out.extend(x.to_le_bytes())),
-            NpyData::F32(v) => v.iter().for_each(|x| out.extend(x.to_le_bytes())),
-            NpyData::F64(v) => v.iter().for_each(|x| out.extend(x.to_le_bytes())),
+            _ => with_vec!(self, v => out.extend(v.iter().flat_map(|x| x.to_le_bytes()))),
         }
     }
 }
@@ -146,6 +225,7 @@ impl NpyData {
 enum Dtype {
     I8,
     U8,
+    I16,
     I32,
     I64,
     F32,
@@ -157,6 +237,7 @@ impl Dtype {
         match d {
             NpyData::I8(_) => Dtype::I8,
             NpyData::U8(_) => Dtype::U8,
+            NpyData::I16(_) => Dtype::I16,
             NpyData::I32(_) => Dtype::I32,
             NpyData::I64(_) => Dtype::I64,
             NpyData::F32(_) => Dtype::F32,
@@ -164,32 +245,34 @@ impl Dtype {
         }
     }
 
-    /// The dtype of a descr string: `<` (or `|` for single bytes) then the
-    /// kind and size.
-    fn parse(descr: &str) -> Result<Dtype, NpyError> {
+    /// The dtype and byte order (true: big-endian) of a descr string: `<`
+    /// or `>` (or `|` for single bytes), then the kind and size.
+    fn parse(descr: &str) -> Result<(Dtype, bool), NpyError> {
         let unsupported = || NpyError::Dtype(descr.to_owned());
         let (order, ty) = descr.split_at_checked(1).ok_or_else(unsupported)?;
         let d = match ty {
             "i1" => Dtype::I8,
             "u1" => Dtype::U8,
+            "i2" => Dtype::I16,
             "i4" => Dtype::I32,
             "i8" => Dtype::I64,
             "f4" => Dtype::F32,
             "f8" => Dtype::F64,
             _ => return Err(unsupported()),
         };
-        let ok = match order {
-            "<" => true,
-            "|" => d.size() == 1,
-            _ => false,
-        };
-        if ok { Ok(d) } else { Err(unsupported()) }
+        match order {
+            "<" => Ok((d, false)),
+            ">" => Ok((d, true)),
+            "|" if d.size() == 1 => Ok((d, false)),
+            _ => Err(unsupported()),
+        }
     }
 
     fn descr(self) -> &'static str {
         match self {
             Dtype::I8 => "|i1",
             Dtype::U8 => "|u1",
+            Dtype::I16 => "<i2",
             Dtype::I32 => "<i4",
             Dtype::I64 => "<i8",
             Dtype::F32 => "<f4",
@@ -201,6 +284,7 @@ impl Dtype {
         match self {
             Dtype::I8 => "i8",
             Dtype::U8 => "u8",
+            Dtype::I16 => "i16",
             Dtype::I32 => "i32",
             Dtype::I64 => "i64",
             Dtype::F32 => "f32",
@@ -211,30 +295,79 @@ impl Dtype {
     fn size(self) -> usize {
         match self {
             Dtype::I8 | Dtype::U8 => 1,
+            Dtype::I16 => 2,
             Dtype::I32 | Dtype::F32 => 4,
             Dtype::I64 | Dtype::F64 => 8,
         }
     }
 
-    fn read_le(self, b: &[u8]) -> NpyData {
-        fn words<const N: usize, T>(b: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
-            b.chunks_exact(N)
-                .map(|c| {
-                    let mut a = [0u8; N];
-                    a.copy_from_slice(c);
-                    f(a)
-                })
-                .collect()
+    /// The elements of `b` (a whole number of elements), in file order.
+    fn read(self, b: &[u8], big_endian: bool) -> NpyData {
+        /// Fills a zeroed vector (faster than collecting: it vectorizes).
+        fn words<const N: usize, T: Copy + Default>(
+            b: &[u8],
+            le: fn([u8; N]) -> T,
+            be: fn([u8; N]) -> T,
+            big_endian: bool,
+        ) -> Vec<T> {
+            let f = if big_endian { be } else { le };
+            let mut v = vec![T::default(); b.len() / N];
+            for (d, c) in v.iter_mut().zip(b.chunks_exact(N)) {
+                *d = f(c.try_into().expect("chunks of N bytes"));
+            }
+            v
         }
         match self {
             Dtype::I8 => NpyData::I8(b.iter().map(|&x| x as i8).collect()),
             Dtype::U8 => NpyData::U8(b.to_vec()),
-            Dtype::I32 => NpyData::I32(words(b, i32::from_le_bytes)),
-            Dtype::I64 => NpyData::I64(words(b, i64::from_le_bytes)),
-            Dtype::F32 => NpyData::F32(words(b, f32::from_le_bytes)),
-            Dtype::F64 => NpyData::F64(words(b, f64::from_le_bytes)),
+            Dtype::I16 => {
+                NpyData::I16(words(b, i16::from_le_bytes, i16::from_be_bytes, big_endian))
+            }
+            Dtype::I32 => {
+                NpyData::I32(words(b, i32::from_le_bytes, i32::from_be_bytes, big_endian))
+            }
+            Dtype::I64 => {
+                NpyData::I64(words(b, i64::from_le_bytes, i64::from_be_bytes, big_endian))
+            }
+            Dtype::F32 => {
+                NpyData::F32(words(b, f32::from_le_bytes, f32::from_be_bytes, big_endian))
+            }
+            Dtype::F64 => {
+                NpyData::F64(words(b, f64::from_le_bytes, f64::from_be_bytes, big_endian))
+            }
         }
     }
+}
+
+/// The elements of a Fortran-order (column-major) array of `shape`, in C
+/// (row-major) order.
+fn fortran_to_c<T: Copy>(v: &[T], shape: &[usize]) -> Vec<T> {
+    // Column-major strides: the first index is the fastest.
+    let strides: Vec<usize> = shape
+        .iter()
+        .scan(1, |s, &d| {
+            let stride = *s;
+            *s *= d;
+            Some(stride)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(v.len());
+    let mut index = vec![0; shape.len()];
+    let mut offset = 0;
+    for _ in 0..v.len() {
+        out.push(v[offset]);
+        // Step the C-order index (last one fastest), keeping the offset.
+        for k in (0..shape.len()).rev() {
+            index[k] += 1;
+            offset += strides[k];
+            if index[k] < shape[k] {
+                break;
+            }
+            offset -= shape[k] * strides[k];
+            index[k] = 0;
+        }
+    }
+    out
 }
 
 /// An n-dimensional array in C order: a shape and typed data.
@@ -290,6 +423,14 @@ impl NpyArray {
         }
     }
 
+    /// The elements if the dtype is `i16`.
+    pub fn as_i16(&self) -> Option<&[i16]> {
+        match &self.data {
+            NpyData::I16(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The elements if the dtype is `i32`.
     pub fn as_i32(&self) -> Option<&[i32]> {
         match &self.data {
@@ -323,7 +464,8 @@ impl NpyArray {
     }
 
     /// The `.npy` encoding, format version 1.0 (2.0 if the header is longer
-    /// than 1.0 allows), header padded to a multiple of 64 bytes.
+    /// than 1.0 allows), little-endian, C order, header padded to a
+    /// multiple of 64 bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let shape = match self.shape.as_slice() {
             [] => "()".to_owned(),
@@ -348,7 +490,8 @@ impl NpyArray {
         let total = padded(prefix);
         header.extend(std::iter::repeat_n(' ', total - prefix - header.len() - 1));
         header.push('\n');
-        let mut out = Vec::with_capacity(total + self.data.len() * 8);
+        let size = Dtype::of(&self.data).size();
+        let mut out = Vec::with_capacity(total + self.data.len() * size);
         out.extend_from_slice(MAGIC);
         if fits_v1 {
             out.extend_from_slice(&[1, 0]);
@@ -376,10 +519,16 @@ impl NpyArray {
                 Ok(())
             }
         };
-        need("magic and version", 8)?;
-        if &bytes[..6] != MAGIC {
-            return Err(NpyError::Magic);
+        if !bytes.starts_with(MAGIC) {
+            // A prefix of the magic string is a truncated file.
+            if MAGIC.starts_with(bytes) {
+                need("magic and version", 8)?;
+            }
+            return Err(NpyError::Magic {
+                found: bytes[..bytes.len().min(8)].to_vec(),
+            });
         }
+        need("magic and version", 8)?;
         let (major, minor) = (bytes[6], bytes[7]);
         let (len_bytes, header_len) = match (major, minor) {
             (1, 0) => {
@@ -399,10 +548,7 @@ impl NpyArray {
         let header = std::str::from_utf8(&bytes[start..data_start])
             .map_err(|e| NpyError::Header(format!("not UTF-8: {e}")))?;
         let h = parse_header(header)?;
-        let dtype = Dtype::parse(&h.descr)?;
-        if h.fortran_order {
-            return Err(NpyError::FortranOrder);
-        }
+        let (dtype, big_endian) = Dtype::parse(&h.descr)?;
         let count = element_count(&h.shape)?;
         let data_len = count
             .checked_mul(dtype.size())
@@ -418,19 +564,27 @@ impl NpyArray {
         if body.len() > data_len {
             return Err(NpyError::TrailingData(body.len() - data_len));
         }
+        let mut data = dtype.read(body, big_endian);
+        if h.fortran_order && h.shape.len() > 1 {
+            data = map_vec!(data, v => fortran_to_c(&v, &h.shape));
+        }
         Ok(NpyArray {
             shape: h.shape,
-            data: dtype.read_le(body),
+            data,
         })
     }
 
-    /// Reads a `.npy` file.
+    /// Reads a `.npy` file. Errors in its contents come as
+    /// [`NpyError::File`], naming the file.
     pub fn read(path: &Path) -> Result<NpyArray, NpyError> {
         let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
             path: path.to_owned(),
             source,
         })?;
-        NpyArray::from_bytes(&bytes)
+        NpyArray::from_bytes(&bytes).map_err(|e| NpyError::File {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
     }
 
     /// Writes a `.npy` file (format 1.0).
@@ -583,6 +737,9 @@ impl Parser<'_> {
                 }
             }
             Ok(Value::Tuple(dims))
+        } else if rest.first() == Some(&b'[') {
+            // A structured dtype: a list of (name, dtype) fields.
+            Err(NpyError::Dtype("[...] (a structured dtype)".to_owned()))
         } else {
             self.string().map(Value::Str)
         }
