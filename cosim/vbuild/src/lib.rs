@@ -192,8 +192,14 @@ impl Verilator {
         for (k, v) in &spec.params {
             cmd.arg(format!("-G{k}={v}"));
         }
+        // A source the build script generated into OUT_DIR is newer than
+        // the script's run every time, so watching it would rerun the
+        // script (and rebuild everything above it) on every build.
+        let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from);
         for s in &spec.sources {
-            println!("cargo:rerun-if-changed={}", s.display());
+            if !out_dir.as_ref().is_some_and(|o| s.starts_with(o)) {
+                println!("cargo:rerun-if-changed={}", s.display());
+            }
             cmd.arg(s);
         }
         run(&mut cmd)?;
