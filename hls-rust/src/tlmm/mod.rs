@@ -60,7 +60,10 @@ pub mod stream;
 mod table;
 
 pub use code::{CodeMatrix, Grouping, MAX_G, TernaryMatrix, WeightCode};
-pub use quant::{dequantize, quantize_activations_absmax, quantize_weights_absmean};
+pub use quant::{
+    QuantError, dequantize, quantize_activations_absmax, quantize_activations_per_token,
+    quantize_activations_with_scale, quantize_weights_absmean, quantize_weights_with_scale,
+};
 pub use requant::Requant;
 pub use table::{Table, golden, tlmm_table};
 
