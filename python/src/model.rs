@@ -39,174 +39,135 @@ fn breakdown_dict<'py>(py: Python<'py>, b: Breakdown) -> PyResult<Bound<'py, PyD
     Ok(d)
 }
 
-/// Cycle model of the output-stationary TLMM engine
-/// (``rtl/tlmm/tlmm_os_engine.sv``): busy cycles of one M x K job with
-/// ideal streams, as the RTL's busy counter measures them.
-///
-/// Args:
-///     g: activations per group, 1..5.
-///     t: groups per cycle per lane.
-///     p: lanes.
-#[pyclass(frozen, module = "hlsk._hlsk")]
-struct OsCycleModel {
-    inner: cycle::OsCycleModel,
+/// A TLMM cycle-model class: `$name` wrapping `cycle::$name`, with the
+/// constructor defaults `(g, t, p)`, the closed form's doc and the methods
+/// only this architecture has.
+macro_rules! cycle_model_class {
+    (
+        $(#[$meta:meta])*
+        $name:ident, ($g:literal, $t:literal, $p:literal), $ideal_doc:literal,
+        { $($extra:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[pyclass(frozen, module = "hlsk._hlsk")]
+        struct $name {
+            inner: cycle::$name,
+        }
+
+        #[pymethods]
+        impl $name {
+            #[new]
+            #[pyo3(signature = (g = $g, t = $t, p = $p))]
+            fn new(g: i64, t: i64, p: i64) -> PyResult<Self> {
+                let (g, t, p) = geometry(g, t, p)?;
+                Ok(Self {
+                    inner: cycle::$name { g, t, p },
+                })
+            }
+
+            /// Activations per group, G.
+            #[getter]
+            fn g(&self) -> u64 {
+                self.inner.g
+            }
+
+            /// Groups per cycle per lane, T.
+            #[getter]
+            fn t(&self) -> u64 {
+                self.inner.t
+            }
+
+            /// Lanes, P.
+            #[getter]
+            fn p(&self) -> u64 {
+                self.inner.p
+            }
+
+            $($extra)*
+
+            /// Exact busy cycles of an M x K job (steps the engine's control).
+            fn predict(&self, py: Python<'_>, m: i64, k: i64) -> PyResult<u64> {
+                let (m, k) = job(m, k)?;
+                Ok(py.detach(|| self.inner.predict(m, k)))
+            }
+
+            /// Exact busy cycles by phase: dict with ``load``, ``compute``,
+            /// ``drain`` and ``total``.
+            fn breakdown<'py>(
+                &self,
+                py: Python<'py>,
+                m: i64,
+                k: i64,
+            ) -> PyResult<Bound<'py, PyDict>> {
+                let (m, k) = job(m, k)?;
+                breakdown_dict(py, py.detach(|| self.inner.breakdown(m, k)))
+            }
+
+            #[doc = $ideal_doc]
+            fn ideal(&self, m: i64, k: i64) -> PyResult<u64> {
+                let (m, k) = job(m, k)?;
+                Ok(self.inner.ideal(m, k))
+            }
+
+            /// Chunks of ``G*T`` activations for a given K: ``ceil(ceil(K/G)/T)``.
+            fn chunks(&self, k: i64) -> PyResult<u64> {
+                Ok(self.inner.chunks(int_in("k", k, 0, i64::MAX)?))
+            }
+
+            /// Utilization ``M*K / (G*T*P * cycles)``.
+            fn utilization(&self, m: i64, k: i64, cycles: i64) -> PyResult<f64> {
+                let (m, k) = job(m, k)?;
+                Ok(self
+                    .inner
+                    .utilization(m, k, int_in("cycles", cycles, 1, i64::MAX)?))
+            }
+
+            fn __repr__(&self) -> String {
+                let c = &self.inner;
+                format!("{}(g={}, t={}, p={})", stringify!($name), c.g, c.t, c.p)
+            }
+        }
+    };
 }
 
-#[pymethods]
-impl OsCycleModel {
-    #[new]
-    #[pyo3(signature = (g = 3, t = 1, p = 4))]
-    fn new(g: i64, t: i64, p: i64) -> PyResult<Self> {
-        let (g, t, p) = geometry(g, t, p)?;
-        Ok(Self {
-            inner: cycle::OsCycleModel { g, t, p },
-        })
-    }
-
-    /// Activations per group, G.
-    #[getter]
-    fn g(&self) -> u64 {
-        self.inner.g
-    }
-
-    /// Groups per cycle per lane, T.
-    #[getter]
-    fn t(&self) -> u64 {
-        self.inner.t
-    }
-
-    /// Lanes, P.
-    #[getter]
-    fn p(&self) -> u64 {
-        self.inner.p
-    }
-
-    /// Exact busy cycles of an M x K job (steps the engine's control).
-    fn predict(&self, py: Python<'_>, m: i64, k: i64) -> PyResult<u64> {
-        let (m, k) = job(m, k)?;
-        Ok(py.detach(|| self.inner.predict(m, k)))
-    }
-
-    /// Exact busy cycles by phase: dict with ``load``, ``compute``,
-    /// ``drain`` and ``total``.
-    fn breakdown<'py>(&self, py: Python<'py>, m: i64, k: i64) -> PyResult<Bound<'py, PyDict>> {
-        let (m, k) = job(m, k)?;
-        breakdown_dict(py, py.detach(|| self.inner.breakdown(m, k)))
-    }
-
-    /// The spec's closed form: ``ceil(M/P) * chunks + ceil(K/4)`` plus the
-    /// pipeline latency and the last row block's drain.
-    fn ideal(&self, m: i64, k: i64) -> PyResult<u64> {
-        let (m, k) = job(m, k)?;
-        Ok(self.inner.ideal(m, k))
-    }
-
-    /// Chunks of ``G*T`` activations for a given K: ``ceil(ceil(K/G)/T)``.
-    fn chunks(&self, k: i64) -> PyResult<u64> {
-        Ok(self.inner.chunks(int_in("k", k, 0, i64::MAX)?))
-    }
-
-    /// Utilization ``M*K / (G*T*P * cycles)``.
-    fn utilization(&self, m: i64, k: i64, cycles: i64) -> PyResult<f64> {
-        let (m, k) = job(m, k)?;
-        Ok(self
-            .inner
-            .utilization(m, k, int_in("cycles", cycles, 1, i64::MAX)?))
-    }
-
-    fn __repr__(&self) -> String {
-        let c = &self.inner;
-        format!("OsCycleModel(g={}, t={}, p={})", c.g, c.t, c.p)
-    }
+cycle_model_class! {
+    /// Cycle model of the output-stationary TLMM engine
+    /// (``rtl/tlmm/tlmm_os_engine.sv``): busy cycles of one M x K job with
+    /// ideal streams, as the RTL's busy counter measures them.
+    ///
+    /// Args:
+    ///     g: activations per group, 1..5.
+    ///     t: groups per cycle per lane.
+    ///     p: lanes.
+    OsCycleModel,
+    (3, 1, 4),
+    "The spec's closed form: ``ceil(M/P) * chunks + ceil(K/4)`` plus the \
+     pipeline latency and the last row block's drain.",
+    {}
 }
 
-/// Cycle model of the table-stationary TLMM engine
-/// (``rtl/tlmm/tlmm_ts_engine.sv``): tables built once per chunk into
-/// RAMs (``1 + entries`` cycles per chunk, two banks), partial sums in RAM.
-///
-/// Args:
-///     g: activations per group, 1..5.
-///     t: groups per cycle per lane.
-///     p: lanes.
-#[pyclass(frozen, module = "hlsk._hlsk")]
-struct TsCycleModel {
-    inner: cycle::TsCycleModel,
-}
+cycle_model_class! {
+    /// Cycle model of the table-stationary TLMM engine
+    /// (``rtl/tlmm/tlmm_ts_engine.sv``): tables built once per chunk into
+    /// RAMs (``1 + entries`` cycles per chunk, two banks), partial sums in RAM.
+    ///
+    /// Args:
+    ///     g: activations per group, 1..5.
+    ///     t: groups per cycle per lane.
+    ///     p: lanes.
+    TsCycleModel,
+    (3, 3, 4),
+    "The closed form (within a few cycles of ``predict``).",
+    {
+        /// Table entries per group, ``(3**G - 1) / 2 + 1``.
+        fn entries(&self) -> u64 {
+            self.inner.entries()
+        }
 
-#[pymethods]
-impl TsCycleModel {
-    #[new]
-    #[pyo3(signature = (g = 3, t = 3, p = 4))]
-    fn new(g: i64, t: i64, p: i64) -> PyResult<Self> {
-        let (g, t, p) = geometry(g, t, p)?;
-        Ok(Self {
-            inner: cycle::TsCycleModel { g, t, p },
-        })
-    }
-
-    /// Activations per group, G.
-    #[getter]
-    fn g(&self) -> u64 {
-        self.inner.g
-    }
-
-    /// Groups per cycle per lane, T.
-    #[getter]
-    fn t(&self) -> u64 {
-        self.inner.t
-    }
-
-    /// Lanes, P.
-    #[getter]
-    fn p(&self) -> u64 {
-        self.inner.p
-    }
-
-    /// Table entries per group, ``(3**G - 1) / 2 + 1``.
-    fn entries(&self) -> u64 {
-        self.inner.entries()
-    }
-
-    /// Cycles the table builder needs per chunk, ``1 + entries``.
-    fn build_cycles(&self) -> u64 {
-        self.inner.build_cycles()
-    }
-
-    /// Exact busy cycles of an M x K job (steps the engine's control).
-    fn predict(&self, py: Python<'_>, m: i64, k: i64) -> PyResult<u64> {
-        let (m, k) = job(m, k)?;
-        Ok(py.detach(|| self.inner.predict(m, k)))
-    }
-
-    /// Exact busy cycles by phase: dict with ``load``, ``compute``,
-    /// ``drain`` and ``total``.
-    fn breakdown<'py>(&self, py: Python<'py>, m: i64, k: i64) -> PyResult<Bound<'py, PyDict>> {
-        let (m, k) = job(m, k)?;
-        breakdown_dict(py, py.detach(|| self.inner.breakdown(m, k)))
-    }
-
-    /// The closed form (within a few cycles of ``predict``).
-    fn ideal(&self, m: i64, k: i64) -> PyResult<u64> {
-        let (m, k) = job(m, k)?;
-        Ok(self.inner.ideal(m, k))
-    }
-
-    /// Chunks of ``G*T`` activations for a given K: ``ceil(ceil(K/G)/T)``.
-    fn chunks(&self, k: i64) -> PyResult<u64> {
-        Ok(self.inner.chunks(int_in("k", k, 0, i64::MAX)?))
-    }
-
-    /// Utilization ``M*K / (G*T*P * cycles)``.
-    fn utilization(&self, m: i64, k: i64, cycles: i64) -> PyResult<f64> {
-        let (m, k) = job(m, k)?;
-        Ok(self
-            .inner
-            .utilization(m, k, int_in("cycles", cycles, 1, i64::MAX)?))
-    }
-
-    fn __repr__(&self) -> String {
-        let c = &self.inner;
-        format!("TsCycleModel(g={}, t={}, p={})", c.g, c.t, c.p)
+        /// Cycles the table builder needs per chunk, ``1 + entries``.
+        fn build_cycles(&self) -> u64 {
+            self.inner.build_cycles()
+        }
     }
 }
 
