@@ -56,6 +56,7 @@ pub mod fixed;
 pub mod float;
 pub mod golden;
 pub mod hw;
+pub mod job;
 pub mod layout;
 pub mod model;
 pub mod plan;
