@@ -11,7 +11,9 @@ use hlsk_tests::twin_conv::{
 };
 use hlsk_tests::twin_props::{
     bad_frames_are_refused, jobs_match_reference_on, jobs_survive_wire_faults_on,
-    lost_ack_is_not_re_executed, memory_commands_wait_for_the_job, wire_fault_is_recovered,
+    lost_ack_is_not_re_executed, memory_commands_wait_for_the_job,
+    retry_after_a_poll_is_not_re_executed, seq_wraparound_never_looks_like_a_repeat,
+    wire_fault_is_recovered,
 };
 
 fn ok(r: Result<(), String>) {
@@ -63,6 +65,18 @@ fn a_lost_acknowledgement_is_retried_and_not_executed_twice() {
     ] {
         ok(lost_ack_is_not_re_executed(0, f));
     }
+}
+
+#[test]
+fn a_retry_after_a_status_poll_is_not_executed_twice() {
+    for config in 0..SOC_CONFIGS.len() {
+        ok(retry_after_a_poll_is_not_re_executed(config));
+    }
+}
+
+#[test]
+fn the_seq_wrapping_around_is_never_taken_for_a_repeat() {
+    ok(seq_wraparound_never_looks_like_a_repeat(0));
 }
 
 #[test]

@@ -13,6 +13,11 @@
 //! - [`lost_ack_is_not_re_executed`]: a WRITE or TLMM_START whose
 //!   acknowledgement is garbled or cut is sent again, acknowledged as a
 //!   duplicate and not executed twice;
+//! - [`retry_after_a_poll_is_not_re_executed`]: the same with a STATUS
+//!   poll (and a READ) between the lost acknowledgement and the retry, as a
+//!   client that checks on the device before retrying sends them;
+//! - [`seq_wraparound_never_looks_like_a_repeat`]: the driver never gives
+//!   a new command the SEQ the device remembers, however many polls pass;
 //! - [`jobs_survive_wire_faults_on`]: random faults of every kind on random
 //!   frames in both directions during a whole job: the results are still
 //!   bit-identical to the reference and the job ran exactly once.
@@ -274,6 +279,180 @@ pub fn lost_ack_is_not_re_executed(config: usize, fault: WireFault) -> Result<()
             s2.counter(Counter::Jobs),
             s1.counter(Counter::Dup),
             s2.counter(Counter::Dup)
+        ));
+    }
+    Ok(())
+}
+
+/// Sends one frame `seq`/`cmd`/`payload` straight through the twin (not
+/// through the link's driver), the device's reply cut off when `lose`;
+/// returns the reply's status byte and payload, `None` when none came
+/// within `wait` (device time).
+fn raw_frame(
+    link: &mut Link<Twin>,
+    seq: u8,
+    cmd: Command,
+    payload: &[u8],
+    lose: bool,
+) -> Result<Option<(u8, Vec<u8>)>, String> {
+    use hlsk_host::Transport;
+    use hlsk_host::proto::{Decoder, Frame};
+    let twin = link.transport_mut();
+    if lose {
+        twin.fault_from_device(0, WireFault::Truncate { keep: 0 });
+    }
+    let frame = Frame {
+        seq,
+        code: cmd as u8,
+        payload: payload.to_vec(),
+    };
+    twin.send(&frame.encode()).map_err(|e| e.to_string())?;
+    let mut decoder = Decoder::default();
+    let mut buf = [0u8; 256];
+    loop {
+        let n = twin
+            .recv(&mut buf, std::time::Duration::from_millis(50))
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Ok(None);
+        }
+        for &b in &buf[..n] {
+            if let Some(Ok(f)) = decoder.push(b)
+                && f.seq == seq
+            {
+                return Ok(Some((f.code, f.payload)));
+            }
+        }
+    }
+}
+
+/// Scenario: a WRITE whose acknowledgement is lost, then a STATUS poll and
+/// a READ, then the WRITE again with its SEQ: the device answers DUP and
+/// does not execute it again; the same for a TLMM_START (the job runs once:
+/// the job counter rises by one, the results are the reference's), for a
+/// client that polls the device between a lost reply and its retry.
+pub fn retry_after_a_poll_is_not_re_executed(config: usize) -> Result<(), String> {
+    use hlsk_host::proto::{DeviceStatus, Status};
+    let mut link = connect(config, 21, None)?;
+    let dup = Status::Dup.byte();
+    // SEQs far from the driver's (it counts up from 1).
+    let (w_seq, poll_seq, read_seq, job_seq) = (200u8, 201u8, 202u8, 210u8);
+    let mut write = vec![4u8, 0];
+    write.extend(0x0bad_cafe_u32.to_le_bytes());
+    let s0 = link.status().map_err(|e| e.to_string())?;
+    if raw_frame(&mut link, w_seq, Command::Write, &write, true)?.is_some() {
+        return Err("the WRITE's reply was meant to be lost".into());
+    }
+    raw_frame(&mut link, poll_seq, Command::Status, &[], false)?
+        .ok_or("no reply to the STATUS poll")?;
+    raw_frame(&mut link, read_seq, Command::Read, &[4, 0, 1], false)?
+        .ok_or("no reply to the READ")?;
+    let again = raw_frame(&mut link, w_seq, Command::Write, &write, false)?;
+    if again.as_ref().map(|r| r.0) != Some(dup) {
+        return Err(format!(
+            "WRITE retried after a STATUS poll and a READ: reply {again:?}, want DUP ({dup:#04x}): it ran twice"
+        ));
+    }
+    let s1 = link.status().map_err(|e| e.to_string())?;
+    if s1.counter(Counter::Dup) != s0.counter(Counter::Dup) + 1 {
+        return Err(format!(
+            "WRITE: {} duplicates counted, want 1",
+            s1.counter(Counter::Dup) - s0.counter(Counter::Dup)
+        ));
+    }
+
+    let mut rng = Rng::new(9);
+    let w = TernaryMatrix::random(6, 24, 0.3, &mut rng);
+    let x: Vec<i8> = (0..24).map(|i| (i * 11 - 120) as i8).collect();
+    let plan = JobPlan::new(&link.info(), &w, &x).map_err(|e| e.to_string())?;
+    let d = plan.desc;
+    link.write_words(usize::from(d.a_addr), &plan.upload())
+        .map_err(|e| e.to_string())?;
+    let s2 = link.status().map_err(|e| e.to_string())?;
+    let start = d.payload();
+    if raw_frame(&mut link, job_seq, Command::TlmmStart, &start, true)?.is_some() {
+        return Err("the TLMM_START's reply was meant to be lost".into());
+    }
+    raw_frame(
+        &mut link,
+        job_seq.wrapping_add(1),
+        Command::Status,
+        &[],
+        false,
+    )?
+    .ok_or("no reply to the STATUS poll")?;
+    let done = |s: &DeviceStatus| s.counter(Counter::Jobs) != s2.counter(Counter::Jobs);
+    let mut s3 = link.status().map_err(|e| e.to_string())?;
+    for _ in 0..200 {
+        if done(&s3) {
+            break;
+        }
+        s3 = link.status().map_err(|e| e.to_string())?;
+    }
+    let again = raw_frame(&mut link, job_seq, Command::TlmmStart, &start, false)?;
+    if again.as_ref().map(|r| r.0) != Some(dup) {
+        return Err(format!(
+            "TLMM_START retried after STATUS polls: reply {again:?}, want DUP ({dup:#04x})"
+        ));
+    }
+    // Give a second job (if one started) time to finish before counting.
+    for _ in 0..50 {
+        s3 = link.status().map_err(|e| e.to_string())?;
+    }
+    if s3.counter(Counter::Jobs) != s2.counter(Counter::Jobs) + 1 {
+        return Err(format!(
+            "TLMM_START retried after a STATUS poll: jobs {} -> {}, want +1",
+            s2.counter(Counter::Jobs),
+            s3.counter(Counter::Jobs)
+        ));
+    }
+    let out: Vec<i32> = link
+        .read_words(usize::from(d.out_addr), w.m())
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|v| v as i32)
+        .collect();
+    let acc =
+        hls_rust::tlmm::AccWidth::new(u32::from(link.info().acc_w)).map_err(|e| e.to_string())?;
+    let want = hls_rust::tlmm::golden(&w, &x, acc)
+        .map_err(|e| e.to_string())?
+        .out;
+    if out != want {
+        return Err(format!("job results {out:?}, reference {want:?}"));
+    }
+    Ok(())
+}
+
+/// Scenario: a WRITE, then `n` STATUS polls for every `n` around 255 (the
+/// driver's 8-bit SEQ wraps around to the WRITE's), then a new WRITE: it
+/// is executed (the memory holds the new data, no duplicate counted), so
+/// the driver never gives a new side-effecting command the SEQ the device
+/// remembers.
+pub fn seq_wraparound_never_looks_like_a_repeat(config: usize) -> Result<(), String> {
+    let mut link = connect(config, 31, None)?;
+    let s0 = link.status().map_err(|e| e.to_string())?;
+    for (i, n) in (250u32..=260).enumerate() {
+        let value = 2 * i as u32;
+        link.write_words(8, &[value]).map_err(|e| e.to_string())?;
+        for _ in 0..n {
+            link.status().map_err(|e| e.to_string())?;
+        }
+        link.write_words(8, &[value + 1])
+            .map_err(|e| e.to_string())?;
+        let got = link.read_words(8, 1).map_err(|e| e.to_string())?;
+        if got != [value + 1] {
+            return Err(format!(
+                "a WRITE after another and {n} STATUS polls: memory holds {got:?}, want [{}] \
+                 (taken for a repeat of the first: same SEQ)",
+                value + 1
+            ));
+        }
+    }
+    let s1 = link.status().map_err(|e| e.to_string())?;
+    if s1.counter(Counter::Dup) != s0.counter(Counter::Dup) {
+        return Err(format!(
+            "{} duplicates counted, want none",
+            s1.counter(Counter::Dup) - s0.counter(Counter::Dup)
         ));
     }
     Ok(())

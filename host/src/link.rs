@@ -116,8 +116,29 @@ pub struct Link<T: Transport> {
     config: LinkConfig,
     info: DeviceInfo,
     seq: u8,
+    /// SEQs a new command must not take: the device may remember one of
+    /// them as its last executed INFO/WRITE/TLMM_START/CONV_START, and would
+    /// answer a new side-effecting command with it as a duplicate.
+    kept: KeptSeq,
     decoder: Decoder,
     stats: LinkStats,
+}
+
+/// What the host knows of the SEQ the device remembers for its duplicate
+/// check.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeptSeq {
+    /// The SEQ of the last acknowledged command that keeps its SEQ.
+    acked: Option<u8>,
+    /// A later such command that got no definite answer: the device may
+    /// or may not have executed it, so it may remember either SEQ.
+    unsure: Option<u8>,
+}
+
+impl KeptSeq {
+    fn avoids(&self, seq: u8) -> bool {
+        self.acked == Some(seq) || self.unsure == Some(seq)
+    }
 }
 
 impl<T: Transport> Link<T> {
@@ -131,6 +152,7 @@ impl<T: Transport> Link<T> {
             config,
             info: DeviceInfo::parse(&[0; DeviceInfo::LEN]).expect("fixed length"),
             seq: 0,
+            kept: KeptSeq::default(),
             decoder: Decoder::default(),
             stats: LinkStats::default(),
         };
@@ -186,7 +208,35 @@ impl<T: Transport> Link<T> {
                 payload.len()
             )));
         }
+        if self.kept.unsure.is_some() && cmd != Command::Info {
+            // A command of unknown fate leaves two SEQs the device may
+            // remember; INFO makes it remember one again.
+            self.transact(Command::Info, &[])?;
+        }
         self.seq = self.seq.wrapping_add(1);
+        while self.kept.avoids(self.seq) {
+            self.seq = self.seq.wrapping_add(1);
+        }
+        let result = self.exchange(cmd, payload);
+        if cmd.keeps_seq() {
+            match &result {
+                Ok(_) => {
+                    self.kept = KeptSeq {
+                        acked: Some(self.seq),
+                        unsure: None,
+                    }
+                }
+                // Refused: not executed, the device remembers what it did.
+                Err(LinkError::Refused { .. } | LinkError::Argument(_)) => {}
+                Err(_) => self.kept.unsure = Some(self.seq),
+            }
+        }
+        result
+    }
+
+    /// Sends `cmd` with this link's current SEQ and waits for its reply,
+    /// retrying as [`transact`](Self::transact) says.
+    fn exchange(&mut self, cmd: Command, payload: &[u8]) -> Result<Vec<u8>, LinkError> {
         let frame = Frame {
             seq: self.seq,
             code: cmd as u8,

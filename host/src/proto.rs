@@ -7,7 +7,7 @@ use std::fmt;
 /// First byte of every frame.
 pub const SOF: u8 = 0xA5;
 /// Protocol version this crate speaks (INFO byte 0).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Largest LEN a frame can carry (one byte).
 pub const MAX_LEN: usize = 255;
 /// Bytes around the payload: SOF, LEN, ~LEN, SEQ, CODE, CRC (2).
@@ -32,6 +32,15 @@ pub enum Command {
     /// devices without the engine (INFO kernels bit 1 clear) answer
     /// [`Status::NakUnknown`].
     ConvStart = 0x10,
+}
+
+impl Command {
+    /// True for the commands whose SEQ the device remembers for its
+    /// duplicate check: INFO and the commands with side effects (WRITE,
+    /// TLMM_START, CONV_START). STATUS and READ leave it alone.
+    pub fn keeps_seq(self) -> bool {
+        !matches!(self, Command::Status | Command::Read)
+    }
 }
 
 /// The status byte of a reply (device to host).

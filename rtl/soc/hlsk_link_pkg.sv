@@ -10,7 +10,7 @@ package hlsk_link_pkg;
   /* verilator lint_off UNUSEDPARAM */
 
   localparam logic [7:0] Sof     = 8'hA5;  // first byte of every frame
-  localparam int unsigned Version = 1;     // protocol version (INFO)
+  localparam int unsigned Version = 2;     // protocol version (INFO)
 
   // Commands (host -> device).
   localparam logic [7:0] CmdInfo      = 8'h01;  // device parameters

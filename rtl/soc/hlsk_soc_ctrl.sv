@@ -8,9 +8,13 @@
 // A NAK verdict (CRC, truncated, oversize) is answered with the same NAK
 // and counted; nothing is executed. A good frame has its first argument
 // bytes loaded from the payload RAM, then:
-// - a repeat (same SEQ as the last executed frame) of a command with side
-//   effects (WRITE, TLMM_START) is answered StDup and not executed again;
-//   reads (INFO, STATUS, READ) have none and simply run again;
+// - a repeat (same SEQ as the last executed INFO, WRITE, TLMM_START or
+//   CONV_START) of a command with side effects (WRITE, TLMM_START,
+//   CONV_START) is answered StDup and not executed again; reads (INFO,
+//   STATUS, READ) have none and simply run again. Reads do not move the
+//   remembered SEQ, so a STATUS poll between a lost acknowledgement and its
+//   retry does not make the retry execute twice; INFO sets it, so a session
+//   never starts with a stale one;
 // - a malformed or out-of-range payload is answered NakBadArg, a WRITE,
 //   READ, TLMM_START or CONV_START while a job runs NakBusy, an unknown
 //   command (and CONV_START without a convolution engine, Conv = 0)
@@ -191,6 +195,11 @@ module hlsk_soc_ctrl
   assign wr_words = (32'(frm_len_i) - 32'd2) / 32'd4;
   assign rd_words = 32'(args_q[2]);
   assign dup      = last_valid_q && (frm_seq_i == last_seq_q);
+  // Commands whose SEQ the duplicate check remembers: INFO and those with
+  // side effects (not STATUS and READ).
+  logic seq_kept;
+  assign seq_kept = (frm_cmd_i == CmdInfo) || (frm_cmd_i == CmdWrite) ||
+                    (frm_cmd_i == CmdTlmmStart) || (frm_cmd_i == CmdConvStart);
   assign wr_ok    = (frm_len_i >= 8'd6) && (frm_len_i[1:0] == 2'd2) &&
                     (32'(addr) + wr_words <= MemWords);
   assign rd_ok    = (frm_len_i == 8'd3) && (rd_words != '0) && (rd_words <= MaxWords) &&
@@ -496,7 +505,7 @@ module hlsk_soc_ctrl
       job_done_q  <= job_done_i;
       conv_done_q <= conv_done_i;
       if (state_q == EDone) begin
-        if (status_q == StOk) begin
+        if (status_q == StOk && seq_kept) begin
           last_seq_q   <= frm_seq_i;
           last_valid_q <= 1'b1;
         end
