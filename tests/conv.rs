@@ -371,7 +371,8 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
     let stats = run_descriptor(&mut expect, &d, hw).map_err(|e| e.to_string())?;
     let words = d.encode().map_err(|e| e.to_string())?;
     let mut mem = mem0.clone();
-    let r = run_on(dut, fc.seed as u32, &words, &mut mem, fc.timing, 2_000_000)?;
+    let budget = cycle_budget(stats.cycles, fc.timing);
+    let r = run_on(dut, fc.seed as u32, &words, &mut mem, fc.timing, budget)?;
     if r.error {
         return Err(format!("engine raised error on a valid {op} descriptor"));
     }
@@ -566,13 +567,16 @@ pub fn schedule_invariance_on(config: usize, op: Op, cases: u32) -> Result<(), S
                 }
                 let words = dd.encode().map_err(|e| e.to_string())?;
                 let mut mem = mem0.clone();
+                let model = hls_rust::conv::model::predict(&dd, &hw_for(&c, fc.timing))
+                    .map_err(|e| e.to_string())?;
+                let budget = cycle_budget(model.cycles, fc.timing);
                 let r = run_on(
                     &mut dut,
                     fc.seed as u32,
                     &words,
                     &mut mem,
                     fc.timing,
-                    2_000_000,
+                    budget,
                 )?;
                 if r.error {
                     return Err(format!("{tl:?}: error flag"));

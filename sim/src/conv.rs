@@ -181,6 +181,22 @@ struct Burst {
     cause: usize,
 }
 
+/// Wall-clock time a single simulated run may take before it is declared
+/// hung, whatever its cycle budget (a guard against a model that is far
+/// slower than expected, not a performance figure).
+pub const WALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The cycle budget of a descriptor the model predicts `model_cycles` busy
+/// cycles for, on a memory with `timing`: four times the prediction,
+/// stretched by the stall probability, plus the descriptor transfer and
+/// some slack. A run that needs more is a hang or a livelock; it fails
+/// with the budget in the message instead of running for minutes.
+pub fn cycle_budget(model_cycles: u64, timing: MemTiming) -> u64 {
+    let stall = u64::from(timing.stall_pct.min(95));
+    let gaps = u64::from(timing.desc_gap_pct.min(95));
+    4 * model_cycles * 100 / (100 - stall) + 100 * 100 / (100 - gaps) + 2_000
+}
+
 /// Runs descriptor `words` on a fresh, reset instance of build `config` with
 /// memory image `mem` (updated in place); see [`run_on`].
 pub fn run(
@@ -200,7 +216,7 @@ pub fn run(
 /// Runs descriptor `words` on `dut` (idle, perhaps after earlier
 /// descriptors) with memory image `mem` (updated in place), stalls drawn
 /// from `seed`. Errors on an access outside the image, an RTL assertion, or
-/// no `done` within `max_cycles`.
+/// no `done` within `max_cycles` (see [`cycle_budget`]) or [`WALL_LIMIT`].
 pub fn run_on(
     dut: &mut Conv,
     seed: u32,
@@ -217,7 +233,14 @@ pub fn run_on(
     let mut run = ConvRun::default();
     let desc = Descriptor::decode(words).ok();
     let cause = |addr, write| desc.as_ref().map_or(0, |d| cause_of(d, addr, write));
-    for _ in 0..max_cycles {
+    let started = std::time::Instant::now();
+    for cycle in 0..max_cycles {
+        if cycle % 65_536 == 65_535 && started.elapsed() > WALL_LIMIT {
+            return Err(format!(
+                "hang: no done after {cycle} cycles and {} s of wall time (budget {max_cycles} cycles)",
+                WALL_LIMIT.as_secs()
+            ));
+        }
         let mut i = ConvIn {
             desc_valid: sent < words.len() && !roll(timing.desc_gap_pct),
             desc_data: words.get(sent).copied().unwrap_or(0),
@@ -304,7 +327,11 @@ pub fn run_on(
             return Ok(run);
         }
     }
-    Err(format!("no done within {max_cycles} cycles"))
+    Err(format!(
+        "hang: no done within the budget of {max_cycles} cycles ({sent} of {} descriptor words taken, {} burst open)",
+        words.len(),
+        if burst.is_some() { "a" } else { "no" }
+    ))
 }
 
 /// The first word where `mem` differs from `expect`, and how many words differ.
@@ -481,8 +508,7 @@ impl Executor for RtlExecutor {
         let words = d.encode()?;
         let seed = self.seed.wrapping_add(self.descriptors);
         self.descriptors += 1;
-        // A hang guard far above any stall pattern's cost.
-        let max_cycles = 10 * model.cycles + 100_000;
+        let max_cycles = cycle_budget(model.cycles, self.timing);
         let r = run_on(&mut self.dut, seed, &words, mem, self.timing, max_cycles).map_err(fail)?;
         if r.error {
             return Err(fail("error flag".into()));

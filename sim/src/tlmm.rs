@@ -193,8 +193,40 @@ pub fn layout_of(cfg: &TlmmConfig) -> Result<WeightLayout, String> {
     WeightLayout::new(cfg.p as usize, cfg.t as usize, arch).map_err(|e| e.to_string())
 }
 
+/// Wall-clock time one [`run_jobs`] may take before it is declared hung,
+/// whatever its cycle budget (a guard against a model far slower than
+/// expected, not a performance figure).
+pub const WALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The cycle budget of `jobs` on build `cfg` under `pressure`: four times
+/// the exact cycle model's busy cycles (a rejected command counts a few),
+/// stretched by the scarcest stream's valid/ready percentage, plus slack
+/// for the streams' start and the last results. A livelock (handshakes
+/// that go on without the jobs finishing) exceeds it and fails at once
+/// with the budget in the message.
+pub fn cycle_budget(cfg: &TlmmConfig, jobs: &[Job], pressure: Pressure) -> u64 {
+    let predicted: u64 = jobs
+        .iter()
+        .map(|j| {
+            if j.rejected(cfg) {
+                4
+            } else {
+                predictions(cfg, j.m as u64, j.k as u64).0 + 16
+            }
+        })
+        .sum();
+    let scarcest = [pressure.cmd, pressure.act, pressure.w, pressure.res]
+        .into_iter()
+        .min()
+        .unwrap_or(100)
+        .max(1);
+    4 * predicted * 100 / u64::from(scarcest) + 4 * HANG_LIMIT
+}
+
 /// Plays `jobs` back to back through `dut` (already reset) and returns what
-/// it observed per job; an error on a hang or an RTL assertion.
+/// it observed per job; an error on an RTL assertion, a hang (no handshake
+/// for [`HANG_LIMIT`] cycles) or a livelock (more than [`cycle_budget`]
+/// cycles, or [`WALL_LIMIT`]).
 pub fn run_jobs<D: TlmmDriver + ?Sized>(
     dut: &mut D,
     jobs: &[Job],
@@ -235,6 +267,8 @@ pub fn run_jobs<D: TlmmDriver + ?Sized>(
     let mut current_m = 0usize; // rows of the job whose results arrive
     let mut idle_cycles = 0u64;
     let roll = |rng: &mut Rng, pct: u8| rng.below(100) < u64::from(pct);
+    let budget = cycle_budget(&cfg, jobs, pressure);
+    let (first_cycle, started) = (dut.cycles(), std::time::Instant::now());
 
     loop {
         let cmd_valid = !cmds.is_empty() && roll(&mut rng, pressure.cmd);
@@ -335,6 +369,19 @@ pub fn run_jobs<D: TlmmDriver + ?Sized>(
             break;
         }
         idle_cycles = if moved { 0 } else { idle_cycles + 1 };
+        let ran = dut.cycles() - first_cycle;
+        if ran > budget || (ran % 65_536 == 65_535 && started.elapsed() > WALL_LIMIT) {
+            return Err(format!(
+                "livelock: {ran} cycles without finishing (budget {budget}: 4x the cycle model's \
+                 prediction at this pressure; wall limit {} s), job {job_index} of {}, {} \
+                 activation and {} weight beats left, busy={}",
+                WALL_LIMIT.as_secs(),
+                jobs.len(),
+                acts.len(),
+                ws.len(),
+                o.busy
+            ));
+        }
         if idle_cycles > HANG_LIMIT {
             return Err(format!(
                 "hang: no handshake for {HANG_LIMIT} cycles (job {job_index} of {}, {} activation and {} weight beats left, busy={})",
