@@ -1,0 +1,270 @@
+//! The Verilated TLMM engine and a board's digital twin as [`Engine`]s.
+//!
+//! Both split `K` into chunks that the hardware computes exactly: at most
+//! `KMax` columns, and at most `K_EXACT = floor((2^(ACC_W-1) - 1) / 128)`
+//! so that no chunk's accumulator can wrap (int8 activations, ternary
+//! weights: `|partial| <= 128 * chunk`). The host adds the chunks' int32
+//! partial sums; the total is bounded by `128 * K`, far inside i32 for
+//! these models (checked), so the sum equals the exact product and every
+//! engine gives the reference's integers.
+
+use crate::model::{BitLinear, Config, Engine, LinearId};
+use hls_rust::tlmm::{AccWidth, CodeMatrix, Flags, Grouping, TernaryMatrix};
+use hlsk_cosim::TlmmDriver;
+use hlsk_host::{Link, LinkConfig};
+use hlsk_sim::tlmm::{Build, FLAG_CLEAR, Job, Pressure, run_jobs};
+use hlsk_sim::twin::Twin;
+use std::collections::HashMap;
+
+/// The columns of `w` in `lo..hi`.
+fn columns(w: &TernaryMatrix, lo: usize, hi: usize) -> Result<TernaryMatrix, String> {
+    let data = (0..w.m())
+        .flat_map(|r| w.row(r)[lo..hi].iter().copied())
+        .collect();
+    TernaryMatrix::new(w.m(), hi - lo, data).map_err(|e| e.to_string())
+}
+
+/// The largest chunk of K a build computes exactly.
+pub fn exact_chunk(k_max: usize, acc_w: u32) -> Result<usize, String> {
+    let acc = AccWidth::new(acc_w).map_err(|e| e.to_string())?;
+    let chunk = k_max.min(acc.k_exact());
+    if chunk == 0 {
+        return Err(format!("ACC_W = {acc_w} is exact for no K"));
+    }
+    Ok(chunk)
+}
+
+/// Checks that summing chunk partials of `K` columns cannot leave i32.
+fn check_total(k: usize) -> Result<(), String> {
+    if 128 * k as u64 > i32::MAX as u64 {
+        return Err(format!(
+            "K = {k}: the sum of partial products could exceed i32 (|y| <= 128 K)"
+        ));
+    }
+    Ok(())
+}
+
+/// The Verilated output-stationary TLMM engine (`hlsk tlmm builds`), one
+/// model kept across products; every product is one job per token per K
+/// chunk, played back to back under ideal streams.
+pub struct RtlEngine {
+    build: usize,
+    dut: Box<dyn TlmmDriver>,
+    g: Grouping,
+    chunk: usize,
+    codes: HashMap<LinearId, Vec<CodeMatrix>>,
+    /// Engine busy cycles over all jobs so far.
+    pub busy_cycles: u64,
+    /// Jobs run so far.
+    pub jobs: u64,
+    seed: u64,
+}
+
+impl RtlEngine {
+    /// A fresh model of output-stationary build `build` (power-up state
+    /// from `seed`); an error if the build cannot run `model` exactly.
+    pub fn new(build: usize, model: Config, seed: u64) -> Result<RtlEngine, String> {
+        let n = hlsk_cosim::configs::TLMM_CONFIGS.len();
+        if build >= n {
+            return Err(format!(
+                "no TLMM build {build}: builds are 0..{n} (`hlsk tlmm builds`)"
+            ));
+        }
+        let b = Build::Os(build);
+        let cfg = b.config();
+        let chunk = exact_chunk(cfg.k_max as usize, cfg.acc_w)?;
+        for proj in [
+            crate::model::Proj::Qkv,
+            crate::model::Proj::Out,
+            crate::model::Proj::Up,
+            crate::model::Proj::Down,
+        ] {
+            let (m, k) = model.shape(proj);
+            check_total(k)?;
+            if m > cfg.m_max as usize {
+                return Err(format!(
+                    "{}: M = {m} of the {} projection exceeds MMax = {}",
+                    cfg.prefix(),
+                    proj.name(),
+                    cfg.m_max
+                ));
+            }
+        }
+        let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
+        Ok(RtlEngine {
+            build,
+            dut: b.fresh(seed as u32, None)?,
+            g,
+            chunk,
+            codes: HashMap::new(),
+            busy_cycles: 0,
+            jobs: 0,
+            seed,
+        })
+    }
+
+    /// K columns per job.
+    pub fn chunk(&self) -> usize {
+        self.chunk
+    }
+
+    /// Simulated clock cycles so far (the model's own counter).
+    pub fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+}
+
+impl Engine for RtlEngine {
+    fn matmul(&mut self, lin: &BitLinear, x: &[i8], tokens: usize) -> Result<Vec<i32>, String> {
+        let (m, k) = (lin.w.m(), lin.w.k());
+        let chunk = self.chunk;
+        let g = self.g;
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.codes.entry(lin.id) {
+            let mut v = Vec::new();
+            for lo in (0..k).step_by(chunk) {
+                v.push(CodeMatrix::encode(
+                    &columns(&lin.w, lo, (lo + chunk).min(k))?,
+                    g,
+                ));
+            }
+            slot.insert(v);
+        }
+        let codes = &self.codes[&lin.id];
+        let mut jobs = Vec::with_capacity(tokens * codes.len());
+        for row in x.chunks_exact(k).take(tokens) {
+            for (c, cm) in codes.iter().enumerate() {
+                let lo = c * chunk;
+                jobs.push(Job {
+                    m,
+                    k: cm.k(),
+                    codes: cm.clone(),
+                    x: row[lo..lo + cm.k()].to_vec(),
+                    flags: FLAG_CLEAR,
+                    bad_act_last: None,
+                    bad_w_last: None,
+                });
+            }
+        }
+        self.seed = self.seed.wrapping_add(1);
+        let seen = run_jobs(self.dut.as_mut(), &jobs, Pressure::IDEAL, self.seed)?;
+        if seen.len() != jobs.len() {
+            return Err(format!("{} jobs sent, {} observed", jobs.len(), seen.len()));
+        }
+        let mut out = vec![0i32; tokens * m];
+        for (j, o) in seen.iter().enumerate() {
+            if o.out.len() != m || o.status != Flags::empty() {
+                return Err(format!(
+                    "build {} job {j}: {} results (expected {m}), status {:#06b}",
+                    self.build,
+                    o.out.len(),
+                    o.status.bits()
+                ));
+            }
+            self.busy_cycles += u64::from(o.busy_cycles);
+            self.jobs += 1;
+            let t = j / codes.len();
+            for (acc, &v) in out[t * m..][..m].iter_mut().zip(&o.out) {
+                *acc += v;
+            }
+        }
+        Ok(out)
+    }
+
+    fn name(&self) -> String {
+        format!("rtl build {} ({})", self.build, self.dut.config().prefix())
+    }
+}
+
+/// A board's digital twin through its UART host link: each product is one
+/// job per token per K chunk (and per block of rows that fits the device
+/// memory), its weights uploaded with it (no residency yet), every result
+/// checked against the reference by the job runner.
+pub struct TwinEngine {
+    board: String,
+    link: Link<Twin>,
+    chunk: usize,
+    /// Device job cycles over all jobs so far.
+    pub job_cycles: u64,
+    /// Jobs run so far.
+    pub jobs: u64,
+}
+
+impl TwinEngine {
+    /// Connects to `board`'s twin (power-up state from `seed`).
+    pub fn new(board: &str, seed: u64) -> Result<TwinEngine, String> {
+        let twin = Twin::for_board(board, seed as u32).map_err(|e| e.to_string())?;
+        let config = LinkConfig {
+            baud: twin.config().baud,
+            ..LinkConfig::default()
+        };
+        let link = Link::connect(twin, config).map_err(|e| e.to_string())?;
+        let info = link.info();
+        let chunk = exact_chunk(usize::from(info.k_max), u32::from(info.acc_w))?;
+        Ok(TwinEngine {
+            board: board.to_owned(),
+            link,
+            chunk,
+            job_cycles: 0,
+            jobs: 0,
+        })
+    }
+
+    /// Bytes sent and received on the link so far.
+    pub fn link_bytes(&self) -> (u64, u64) {
+        let s = self.link.stats();
+        (s.bytes_sent, s.bytes_received)
+    }
+
+    fn job(&mut self, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, String> {
+        let o = hlsk_host::job::run_tlmm(&mut self.link, w, x, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        if !o.passed() {
+            return Err(format!(
+                "the twin's results differ from the reference in rows {:?}",
+                &o.mismatches()[..o.mismatches().len().min(8)]
+            ));
+        }
+        self.job_cycles += u64::from(o.status.job_cycles);
+        self.jobs += 1;
+        Ok(o.out)
+    }
+}
+
+impl Engine for TwinEngine {
+    fn matmul(&mut self, lin: &BitLinear, x: &[i8], tokens: usize) -> Result<Vec<i32>, String> {
+        let (m, k) = (lin.w.m(), lin.w.k());
+        check_total(k)?;
+        let chunk = self.chunk;
+        let info = self.link.info();
+        // Rows per job: what fits the memory beside the activations.
+        let cw_bits = Grouping::new(usize::from(info.g))
+            .map_err(|e| e.to_string())?
+            .code_width() as usize;
+        let groups = chunk.div_ceil(usize::from(info.g));
+        let words_per_row = (groups * cw_bits).div_ceil(32) + 2;
+        let rows = ((usize::from(info.mem_words) - chunk.div_ceil(4)) / words_per_row)
+            .max(1)
+            .min(m);
+        let mut out = vec![0i32; tokens * m];
+        for lo in (0..k).step_by(chunk) {
+            let hi = (lo + chunk).min(k);
+            let wk = columns(&lin.w, lo, hi)?;
+            for r0 in (0..m).step_by(rows) {
+                let r1 = (r0 + rows).min(m);
+                let data = (r0..r1).flat_map(|r| wk.row(r).iter().copied()).collect();
+                let wb = TernaryMatrix::new(r1 - r0, hi - lo, data).map_err(|e| e.to_string())?;
+                for t in 0..tokens {
+                    let y = self.job(&wb, &x[t * k + lo..t * k + hi])?;
+                    for (acc, v) in out[t * m + r0..t * m + r1].iter_mut().zip(y) {
+                        *acc += v;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn name(&self) -> String {
+        format!("twin of {}", self.board)
+    }
+}
