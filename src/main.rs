@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod boards_cli;
 mod conv_cli;
+mod lm_cli;
 mod matmul_cli;
 mod progress;
 mod results_cli;
@@ -51,6 +52,11 @@ enum Command {
     Tlmm {
         #[command(subcommand)]
         cmd: tlmm_cli::TlmmCmd,
+    },
+    /// The ternary character-level language model: train, generate, eval, bench.
+    Lm {
+        #[command(subcommand)]
+        cmd: lm_cli::LmCmd,
     },
     /// List the boards (boards/*.toml).
     Boards,
@@ -94,6 +100,7 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Tlmm { cmd } => tlmm_cli::run(cmd),
         Command::Conv { cmd } => conv_cli::run(cmd),
+        Command::Lm { cmd } => lm_cli::run(cmd),
         Command::Results { out, skip } => results_cli::run(&out, &skip),
         Command::Boards => boards_cli::list(),
         Command::Build { board } => boards_cli::build(&board),
