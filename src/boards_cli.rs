@@ -146,7 +146,9 @@ pub fn report(arg: &BoardArg, json: bool) -> Result<()> {
 }
 
 /// `hlsk program`: loads the last bitstream onto the board, or with
-/// `--dry-run` prints the command.
+/// `--dry-run` prints the commands. A DFU board takes a suffixed copy of
+/// the bitstream (`dfu-suffix`, then `dfu-util`); each command is printed
+/// before it runs and the first failure stops the rest.
 pub fn program(arg: &BoardArg, dry_run: bool) -> Result<()> {
     let root = root();
     let cfg = load(&arg.board)?;
@@ -160,33 +162,51 @@ pub fn program(arg: &BoardArg, dry_run: bool) -> Result<()> {
             cfg.board.name
         );
     }
-    let cmd = cfg.programmer.command(&bit);
-    println!("{}", cmd.join(" "));
+    let steps = cfg.programmer.commands(&bit);
     if dry_run {
+        for cmd in &steps {
+            println!("{}", cmd.join(" "));
+        }
         return Ok(());
     }
-    let status = Command::new(&cmd[0])
-        .args(&cmd[1..])
-        .current_dir(&root)
-        .status();
-    match status {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => bail!(
-            "{} exited with {s}; is the board connected and powered?",
-            cmd[0]
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "{} not found; install it (apt-get install -y {}) or use --dry-run",
-            cmd[0],
-            apt_package(&cmd[0])
-        ),
-        Err(e) => Err(e).with_context(|| format!("running {}", cmd[0])),
+    for cmd in &steps {
+        println!("{}", cmd.join(" "));
+        let status = Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .current_dir(&root)
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => bail!(
+                "{} exited with {s}{}",
+                cmd[0],
+                match cmd[0].as_str() {
+                    "openFPGALoader" => "; is the board connected and powered?",
+                    "dfu-util" => {
+                        "; is the board connected and in its bootloader \
+                         (button held while plugging it in)?"
+                    }
+                    _ => "",
+                }
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "{} not found; install it (apt-get install -y {}) or use --dry-run",
+                cmd[0],
+                apt_package(&cmd[0])
+            ),
+            Err(e) => return Err(e).with_context(|| format!("running {}", cmd[0])),
+        }
     }
+    Ok(())
 }
 
+/// The Debian package that provides `tool`.
 fn apt_package(tool: &str) -> &str {
     match Path::new(tool).file_name().and_then(|n| n.to_str()) {
         Some("openFPGALoader") => "openfpgaloader",
+        // dfu-suffix comes with dfu-util.
+        Some("dfu-suffix") => "dfu-util",
+        Some("cp") => "coreutils",
         Some(other) => other,
         None => tool,
     }

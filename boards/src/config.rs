@@ -55,6 +55,49 @@ pub enum Family {
     Gowin,
 }
 
+impl Family {
+    /// The pull an IO gets when its board file sets no `pull`: what the
+    /// open tools leave in the bitstream. ECP5: pull-down (nextpnr-ecp5 and
+    /// the ECP5 sysI/O defaults); iCE40: none (`SB_IO` without `PULLUP`);
+    /// Gowin: pull-up (the GW1N IO default, as Apycula's `gowin_pack` sets
+    /// it).
+    pub fn default_pull(self) -> Pull {
+        match self {
+            Family::Ecp5 => Pull::Down,
+            Family::Ice40 => Pull::None,
+            Family::Gowin => Pull::Up,
+        }
+    }
+
+    /// The output drive strengths (mA) the open flow can set on an output of
+    /// IO standard `io_standard`; empty when it can set none.
+    ///
+    /// - iCE40: none (the `SB_IO` has no drive setting).
+    /// - ECP5: 4, 8, 12, 16 on LVCMOS33 (Lattice FPGA-TN-02032, sysI/O
+    ///   Usage Guide); nextpnr-ecp5 ignores `DRIVE` on every other standard
+    ///   ("Trellis limitation: DRIVE can only be set on 3V3 IO pins").
+    /// - Gowin GW1N: LVCMOS33 4-24, LVCMOS25 4-16, LVCMOS18 4-12,
+    ///   LVCMOS15 4/8, LVCMOS12 2-8 (the combinations Apycula's fuse
+    ///   tables hold; others are dropped silently by `gowin_pack`).
+    ///
+    /// ```
+    /// use hlsk_boards::Family;
+    /// assert_eq!(Family::Gowin.drive_strengths("LVCMOS18"), [4, 8, 12]);
+    /// assert!(Family::Ecp5.drive_strengths("SSTL135_I").is_empty());
+    /// ```
+    pub fn drive_strengths(self, io_standard: &str) -> &'static [u32] {
+        match (self, io_standard) {
+            (Family::Ecp5, "LVCMOS33") => &[4, 8, 12, 16],
+            (Family::Gowin, "LVCMOS33") => &[4, 8, 12, 16, 24],
+            (Family::Gowin, "LVCMOS25") => &[4, 8, 12, 16],
+            (Family::Gowin, "LVCMOS18") => &[4, 8, 12],
+            (Family::Gowin, "LVCMOS15") => &[4, 8],
+            (Family::Gowin, "LVCMOS12") => &[2, 4, 6, 8],
+            _ => &[],
+        }
+    }
+}
+
 impl fmt::Display for Family {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -92,9 +135,13 @@ pub struct Clock {
     pub freq_mhz: f64,
     /// IO standard (ECP5, Gowin).
     pub io_standard: Option<String>,
+    /// Pull resistor; absent: the family default ([`Family::default_pull`]).
+    pub pull: Option<Pull>,
 }
 
-/// Pull resistor of an input.
+/// Pull resistor of a pin (`pull = "up"`, `"down"` or `"none"`). A pin
+/// whose board file sets none keeps the family default
+/// ([`Family::default_pull`]): the generated constraints then say nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Pull {
@@ -102,8 +149,18 @@ pub enum Pull {
     Up,
     /// Pull-down (not on iCE40).
     Down,
-    /// None.
+    /// No pull resistor.
     None,
+}
+
+impl fmt::Display for Pull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Pull::Up => "up",
+            Pull::Down => "down",
+            Pull::None => "none",
+        })
+    }
 }
 
 /// A group of pins of one kind and polarity (`[leds]`, `[[buttons]]`).
@@ -117,8 +174,11 @@ pub struct PinGroup {
     /// True when a 0 lights the LED / a pressed button reads 0.
     #[serde(default)]
     pub active_low: bool,
-    /// Pull resistor (inputs).
+    /// Pull resistor; absent: the family default ([`Family::default_pull`]).
     pub pull: Option<Pull>,
+    /// Output drive strength in mA (LEDs only: buttons are inputs); absent:
+    /// the family default. Allowed values: [`Family::drive_strengths`].
+    pub drive: Option<u32>,
     /// IO standard (ECP5, Gowin).
     pub io_standard: Option<String>,
 }
@@ -134,6 +194,13 @@ pub struct Uart {
     /// True for an inverted line (idle low); standard UARTs idle high.
     #[serde(default)]
     pub inverted: bool,
+    /// Pull resistor on both pins; absent: the family default
+    /// ([`Family::default_pull`]). A pull-up keeps an unconnected `rx`
+    /// idle instead of reading a continuous break.
+    pub pull: Option<Pull>,
+    /// Drive strength of `tx` in mA; absent: the family default. Allowed
+    /// values: [`Family::drive_strengths`].
+    pub drive: Option<u32>,
     /// IO standard (ECP5, Gowin).
     pub io_standard: Option<String>,
 }
@@ -162,25 +229,63 @@ pub struct Programmer {
 }
 
 impl Programmer {
-    /// The command line that loads `bitstream`, program first.
-    pub fn command(&self, bitstream: &Path) -> Vec<String> {
+    /// The commands that load `bitstream`, in order, each program first.
+    ///
+    /// openFPGALoader takes the bitstream as it is. A DFU bootloader
+    /// (OrangeCrab) takes a DFU image: a copy of the bitstream next to it
+    /// (`.dfu`) with the DFU suffix that `dfu-suffix` (Debian's `dfu-util`
+    /// package) appends, naming the USB id the image is meant for; then
+    /// `dfu-util` downloads it.
+    ///
+    /// ```
+    /// use hlsk_boards::config::{Programmer, ProgrammerTool};
+    /// let p = Programmer {
+    ///     tool: ProgrammerTool::DfuUtil,
+    ///     board: None,
+    ///     usb_id: Some("1209:5af0".into()),
+    /// };
+    /// let steps: Vec<String> = p.commands("b/x.bit".as_ref()).iter().map(|c| c.join(" ")).collect();
+    /// assert_eq!(steps, [
+    ///     "cp b/x.bit b/x.dfu",
+    ///     "dfu-suffix -v 1209 -p 5af0 -a b/x.dfu",
+    ///     "dfu-util -d 1209:5af0 -a 0 -D b/x.dfu",
+    /// ]);
+    /// ```
+    pub fn commands(&self, bitstream: &Path) -> Vec<Vec<String>> {
         let bit = bitstream.display().to_string();
         match self.tool {
-            ProgrammerTool::OpenFpgaLoader => vec![
+            ProgrammerTool::OpenFpgaLoader => vec![vec![
                 "openFPGALoader".into(),
                 "-b".into(),
                 self.board.clone().unwrap_or_default(),
                 bit,
-            ],
-            ProgrammerTool::DfuUtil => vec![
-                "dfu-util".into(),
-                "-d".into(),
-                self.usb_id.clone().unwrap_or_default(),
-                "-a".into(),
-                "0".into(),
-                "-D".into(),
-                bit,
-            ],
+            ]],
+            ProgrammerTool::DfuUtil => {
+                let dfu = bitstream.with_extension("dfu").display().to_string();
+                let id = self.usb_id.clone().unwrap_or_default();
+                let (vid, pid) = id.split_once(':').unwrap_or((&id, ""));
+                vec![
+                    vec!["cp".into(), bit, dfu.clone()],
+                    vec![
+                        "dfu-suffix".into(),
+                        "-v".into(),
+                        vid.into(),
+                        "-p".into(),
+                        pid.into(),
+                        "-a".into(),
+                        dfu.clone(),
+                    ],
+                    vec![
+                        "dfu-util".into(),
+                        "-d".into(),
+                        id.clone(),
+                        "-a".into(),
+                        "0".into(),
+                        "-D".into(),
+                        dfu,
+                    ],
+                ]
+            }
         }
     }
 }
@@ -378,49 +483,8 @@ impl BoardConfig {
                 "needs at least one button (the first one resets the SoC)".into(),
             );
         }
-        // io_standard, pull: per family.
-        let mut groups: Vec<(String, Option<&String>, Option<Pull>)> = vec![
-            ("clock".into(), self.clock.io_standard.as_ref(), None),
-            (
-                "leds".into(),
-                self.leds.io_standard.as_ref(),
-                self.leds.pull,
-            ),
-            ("uart".into(), self.uart.io_standard.as_ref(), None),
-        ];
-        for (i, b) in self.buttons.iter().enumerate() {
-            groups.push((format!("buttons[{i}]"), b.io_standard.as_ref(), b.pull));
-        }
-        for (g, io, pull) in &groups {
-            match (self.device.family, io) {
-                (Family::Ice40, Some(_)) => {
-                    return err(
-                        &format!("{g}.io_standard"),
-                        "iCE40 constraint files (.pcf) carry no IO standard; remove the field"
-                            .into(),
-                    );
-                }
-                (Family::Ecp5 | Family::Gowin, None) => {
-                    return err(
-                        &format!("{g}.io_standard"),
-                        format!("is required for {} (e.g. \"LVCMOS33\")", self.device.family),
-                    );
-                }
-                (Family::Ecp5 | Family::Gowin, Some(s)) if !valid_io_standard(s) => {
-                    return err(
-                        &format!("{g}.io_standard"),
-                        format!("{s:?} is not an IO standard (LVCMOS33, LVCMOS18, SSTL135_I, ...)"),
-                    );
-                }
-                _ => {}
-            }
-            if self.device.family == Family::Ice40 && *pull == Some(Pull::Down) {
-                return err(
-                    &format!("{g}.pull"),
-                    "iCE40 IOs have no pull-down; use \"up\" or \"none\"".into(),
-                );
-            }
-        }
+        // io_standard, pull, drive: per family.
+        self.validate_electrical()?;
         // Every pin once.
         let mut seen: HashMap<&str, String> = HashMap::new();
         let mut pins: Vec<(String, &str)> = vec![
@@ -529,6 +593,121 @@ impl BoardConfig {
                     spec.params.join(", ")
                 ),
             );
+        }
+        Ok(())
+    }
+
+    /// IO standards, pulls and drive strengths of every pin group.
+    fn validate_electrical(&self) -> Result<(), (String, String)> {
+        let family = self.device.family;
+        let err = |f: String, m: String| Err((f, m));
+        struct Group<'a> {
+            name: String,
+            io_standard: Option<&'a String>,
+            pull: Option<Pull>,
+            drive: Option<u32>,
+            /// Inputs only: `drive` does not apply.
+            input_only: bool,
+        }
+        let mut groups = vec![
+            Group {
+                name: "clock".into(),
+                io_standard: self.clock.io_standard.as_ref(),
+                pull: self.clock.pull,
+                drive: None,
+                input_only: true,
+            },
+            Group {
+                name: "leds".into(),
+                io_standard: self.leds.io_standard.as_ref(),
+                pull: self.leds.pull,
+                drive: self.leds.drive,
+                input_only: false,
+            },
+            Group {
+                name: "uart".into(),
+                io_standard: self.uart.io_standard.as_ref(),
+                pull: self.uart.pull,
+                drive: self.uart.drive,
+                input_only: false,
+            },
+        ];
+        for (i, b) in self.buttons.iter().enumerate() {
+            groups.push(Group {
+                name: format!("buttons[{i}]"),
+                io_standard: b.io_standard.as_ref(),
+                pull: b.pull,
+                drive: b.drive,
+                input_only: true,
+            });
+        }
+        for g in &groups {
+            let name = &g.name;
+            match (family, g.io_standard) {
+                (Family::Ice40, Some(_)) => {
+                    return err(
+                        format!("{name}.io_standard"),
+                        "iCE40 constraint files (.pcf) carry no IO standard; remove the field"
+                            .into(),
+                    );
+                }
+                (Family::Ecp5 | Family::Gowin, None) => {
+                    return err(
+                        format!("{name}.io_standard"),
+                        format!("is required for {family} (e.g. \"LVCMOS33\")"),
+                    );
+                }
+                (Family::Ecp5 | Family::Gowin, Some(s)) if !valid_io_standard(s) => {
+                    return err(
+                        format!("{name}.io_standard"),
+                        format!("{s:?} is not an IO standard (LVCMOS33, LVCMOS18, SSTL135_I, ...)"),
+                    );
+                }
+                _ => {}
+            }
+            if family == Family::Ice40 && g.pull == Some(Pull::Down) {
+                return err(
+                    format!("{name}.pull"),
+                    "iCE40 IOs have no pull-down; use \"up\" or \"none\"".into(),
+                );
+            }
+            let Some(ma) = g.drive else { continue };
+            if g.input_only {
+                return err(
+                    format!("{name}.drive"),
+                    "buttons are inputs; `drive` sets the strength of outputs (leds, uart tx)"
+                        .into(),
+                );
+            }
+            let io = g.io_standard.map_or("", String::as_str);
+            let allowed = family.drive_strengths(io);
+            if family == Family::Ice40 {
+                return err(
+                    format!("{name}.drive"),
+                    "iCE40 IOs have no programmable drive strength; remove the field".into(),
+                );
+            }
+            if allowed.is_empty() {
+                let hint = if family == Family::Ecp5 {
+                    " (nextpnr-ecp5 sets DRIVE on LVCMOS33 pins only)"
+                } else {
+                    ""
+                };
+                return err(
+                    format!("{name}.drive"),
+                    format!("{family} {io} has no drive strength to set{hint}; remove the field"),
+                );
+            }
+            if !allowed.contains(&ma) {
+                let list: Vec<String> = allowed.iter().map(u32::to_string).collect();
+                return err(
+                    format!("{name}.drive"),
+                    format!(
+                        "{ma} mA is not a drive strength of {family} {io} outputs ({} mA)",
+                        list.join(", ")
+                    ),
+                );
+            }
         }
         Ok(())
     }

@@ -93,16 +93,47 @@ fn every_board_file_parses_and_validates() {
     assert_eq!(tn.device.gowin_family.as_deref(), Some("GW1N-9C"));
     let oc = load_board(&root(), "orangecrab").expect("orangecrab");
     assert_eq!(oc.programmer.tool, ProgrammerTool::DfuUtil);
+}
+
+/// Joined command lines of a programmer's steps.
+fn steps(cfg: &BoardConfig, bitstream: &str) -> Vec<String> {
+    cfg.programmer
+        .commands(Path::new(bitstream))
+        .iter()
+        .map(|c| c.join(" "))
+        .collect()
+}
+
+#[test]
+fn programmer_commands() {
+    // DFU: a suffixed copy of the bitstream, then the download.
+    let oc = load_board(&root(), "orangecrab").expect("orangecrab");
     assert_eq!(
-        oc.programmer
-            .command(Path::new("build/orangecrab/orangecrab.bit"))
-            .join(" "),
-        "dfu-util -d 1209:5af0 -a 0 -D build/orangecrab/orangecrab.bit"
+        steps(&oc, "build/orangecrab/orangecrab.bit"),
+        [
+            "cp build/orangecrab/orangecrab.bit build/orangecrab/orangecrab.dfu",
+            "dfu-suffix -v 1209 -p 5af0 -a build/orangecrab/orangecrab.dfu",
+            "dfu-util -d 1209:5af0 -a 0 -D build/orangecrab/orangecrab.dfu",
+        ]
     );
-    assert_eq!(
-        ib.programmer.command(Path::new("x.bin")).join(" "),
-        "openFPGALoader -b ice40_generic x.bin"
-    );
+    // openFPGALoader: one command, with its board name.
+    for (board, bit, line) in [
+        (
+            "icebreaker",
+            "x.bin",
+            "openFPGALoader -b ice40_generic x.bin",
+        ),
+        ("ulx3s", "x.bit", "openFPGALoader -b ulx3s x.bit"),
+        (
+            "colorlight-i5",
+            "x.bit",
+            "openFPGALoader -b colorlight-i5 x.bit",
+        ),
+        ("tangnano9k", "x.fs", "openFPGALoader -b tangnano9k x.fs"),
+    ] {
+        let cfg = load_board(&root(), board).expect(board);
+        assert_eq!(steps(&cfg, bit), [line], "{board}");
+    }
 }
 
 #[test]
@@ -330,6 +361,87 @@ fn per_family_validation_names_the_field() {
             "not an IO standard",
             "lvcmos 3.3",
         ),
+        // pull and drive
+        (
+            "icebreaker",
+            "freq_mhz = 12.0",
+            "freq_mhz = 12.0\npull = \"down\"",
+            "clock.pull",
+            "no pull-down",
+            "pull =",
+        ),
+        (
+            "icebreaker",
+            "pull = \"up\"",
+            "pull = \"down\"",
+            "uart.pull",
+            "no pull-down",
+            "pull =",
+        ),
+        (
+            "colorlight-i5",
+            "pull = \"up\"\nio_standard",
+            "pull = \"weak\"\nio_standard",
+            "buttons[0].pull",
+            "unknown variant `weak`, expected one of `up`, `down`, `none`",
+            "pull =",
+        ),
+        (
+            "icebreaker",
+            "pins = [\"11\", \"37\"]",
+            "drive = 8\npins = [\"11\", \"37\"]",
+            "leds.drive",
+            "iCE40 IOs have no programmable drive strength",
+            "drive =",
+        ),
+        (
+            "ulx3s",
+            "pins = [\"D6\"]",
+            "pins = [\"D6\"]\ndrive = 12",
+            "buttons[0].drive",
+            "buttons are inputs",
+            "drive = 12",
+        ),
+        (
+            "ulx3s",
+            "drive = 4\nio_standard",
+            "drive = 24\nio_standard",
+            "leds.drive",
+            "24 mA is not a drive strength of ecp5 LVCMOS33 outputs (4, 8, 12, 16 mA)",
+            "drive =",
+        ),
+        (
+            "ulx3s",
+            "drive = 4\nio_standard = \"LVCMOS33\"",
+            "drive = 4\nio_standard = \"LVCMOS25\"",
+            "leds.drive",
+            "ecp5 LVCMOS25 has no drive strength to set (nextpnr-ecp5 sets DRIVE on LVCMOS33 pins only)",
+            "drive =",
+        ),
+        (
+            "tangnano9k",
+            "drive = 8",
+            "drive = 16",
+            "leds.drive",
+            "16 mA is not a drive strength of gowin LVCMOS18 outputs (4, 8, 12 mA)",
+            "drive =",
+        ),
+        (
+            "ulx3s",
+            "pull = \"up\"\ndrive = 4",
+            "pull = \"up\"\ndrive = \"4mA\"",
+            "uart.drive",
+            "invalid type",
+            "\"4mA\"",
+        ),
+        (
+            "ulx3s",
+            "freq_mhz = 25.0",
+            "freq_mhz = 25.0\ndrive = 8",
+            "clock.drive",
+            "unknown field `drive`",
+            "drive = 8",
+        ),
     ];
     for &(board, from, to, field, frag, needle) in cases {
         let base = src(board);
@@ -364,8 +476,8 @@ fn ice40_pcf_is_exact() {
          set_io rst_btn_i 10\n\
          set_io led_o[0] 11\n\
          set_io led_o[1] 37\n\
-         set_io uart_tx_o 9\n\
-         set_io uart_rx_i 6\n"
+         set_io -pullup yes uart_tx_o 9\n\
+         set_io -pullup yes uart_rx_i 6\n"
     );
 }
 
@@ -375,33 +487,62 @@ fn ecp5_lpf_has_sites_io_types_pulls_and_frequency() {
     let lpf = constraints::generate(&cfg);
     for line in [
         "LOCATE COMP \"clk_i\" SITE \"G2\";",
-        "IOBUF PORT \"clk_i\" IO_TYPE=LVCMOS33;",
+        "IOBUF PORT \"clk_i\" IO_TYPE=LVCMOS33 PULLMODE=NONE;",
         "LOCATE COMP \"rst_btn_i\" SITE \"D6\";",
         "IOBUF PORT \"rst_btn_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
         "LOCATE COMP \"led_o[7]\" SITE \"H3\";",
+        "IOBUF PORT \"led_o[7]\" IO_TYPE=LVCMOS33 PULLMODE=NONE DRIVE=4;",
         "LOCATE COMP \"uart_tx_o\" SITE \"L4\";",
+        "IOBUF PORT \"uart_tx_o\" IO_TYPE=LVCMOS33 PULLMODE=UP DRIVE=4;",
         "LOCATE COMP \"uart_rx_i\" SITE \"M1\";",
+        "IOBUF PORT \"uart_rx_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
         "FREQUENCY PORT \"clk_i\" 25 MHZ;",
     ] {
         assert!(lpf.lines().any(|l| l == line), "missing {line:?} in\n{lpf}");
     }
-    // A single LED is a plain port after synthesis.
+    // A single LED is a plain port after synthesis; the reset input is
+    // pulled up.
     let cfg = load_board(&root(), "colorlight-i5").expect("colorlight-i5");
-    assert!(constraints::generate(&cfg).contains("LOCATE COMP \"led_o\" SITE \"U16\";"));
+    let lpf = constraints::generate(&cfg);
+    for line in [
+        "LOCATE COMP \"led_o\" SITE \"U16\";",
+        "IOBUF PORT \"led_o\" IO_TYPE=LVCMOS33;",
+        "IOBUF PORT \"rst_btn_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
+        "IOBUF PORT \"uart_rx_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
+    ] {
+        assert!(lpf.lines().any(|l| l == line), "missing {line:?} in\n{lpf}");
+    }
+    // OrangeCrab: the SSTL135 button as published, the header UART pulled up.
+    let cfg = load_board(&root(), "orangecrab").expect("orangecrab");
+    let lpf = constraints::generate(&cfg);
+    for line in [
+        "IOBUF PORT \"rst_btn_i\" IO_TYPE=SSTL135_I;",
+        "IOBUF PORT \"uart_rx_i\" IO_TYPE=LVCMOS33 PULLMODE=UP;",
+    ] {
+        assert!(lpf.lines().any(|l| l == line), "missing {line:?} in\n{lpf}");
+    }
 }
 
 #[test]
-fn gowin_cst_has_locations_and_io_types() {
+fn gowin_cst_has_locations_io_types_pulls_and_drives() {
     let cfg = load_board(&root(), "tangnano9k").expect("tangnano9k");
     let cst = constraints::generate(&cfg);
+    // A .cst comments with `//`.
+    assert!(
+        cst.starts_with("// Generated by hlsk-boards from boards/tangnano9k.toml"),
+        "{cst}"
+    );
     for line in [
         "IO_LOC \"clk_i\" 52;",
         "IO_PORT \"clk_i\" IO_TYPE=LVCMOS33;",
         "IO_LOC \"rst_btn_i\" 4;",
+        "IO_PORT \"rst_btn_i\" IO_TYPE=LVCMOS18 PULL_MODE=UP;",
         "IO_LOC \"led_o[5]\" 16;",
-        "IO_PORT \"led_o[5]\" IO_TYPE=LVCMOS18;",
+        "IO_PORT \"led_o[5]\" IO_TYPE=LVCMOS18 PULL_MODE=UP DRIVE=8;",
         "IO_LOC \"uart_tx_o\" 17;",
+        "IO_PORT \"uart_tx_o\" IO_TYPE=LVCMOS33 PULL_MODE=UP;",
         "IO_LOC \"uart_rx_i\" 18;",
+        "IO_PORT \"uart_rx_i\" IO_TYPE=LVCMOS33 PULL_MODE=UP;",
     ] {
         assert!(cst.lines().any(|l| l == line), "missing {line:?} in\n{cst}");
     }
@@ -429,4 +570,91 @@ fn kernel_options_are_passed_only_when_a_build_sets_them() {
     assert_ne!(bad, text);
     let e = hlsk_boards::BoardConfig::parse("boards/icebreaker.toml".as_ref(), &bad).unwrap_err();
     assert!(e.to_string().contains("HostLink"), "{e}");
+}
+
+/// Parses `text` as `boards/<board>.toml`, panicking on an error.
+fn parse_ok(board: &str, text: &str) -> BoardConfig {
+    BoardConfig::parse(&PathBuf::from(format!("boards/{board}.toml")), text)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn pull_and_drive_are_parsed_and_written_only_where_set() {
+    use hlsk_boards::config::Pull;
+    let ulx = load_board(&root(), "ulx3s").expect("ulx3s");
+    assert_eq!(
+        (ulx.clock.pull, ulx.leds.pull, ulx.leds.drive),
+        (Some(Pull::None), Some(Pull::None), Some(4))
+    );
+    assert_eq!((ulx.uart.pull, ulx.uart.drive), (Some(Pull::Up), Some(4)));
+    assert_eq!(
+        ulx.buttons.iter().map(|b| b.pull).collect::<Vec<_>>(),
+        [Some(Pull::Up), Some(Pull::Down)]
+    );
+    // Absent: the family default, and no attribute in the constraints.
+    assert_eq!(Family::Ecp5.default_pull(), Pull::Down);
+    assert_eq!(Family::Ice40.default_pull(), Pull::None);
+    assert_eq!(Family::Gowin.default_pull(), Pull::Up);
+    let text = src("colorlight-i5").replacen("pull = \"up\"\nio_standard", "io_standard", 1);
+    let cfg = parse_ok("colorlight-i5", &text);
+    assert_eq!(cfg.buttons[0].pull, None);
+    let lpf = constraints::generate(&cfg);
+    assert!(
+        lpf.lines()
+            .any(|l| l == "IOBUF PORT \"rst_btn_i\" IO_TYPE=LVCMOS33;"),
+        "{lpf}"
+    );
+    // Every value, per family.
+    for (pull, pcf, lpf, cst) in [
+        ("up", " -pullup yes", " PULLMODE=UP", " PULL_MODE=UP"),
+        ("none", " -pullup no", " PULLMODE=NONE", " PULL_MODE=NONE"),
+        ("down", "", " PULLMODE=DOWN", " PULL_MODE=DOWN"),
+    ] {
+        let field = format!("pull = \"{pull}\"\n");
+        if pull != "down" {
+            let t =
+                src("icebreaker").replace("pins = [\"10\"]", &format!("{field}pins = [\"10\"]"));
+            let out = constraints::generate(&parse_ok("icebreaker", &t));
+            let line = format!("set_io{pcf} rst_btn_i 10");
+            assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+        }
+        let t = src("orangecrab").replace("pins = [\"J17\"]", &format!("{field}pins = [\"J17\"]"));
+        let out = constraints::generate(&parse_ok("orangecrab", &t));
+        let line = format!("IOBUF PORT \"rst_btn_i\" IO_TYPE=SSTL135_I{lpf};");
+        assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+        let t = src("tangnano9k").replacen(
+            "pull = \"up\"\nio_standard = \"LVCMOS18\"\n\n[[buttons]]\nname = \"s2\"",
+            &format!("{field}io_standard = \"LVCMOS18\"\n\n[[buttons]]\nname = \"s2\""),
+            1,
+        );
+        let out = constraints::generate(&parse_ok("tangnano9k", &t));
+        let line = format!("IO_PORT \"rst_btn_i\" IO_TYPE=LVCMOS18{cst};");
+        assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+    }
+    // Drive: every strength the family takes for the IO standard is written.
+    for ma in Family::Ecp5.drive_strengths("LVCMOS33") {
+        let t = src("ulx3s").replace(
+            "drive = 4\nio_standard",
+            &format!("drive = {ma}\nio_standard"),
+        );
+        let out = constraints::generate(&parse_ok("ulx3s", &t));
+        let line = format!("IOBUF PORT \"led_o[0]\" IO_TYPE=LVCMOS33 PULLMODE=NONE DRIVE={ma};");
+        assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+    }
+    for ma in Family::Gowin.drive_strengths("LVCMOS33") {
+        let t = src("tangnano9k").replace(
+            "pull = \"up\"\nio_standard = \"LVCMOS33\"",
+            &format!("pull = \"up\"\ndrive = {ma}\nio_standard = \"LVCMOS33\""),
+        );
+        let cfg = parse_ok("tangnano9k", &t);
+        assert_eq!(cfg.uart.drive, Some(*ma));
+        let out = constraints::generate(&cfg);
+        // The drive goes to the UART output only.
+        for line in [
+            format!("IO_PORT \"uart_tx_o\" IO_TYPE=LVCMOS33 PULL_MODE=UP DRIVE={ma};"),
+            "IO_PORT \"uart_rx_i\" IO_TYPE=LVCMOS33 PULL_MODE=UP;".to_owned(),
+        ] {
+            assert!(out.lines().any(|l| l == line), "{line:?} in\n{out}");
+        }
+    }
 }
