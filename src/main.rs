@@ -14,6 +14,7 @@ mod boards_cli;
 mod conv_cli;
 mod lm_cli;
 mod matmul_cli;
+mod npy_io;
 mod progress;
 mod results_cli;
 #[cfg(feature = "cosim")]
@@ -43,7 +44,8 @@ enum Command {
         #[arg(long, value_name = "BOARD")]
         skip: Vec<String>,
     },
-    /// The training-convolution kernel: real training with the reference or through the RTL.
+    /// The training-convolution kernel: one descriptor on your .npy tensors (fp, bp, wu,
+    /// pool-fwd, pool-bwd) on the reference or the RTL; digits training.
     Conv {
         #[command(subcommand)]
         cmd: conv_cli::ConvCmd,

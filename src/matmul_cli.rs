@@ -10,6 +10,7 @@
 //! also the dequantized floats. Every input is checked before anything
 //! runs, and nothing is written unless every output is ready.
 
+use crate::npy_io::{check_outputs, numpy_dtype, write_outputs};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use hls_rust::tlmm::npy::{NpyArray, NpyData};
@@ -99,6 +100,7 @@ pub fn run(a: &MatmulArgs) -> Result<()> {
         bail!("--engine twin needs --board B (`hlsk boards` lists them)");
     }
     let float_out = a.out_float.clone().unwrap_or_else(|| float_path(&a.out));
+    check_outputs(&[("--out", &a.out), ("--out-float", &float_out)])?;
     for p in [&a.out, &float_out] {
         if p == &a.weights || p == &a.act || Some(p) == a.act_scales.as_ref() {
             bail!("{}: an output would overwrite an input", p.display());
@@ -147,25 +149,14 @@ pub fn run(a: &MatmulArgs) -> Result<()> {
         )?),
         _ => None,
     };
-    write_atomic(&ints, &a.out)?;
-    println!(
-        "wrote {} (int32 {:?}, accumulator {acc_w} bits)",
-        a.out.display(),
-        ints.shape()
-    );
     match floats {
-        Some(f) => {
-            write_atomic(&f, &float_out)?;
-            println!(
-                "wrote {} (float32, y_int / s_x * gamma)",
-                float_out.display()
-            );
-        }
+        Some(f) => write_outputs(&[("y", &a.out, ints), ("y float", &float_out, f)])?,
         None if a.out_float.is_some() => {
             bail!("--out-float needs both scales: float inputs, or --gamma and --act-scale(s)")
         }
-        None => {}
+        None => write_outputs(&[("y", &a.out, ints)])?,
     }
+    println!("accumulator {acc_w} bits; floats are y_int / s_x * gamma");
     Ok(())
 }
 
@@ -236,7 +227,7 @@ fn load(a: &MatmulArgs) -> Result<Problem> {
         }
         d => bail!(
             "{wname}: dtype {}, expected float32/float64 (to be quantized) or int8 ternary",
-            d.type_name()
+            numpy_dtype(d)
         ),
     };
     let scales: Option<Vec<f32>> = match (&a.act_scales, a.act_scale) {
@@ -265,7 +256,7 @@ fn load(a: &MatmulArgs) -> Result<Problem> {
         }
         d => bail!(
             "{xname}: dtype {}, expected float32/float64 (to be quantized per token) or int8",
-            d.type_name()
+            numpy_dtype(d)
         ),
     };
     Ok(Problem {
@@ -286,7 +277,7 @@ fn floats(a: &NpyArray, path: &Path) -> Result<Vec<f32>> {
         d => bail!(
             "{}: dtype {}, expected float32 or float64",
             path.display(),
-            d.type_name()
+            numpy_dtype(d)
         ),
     };
     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
@@ -318,18 +309,6 @@ fn reference(pb: &Problem, build: Option<usize>) -> Result<(Vec<Vec<i32>>, u32)>
         );
     }
     Ok((y, acc_w))
-}
-
-/// Writes `a` to `path` through a temporary file beside it, so a failed
-/// write never leaves a truncated or stale-looking output.
-fn write_atomic(a: &NpyArray, path: &Path) -> Result<()> {
-    let name = path
-        .file_name()
-        .map_or("out".into(), |s| s.to_string_lossy());
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    a.write(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
 #[cfg(not(feature = "cosim"))]
@@ -553,7 +532,7 @@ mod tests {
         let cases = [
             (args(w, x.clone(), out.clone()), "must be ternary"),
             (args(ok_w.clone(), x4, out.clone()), "K = 3"),
-            (args(wi, x.clone(), out.clone()), "dtype i32"),
+            (args(wi, x.clone(), out.clone()), "dtype int32"),
             (args(wnan, x.clone(), out.clone()), "finite"),
             (
                 args(ok_w.clone(), x.clone(), ok_w.clone()),

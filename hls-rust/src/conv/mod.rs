@@ -17,6 +17,7 @@
 //! | [`layout`] | word layouts and the [`Memory`] image |
 //! | [`desc`] | [`Descriptor`] and its 12-word binary encoding |
 //! | [`hw`] | [`HwConfig`]: array, port, buffers, accumulator widths |
+//! | [`job`] | tensor-level jobs: one operation on whole tensors, laid out, scheduled, run on any executor, read back |
 //! | [`model`] | step sequence, cycle model, tiling search |
 //! | [`exec`] | [`run_descriptor`]: one descriptor on a memory image |
 //! | [`plan`] | networks, scales and numerics, memory allocation, the descriptor list of a training step |
