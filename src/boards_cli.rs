@@ -82,6 +82,26 @@ pub fn run_flow(cfg: &BoardConfig, flow: &Flow) -> Result<BuildReport> {
         design.top,
         flow.build_dir().display()
     );
+    // The last build's time for each stage that ran then: the estimate the
+    // heartbeat lines of a long stage show.
+    let last: Vec<(String, f64)> = flow
+        .last_report(cfg)
+        .map(|r| {
+            r.stages
+                .into_iter()
+                .filter(|t| t.outcome == Outcome::Ran)
+                .map(|t| (t.stage, t.seconds))
+                .collect()
+        })
+        .unwrap_or_default();
+    let estimate = |stage: &str, secs: u64| {
+        last.iter()
+            .find(|(s, _)| s == stage)
+            .map_or(String::new(), |&(_, t)| {
+                let left = (t - secs as f64).max(0.0);
+                format!(" (last build: {t:.0} s, about {left:.0} s left)")
+            })
+    };
     // A stage line is open between its start and its end.
     let open = std::cell::Cell::new(false);
     let mut progress = |p: Progress| match p {
@@ -105,7 +125,8 @@ pub fn run_flow(cfg: &BoardConfig, flow: &Flow) -> Result<BuildReport> {
                 println!();
             }
             println!(
-                "  {stage:<6}     {secs:>5} s  {}",
+                "  {stage:<6}     {secs:>5} s{}  {}",
+                estimate(stage, secs),
                 note.as_deref().unwrap_or("running")
             );
         }
