@@ -280,7 +280,7 @@ mod engines {
         match a.engine {
             EngineKind::Ref => Ok(Box::new(Reference)),
             EngineKind::Rtl | EngineKind::Twin => Err(crate::cosim_missing(&format!(
-                "lm --engine {}",
+                "lm generate/eval/bench --engine {}",
                 if a.engine == EngineKind::Rtl {
                     "rtl"
                 } else {

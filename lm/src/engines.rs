@@ -11,6 +11,7 @@
 use crate::model::{BitLinear, Config, Engine, LinearId};
 use hls_rust::tlmm::{AccWidth, CodeMatrix, Flags, Grouping, TernaryMatrix};
 use hlsk_cosim::TlmmDriver;
+use hlsk_host::job::JobPlan;
 use hlsk_host::{Link, LinkConfig};
 use hlsk_sim::tlmm::{Build, FLAG_CLEAR, Job, Pressure, run_jobs};
 use hlsk_sim::twin::Twin;
@@ -183,6 +184,7 @@ pub struct TwinEngine {
     board: String,
     link: Link<Twin>,
     chunk: usize,
+    rows: HashMap<(usize, usize), usize>,
     /// Device job cycles over all jobs so far.
     pub job_cycles: u64,
     /// Jobs run so far.
@@ -204,6 +206,7 @@ impl TwinEngine {
             board: board.to_owned(),
             link,
             chunk,
+            rows: HashMap::new(),
             job_cycles: 0,
             jobs: 0,
         })
@@ -213,6 +216,32 @@ impl TwinEngine {
     pub fn link_bytes(&self) -> (u64, u64) {
         let s = self.link.stats();
         (s.bytes_sent, s.bytes_received)
+    }
+
+    /// The most rows (at most `m`) whose job of `k` columns fits the
+    /// device memory beside its activations and results.
+    fn rows_that_fit(&mut self, m: usize, k: usize) -> Result<usize, String> {
+        if let Some(&r) = self.rows.get(&(m, k)) {
+            return Ok(r);
+        }
+        let info = self.link.info();
+        let fits = |rows: usize| {
+            TernaryMatrix::new(rows, k, vec![0; rows * k])
+                .is_ok_and(|w| JobPlan::new(&info, &w, &vec![0; k]).is_ok())
+        };
+        let (mut lo, mut hi) = (0, m); // fits(lo) or lo = 0; the answer is in lo..=hi
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if fits(mid) { lo = mid } else { hi = mid - 1 }
+        }
+        if lo == 0 {
+            return Err(format!(
+                "not even one row of K = {k} fits the device's {} memory words",
+                info.mem_words
+            ));
+        }
+        self.rows.insert((m, k), lo);
+        Ok(lo)
     }
 
     fn job(&mut self, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, String> {
@@ -235,16 +264,7 @@ impl Engine for TwinEngine {
         let (m, k) = (lin.w.m(), lin.w.k());
         check_total(k)?;
         let chunk = self.chunk;
-        let info = self.link.info();
-        // Rows per job: what fits the memory beside the activations.
-        let cw_bits = Grouping::new(usize::from(info.g))
-            .map_err(|e| e.to_string())?
-            .code_width() as usize;
-        let groups = chunk.div_ceil(usize::from(info.g));
-        let words_per_row = (groups * cw_bits).div_ceil(32) + 2;
-        let rows = ((usize::from(info.mem_words) - chunk.div_ceil(4)) / words_per_row)
-            .max(1)
-            .min(m);
+        let rows = self.rows_that_fit(m, chunk.min(k))?;
         let mut out = vec![0i32; tokens * m];
         for lo in (0..k).step_by(chunk) {
             let hi = (lo + chunk).min(k);
