@@ -349,6 +349,9 @@ mod bench {
         macs_per_token: f64,
         /// Int8 activations + int32 results per token (weights resident).
         link_bytes_per_token: f64,
+        /// Bytes both ways on the twin's link per token (weights uploaded
+        /// with every product, framing, status polls).
+        measured_link_bytes_per_token: Option<f64>,
     }
 
     #[derive(Debug, Serialize)]
@@ -377,7 +380,7 @@ mod bench {
         text: String,
     }
 
-    fn phase(tokens: usize, wall: f64, t: &Traffic, cycles: Option<(u64, u64)>) -> Phase {
+    fn phase(tokens: usize, wall: f64, t: &Traffic, cycles: Option<(u64, u64, u64)>) -> Phase {
         let n = tokens.max(1) as f64;
         Phase {
             tokens,
@@ -387,6 +390,7 @@ mod bench {
             sim_cycles_per_token: cycles.map(|c| c.1 as f64 / n),
             macs_per_token: t.macs as f64 / n,
             link_bytes_per_token: (t.act_bytes + 4 * t.result_words) as f64 / n,
+            measured_link_bytes_per_token: cycles.filter(|c| c.2 > 0).map(|c| c.2 as f64 / n),
         }
     }
 
@@ -474,6 +478,9 @@ mod bench {
             if let (Some(e), Some(s)) = (p.engine_cycles_per_token, p.sim_cycles_per_token) {
                 print!("  {e:>9.0} engine cycles/token  {s:>9.0} simulated cycles/token");
             }
+            if let Some(b) = p.measured_link_bytes_per_token {
+                print!("  {b:.0} B/token measured on the link");
+            }
             println!();
         }
         println!(
@@ -517,7 +524,9 @@ mod bench {
         model.config().ternary_params() as f64 * f64::from(cw) / f64::from(c.g) / 8.0
     }
 
-    type Cycles = Option<((u64, u64), (u64, u64))>;
+    /// Per phase (prefill, decode): engine cycles, simulated cycles, bytes
+    /// measured on the link (0 for the bare engine).
+    type Cycles = Option<((u64, u64, u64), (u64, u64, u64))>;
 
     #[cfg(not(feature = "cosim"))]
     fn run_engine(a: &BenchArgs, _: &Model, r: &Generation) -> Result<(Generation, Cycles)> {
@@ -532,17 +541,39 @@ mod bench {
         use hlsk_lm::engines::RtlEngine;
         match a.engine.engine {
             EngineKind::Ref => Ok((r.clone(), None)),
-            EngineKind::Twin => bail!(
-                "lm bench runs --engine ref or rtl; the twin re-uploads every weight per product \
-                 (no residency yet), see `hlsk lm generate --engine twin`"
-            ),
+            EngineKind::Twin => {
+                use hlsk_lm::engines::TwinEngine;
+                let board = a.engine.board.as_deref().unwrap_or_default();
+                let counts = |e: &mut TwinEngine| {
+                    let (tx, rx) = e.link_bytes();
+                    (e.job_cycles, e.sim_cycles(), tx + rx)
+                };
+                let diff =
+                    |a: (u64, u64, u64), b: (u64, u64, u64)| (a.0 - b.0, a.1 - b.1, a.2 - b.2);
+                // Prefill alone first, to split the counts.
+                let mut e = TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?;
+                let c0 = counts(&mut e);
+                generate(model, a.prompt.as_bytes(), 1, Sampling::Greedy, &mut e)?;
+                let pre = diff(counts(&mut e), c0);
+                let mut e = TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?;
+                let c0 = counts(&mut e);
+                let g = generate(
+                    model,
+                    a.prompt.as_bytes(),
+                    a.tokens,
+                    Sampling::Greedy,
+                    &mut e,
+                )?;
+                let all = diff(counts(&mut e), c0);
+                Ok((g, Some((pre, diff(all, pre)))))
+            }
             EngineKind::Rtl => {
                 let mut e = RtlEngine::new(a.engine.build, model.config(), 1)
                     .map_err(anyhow::Error::msg)?;
                 // Prefill alone first, to split the cycle counts.
                 let c0 = e.cycles();
                 generate(model, a.prompt.as_bytes(), 1, Sampling::Greedy, &mut e)?;
-                let pre = (e.busy_cycles, e.cycles() - c0);
+                let pre = (e.busy_cycles, e.cycles() - c0, 0);
                 let mut e = RtlEngine::new(a.engine.build, model.config(), 1)
                     .map_err(anyhow::Error::msg)?;
                 let c0 = e.cycles();
@@ -554,7 +585,7 @@ mod bench {
                     &mut e,
                 )?;
                 let all = (e.busy_cycles, e.cycles() - c0);
-                let dec = (all.0 - pre.0, all.1.saturating_sub(pre.1));
+                let dec = (all.0 - pre.0, all.1.saturating_sub(pre.1), 0);
                 Ok((g, Some((pre, dec))))
             }
         }

@@ -212,6 +212,11 @@ impl TwinEngine {
         })
     }
 
+    /// Simulated SoC clock cycles so far.
+    pub fn sim_cycles(&mut self) -> u64 {
+        self.link.transport_mut().cycles()
+    }
+
     /// Bytes sent and received on the link so far.
     pub fn link_bytes(&self) -> (u64, u64) {
         let s = self.link.stats();
