@@ -24,15 +24,27 @@ pub enum DataError {
     #[error("the corpus {0} is not ASCII text")]
     NotAscii(PathBuf),
     /// A character the model has no token for.
-    #[error("character {ch:?} at position {pos} is not in the model's vocabulary ({vocab})")]
+    #[error(
+        "{} at byte {pos} is not in the model's vocabulary {vocab:?} (ASCII only)",
+        describe(*byte)
+    )]
     Unknown {
-        /// The character.
-        ch: char,
+        /// The byte.
+        byte: u8,
         /// Its position in the text (characters).
         pos: usize,
         /// The vocabulary, for the message.
         vocab: String,
     },
+}
+
+/// `character 'x'` for an ASCII byte, `non-ASCII byte 0xc3` otherwise.
+fn describe(b: u8) -> String {
+    if b.is_ascii() {
+        format!("character {:?}", b as char)
+    } else {
+        format!("non-ASCII byte {b:#04x}")
+    }
 }
 
 /// The corpus as bytes (ASCII), split once into train and validation.
@@ -142,7 +154,7 @@ impl Vocab {
             .enumerate()
             .map(|(pos, &b)| {
                 self.index[b as usize].ok_or_else(|| DataError::Unknown {
-                    ch: b as char,
+                    byte: b,
                     pos,
                     vocab: String::from_utf8_lossy(&self.chars).into_owned(),
                 })
