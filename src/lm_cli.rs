@@ -236,6 +236,13 @@ fn gen_cmd(a: &GenerateArgs) -> Result<()> {
     )
     .with_context(|| format!("generating on {}", engine.name()))?;
     println!("{}{}", a.prompt, g.text);
+    if g.tokens.len() < a.tokens {
+        eprintln!(
+            "stopped after {} characters: prompt and output fill the model's context of {}",
+            g.tokens.len(),
+            model.config().ctx
+        );
+    }
     eprintln!("{}", summary(&g, &engine.name()));
     Ok(())
 }
@@ -260,11 +267,11 @@ fn eval(a: &EvalArgs) -> Result<()> {
     let mut engine = engines::make(&a.engine, &model)?;
     let t0 = Instant::now();
     let bpc = bits_per_char(&model, &ids, a.windows, engine.as_mut())?;
+    let ctx = model.config().ctx;
+    let windows = a.windows.min(ids.len().saturating_sub(ctx + 1) / ctx + 1);
     println!(
-        "validation bits per character through {}: {bpc:.4} ({} windows of {} characters, {:.1} s)",
+        "validation bits per character through {}: {bpc:.4} ({windows} windows of {ctx} characters, {:.1} s)",
         engine.name(),
-        a.windows,
-        model.config().ctx,
         t0.elapsed().as_secs_f64()
     );
     Ok(())
