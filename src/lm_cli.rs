@@ -318,6 +318,10 @@ mod engines {
                 let Some(board) = a.board.as_deref() else {
                     bail!("--engine twin needs --board (see `hlsk boards`)");
                 };
+                eprintln!(
+                    "note: the SoC keeps no weights resident yet: every product uploads its \
+                     weights over the link (about 350 KB per token, seconds per token on the twin)"
+                );
                 Box::new(TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?)
             }
         })
