@@ -4,11 +4,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use hlsk_lm::checkpoint::{self, Checkpoint, Provenance};
-use hlsk_lm::data::{Corpus, Vocab};
+use hlsk_lm::checkpoint::{self, Checkpoint};
+use hlsk_lm::data::Corpus;
 use hlsk_lm::generate::{Generation, Sampling, bits_per_char, generate};
-use hlsk_lm::model::{Config, Model};
-use hlsk_lm::train::{Precision, TrainConfig, Trainer};
+use hlsk_lm::model::Model;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -130,7 +129,7 @@ pub struct BenchArgs {
 /// Runs an `hlsk lm` subcommand.
 pub fn run(cmd: LmCmd) -> Result<()> {
     match cmd {
-        LmCmd::Train(a) => train(&a),
+        LmCmd::Train(a) => training::train(&a),
         LmCmd::Generate(a) => gen_cmd(&a),
         LmCmd::Eval(a) => eval(&a),
         LmCmd::Bench(a) => bench::run(&a),
@@ -145,75 +144,102 @@ fn load(a: &EngineArgs) -> Result<Model> {
     Ok(Model::new(ck))
 }
 
-fn train(a: &TrainArgs) -> Result<()> {
-    let corpus = Corpus::load()?;
-    let vocab = Vocab::of(corpus.text());
-    let train_ids = vocab.encode(corpus.train())?;
-    let val_ids = vocab.encode(corpus.validation())?;
-    let model = Config::small(vocab.len());
-    let mut cfg = TrainConfig::new(model, a.seed, a.steps);
-    cfg.batch = a.batch;
-    cfg.lr = a.lr;
-    println!(
-        "training {} ternary + {} f32 parameters ({model:?}) on {} characters, \
-         {} steps of {} x {}, seed {}",
-        model.ternary_params(),
-        model.f32_params(),
-        train_ids.len(),
-        a.steps,
-        a.batch,
-        model.ctx,
-        a.seed
-    );
-    let mut trainer = Trainer::new(cfg)?;
-    let start = Instant::now();
-    let steps = a.steps;
-    let mut report = |r: hlsk_lm::train::StepReport| {
-        let done = r.step + 1;
-        if done.is_multiple_of(10) || done == steps || done == 1 {
-            let el = start.elapsed().as_secs_f64();
-            let eta = el / done as f64 * (steps - done) as f64;
-            eprintln!(
-                "step {done}/{steps} loss {:.3} ({:.3} bit/char) lr {:.2e} elapsed {} about {} left",
-                r.loss,
-                r.loss / std::f32::consts::LN_2,
-                r.lr,
-                hms(el),
-                hms(eta)
-            );
+/// `hlsk lm train`, in a build with the `lm-train` feature (default).
+#[cfg(feature = "lm-train")]
+mod training {
+    use super::TrainArgs;
+    use anyhow::Result;
+    use hlsk_lm::checkpoint::Provenance;
+    use hlsk_lm::data::{Corpus, Vocab};
+    use hlsk_lm::model::Config;
+    use hlsk_lm::train::{Precision, TrainConfig, Trainer};
+    use std::time::Instant;
+
+    pub fn train(a: &TrainArgs) -> Result<()> {
+        let corpus = Corpus::load()?;
+        let vocab = Vocab::of(corpus.text());
+        let train_ids = vocab.encode(corpus.train())?;
+        let val_ids = vocab.encode(corpus.validation())?;
+        let model = Config::small(vocab.len());
+        let mut cfg = TrainConfig::new(model, a.seed, a.steps);
+        cfg.batch = a.batch;
+        cfg.lr = a.lr;
+        println!(
+            "training {} ternary + {} f32 parameters ({model:?}) on {} characters, \
+             {} steps of {} x {}, seed {}",
+            model.ternary_params(),
+            model.f32_params(),
+            train_ids.len(),
+            a.steps,
+            a.batch,
+            model.ctx,
+            a.seed
+        );
+        let mut trainer = Trainer::new(cfg)?;
+        let start = Instant::now();
+        let steps = a.steps;
+        let mut report = |r: hlsk_lm::train::StepReport| {
+            let done = r.step + 1;
+            if done.is_multiple_of(10) || done == steps || done == 1 {
+                let el = start.elapsed().as_secs_f64();
+                let eta = el / done as f64 * (steps - done) as f64;
+                eprintln!(
+                    "step {done}/{steps} loss {:.3} ({:.3} bit/char) lr {:.2e} elapsed {} about {} left",
+                    r.loss,
+                    r.loss / std::f32::consts::LN_2,
+                    r.lr,
+                    hms(el),
+                    hms(eta)
+                );
+            }
+        };
+        let loss = trainer.train(&train_ids, &mut report)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let bpc_q = trainer.bits_per_char(&val_ids, Precision::Ternary, a.eval_windows)?;
+        let bpc_f = trainer.bits_per_char(&val_ids, Precision::F32, a.eval_windows)?;
+        println!(
+            "trained in {}; validation ({} windows of {}): {bpc_q:.4} bit/char fake-quantized (QAT forward), \
+             {bpc_f:.4} bit/char with the latent f32 weights unquantized",
+            hms(seconds),
+            a.eval_windows,
+            model.ctx
+        );
+        let provenance = Provenance {
+            command: std::env::args().collect::<Vec<_>>().join(" "),
+            seed: a.seed,
+            steps: a.steps,
+            batch: a.batch,
+            seconds,
+            train_loss: loss,
+        };
+        let ck = trainer.export(&vocab, provenance)?;
+        if let Some(dir) = a.out.parent() {
+            std::fs::create_dir_all(dir).ok();
         }
-    };
-    let loss = trainer.train(&train_ids, &mut report)?;
-    let seconds = start.elapsed().as_secs_f64();
-    let bpc_q = trainer.bits_per_char(&val_ids, Precision::Ternary, a.eval_windows)?;
-    let bpc_f = trainer.bits_per_char(&val_ids, Precision::F32, a.eval_windows)?;
-    println!(
-        "trained in {}; validation ({} windows of {}): {bpc_q:.4} bit/char fake-quantized (QAT forward), \
-         {bpc_f:.4} bit/char with the latent f32 weights unquantized",
-        hms(seconds),
-        a.eval_windows,
-        model.ctx
-    );
-    let provenance = Provenance {
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-        seed: a.seed,
-        steps: a.steps,
-        batch: a.batch,
-        seconds,
-        train_loss: loss,
-    };
-    let ck = trainer.export(&vocab, provenance)?;
-    if let Some(dir) = a.out.parent() {
-        std::fs::create_dir_all(dir).ok();
+        ck.save(&a.out)?;
+        println!("wrote {}", a.out.display());
+        Ok(())
     }
-    ck.save(&a.out)?;
-    println!("wrote {}", a.out.display());
-    Ok(())
+
+    fn hms(s: f64) -> String {
+        let s = s.max(0.0) as u64;
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
 }
 
-fn hms(s: f64) -> String {
-    let s = s.max(0.0) as u64;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+/// `hlsk lm train` refused in a build without candle.
+#[cfg(not(feature = "lm-train"))]
+mod training {
+    use super::TrainArgs;
+    use anyhow::{Result, bail};
+
+    pub fn train(_: &TrainArgs) -> Result<()> {
+        bail!(
+            "`hlsk lm train` needs candle, and this hlsk was built without it \
+             (`--no-default-features`, as `make` builds it); run it as \
+             `cargo run --release -p hlsk -- lm train` (default features)"
+        )
+    }
 }
 
 fn gen_cmd(a: &GenerateArgs) -> Result<()> {

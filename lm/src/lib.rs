@@ -7,7 +7,8 @@
 //!   integer products on an [`model::Engine`]) with a KV cache;
 //! - [`checkpoint`]: the file format (ternary codes five to a byte, f32
 //!   norms, scales and embeddings);
-//! - [`train`]: quantization-aware training with candle on the CPU;
+//! - `train` (feature `train`): quantization-aware training with candle on
+//!   the CPU;
 //! - [`generate`]: prefill, decode and sampling;
 //! - `engines` (feature `cosim`): the Verilated TLMM engine and a board's
 //!   digital twin as [`model::Engine`]s.
@@ -31,4 +32,5 @@ pub mod data;
 pub mod engines;
 pub mod generate;
 pub mod model;
+#[cfg(feature = "train")]
 pub mod train;
