@@ -1,0 +1,52 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Simple dual-port RAM: one write port, one read port, one clock, registered
+// read data (one cycle latency), written so that Yosys maps it onto block RAM
+// (iCE40 EBR, ECP5 DP16KD, Gowin BSRAM).
+//
+// Read-during-write to the same address returns the old contents
+// (read-first). rdata_o holds its value on cycles without a read. Contents
+// are not reset; an address read before it is written returns whatever the
+// RAM powered up with.
+
+module hlsk_ram_1r1w #(
+  parameter int unsigned Width = 32,
+  parameter int unsigned Depth = 256,
+  // Derived; do not override.
+  localparam int unsigned AddrW = (Depth > 1) ? $clog2(Depth) : 1
+) (
+  input  logic             clk_i,
+
+  // Write port
+  input  logic             we_i,
+  input  logic [AddrW-1:0] waddr_i,
+  input  logic [Width-1:0] wdata_i,
+
+  // Read port
+  input  logic             re_i,
+  input  logic [AddrW-1:0] raddr_i,
+  output logic [Width-1:0] rdata_o
+);
+
+  logic [Width-1:0] mem_q [Depth];
+  logic [Width-1:0] rdata_q;
+
+  // Addresses at or beyond Depth (possible when Depth is not a power of two)
+  // are ignored on write and read back as the last registered value.
+  logic waddr_ok, raddr_ok;
+  assign waddr_ok = ({1'b0, waddr_i} < (AddrW + 1)'(Depth));
+  assign raddr_ok = ({1'b0, raddr_i} < (AddrW + 1)'(Depth));
+
+  always_ff @(posedge clk_i) begin
+    if (we_i && waddr_ok) begin
+      mem_q[waddr_i] <= wdata_i;
+    end
+    if (re_i && raddr_ok) begin
+      rdata_q <= (we_i && waddr_ok && waddr_i == raddr_i) ? wdata_i : mem_q[raddr_i];  // MUTANT: write-first
+    end
+  end
+
+  assign rdata_o = rdata_q;
+
+endmodule
