@@ -31,7 +31,7 @@ fi
 
 mkdir -p work
 fail=0
-printf '%-26s %-6s %-10s %8s  %s\n' task mode result seconds detail
+printf '%-26s %-10s %-10s %8s  %s\n' task mode/depth result seconds detail
 for t in "${targets[@]}"; do
   sby=${t%%:*}
   if [[ $t == *:* ]]; then tasks=("${t#*:}"); else mapfile -t tasks < <(yowasp-sby --dumptasks "$sby.sby"); fi
@@ -42,7 +42,7 @@ for t in "${targets[@]}"; do
     rc=$?
     secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
     status=$(awk '{print $1}' "$dir/status" 2>/dev/null || echo ERROR)
-    mode=$(grep -o 'summary: successful proof by k-induction\|summary: engine_0 (smtbmc z3) returned FAIL' "$dir/logfile.txt" 2>/dev/null | head -1 | sed 's/.*successful proof.*/prove/; s/.*returned FAIL.*/bmc/')
+    mode=$(awk '$1 == "mode" {m = $2} $1 == "depth" {d = $2} END {if (m) print m "/" d}' "$dir/config.sby" 2>/dev/null)
     detail=$(grep -o 'failed assertion .* at [^ ]*' "$dir/logfile.txt" 2>/dev/null | head -1 | sed 's/failed assertion [^ ]* at //')
     if [[ $task == issue_* ]]; then
       # A property the RTL is known to break (formal/README.md): must fail.
@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
     else
       if [ $rc -eq 0 ] && [ "$status" = PASS ]; then result="PASS"; else result="FAILED"; fail=1; detail="$status, see formal/$dir/logfile.txt $detail"; fi
     fi
-    printf '%-26s %-6s %-10s %8s  %s\n' "$sby:$task" "${mode:-?}" "$result" "$secs" "$detail"
+    printf '%-26s %-10s %-10s %8s  %s\n' "$sby:$task" "${mode:-?}" "$result" "$secs" "$detail"
   done
 done
 exit $fail
