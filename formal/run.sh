@@ -31,7 +31,7 @@ fi
 
 mkdir -p work
 fail=0
-printf '%-26s %-10s %-10s %8s  %s\n' task mode/depth result seconds detail
+printf '%-34s %-10s %-10s %8s  %s\n' task mode/depth result seconds detail
 for t in "${targets[@]}"; do
   sby=${t%%:*}
   if [[ $t == *:* ]]; then tasks=("${t#*:}"); else mapfile -t tasks < <(yowasp-sby --dumptasks "$sby.sby"); fi
@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
     else
       if [ $rc -eq 0 ] && [ "$status" = PASS ]; then result="PASS"; else result="FAILED"; fail=1; detail="$status, see formal/$dir/logfile.txt $detail"; fi
     fi
-    printf '%-26s %-10s %-10s %8s  %s\n' "$sby:$task" "${mode:-?}" "$result" "$secs" "$detail"
+    printf '%-34s %-10s %-10s %8s  %s\n' "$sby:$task" "${mode:-?}" "$result" "$secs" "$detail"
   done
 done
 exit $fail

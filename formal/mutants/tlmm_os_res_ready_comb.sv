@@ -1,0 +1,407 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// TLMM engine, output-stationary, tables in registers.
+//
+// Computes out[m] = sign_extend_32(sum_k W[m][k] * x[k] mod 2^AccW) for
+// m < M, k < K (docs/tlmm.md), W ternary as G-weight codes, x int8.
+// Per job: one command beat (M, K, flags); ceil(K/4) activation beats
+// (loaded into the chunk buffer first); then weight beats of P*T codes,
+// row-block-major: for each block of P rows, ceil(ceil(K/G)/T) beats; then
+// M results, one 32-bit word per beat in row order, last on row M-1.
+//
+// Per weight beat, the T tables of the current chunk (built from the
+// buffer, shared by all lanes) are looked up by P lanes of T codes each. One
+// weight beat per cycle in steady state. Results of a row block move to an
+// output bank that drains one row per cycle while the next block computes.
+//
+// Sticky status (tlmm_pkg::status_bit_e): K beyond the exact range, illegal
+// codes, misplaced last flags, rejected commands. Streams are counted, never
+// waited for on a last flag, so a protocol error cannot hang the engine.
+// Counters: busy, weight-starved and output-blocked cycles, weight beats.
+
+module tlmm_os_engine
+  import tlmm_pkg::*;
+#(
+  parameter int unsigned G    = 3,
+  parameter int unsigned T    = 1,
+  parameter int unsigned P    = 4,
+  parameter int unsigned AccW = 24,
+  parameter int unsigned KMax = 256,
+  // Derived; do not override.
+  localparam int unsigned CW      = code_width(G),
+  localparam int unsigned NE      = num_entries(G),
+  localparam int unsigned EW      = entry_width(G),
+  localparam int unsigned SW      = EW + 1 + $clog2(T),
+  localparam int unsigned WBits   = P * T * CW,
+  localparam int unsigned WBeatW  = ((WBits + 7) / 8) * 8,
+  localparam int unsigned GT      = G * T,
+  localparam int unsigned Chunks  = (KMax + GT - 1) / GT,
+  localparam int unsigned ChunkAW = (Chunks > 1) ? $clog2(Chunks) : 1,
+  localparam int unsigned KW      = $clog2(KMax + 1)
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+
+  // Command stream
+  input  logic                 cmd_valid_i,
+  output logic                 cmd_ready_o,
+  input  logic [CmdMW-1:0]     cmd_m_i,
+  input  logic [CmdKW-1:0]     cmd_k_i,
+  input  logic [CmdFlagsW-1:0] cmd_flags_i,
+
+  // Activation stream: byte i of beat b = x[4b+i]
+  input  logic                 act_valid_i,
+  output logic                 act_ready_o,
+  input  logic [31:0]          act_data_i,
+  input  logic                 act_last_i,
+
+  // Weight stream: code (lane p, slot t) at [(p*T+t)*CW +: CW]
+  input  logic                 w_valid_i,
+  output logic                 w_ready_o,
+  input  logic [WBeatW-1:0]    w_data_i,
+  input  logic                 w_last_i,
+
+  // Result stream
+  output logic                 res_valid_o,
+  input  logic                 res_ready_i,
+  output logic [31:0]          res_data_o,
+  output logic                 res_last_o,
+
+  // Status and counters
+  output logic                 busy_o,
+  output logic [StatusW-1:0]   status_o,
+  output logic [31:0]          cnt_busy_o,
+  output logic [31:0]          cnt_w_starved_o,
+  output logic [31:0]          cnt_out_blocked_o,
+  output logic [31:0]          cnt_w_beats_o
+);
+
+  localparam longint unsigned KExact = k_exact(AccW);
+  localparam int unsigned     Lat    = 3;  // weight fire -> accumulate stage
+
+  typedef enum logic [1:0] {
+    StIdle,
+    StLoad,
+    StCompute,
+    StDrain
+  } state_e;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  state_e               state_q, state_d;
+  logic [CmdMW-1:0]     m_q, m_d;              // rows of the job
+  logic [CmdMW-1:0]     row_base_q, row_base_d;  // first row of the block being fed
+  logic [ChunkAW:0]     chunk_q, chunk_d;      // chunk being fed
+  logic [StatusW-1:0]   status_q, status_d;
+  logic [31:0]          cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
+  logic                 lane_illegal_q;          // a lane looked up an illegal code
+
+  /////////////////////////
+  // Activation buffer   //
+  /////////////////////////
+
+  logic               ab_start, ab_done, ab_proto;
+  logic [ChunkAW:0]   nchunks;
+  logic [8*GT-1:0]    chunk_data;
+  logic               w_fire;
+
+  tlmm_act_buffer #(
+    .G(G),
+    .T(T),
+    .KMax(KMax)
+  ) u_act (
+    .clk_i,
+    .rst_ni,
+    .start_i     (ab_start),
+    .k_i         (cmd_k_i[KW-1:0]),
+    .done_o      (ab_done),
+    .nchunks_o   (nchunks),
+    .proto_err_o (ab_proto),
+    .act_valid_i,
+    .act_ready_o,
+    .act_data_i,
+    .act_last_i,
+    .rd_en_i     (w_fire),
+    .rd_chunk_i  (chunk_q[ChunkAW-1:0]),
+    .rd_data_o   (chunk_data)
+  );
+
+  /////////////
+  // Control //
+  /////////////
+
+  logic cmd_fire, cmd_ok, res_fire;
+  logic last_chunk, last_block, first_chunk;
+  logic last_in_flight, out_busy;
+  logic pipe_empty;
+  logic [Lat-1:0] v_pipe_q, last_pipe_q, first_pipe_q, job_end_pipe_q;
+  logic [CmdMW-1:0] blk_rows;             // valid rows in the block being fed
+  logic [CmdMW-1:0] rows_pipe_q [Lat];
+
+  assign cmd_ready_o = (state_q == StIdle);
+  assign cmd_fire    = cmd_valid_i && cmd_ready_o;
+  assign cmd_ok      = (cmd_m_i != '0) && (cmd_k_i != '0) &&
+                       (cmd_k_i <= CmdKW'(KMax)) && !cmd_flags_i[FlagRequant] &&
+                       (cmd_flags_i[CmdFlagsW-1:FlagRequant+1] == '0);
+  assign ab_start    = cmd_fire && cmd_ok;
+
+  assign first_chunk = (chunk_q == '0);
+  assign last_chunk  = (chunk_q == nchunks - 1'b1);
+  assign last_block  = (row_base_q + CmdMW'(P) >= m_q);
+  assign blk_rows    = last_block ? m_q - row_base_q : CmdMW'(P);
+
+  // A block's last beat may only enter the pipeline when the output bank
+  // will be free for it: no other last beat in flight, bank drained.
+  assign last_in_flight = |last_pipe_q;
+  assign w_ready_o = (state_q == StCompute) &&
+                     !(last_chunk && (last_in_flight || (out_busy && !res_ready_i)));  // MUTANT: w_ready depends on res_ready
+  assign w_fire    = w_valid_i && w_ready_o;
+  assign pipe_empty = ~|v_pipe_q;
+
+  always_comb begin
+    state_d    = state_q;
+    m_d        = m_q;
+    row_base_d = row_base_q;
+    chunk_d    = chunk_q;
+    status_d   = status_q;
+
+    unique case (state_q)
+      StIdle: begin
+        if (cmd_fire) begin
+          if (cmd_flags_i[FlagClear]) begin
+            status_d = '0;
+          end
+          if (cmd_ok) begin
+            state_d    = StLoad;
+            m_d        = cmd_m_i;
+            row_base_d = '0;
+            chunk_d    = '0;
+            if (64'(cmd_k_i) > KExact) begin
+              status_d[ErrKRange] = 1'b1;
+            end
+          end else begin
+            status_d[ErrShape] = 1'b1;
+          end
+        end
+      end
+      StLoad: begin
+        if (ab_done) begin
+          state_d = StCompute;
+        end
+      end
+      StCompute: begin
+        if (w_fire) begin
+          if (w_last_i != (last_chunk && last_block)) begin
+            status_d[ErrProto] = 1'b1;
+          end
+          if (last_chunk) begin
+            chunk_d    = '0;
+            row_base_d = row_base_q + CmdMW'(P);
+            if (last_block) begin
+              state_d = StDrain;
+            end
+          end else begin
+            chunk_d = chunk_q + 1'b1;
+          end
+        end
+      end
+      StDrain: begin
+        if (pipe_empty && !out_busy) begin
+          state_d = StIdle;
+        end
+      end
+      default: state_d = StIdle;
+    endcase
+
+    if (ab_proto) begin
+      status_d[ErrProto] = 1'b1;
+    end
+    if (lane_illegal_q) begin
+      status_d[ErrCode] = 1'b1;
+    end
+  end
+
+  ///////////////////////////
+  // Datapath: tables, lanes //
+  ///////////////////////////
+
+  // Stage 1: chunk data arrives from the buffer RAM; weight beat waits.
+  // Stage 2: tables registered; lanes look up and reduce.
+  // Stage 3: lane sums registered; accumulate or hand over to the bank.
+  logic [WBits-1:0]       w_s1_q, w_s2_q;
+  logic signed [EW-1:0]   tbl_d [T][NE];
+  logic signed [EW-1:0]   tbl_q [T][NE];
+  logic signed [SW-1:0]   lane_sum [P];
+  logic [P-1:0]           lane_illegal;
+  logic signed [SW-1:0]   lane_sum_q [P];
+
+  for (genvar t = 0; t < T; t++) begin : g_tables
+    tlmm_table_build #(.G(G)) u_table (
+      .acts_i  (chunk_data[8*G*t +: 8*G]),
+      .entry_o (tbl_d[t])
+    );
+  end
+
+  for (genvar p = 0; p < P; p++) begin : g_lanes
+    tlmm_lane #(.G(G), .T(T)) u_lane (
+      .codes_i   (w_s2_q[p*T*CW +: T*CW]),
+      .table_i   (tbl_q),
+      .sum_o     (lane_sum[p]),
+      .illegal_o (lane_illegal[p])
+    );
+  end
+
+  // Byte padding above the codes carries nothing.
+  if (WBeatW > WBits) begin : g_w_pad
+    logic unused_w_pad;
+    assign unused_w_pad = ^w_data_i[WBeatW-1:WBits];
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (w_fire) begin
+      w_s1_q <= w_data_i[WBits-1:0];
+    end
+    if (v_pipe_q[0]) begin
+      w_s2_q <= w_s1_q;
+      tbl_q  <= tbl_d;
+    end
+    if (v_pipe_q[1]) begin
+      lane_sum_q <= lane_sum;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      v_pipe_q       <= '0;
+      last_pipe_q    <= '0;
+      first_pipe_q   <= '0;
+      job_end_pipe_q <= '0;
+      lane_illegal_q <= 1'b0;
+    end else begin
+      v_pipe_q       <= {v_pipe_q[Lat-2:0], w_fire};
+      last_pipe_q    <= {last_pipe_q[Lat-2:0], w_fire && last_chunk};
+      first_pipe_q   <= {first_pipe_q[Lat-2:0], w_fire && first_chunk};
+      job_end_pipe_q <= {job_end_pipe_q[Lat-2:0], w_fire && last_chunk && last_block};
+      lane_illegal_q <= v_pipe_q[1] && (|lane_illegal);
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    rows_pipe_q[0] <= blk_rows;
+    for (int unsigned i = 1; i < Lat; i++) begin
+      rows_pipe_q[i] <= rows_pipe_q[i-1];
+    end
+  end
+
+  ////////////////////////////////
+  // Accumulators and out bank  //
+  ////////////////////////////////
+
+  logic [AccW-1:0]  acc_q [P];
+  logic [AccW-1:0]  bank_q [P];
+  logic [AccW-1:0]  acc_next [P];
+  logic [CmdMW-1:0] bank_cnt_q;   // rows left in the bank
+  logic             bank_last_q;  // the bank holds the job's last block
+  logic             acc_v, acc_first, acc_last;
+
+  assign acc_v     = v_pipe_q[Lat-1];
+  assign acc_first = first_pipe_q[Lat-1];
+  assign acc_last  = last_pipe_q[Lat-1];
+
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      acc_next[p] = (acc_first ? '0 : acc_q[p]) + AccW'(lane_sum_q[p]);
+    end
+  end
+
+  assign out_busy  = (bank_cnt_q != '0);
+  assign res_valid_o = out_busy;
+  assign res_data_o  = 32'($signed(bank_q[0]));
+  assign res_last_o  = bank_last_q && (bank_cnt_q == CmdMW'(1));
+  assign res_fire    = res_valid_o && res_ready_i;
+
+  always_ff @(posedge clk_i) begin
+    if (acc_v && !acc_last) begin
+      acc_q <= acc_next;
+    end
+    if (acc_v && acc_last) begin
+      bank_q <= acc_next;
+    end else if (res_fire) begin
+      for (int unsigned p = 0; p + 1 < P; p++) begin
+        bank_q[p] <= bank_q[p+1];
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      bank_cnt_q  <= '0;
+      bank_last_q <= 1'b0;
+    end else if (acc_v && acc_last) begin
+      bank_cnt_q  <= rows_pipe_q[Lat-1];
+      bank_last_q <= job_end_pipe_q[Lat-1];
+    end else if (res_fire) begin
+      bank_cnt_q <= bank_cnt_q - 1'b1;
+    end
+  end
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q       <= StIdle;
+      m_q           <= '0;
+      row_base_q    <= '0;
+      chunk_q       <= '0;
+      status_q      <= '0;
+      cnt_busy_q    <= '0;
+      cnt_starved_q <= '0;
+      cnt_blocked_q <= '0;
+      cnt_beats_q   <= '0;
+    end else begin
+      state_q    <= state_d;
+      m_q        <= m_d;
+      row_base_q <= row_base_d;
+      chunk_q    <= chunk_d;
+      status_q   <= status_d;
+      if (cmd_fire && cmd_flags_i[FlagClear]) begin
+        cnt_busy_q    <= '0;
+        cnt_starved_q <= '0;
+        cnt_blocked_q <= '0;
+        cnt_beats_q   <= '0;
+      end else begin
+        cnt_busy_q    <= cnt_busy_q + 32'(state_q != StIdle);
+        cnt_starved_q <= cnt_starved_q + 32'(state_q == StCompute && !w_valid_i);
+        cnt_blocked_q <= cnt_blocked_q + 32'(res_valid_o && !res_ready_i);
+        cnt_beats_q   <= cnt_beats_q + 32'(w_fire);
+      end
+    end
+  end
+
+  assign busy_o            = (state_q != StIdle);
+  assign status_o          = status_q;
+  assign cnt_busy_o        = cnt_busy_q;
+  assign cnt_w_starved_o   = cnt_starved_q;
+  assign cnt_out_blocked_o = cnt_blocked_q;
+  assign cnt_w_beats_o     = cnt_beats_q;
+
+  ////////////////
+  // Assertions //
+  ////////////////
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      // The bank is only refilled once drained.
+      assert (!(acc_v && acc_last && out_busy))
+        else $error("tlmm_os_engine: output bank overwritten while draining");
+    end
+  end
+`endif
+
+endmodule
