@@ -197,7 +197,9 @@ fn main() -> anyhow::Result<()> {
             })?;
             println!("{}", r.summary());
             if !r.clean() {
-                bail!("corrupted frames got through");
+                bail!(
+                    "corruption got through: a job, memory word or result the host did not ask for"
+                );
             }
         }
         Cmd::DecoderStorm {
