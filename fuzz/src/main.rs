@@ -209,12 +209,13 @@ fn main() -> anyhow::Result<()> {
         } => {
             let r = storm::decoder_storm(faults, rate_ppm, seed);
             println!(
-                "{} faults in {} frames ({} hit) in {:.1} s: {} corrupted frames passed header and CRC",
+                "{} faults in {} frames ({} hit) in {:.1} s: {} corrupted frames passed header and CRC, {} of them followed at once by more bytes",
                 r.faults,
                 r.frames,
                 r.frames_hit,
                 r.wall.as_secs_f64(),
-                r.forged
+                r.forged,
+                r.forged_with_trailing
             );
             for (sent, got) in &r.examples {
                 println!("  sent     {sent:02x?}\n  received {got:02x?}");

@@ -595,6 +595,10 @@ pub struct DecoderStormReport {
     pub frames_hit: u64,
     /// Frames the decoder handed out though corrupted (CRC misses).
     pub forged: u64,
+    /// Of those, frames followed at once by more bytes of the same
+    /// transmission (what a receiver that wants a quiet line after the
+    /// CRC would reject).
+    pub forged_with_trailing: u64,
     /// The first few forged frames: bytes sent, bytes received.
     pub examples: Vec<(Vec<u8>, Vec<u8>)>,
     /// Wall time.
@@ -634,12 +638,12 @@ pub fn decoder_storm(faults: u64, rate_ppm: u32, seed: u64) -> DecoderStormRepor
         }
         r.frames_hit += 1;
         let mut d = Decoder::default();
-        let forged = out
+        let forged_at = out
             .iter()
-            .filter_map(|&b| d.push(b))
-            .any(|x| matches!(x, Ok(f) if f.encode() != frame));
-        if forged {
+            .position(|&b| matches!(d.push(b), Some(Ok(f)) if f.encode() != frame));
+        if let Some(at) = forged_at {
             r.forged += 1;
+            r.forged_with_trailing += u64::from(at + 1 < out.len());
             if r.examples.len() < 5 {
                 r.examples.push((frame, out));
             }
