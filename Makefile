@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all setup selfcheck test lint bench waves clean
+.PHONY: all setup selfcheck test lint bench waves formal clean
 
 # Main job: the default board's (iCEBreaker) bitstream, with its report.
 # Built without the co-simulation models (`--no-default-features`): the board
@@ -34,6 +34,11 @@ bench: setup
 # writes the waveform of its minimal case to waves/<property>.fst.
 waves: setup
 	HLSK_WAVES=$(CURDIR)/waves $(CARGO) test -p hlsk-tests --features trace
+
+# Formal proofs (formal/README.md): SymbiYosys + z3; every proof, mutant and
+# known issue in one table (~5 min). The quick ones also run in `make test`.
+formal: setup
+	formal/run.sh
 
 clean:
 	$(CARGO) clean

@@ -30,6 +30,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 mkdir -p work
+# The mutants (formal/mutants.txt) are generated, not kept as copies.
+python3 mutants.py >/dev/null || exit 2
 fail=0
 printf '%-34s %-10s %-10s %8s  %s\n' task mode/depth result seconds detail
 for t in "${targets[@]}"; do
