@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all setup selfcheck test lint bench waves formal clean
+.PHONY: all setup selfcheck test lint bench waves formal fuzz fuzz-afl clean
 
 # Main job: the default board's (iCEBreaker) bitstream, with its report.
 # Built without the co-simulation models (`--no-default-features`): the board
@@ -39,6 +39,32 @@ waves: setup
 # known issue in one table (~5 min). The quick ones also run in `make test`.
 formal: setup
 	formal/run.sh
+
+FUZZ_EXECS ?= 1000000
+STORM_FAULTS ?= 1000000
+STORM_SECS ?= 900
+
+# Fuzzing, figures not tests (docs/fuzzing.md): FUZZ_EXECS mutated inputs per
+# parser (dev profile: overflow checks on), the decoder storm, then the link
+# storm on the iCEBreaker twin (STORM_FAULTS faults or STORM_SECS seconds).
+fuzz: setup
+	$(CARGO) run -p hlsk-fuzz -- run all --execs $(FUZZ_EXECS)
+	$(CARGO) run --release -p hlsk-fuzz -- decoder-storm --faults 10000000
+	$(CARGO) run --release -p hlsk-fuzz -- storm --faults $(STORM_FAULTS) --max-secs $(STORM_SECS)
+
+# Coverage-guided: the same parsers under AFL++ (cargo-afl, stable Rust;
+# installed on first use), FUZZ_EXECS executions each; fails on a crash or hang.
+fuzz-afl:
+	command -v cargo-afl >/dev/null || $(CARGO) install cargo-afl
+	cd fuzz/afl && $(CARGO) afl build --release
+	cd fuzz/afl && for t in frame board npy desc; do \
+	  rm -rf out/$$t && mkdir -p out && \
+	  AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+	    $(CARGO) afl fuzz -i ../corpus/$$t -o out/$$t -E $(FUZZ_EXECS) -- target/release/hlsk-afl $$t >/dev/null && \
+	  grep -E 'execs_done|saved_crashes|saved_hangs' out/$$t/default/fuzzer_stats && \
+	  grep -Eq 'saved_crashes *: 0' out/$$t/default/fuzzer_stats && \
+	  grep -Eq 'saved_hangs *: 0' out/$$t/default/fuzzer_stats || exit 1; \
+	done
 
 clean:
 	$(CARGO) clean
