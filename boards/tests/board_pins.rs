@@ -106,6 +106,29 @@ fn lx(name: &'static str, n: u32) -> Ref {
     Ref::Res(Db::Litex, name, n, None)
 }
 
+/// `leds.pins[0..n]`: amaranth-boards' `led` and litex-boards' `litex` resources.
+fn led_pins(n: u32, litex: &'static str) -> Vec<(String, Vec<Ref>)> {
+    (0..n)
+        .map(|i| (format!("leds.pins[{i}]"), vec![am("led", i), lx(litex, i)]))
+        .collect()
+}
+
+/// `uart.tx` and `uart.rx`: amaranth-boards' `uart` 0, litex-boards' `serial` 0.
+fn uart_pins() -> Vec<(String, Vec<Ref>)> {
+    ["tx", "rx"]
+        .into_iter()
+        .map(|sub| {
+            (
+                format!("uart.{sub}"),
+                vec![
+                    Ref::Res(Db::Amaranth, "uart", 0, Some(sub)),
+                    Ref::Res(Db::Litex, "serial", 0, Some(sub)),
+                ],
+            )
+        })
+        .collect()
+}
+
 /// The mapping of one board file's pins (field paths as in config errors,
 /// with the pin index: `leds.pins[2]`) to the databases.
 struct BoardMap {
@@ -138,35 +161,15 @@ fn maps() -> Vec<BoardMap> {
                 extensions: &[],
             },
         ],
-        pins: vec![
-            ("clock.pin".into(), vec![am("clk12", 0), lx("clk12", 0)]),
-            (
-                "leds.pins[0]".into(),
-                vec![am("led", 0), lx("user_led_n", 0)],
-            ),
-            (
-                "leds.pins[1]".into(),
-                vec![am("led", 1), lx("user_led_n", 1)],
-            ),
-            (
+        pins: [("clock.pin".into(), vec![am("clk12", 0), lx("clk12", 0)])]
+            .into_iter()
+            .chain(led_pins(2, "user_led_n"))
+            .chain([(
                 "buttons[0].pins[0]".into(),
                 vec![am("button", 0), lx("user_btn_n", 0)],
-            ),
-            (
-                "uart.tx".into(),
-                vec![
-                    Ref::Res(Db::Amaranth, "uart", 0, Some("tx")),
-                    Ref::Res(Db::Litex, "serial", 0, Some("tx")),
-                ],
-            ),
-            (
-                "uart.rx".into(),
-                vec![
-                    Ref::Res(Db::Amaranth, "uart", 0, Some("rx")),
-                    Ref::Res(Db::Litex, "serial", 0, Some("rx")),
-                ],
-            ),
-        ],
+            )])
+            .chain(uart_pins())
+            .collect(),
     });
 
     // ULX3S (both board files): amaranth-boards ulx3s.py, litex-boards
@@ -174,12 +177,7 @@ fn maps() -> Vec<BoardMap> {
     // LEFT RIGHT (amaranth `button` 0-5, litex `user_btn` 1-6).
     for board in ["ulx3s", "ulx3s-conv"] {
         let mut pins = vec![("clock.pin".into(), vec![am("clk25", 0), lx("clk25", 0)])];
-        for i in 0..8 {
-            pins.push((
-                format!("leds.pins[{i}]"),
-                vec![am("led", i), lx("user_led", i)],
-            ));
-        }
+        pins.extend(led_pins(8, "user_led"));
         pins.push((
             "buttons[0].pins[0]".into(),
             vec![am("button_pwr", 0), lx("user_btn", 0)],
@@ -190,15 +188,7 @@ fn maps() -> Vec<BoardMap> {
                 vec![am("button", i), lx("user_btn", i + 1)],
             ));
         }
-        for sub in ["tx", "rx"] {
-            pins.push((
-                format!("uart.{sub}"),
-                vec![
-                    Ref::Res(Db::Amaranth, "uart", 0, Some(sub)),
-                    Ref::Res(Db::Litex, "serial", 0, Some(sub)),
-                ],
-            ));
-        }
+        pins.extend(uart_pins());
         v.push(BoardMap {
             board,
             platforms: vec![
@@ -225,12 +215,7 @@ fn maps() -> Vec<BoardMap> {
     // sipeed_tang_nano_9k.py. Our first button (the reset) is S1 on pin 4,
     // the databases' button 1.
     let mut pins = vec![("clock.pin".into(), vec![am("clk27", 0), lx("clk27", 0)])];
-    for i in 0..6 {
-        pins.push((
-            format!("leds.pins[{i}]"),
-            vec![am("led", i), lx("user_led", i)],
-        ));
-    }
+    pins.extend(led_pins(6, "user_led"));
     pins.push((
         "buttons[0].pins[0]".into(),
         vec![am("button", 1), lx("user_btn", 1)],
@@ -239,15 +224,7 @@ fn maps() -> Vec<BoardMap> {
         "buttons[1].pins[0]".into(),
         vec![am("button", 0), lx("user_btn", 0)],
     ));
-    for sub in ["tx", "rx"] {
-        pins.push((
-            format!("uart.{sub}"),
-            vec![
-                Ref::Res(Db::Amaranth, "uart", 0, Some(sub)),
-                Ref::Res(Db::Litex, "serial", 0, Some(sub)),
-            ],
-        ));
-    }
+    pins.extend(uart_pins());
     v.push(BoardMap {
         board: "tangnano9k",
         platforms: vec![
