@@ -5,7 +5,7 @@
 
 CARGO ?= cargo
 
-.PHONY: all setup selfcheck test lint bench waves formal fuzz fuzz-afl clean
+.PHONY: all setup selfcheck test lint bench waves coverage formal fuzz fuzz-afl clean
 
 # Main job: the default board's (iCEBreaker) bitstream, with its report.
 # Built without the co-simulation models (`--no-default-features`): the board
@@ -34,6 +34,13 @@ bench: setup
 # writes the waveform of its minimal case to waves/<property>.fst.
 waves: setup
 	HLSK_WAVES=$(CURDIR)/waves $(CARGO) test -p hlsk-tests --features trace
+
+# Line and toggle coverage of every RTL module over the co-simulation tests
+# (docs/coverage.md): instrumented models built in target/coverage, counts
+# merged with verilator_coverage, per-module table printed and written into
+# docs/coverage.md; reports in target/coverage/report/.
+coverage: setup
+	scripts/coverage.sh
 
 # Formal proofs (formal/README.md): SymbiYosys + z3; every proof, mutant and
 # known issue in one table (~5 min). The quick ones also run in `make test`.
