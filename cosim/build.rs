@@ -104,6 +104,7 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("cosim crate has no parent folder")?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let trace = std::env::var_os("CARGO_FEATURE_TRACE").is_some();
+    let coverage = std::env::var_os("CARGO_FEATURE_COVERAGE").is_some();
     let rtl = root.join("rtl");
 
     // ccache must be chosen before cxx_build creates its cc::Build.
@@ -247,10 +248,16 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             .define("VM_TRACE_FST", "1")
             .define("HLSK_TRACE", "1");
     }
+    if coverage {
+        models
+            .define("VM_COVERAGE", "1")
+            .define("HLSK_COVERAGE", "1");
+    }
     for job in &jobs {
         let mut spec = VerilateSpec::new(job.top, &job.prefix)
             .sources(sources.iter().cloned())
-            .trace(trace);
+            .trace(trace)
+            .coverage(coverage);
         for (k, val) in &job.params {
             spec = spec.param(k, val);
         }
@@ -307,6 +314,7 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         "shim/blocks_impl.h",
         "shim/soc.h",
         "shim/soc_impl.h",
+        "shim/coverage.h",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }

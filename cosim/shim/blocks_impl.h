@@ -17,6 +17,9 @@
 #if HLSK_TRACE
 #include "verilated_fst_c.h"
 #endif
+#if HLSK_COVERAGE
+#include "hlsk-cosim/shim/coverage.h"
+#endif
 
 namespace hlsk {
 
@@ -58,6 +61,9 @@ class Harness {
       Verilated::threadContextp(ctx_.get());
       top_ = std::make_unique<V>(ctx_.get(), "TOP");
     }
+#if HLSK_COVERAGE
+    if (CoverageSink* sink = CoverageSink::get()) sink->attach(ctx_.get());
+#endif
 #if HLSK_TRACE
     if (!trace.empty()) {
       fst_ = std::make_unique<VerilatedFstC>();
@@ -75,6 +81,9 @@ class Harness {
     Verilated::threadContextp(ctx_.get());
 #if HLSK_TRACE
     if (fst_) fst_->close();
+#endif
+#if HLSK_COVERAGE
+    if (CoverageSink* sink = CoverageSink::get()) sink->detach(ctx_.get());
 #endif
     top_->final();
     top_.reset();

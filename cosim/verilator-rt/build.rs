@@ -1,6 +1,7 @@
 //! Compiles the Verilator runtime once. The list of runtime files is read
 //! from the `_classes.mk` of a tiny probe model, so it follows whatever the
-//! installed Verilator version needs.
+//! installed Verilator version needs. With the `coverage` feature the probe
+//! is instrumented too, so the list includes the coverage database.
 
 use hlsk_vbuild::{VerilateSpec, Verilator};
 use std::path::PathBuf;
@@ -18,12 +19,14 @@ fn main() {
 fn build() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
     let trace = std::env::var_os("CARGO_FEATURE_TRACE").is_some();
+    let coverage = std::env::var_os("CARGO_FEATURE_COVERAGE").is_some();
     let v = Verilator::find()?;
     let probe = out.join("hlsk_rt_probe.sv");
     std::fs::write(&probe, PROBE)?;
     let spec = VerilateSpec::new("hlsk_rt_probe", "Vhlsk_rt_probe")
         .source(&probe)
-        .trace(trace);
+        .trace(trace)
+        .coverage(coverage);
     let model = v.verilate(&spec, &out.join("probe"))?;
     let mut b = v.cc_build();
     if trace {

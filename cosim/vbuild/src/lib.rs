@@ -189,6 +189,9 @@ impl Verilator {
         if spec.trace {
             cmd.arg("--trace-fst").arg("--trace-structs");
         }
+        if spec.coverage {
+            cmd.arg("--coverage-line").arg("--coverage-toggle");
+        }
         for (k, v) in &spec.params {
             cmd.arg(format!("-G{k}={v}"));
         }
@@ -250,6 +253,7 @@ pub struct VerilateSpec {
     params: BTreeMap<String, String>,
     sources: Vec<PathBuf>,
     trace: bool,
+    coverage: bool,
 }
 
 impl VerilateSpec {
@@ -261,6 +265,7 @@ impl VerilateSpec {
             params: BTreeMap::new(),
             sources: Vec::new(),
             trace: false,
+            coverage: false,
         }
     }
 
@@ -285,6 +290,15 @@ impl VerilateSpec {
     /// Compiles FST tracing support into the model.
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
+        self
+    }
+
+    /// Instruments the model for line (with branch) and toggle coverage
+    /// (`--coverage-line --coverage-toggle`). The model then counts into its
+    /// `VerilatedContext::coveragep()`, and the runtime needs
+    /// `verilated_cov.cpp` (listed in `_classes.mk` as a global file).
+    pub fn coverage(mut self, on: bool) -> Self {
+        self.coverage = on;
         self
     }
 }
