@@ -1,25 +1,30 @@
 // Copyright hlsk contributors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// Host link frame decoder (docs/host-protocol.md).
+// Host link frame decoder (docs/host-protocol.md, protocol version 3).
 //
 // Takes bytes from the UART receiver (always ready: a byte is never left
-// waiting) and parses frames SOF, LEN, ~LEN, SEQ, CMD, PAYLOAD[LEN], CRC16
-// (high byte first; CRC-16/CCITT-FALSE over LEN..PAYLOAD). ~LEN guards the
-// length, so that any single bit error is caught: in LEN or ~LEN by their
-// mismatch, anywhere else by the CRC over a frame of the right length.
-// Bytes outside a frame are skipped until a SOF. The payload is stored in a
-// byte RAM; nothing is executed here.
+// waiting) and parses frames SOF, LEN, ~LEN, SEQ, CMD, PAYLOAD[LEN], CRC32
+// (CRC-32C over LEN..PAYLOAD, low byte first). ~LEN guards the length, so
+// that a corrupt length is caught at once; the CRC-32C catches every error
+// of up to 5 bits and every burst of up to 32 bits in a frame of the
+// right length, and a frame shifted by a lost or extra byte with
+// probability 1 - 2^-32. Bytes outside a frame are skipped until a SOF.
+// The payload is stored in a byte RAM; nothing is executed here.
 //
 // Every frame ends in exactly one verdict on the frame stream (valid/ready,
 // held until taken): status StOk with SEQ, CMD and LEN (the payload then
 // readable through the registered read port, one cycle latency, until the
-// verdict is taken), or a NAK reason: NakCrc (CRC mismatch, or LEN and ~LEN
-// disagree), NakOversize (LEN > MaxPayload), NakTrunc (no byte for
-// TimeoutClks cycles inside a frame). After a bad or oversize header the
-// rest of the frame is skipped until the line has been quiet for
-// TimeoutClks, then the verdict is given. Bytes that arrive while a verdict waits are dropped and
-// counted on dropped_o (one-cycle pulse per byte).
+// verdict is taken), or a NAK reason, decided only by this frame's bytes:
+// NakCrc (CRC mismatch, or LEN and ~LEN disagree), NakOversize (LEN >
+// MaxPayload, with ~LEN its complement), NakTrunc (no byte for
+// TimeoutClks cycles inside a frame, header otherwise good or not yet
+// complete). After a bad or oversize header the rest of the frame is
+// skipped until the line has been quiet for TimeoutClks, then the verdict
+// is given. A frame that stops after two CRC bytes and is a protocol
+// version 2 INFO (LEN 0, CMD INFO, those bytes its CRC-16) gets the verdict
+// RxV2Info instead of NakTrunc. Bytes that arrive while a verdict waits are
+// dropped and counted on dropped_o (one-cycle pulse per byte).
 
 module hlsk_frame_rx
   import hlsk_link_pkg::*;
@@ -74,23 +79,28 @@ module hlsk_frame_rx
   logic [7:0]      seq_q, seq_d;
   logic [7:0]      cmd_q, cmd_d;
   logic [7:0]      cnt_q, cnt_d;       // payload or CRC bytes taken
-  logic [15:0]     crc_q, crc_d;
+  logic [31:0]     crc_q, crc_d;
+  logic [15:0]     tail_q, tail_d;     // the last two CRC bytes, first one high
   logic [7:0]      verdict_q, verdict_d;
-  logic            oversize_q, oversize_d;
-  logic            hdr_bad_q, hdr_bad_d;  // LEN and ~LEN disagree
+  logic            oversize_q, oversize_d;  // LEN > MaxPayload, ~LEN good
+  logic            hdr_bad_q, hdr_bad_d;    // LEN and ~LEN disagree
   logic [ToW-1:0]  idle_q;             // cycles since the last byte
 
   /////////////
   // Control //
   /////////////
 
-  logic in_fire, timeout, pl_we;
+  logic in_fire, timeout, pl_we, v2_info;
 
   assign in_ready_o  = 1'b1;
   assign in_fire     = in_valid_i;
-  assign timeout     = (idle_q == ToW'(TimeoutClks));
+  // A byte in the cycle the line would time out still belongs to the frame.
+  assign timeout     = (idle_q == ToW'(TimeoutClks)) && !in_fire;
   assign pl_we       = in_fire && (state_q == StPayload);
   assign dropped_o   = in_fire && (state_q == StHold);
+  // A version-2 INFO frame, complete: A5 00 FF SEQ 01 and its CRC-16.
+  assign v2_info     = (state_q == StCrc) && (cnt_q == 8'd2) && (len_q == '0) &&
+                       (cmd_q == CmdInfo) && (tail_q == crc16_v2_info(seq_q));
 
   always_comb begin
     state_d    = state_q;
@@ -99,33 +109,39 @@ module hlsk_frame_rx
     cmd_d      = cmd_q;
     cnt_d      = cnt_q;
     crc_d      = crc_q;
+    tail_d     = tail_q;
     verdict_d  = verdict_q;
     oversize_d = oversize_q;
     hdr_bad_d  = hdr_bad_q;
 
     if (in_fire && state_q != StHold && state_q != StHunt) begin
-      crc_d = crc16_byte(crc_q, in_data_i);
+      crc_d = crc32c_byte(crc_q, in_data_i);
     end
 
     unique case (state_q)
       StHunt: begin
         if (in_fire && in_data_i == Sof) begin
-          state_d = StLen;
-          crc_d   = 16'hFFFF;
-          seq_d   = '0;
+          // A new frame: nothing of the last one's verdict carries over.
+          state_d    = StLen;
+          crc_d      = Crc32cInit;
+          seq_d      = '0;
+          cmd_d      = '0;
+          hdr_bad_d  = 1'b0;
+          oversize_d = 1'b0;
         end
       end
       StLen: begin
         if (in_fire) begin
-          len_d      = in_data_i;
-          oversize_d = (32'(in_data_i) > MaxPayload);
-          state_d    = StLenInv;
+          len_d   = in_data_i;
+          state_d = StLenInv;
         end
       end
       StLenInv: begin
         if (in_fire) begin
-          hdr_bad_d = (in_data_i != ~len_q);
-          state_d   = hdr_bad_d ? StSkip : StSeq;
+          // LEN counts only once ~LEN confirms it.
+          hdr_bad_d  = (in_data_i != ~len_q);
+          oversize_d = !hdr_bad_d && (32'(len_q) > MaxPayload);
+          state_d    = hdr_bad_d ? StSkip : StSeq;
         end
       end
       StSeq: begin
@@ -152,15 +168,16 @@ module hlsk_frame_rx
       end
       StCrc: begin
         if (in_fire) begin
-          cnt_d = cnt_q + 1'b1;
-          if (cnt_q == 8'd1) begin
-            verdict_d = (crc_d == '0) ? StOk : NakCrc;
+          cnt_d  = cnt_q + 1'b1;
+          tail_d = {tail_q[7:0], in_data_i};
+          if (32'(cnt_q) == CrcBytes - 1) begin
+            verdict_d = (crc_d == Crc32cResidue) ? StOk : NakCrc;
             state_d   = StHold;
           end
         end
       end
       StSkip: begin
-        // Oversize: skip until the line is quiet (handled below).
+        // Bad or oversize header: skip until the line is quiet (below).
       end
       StHold: begin
         if (frm_ready_i) begin
@@ -172,7 +189,9 @@ module hlsk_frame_rx
 
     // A frame that stops short ends in a verdict too.
     if (timeout && state_q != StHunt && state_q != StHold) begin
-      verdict_d = hdr_bad_q ? NakCrc : oversize_q ? NakOversize : NakTrunc;
+      verdict_d = hdr_bad_q  ? NakCrc      :
+                  oversize_q ? NakOversize :
+                  v2_info    ? RxV2Info    : NakTrunc;
       state_d   = StHold;
     end
   end
@@ -189,6 +208,7 @@ module hlsk_frame_rx
       cmd_q      <= '0;
       cnt_q      <= '0;
       crc_q      <= '0;
+      tail_q     <= '0;
       verdict_q  <= '0;
       oversize_q <= 1'b0;
       hdr_bad_q  <= 1'b0;
@@ -200,6 +220,7 @@ module hlsk_frame_rx
       cmd_q      <= cmd_d;
       cnt_q      <= cnt_d;
       crc_q      <= crc_d;
+      tail_q     <= tail_d;
       verdict_q  <= verdict_d;
       oversize_q <= oversize_d;
       hdr_bad_q  <= hdr_bad_d;

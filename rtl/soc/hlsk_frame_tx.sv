@@ -5,8 +5,11 @@
 //
 // A header beat (LEN, SEQ, STATUS) on a valid/ready handshake, accepted
 // while idle, sends SOF, LEN, ~LEN, SEQ, STATUS, then LEN payload bytes taken from
-// the payload stream, then the CRC-16/CCITT-FALSE of LEN..PAYLOAD, high byte
-// first, all on a valid/ready byte stream to the UART transmitter. In the
+// the payload stream, then the CRC-32C of LEN..PAYLOAD, low byte first
+// (protocol version 3), all on a valid/ready byte stream to the UART
+// transmitter. The header status RxV2Info sends the frame in protocol
+// version 2's framing instead: status StOk and a CRC-16/CCITT-FALSE, high
+// byte first (the answer to an old host's INFO). In the
 // payload phase the byte stream passes the payload stream through
 // (out_valid_o = pl_valid_i, pl_ready_o = out_ready_i), so the payload may
 // come straight from a memory read stream with no buffer; there is no path
@@ -46,8 +49,7 @@ module hlsk_frame_tx
     StSeq,
     StStatus,
     StPayload,
-    StCrcHi,
-    StCrcLo
+    StCrc
   } state_e;
 
   ///////////////
@@ -58,15 +60,17 @@ module hlsk_frame_tx
   logic [7:0]  len_q, len_d;
   logic [7:0]  seq_q, seq_d;
   logic [7:0]  status_q, status_d;
-  logic [7:0]  left_q, left_d;
-  logic [15:0] crc_q, crc_d;
+  logic [7:0]  left_q, left_d;     // payload bytes, then CRC bytes, to send
+  logic [31:0] crc_q, crc_d;       // CRC-32C, or CRC-16 in the low half (v2_q)
+  logic        v2_q, v2_d;         // protocol version 2 framing
 
   /////////////
   // Control //
   /////////////
 
   logic       out_fire;
-  logic [7:0] byte_out;
+  logic [7:0] byte_out, crc_byte, crc_len;
+  logic [1:0] crc_idx;
 
   assign hdr_ready_o = (state_q == StIdle);
   assign pl_ready_o  = (state_q == StPayload) && out_ready_i;
@@ -82,11 +86,15 @@ module hlsk_frame_tx
       StSeq:     byte_out = seq_q;
       StStatus:  byte_out = status_q;
       StPayload: byte_out = pl_data_i;
-      StCrcHi:   byte_out = crc_q[15:8];
-      StCrcLo:   byte_out = crc_q[7:0];
+      StCrc:     byte_out = crc_byte;
       default:   byte_out = '0;
     endcase
   end
+  // CRC-32C: the final xor of the register, low byte first (left_q counts
+  // down from CrcBytes); CRC-16: the register, high byte first (2, 1).
+  assign crc_len  = v2_q ? 8'd2 : 8'(CrcBytes);
+  assign crc_idx  = 2'(8'(CrcBytes) - left_q);
+  assign crc_byte = v2_q ? (left_q[1] ? crc_q[15:8] : crc_q[7:0]) : ~crc_q[8*crc_idx +: 8];
   assign out_data_o = byte_out;
 
   always_comb begin
@@ -96,19 +104,21 @@ module hlsk_frame_tx
     status_d = status_q;
     left_d   = left_q;
     crc_d    = crc_q;
+    v2_d     = v2_q;
 
-    if (out_fire && state_q != StSof && state_q != StCrcHi && state_q != StCrcLo) begin
-      crc_d = crc16_byte(crc_q, byte_out);
+    if (out_fire && state_q != StSof && state_q != StCrc) begin
+      crc_d = v2_q ? {16'h0, crc16_byte(crc_q[15:0], byte_out)} : crc32c_byte(crc_q, byte_out);
     end
 
     unique case (state_q)
       StIdle: begin
         if (hdr_valid_i) begin
+          v2_d     = (hdr_status_i == RxV2Info);
           len_d    = hdr_len_i;
           seq_d    = hdr_seq_i;
-          status_d = hdr_status_i;
+          status_d = v2_d ? StOk : hdr_status_i;
           left_d   = hdr_len_i;
-          crc_d    = 16'hFFFF;
+          crc_d    = v2_d ? {16'h0, Crc16Init} : Crc32cInit;
           state_d  = StSof;
         end
       end
@@ -116,17 +126,33 @@ module hlsk_frame_tx
       StLen:    if (out_fire) state_d = StLenInv;
       StLenInv: if (out_fire) state_d = StSeq;
       StSeq:    if (out_fire) state_d = StStatus;
-      StStatus: if (out_fire) state_d = (left_q == '0) ? StCrcHi : StPayload;
+      StStatus: begin
+        if (out_fire) begin
+          if (left_q == '0) begin
+            left_d  = crc_len;
+            state_d = StCrc;
+          end else begin
+            state_d = StPayload;
+          end
+        end
+      end
       StPayload: begin
         if (out_fire) begin
           left_d = left_q - 1'b1;
           if (left_q == 8'd1) begin
-            state_d = StCrcHi;
+            left_d  = crc_len;
+            state_d = StCrc;
           end
         end
       end
-      StCrcHi:  if (out_fire) state_d = StCrcLo;
-      StCrcLo:  if (out_fire) state_d = StIdle;
+      StCrc: begin
+        if (out_fire) begin
+          left_d = left_q - 1'b1;
+          if (left_q == 8'd1) begin
+            state_d = StIdle;
+          end
+        end
+      end
       default:  state_d = StIdle;
     endcase
   end
@@ -143,6 +169,7 @@ module hlsk_frame_tx
       status_q <= '0;
       left_q   <= '0;
       crc_q    <= '0;
+      v2_q     <= 1'b0;
     end else begin
       state_q  <= state_d;
       len_q    <= len_d;
@@ -150,6 +177,7 @@ module hlsk_frame_tx
       status_q <= status_d;
       left_q   <= left_d;
       crc_q    <= crc_d;
+      v2_q     <= v2_d;
     end
   end
 

@@ -6,7 +6,10 @@
 // Takes one frame verdict at a time from hlsk_frame_rx and answers each
 // with exactly one response through hlsk_frame_tx, then releases the frame.
 // A NAK verdict (CRC, truncated, oversize) is answered with the same NAK
-// and counted; nothing is executed. A good frame has its first argument
+// and counted; nothing is executed. A protocol-version-2 INFO (verdict
+// RxV2Info) is answered with the INFO reply in version-2 framing, so that
+// an old host reads this device's version and refuses it; it is counted
+// with the unknown commands and moves no SEQ. A good frame has its first argument
 // bytes loaded from the payload RAM, then:
 // - a repeat (same SEQ as the last executed INFO, WRITE, TLMM_START or
 //   CONV_START) of a command with side effects (WRITE, TLMM_START,
@@ -229,7 +232,12 @@ module hlsk_soc_ctrl
         idx_d  = '0;
         rlen_d = '0;
         if (frm_valid_i) begin
-          if (frm_status_i != StOk) begin
+          if (frm_status_i == RxV2Info) begin
+            status_d = RxV2Info;
+            src_d    = SrcInfo;
+            rlen_d   = 8'(InfoLen);
+            state_d  = EHdr;
+          end else if (frm_status_i != StOk) begin
             status_d = frm_status_i;
             state_d  = EHdr;
           end else begin
@@ -515,7 +523,7 @@ module hlsk_soc_ctrl
           NakCrc:      cnt_q[CntCrc]      <= cnt_q[CntCrc] + 1'b1;
           NakTrunc:    cnt_q[CntTrunc]    <= cnt_q[CntTrunc] + 1'b1;
           NakOversize: cnt_q[CntOversize] <= cnt_q[CntOversize] + 1'b1;
-          NakUnknown:  cnt_q[CntUnknown]  <= cnt_q[CntUnknown] + 1'b1;
+          NakUnknown, RxV2Info: cnt_q[CntUnknown] <= cnt_q[CntUnknown] + 1'b1;
           NakBadArg:   cnt_q[CntBadArg]   <= cnt_q[CntBadArg] + 1'b1;
           NakBusy:     cnt_q[CntBusy]     <= cnt_q[CntBusy] + 1'b1;
           default: ;
