@@ -1,7 +1,7 @@
 //! Host side of the hlsk board link (docs/host-protocol.md).
 //!
 //! - [`proto`]: the frame format shared with `rtl/soc/` (SOF, LEN, ~LEN,
-//!   SEQ, CODE, PAYLOAD, CRC-16/CCITT-FALSE), its encoder and decoder, and the
+//!   SEQ, CODE, PAYLOAD, CRC-32C; protocol version 3), its encoder and decoder, and the
 //!   typed reply payloads;
 //! - [`Transport`]: the byte pipe, implemented by [`SerialTransport`] (a
 //!   real port) and by the digital twin (`hlsk_sim::twin::Twin`: the
@@ -24,7 +24,7 @@
 //! payload.extend(0xdead_beef_u32.to_le_bytes());
 //! let frame = Frame { seq: 1, code: Command::Write as u8, payload };
 //! let bytes = frame.encode();
-//! assert_eq!(bytes.len(), 7 + 6);
+//! assert_eq!(bytes.len(), 9 + 6);
 //!
 //! // The decoder hands it back whole, and drops it if a bit flips.
 //! let mut d = Decoder::default();

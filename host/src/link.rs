@@ -2,7 +2,7 @@
 //! garbled reply and on wire NAKs, over any [`Transport`].
 
 use crate::proto::{
-    Command, DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, OVERHEAD, Status,
+    Command, DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, Framing, OVERHEAD, Status,
     TlmmDescriptor, VERSION, conv_payload,
 };
 use crate::transport::{Transport, TransportError};
@@ -66,7 +66,7 @@ pub enum LinkError {
         /// Payload bytes received.
         len: usize,
     },
-    /// The device speaks another protocol version or is not an hlsk SoC.
+    /// The device speaks another protocol version.
     #[error(
         "device speaks protocol version {got}, this host {VERSION}; rebuild and reprogram the bitstream"
     )]
@@ -121,6 +121,10 @@ pub struct Link<T: Transport> {
     /// answer a new side-effecting command with it as a duplicate.
     kept: KeptSeq,
     decoder: Decoder,
+    /// While connecting: a decoder of protocol version 2 frames, to
+    /// recognize a device of that version, and the version it reported
+    /// (2 for any good version-2 frame).
+    old_device: Option<(Decoder, Option<u8>)>,
     stats: LinkStats,
 }
 
@@ -145,7 +149,10 @@ impl<T: Transport> Link<T> {
     /// Opens a session: asks the device for INFO (which also sets its
     /// last executed SEQ to this session's, so no later command can be
     /// mistaken for a repeat of an older session's) and checks the
-    /// protocol version.
+    /// protocol version. A device of protocol version 2 cannot read this
+    /// host's frames (CRC-32C) and answers them in its own (CRC-16): when
+    /// INFO gets no valid reply but such a frame came, the error is
+    /// [`LinkError::Version`], not [`LinkError::NoReply`].
     pub fn connect(transport: T, config: LinkConfig) -> Result<Link<T>, LinkError> {
         let mut link = Link {
             transport,
@@ -154,9 +161,17 @@ impl<T: Transport> Link<T> {
             seq: 0,
             kept: KeptSeq::default(),
             decoder: Decoder::default(),
+            old_device: Some((Decoder::new(Framing::V2), None)),
             stats: LinkStats::default(),
         };
-        let p = link.transact(Command::Info, &[])?;
+        let info = link.transact(Command::Info, &[]);
+        let old = link.old_device.take().and_then(|(_, version)| version);
+        let p = match (info, old) {
+            (Err(LinkError::NoReply { .. }), Some(got)) => {
+                return Err(LinkError::Version { got });
+            }
+            (info, _) => info?,
+        };
         link.info = DeviceInfo::parse(&p).ok_or(LinkError::Malformed {
             cmd: Command::Info,
             len: p.len(),
@@ -293,6 +308,14 @@ impl<T: Transport> Link<T> {
                 return Ok(Reply::Timeout);
             }
             self.stats.bytes_received += n as u64;
+            if let Some((d, version)) = &mut self.old_device {
+                for &b in &buf[..n] {
+                    if let Some(Ok(f)) = d.push(b) {
+                        let reported = DeviceInfo::parse(&f.payload).map(|i| i.version);
+                        *version = Some(reported.unwrap_or(2));
+                    }
+                }
+            }
             let mut reply = None;
             for &b in &buf[..n] {
                 match self.decoder.push(b) {
@@ -396,4 +419,71 @@ enum Reply {
     Frame(Status, Vec<u8>),
     Garbled,
     Timeout,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportError;
+    use std::collections::VecDeque;
+
+    /// A device of protocol version 2: it reads frames with a CRC-16 and
+    /// answers every frame it cannot check with a NAK CRC in its framing.
+    struct V2Device {
+        rx: Decoder,
+        out: VecDeque<u8>,
+    }
+
+    impl Transport for V2Device {
+        fn send(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
+            for &b in bytes {
+                if let Some(Err(DecodeError::Crc { seq })) = self.rx.push(b) {
+                    let nak = Frame {
+                        seq,
+                        code: Status::NakCrc.byte(),
+                        payload: vec![],
+                    };
+                    self.out.extend(nak.encode_as(Framing::V2));
+                }
+            }
+            Ok(())
+        }
+
+        fn recv(&mut self, buf: &mut [u8], _: Duration) -> Result<usize, TransportError> {
+            let n = buf.len().min(self.out.len());
+            for (i, b) in self.out.drain(..n).enumerate() {
+                buf[i] = b;
+            }
+            // Silence after the last byte: the 2 CRC bytes of ours it
+            // skips leave its decoder in the next frame's hunt.
+            self.rx.reset();
+            Ok(n)
+        }
+
+        fn name(&self) -> String {
+            "v2 device".to_owned()
+        }
+    }
+
+    #[test]
+    fn a_version_2_device_is_refused_for_its_version() {
+        let device = V2Device {
+            rx: Decoder::new(Framing::V2),
+            out: VecDeque::new(),
+        };
+        let config = LinkConfig {
+            attempts: 2,
+            ..LinkConfig::default()
+        };
+        match Link::connect(device, config) {
+            Err(e @ LinkError::Version { got: 2 }) => {
+                assert!(
+                    e.to_string().contains("protocol version 2, this host 3"),
+                    "{e}"
+                );
+            }
+            Err(e) => panic!("want a version error, got {e}"),
+            Ok(_) => panic!("a version-2 device was accepted"),
+        }
+    }
 }
