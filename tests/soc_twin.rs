@@ -11,7 +11,7 @@ use hlsk_tests::twin_conv::{
 };
 use hlsk_tests::twin_props::{
     bad_frames_are_refused, jobs_match_reference_on, jobs_survive_wire_faults_on,
-    lost_ack_is_not_re_executed, memory_commands_wait_for_the_job,
+    lost_ack_is_not_re_executed, memory_commands_wait_for_the_job, nak_reasons_are_exact_on,
     retry_after_a_poll_is_not_re_executed, seq_wraparound_never_looks_like_a_repeat,
     wire_fault_is_recovered,
 };
@@ -32,7 +32,7 @@ fn twin_tlmm_jobs_are_bit_identical_to_the_reference_on_every_twin_build() {
 #[test]
 fn corrupted_dropped_duplicated_and_truncated_frames_are_detected_and_recovered() {
     // The WRITE: SOF 0, LEN 1, ~LEN 2, SEQ 3, CMD 4, address 5-6, words
-    // 7..39, CRC 39-40.
+    // 7..38, CRC 39-42.
     let faults = [
         WireFault::FlipBit { byte: 0, bit: 3 }, // SOF: frame invisible
         WireFault::FlipBit { byte: 1, bit: 0 }, // LEN
@@ -83,6 +83,13 @@ fn the_seq_wrapping_around_is_never_taken_for_a_repeat() {
 fn bad_frames_are_refused_counted_and_never_executed() {
     for config in 0..SOC_CONFIGS.len() {
         ok(bad_frames_are_refused(config));
+    }
+}
+
+#[test]
+fn nak_reasons_are_exact_for_good_bad_oversize_and_cut_frames_on_every_twin_build() {
+    for config in 0..SOC_CONFIGS.len() {
+        ok(nak_reasons_are_exact_on(config, cases(24)));
     }
 }
 

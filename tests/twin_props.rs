@@ -20,7 +20,10 @@
 //!   a new command the SEQ the device remembers, however many polls pass;
 //! - [`jobs_survive_wire_faults_on`]: random faults of every kind on random
 //!   frames in both directions during a whole job: the results are still
-//!   bit-identical to the reference and the job ran exactly once.
+//!   bit-identical to the reference and the job ran exactly once;
+//! - [`nak_reasons_are_exact_on`]: runs of random good, bad, oversize and
+//!   cut frames (and version-2 INFOs) each get the exact status, SEQ and
+//!   counter the protocol gives their bytes.
 
 use crate::prop::check;
 use crate::twin::{Twin, WireFault};
@@ -165,7 +168,7 @@ const WORDS: usize = 8;
 /// The device counter a fault on the WRITE must raise, or `None` when the
 /// device cannot see the frame at all (a corrupt SOF: only the host's
 /// timeout notices). Frame bytes: SOF 0, LEN 1, ~LEN 2, SEQ 3, CMD 4,
-/// payload 5.., CRC high and low. A corrupt LEN or ~LEN fails the header
+/// payload 5.., CRC (4 bytes). A corrupt LEN or ~LEN fails the header
 /// check (counted with the CRC errors); a lost or extra byte either ends
 /// the frame early on a wrong CRC or leaves it waiting (truncated).
 pub fn expected_counter(fault: WireFault) -> Option<Counter> {
@@ -538,6 +541,239 @@ pub fn bad_frames_are_refused(config: usize) -> Result<(), String> {
         return Err("a refused frame changed the memory".to_owned());
     }
     Ok(())
+}
+
+/// One frame of [`nak_reasons_are_exact_on`]: a frame with command
+/// [`PROBE_CMD`] (unknown: a good frame is answered NakUnknown and has no
+/// effect), possibly with a wrong ~LEN or CRC, cut after `keep` bytes
+/// following its SOF, then silence; or a protocol-version-2 INFO.
+#[derive(Debug, Clone)]
+pub struct RxFrame {
+    /// LEN (anything, also above the device's maximum payload).
+    pub len: u8,
+    /// ~LEN as sent is LEN's complement xor this.
+    pub len_inv_xor: u8,
+    /// SEQ.
+    pub seq: u8,
+    /// Seed of the payload bytes.
+    pub data: u64,
+    /// The CRC as sent is the right one xor this.
+    pub crc_xor: u32,
+    /// Bytes kept after SOF (the whole frame when larger).
+    pub keep: usize,
+    /// Send a version-2 INFO (SEQ `seq`) instead.
+    pub v2_info: bool,
+}
+
+/// The command byte of [`RxFrame`]s: unknown to the device.
+pub const PROBE_CMD: u8 = 0x7f;
+
+/// What the device must answer an [`RxFrame`], decided from its bytes
+/// alone by the protocol (docs/host-protocol.md): the reply's status and
+/// SEQ (the frame's once its header got that far and was good, else 0),
+/// whether the reply comes in version-2 framing, and the counter it
+/// raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RxVerdict {
+    /// Reply status.
+    pub status: u8,
+    /// Reply SEQ.
+    pub seq: u8,
+    /// The reply is a version-2 INFO (CRC-16 framing).
+    pub v2: bool,
+    /// The STATUS counter it raises.
+    pub counter: Counter,
+}
+
+impl RxFrame {
+    /// The bytes sent, and the verdict they must get from a device whose
+    /// largest payload is `max_payload`.
+    pub fn bytes_and_verdict(&self, max_payload: usize) -> (Vec<u8>, RxVerdict) {
+        use hlsk_host::proto::{Frame, Framing, Status};
+        let verdict = |status: Status, seq: u8, counter: Counter| RxVerdict {
+            status: status.byte(),
+            seq,
+            v2: false,
+            counter,
+        };
+        if self.v2_info {
+            let f = Frame {
+                seq: self.seq,
+                code: Command::Info as u8,
+                payload: vec![],
+            };
+            let v = RxVerdict {
+                status: Status::Ok.byte(),
+                seq: self.seq,
+                v2: true,
+                counter: Counter::Unknown,
+            };
+            return (f.encode_as(Framing::V2), v);
+        }
+        let mut rng = Rng::new(self.data);
+        let payload: Vec<u8> = (0..self.len).map(|_| rng.below(256) as u8).collect();
+        let mut bytes = Frame {
+            seq: self.seq,
+            code: PROBE_CMD,
+            payload,
+        }
+        .encode();
+        bytes[2] ^= self.len_inv_xor;
+        let n = bytes.len();
+        let crc = u32::from_le_bytes([bytes[n - 4], bytes[n - 3], bytes[n - 2], bytes[n - 1]]);
+        bytes[n - 4..].copy_from_slice(&(crc ^ self.crc_xor).to_le_bytes());
+        bytes.truncate(self.keep.saturating_add(1));
+        let got = bytes.len() - 1; // bytes after SOF
+        let len = usize::from(self.len);
+        let v = if got < 2 {
+            verdict(Status::NakTrunc, 0, Counter::Trunc)
+        } else if self.len_inv_xor != 0 {
+            verdict(Status::NakCrc, 0, Counter::Crc)
+        } else {
+            let seq = if got >= 3 { self.seq } else { 0 };
+            if len > max_payload {
+                verdict(Status::NakOversize, seq, Counter::Oversize)
+            } else if got < len + 8 {
+                verdict(Status::NakTrunc, seq, Counter::Trunc)
+            } else if self.crc_xor != 0 {
+                verdict(Status::NakCrc, seq, Counter::Crc)
+            } else {
+                verdict(Status::NakUnknown, seq, Counter::Unknown)
+            }
+        };
+        (bytes, v)
+    }
+}
+
+fn rx_frame() -> impl Strategy<Value = RxFrame> {
+    let len = prop_oneof![Just(0u8), 1u8..=16, 120u8..=140, any::<u8>()];
+    let len_inv_xor = prop_oneof![3 => Just(0u8), 1 => any::<u8>()];
+    let crc_xor =
+        prop_oneof![2 => Just(0u32), 1 => any::<u32>(), 1 => (0u32..32).prop_map(|b| 1 << b)];
+    let keep = prop_oneof![2 => Just(usize::MAX), 1 => 0usize..12, 1 => 0usize..300];
+    (
+        len,
+        len_inv_xor,
+        any::<u8>(),
+        any::<u64>(),
+        crc_xor,
+        keep,
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(len, len_inv_xor, seq, data, crc_xor, keep, v2_info)| RxFrame {
+                len,
+                len_inv_xor,
+                seq,
+                data,
+                crc_xor,
+                keep,
+                v2_info,
+            },
+        )
+}
+
+/// Property: every frame of a random run (good ones, bad ~LEN, oversize
+/// LEN, wrong CRC, cut anywhere, a version-2 INFO) gets exactly one reply
+/// whose status and SEQ are the protocol's verdict on that frame's bytes
+/// alone, whatever frames came before (the receiver's NAK reason does not
+/// carry over from an earlier frame, and LEN counts only once ~LEN
+/// confirms it), and each raises its STATUS counter by one. A version-2
+/// INFO is answered in version-2 framing with this device's INFO, so an
+/// old host reads protocol version 3 and refuses the device.
+pub fn nak_reasons_are_exact_on(config: usize, cases: u32) -> Result<(), String> {
+    use hlsk_host::Transport;
+    use hlsk_host::proto::{Decoder, DeviceInfo, Framing, VERSION};
+    let name = format!(
+        "twin_nak_reasons_are_exact[{}]",
+        SOC_CONFIGS[config].boards[0]
+    );
+    let strategy = (any::<u32>(), prop::collection::vec(rx_frame(), 1..=5));
+    check(&name, cases, strategy, |(seed, frames), waves| {
+        let mut link = connect(config, *seed, waves)?;
+        let info = link.info();
+        let s0 = link.status().map_err(|e| e.to_string())?;
+        let mut want_counts = [0u16; 10];
+        for (i, f) in frames.iter().enumerate() {
+            let (bytes, want) = f.bytes_and_verdict(usize::from(info.max_payload));
+            let twin = link.transport_mut();
+            twin.send(&bytes).map_err(|e| e.to_string())?;
+            let mut v3 = (Decoder::default(), Vec::new());
+            let mut v2 = (Decoder::new(Framing::V2), Vec::new());
+            let mut buf = [0u8; 64];
+            // A frame cut short is answered after the 20 ms line timeout;
+            // a reply comes a few bytes per call. Read until 40 ms of
+            // silence after a reply (or 160 ms without one).
+            let mut quiet = 0;
+            while quiet < 4 {
+                let n = twin
+                    .recv(&mut buf, std::time::Duration::from_millis(40))
+                    .map_err(|e| e.to_string())?;
+                for &b in &buf[..n] {
+                    for (d, got) in [&mut v3, &mut v2] {
+                        if let Some(Ok(r)) = d.push(b) {
+                            got.push(r);
+                        }
+                    }
+                }
+                quiet = match n {
+                    0 if !(v3.1.is_empty() && v2.1.is_empty()) => 4,
+                    0 => quiet + 1,
+                    _ => 0,
+                };
+            }
+            // A version-3 reply may pass a version-2 decoder by chance
+            // (2^-16), not the other way round (it is too short).
+            let got: Vec<_> = if v3.1.is_empty() {
+                v2.1.into_iter().map(|r| (r, true)).collect()
+            } else {
+                v3.1.into_iter().map(|r| (r, false)).collect()
+            };
+            let [(reply, v2_framed)] = got.as_slice() else {
+                return Err(format!(
+                    "frame {i} {f:?} ({} bytes): want one reply {want:?}, got {got:?}",
+                    bytes.len()
+                ));
+            };
+            let verdict = RxVerdict {
+                status: reply.code,
+                seq: reply.seq,
+                v2: *v2_framed,
+                counter: want.counter,
+            };
+            if verdict != want {
+                return Err(format!(
+                    "frame {i} {f:?} ({} bytes {:02x?}): want {want:?}, got {verdict:?}",
+                    bytes.len(),
+                    &bytes[..bytes.len().min(8)]
+                ));
+            }
+            if want.v2 {
+                let old = DeviceInfo::parse(&reply.payload)
+                    .ok_or_else(|| format!("version-2 INFO reply {reply:?} does not parse"))?;
+                if old != info || old.version != VERSION {
+                    return Err(format!("version-2 INFO reply {old:?}, device {info:?}"));
+                }
+            }
+            want_counts[want.counter as usize] += 1;
+        }
+        let s1 = link.status().map_err(|e| e.to_string())?;
+        for c in [
+            Counter::Crc,
+            Counter::Trunc,
+            Counter::Oversize,
+            Counter::Unknown,
+        ] {
+            let rise = s1.counter(c).wrapping_sub(s0.counter(c));
+            if rise != want_counts[c as usize] {
+                return Err(format!(
+                    "counter {c:?} rose by {rise}, want {}: before {s0:?}, after {s1:?}",
+                    want_counts[c as usize]
+                ));
+            }
+        }
+        Ok(())
+    })
 }
 
 fn desc_payload(m: u16, k: u16, a: u16, w: u16, o: u16) -> Vec<u8> {
