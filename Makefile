@@ -73,5 +73,17 @@ fuzz-afl:
 	  grep -Eq 'saved_hangs *: 0' out/$$t/default/fuzzer_stats || exit 1; \
 	done
 
+MUTANTS_PER_MODULE ?= 8
+MUTANTS_SEED ?= 1
+MUTANTS_ARGS ?=
+
+# Mutation testing, figures not tests (docs/mutants.md): MUTANTS_PER_MODULE
+# seeded single-token mutants of each file under rtl/, each linted, built and
+# run against the tests that cover its module, in a private worktree
+# (target/mutants/wt, own target dir; rtl/ is never touched). Report in
+# target/mutants/report.{md,json}. MUTANTS_ARGS e.g. --kernels tlmm,soc.
+mutants: setup
+	$(CARGO) run --quiet -p hlsk-mutants -- --per-module $(MUTANTS_PER_MODULE) --seed $(MUTANTS_SEED) $(MUTANTS_ARGS)
+
 clean:
 	$(CARGO) clean

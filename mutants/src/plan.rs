@@ -1,0 +1,86 @@
+//! Which tests cover which RTL file.
+//!
+//! Each module maps to the test runs that exercise it, cheapest first: its
+//! own block test, then the engines and the SoC that instantiate it. A
+//! mutant is killed by the first run that fails.
+
+/// One test run: a test target of a package, optionally filtered to the
+/// tests whose names contain `filter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestRun {
+    pub package: &'static str,
+    pub target: &'static str,
+    pub filter: Option<&'static str>,
+}
+
+impl TestRun {
+    const fn new(
+        package: &'static str,
+        target: &'static str,
+        filter: Option<&'static str>,
+    ) -> Self {
+        TestRun {
+            package,
+            target,
+            filter,
+        }
+    }
+
+    /// `cargo test -p <package> --test <target> [filter]`, for reports.
+    pub fn label(&self) -> String {
+        match self.filter {
+            Some(f) => format!("{}::{} {f}", self.package, self.target),
+            None => format!("{}::{}", self.package, self.target),
+        }
+    }
+}
+
+const T: &str = "hlsk-tests";
+const B: &str = "hlsk-boards";
+
+const FIFO: TestRun = TestRun::new(T, "common_blocks", Some("fifo"));
+const SKID: TestRun = TestRun::new(T, "common_blocks", Some("skid"));
+const RAM: TestRun = TestRun::new(T, "common_blocks", Some("ram"));
+const UART_RX: TestRun = TestRun::new(T, "uart_link", Some("uart_rx"));
+const UART_TX: TestRun = TestRun::new(T, "uart_link", Some("uart_tx"));
+const TLMM: TestRun = TestRun::new(T, "tlmm_engine", None);
+const TLMM_JOBS: TestRun = TestRun::new(T, "tlmm_engine", Some("random_jobs"));
+const FEEDER: TestRun = TestRun::new(T, "tlmm_engine", Some("weight_feeder"));
+const CONV: TestRun = TestRun::new(T, "conv_engine", None);
+const TWIN: TestRun = TestRun::new(T, "soc_twin", None);
+const TWIN_TLMM: TestRun = TestRun::new(T, "soc_twin", Some("twin_tlmm_jobs"));
+const TWIN_CONV: TestRun = TestRun::new(T, "soc_twin", Some("conv"));
+const SOC_STATUS: TestRun = TestRun::new(T, "soc_status", None);
+const SOC_SIM: TestRun = TestRun::new(B, "soc_sim", None);
+const SOC_SELFTEST: TestRun = TestRun::new(B, "soc_selftest", None);
+
+/// The test runs for `module` (a file stem under `rtl/`), cheapest first;
+/// empty for an unknown module.
+pub fn tests_for(module: &str) -> Vec<TestRun> {
+    match module {
+        "hlsk_fifo_sync" => vec![FIFO, FEEDER, TLMM_JOBS],
+        "hlsk_skid_buffer" => vec![SKID],
+        "hlsk_ram_1r1w" => vec![RAM, TLMM_JOBS, TWIN_TLMM],
+        "hlsk_uart_rx" => vec![UART_RX, TWIN_TLMM],
+        "hlsk_uart_tx" => vec![UART_TX, TWIN_TLMM],
+        "tlmm_weight_feeder" => vec![FEEDER, TWIN_TLMM],
+        "tlmm_ts_engine" | "tlmm_table_ram" => vec![TLMM],
+        "tlmm_pkg" | "tlmm_os_engine" | "tlmm_act_buffer" | "tlmm_lane" | "tlmm_table_build" => {
+            vec![TLMM, SOC_SIM]
+        }
+        "conv_engine" => vec![CONV, TWIN_CONV],
+        "hlsk_soc_bist" => vec![SOC_SELFTEST, SOC_SIM],
+        "hlsk_link_pkg" | "hlsk_frame_rx" | "hlsk_frame_tx" | "hlsk_soc_ctrl"
+        | "hlsk_soc_tlmm_job" | "hlsk_soc_conv_job" | "hlsk_soc_top" => {
+            vec![SOC_STATUS, TWIN, SOC_SIM]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The kernel a file belongs to: its folder under `rtl/`.
+pub fn kernel_of(rel: &str) -> &str {
+    rel.strip_prefix("rtl/")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("?")
+}
