@@ -556,17 +556,53 @@ pub fn schedule_invariance_on(config: usize, op: Op, cases: u32) -> Result<(), S
                     1 + cc as usize % nt.max(1),
                 ));
             }
+            // The capacity edge: the most rows that fit with the layer's own
+            // channel tiles, and one row more (refused unless it is all rows).
+            let fits = |tr: usize| {
+                let tl = Tiling { tr, ..d.tiling };
+                check_tiling(&Descriptor { tiling: tl, ..d }, &hw).is_ok()
+            };
+            if let Some(edge) = (1..=rows).rev().find(|&tr| fits(tr)) {
+                tilings.push(Tiling {
+                    tr: edge,
+                    ..d.tiling
+                });
+                if edge < rows {
+                    tilings.push(Tiling {
+                        tr: edge + 1,
+                        ..d.tiling
+                    });
+                }
+            }
             let mut dut =
                 Conv::with_trace(config, fc.seed as u32, waves).map_err(|e| e.to_string())?;
             dut.reset();
             let mut ran = 0;
             for tl in tilings {
                 let dd = Descriptor { tiling: tl, ..d };
-                if check_tiling(&dd, &hw).is_err() {
-                    continue;
-                }
                 let words = dd.encode().map_err(|e| e.to_string())?;
                 let mut mem = mem0.clone();
+                if check_tiling(&dd, &hw).is_err() {
+                    // Beyond the buffers: refused, nothing read or written,
+                    // exactly where the model draws the line.
+                    let r = run_on(
+                        &mut dut,
+                        fc.seed as u32,
+                        &words,
+                        &mut mem,
+                        fc.timing,
+                        10_000,
+                    )?;
+                    if !r.error || r.requests != 0 || mem != mem0 {
+                        return Err(format!(
+                            "{tl:?} exceeds the buffers but ran: error flag {}, {} requests, memory changed: {}",
+                            r.error,
+                            r.requests,
+                            mem != mem0
+                        ));
+                    }
+                    continue;
+                }
                 let model = hls_rust::conv::model::predict(&dd, &hw_for(&c, fc.timing))
                     .map_err(|e| e.to_string())?;
                 let budget = cycle_budget(model.cycles, fc.timing);

@@ -17,7 +17,7 @@ use hls_rust::rng::Rng;
 use hls_rust::tlmm::stream::{pack_activations, pack_weights};
 use hls_rust::tlmm::{AccWidth, CodeMatrix, Flags, Grouping, TernaryMatrix, WeightCode};
 use hlsk_cosim::configs::{CMD_M_MAX, FEEDER_CONFIGS};
-use hlsk_cosim::{Feeder, FeederIn, TlmmConfig, TlmmDriver, TlmmIn};
+use hlsk_cosim::{Feeder, FeederIn, TlmmConfig, TlmmDriver, TlmmIn, TlmmPins};
 use proptest::prelude::*;
 
 pub use hlsk_sim::tlmm::*;
@@ -57,6 +57,139 @@ pub fn tlmm_case(cfg: TlmmConfig, k_cap: usize) -> impl Strategy<Value = TlmmCas
         })
 }
 
+/// The engine's four counters as its pins imply them, checked in every
+/// cycle: busy cycles are the cycles `busy` was high; output-blocked cycles
+/// those with a result offered and not taken; weight beats the weight
+/// handshakes; weight-starved cycles (computing without `w_valid`) lie
+/// between the cycles with `w_ready` and no `w_valid` (the engine only
+/// offers `w_ready` while computing) and the busy cycles without `w_valid`
+/// before the job's last weight beat (it computes no longer). A command
+/// with the clear flag zeroes them; so does reset.
+pub struct PinCounters<'a> {
+    dut: &'a mut dyn TlmmDriver,
+    busy: u32,
+    blocked: u32,
+    beats: u32,
+    starved_min: u32,
+    starved_max: u32,
+    /// Weight beats of the current job not yet taken.
+    beats_left: usize,
+    /// The first disagreement.
+    pub error: Option<String>,
+}
+
+impl<'a> PinCounters<'a> {
+    /// Watches `dut`, whose counters must be zero (fresh or just reset).
+    pub fn new(dut: &'a mut dyn TlmmDriver) -> Self {
+        PinCounters {
+            dut,
+            busy: 0,
+            blocked: 0,
+            beats: 0,
+            starved_min: 0,
+            starved_max: 0,
+            beats_left: 0,
+            error: None,
+        }
+    }
+
+    fn zero(&mut self) {
+        self.busy = 0;
+        self.blocked = 0;
+        self.beats = 0;
+        self.starved_min = 0;
+        self.starved_max = 0;
+    }
+
+    fn check(&mut self, o: &TlmmPins) {
+        let starved = self.starved_min..=self.starved_max;
+        let ok = o.cnt_busy == self.busy
+            && o.cnt_out_blocked == self.blocked
+            && o.cnt_w_beats == self.beats
+            && starved.contains(&o.cnt_w_starved);
+        if !ok && self.error.is_none() {
+            self.error = Some(format!(
+                "cycle {}: counters busy {}, out_blocked {}, w_beats {}, w_starved {}; \
+                 the pins imply busy {}, out_blocked {}, w_beats {}, w_starved in {:?}",
+                self.dut.cycles(),
+                o.cnt_busy,
+                o.cnt_out_blocked,
+                o.cnt_w_beats,
+                o.cnt_w_starved,
+                self.busy,
+                self.blocked,
+                self.beats,
+                starved
+            ));
+        }
+    }
+}
+
+impl TlmmDriver for PinCounters<'_> {
+    fn config(&self) -> TlmmConfig {
+        self.dut.config()
+    }
+
+    fn reset(&mut self) {
+        self.dut.reset();
+        self.zero();
+        self.beats_left = 0;
+    }
+
+    fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
+        let o = self.dut.step(i, w_data);
+        // The pins show the counters the previous edges left.
+        self.check(&o);
+        if i.cmd_valid && o.cmd_ready {
+            let c = self.dut.config();
+            let (m, k) = (i.cmd_m as usize, i.cmd_k as usize);
+            self.beats_left =
+                m.div_ceil(c.p as usize) * k.div_ceil(c.g as usize).div_ceil(c.t as usize);
+            if i.cmd_flags & FLAG_CLEAR != 0 {
+                self.zero();
+                return o;
+            }
+        }
+        let add = |n: &mut u32, c: bool| *n = n.wrapping_add(u32::from(c));
+        add(&mut self.busy, o.busy);
+        add(&mut self.blocked, o.res_valid && !i.res_ready);
+        add(&mut self.beats, i.w_valid && o.w_ready);
+        add(&mut self.starved_min, o.w_ready && !i.w_valid);
+        add(
+            &mut self.starved_max,
+            o.busy && !i.w_valid && self.beats_left > 0,
+        );
+        if i.w_valid && o.w_ready {
+            self.beats_left = self.beats_left.saturating_sub(1);
+        }
+        o
+    }
+
+    fn cycles(&self) -> u64 {
+        self.dut.cycles()
+    }
+
+    fn rtl_error(&self) -> bool {
+        self.dut.rtl_error()
+    }
+}
+
+/// [`run_jobs`] with every counter checked against the pins in every cycle
+/// ([`PinCounters`]).
+pub fn run_counted(
+    dut: &mut dyn TlmmDriver,
+    jobs: &[Job],
+    pressure: Pressure,
+    seed: u64,
+) -> Result<Vec<Observed>, String> {
+    let mut watched = PinCounters::new(dut);
+    let seen = run_jobs(&mut watched, jobs, pressure, seed)?;
+    match watched.error {
+        Some(e) => Err(e),
+        None => Ok(seen),
+    }
+}
+
 fn build_jobs(cfg: &TlmmConfig, shapes: &[(usize, usize, u8, u64)]) -> Result<Vec<Job>, String> {
     let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
     Ok(shapes
@@ -87,7 +220,7 @@ pub fn jobs_match_reference_on(build: Build, cases: u32) -> Result<(), String> {
         |case, waves| {
             let jobs = build_jobs(&cfg, &case.shapes)?;
             let mut dut = fresh_dut(config, case.seed, waves)?;
-            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_counted(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -138,7 +271,7 @@ pub fn errors_are_flagged_on(build: Build, cases: u32) -> Result<(), String> {
                 _ => j.bad_w_last = Some(rng.below(beats_w as u64) as usize),
             }
             let mut dut = fresh_dut(config, case.seed, waves)?;
-            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_counted(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -164,7 +297,7 @@ pub fn reset_mid_job_recovers_on(build: Build, cases: u32) -> Result<(), String>
             // Start the first job with ideal streams and cut it short.
             run_prefix(dut.as_mut(), &jobs[..1], *cut);
             dut.reset();
-            let seen = run_jobs(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
+            let seen = run_counted(dut.as_mut(), &jobs, case.pressure, u64::from(case.seed))?;
             compare(&cfg, &jobs, &seen)
         },
     )
@@ -230,8 +363,50 @@ pub fn corner_jobs_on(build: Build) -> Result<(), String> {
         Job::new(&neg, g, vec![127; k]),
     ];
     let mut dut = fresh_dut(config, 1, None)?;
-    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 1)?;
+    let seen = run_counted(dut.as_mut(), &jobs, Pressure::IDEAL, 1)?;
     compare(&cfg, &jobs, &seen)
+}
+
+/// Every way K can end a beat, a chunk or the buffer: K = 1 to 9, one
+/// below, at and above one, two and three chunks of G*T activations, and
+/// the last eight K up to KMax; each with M = 1, P and P + 1 (a partial
+/// row block), back to back on one engine, with ideal streams and with the
+/// activation and weight streams at half rate. Results, last flags, status
+/// and counters as the reference and the pins say ([`run_counted`]).
+pub fn k_boundaries_on(build: Build) -> Result<(), String> {
+    let cfg = build.config();
+    let g = Grouping::new(cfg.g as usize).map_err(|e| e.to_string())?;
+    let (gt, k_max, p) = ((cfg.g * cfg.t) as usize, cfg.k_max as usize, cfg.p as usize);
+    let mut ks: Vec<usize> = (1..=9).collect();
+    for j in 1..=3 {
+        ks.extend([j * gt - 1, j * gt, j * gt + 1]);
+    }
+    ks.extend(k_max.saturating_sub(7)..=k_max);
+    ks.retain(|&k| (1..=k_max).contains(&k));
+    ks.sort_unstable();
+    ks.dedup();
+    let mut rng = Rng::new(0x6b_b0_d5);
+    let mut jobs = Vec::new();
+    for &k in &ks {
+        for m in [1, p, p + 1] {
+            let m = m.min(cfg.m_max as usize);
+            let w = TernaryMatrix::random(m, k, 0.2, &mut rng);
+            jobs.push(Job::new(&w, g, random_acts(k, &mut rng)));
+        }
+    }
+    let half = Pressure {
+        act: 50,
+        w: 50,
+        ..Pressure::IDEAL
+    };
+    for (n, pressure) in [Pressure::IDEAL, half].into_iter().enumerate() {
+        let mut dut = fresh_dut(build, 3 + n as u32, None)?;
+        let seen = run_counted(dut.as_mut(), &jobs, pressure, 3 + n as u64)
+            .map_err(|e| format!("{} K boundaries, {pressure:?}: {e}", cfg.prefix()))?;
+        compare(&cfg, &jobs, &seen)
+            .map_err(|e| format!("{} K boundaries, {pressure:?}: {e}", cfg.prefix()))?;
+    }
+    Ok(())
 }
 
 /// The K boundary of the ACC_W build `config`: K = K_EXACT with worst-case
@@ -261,7 +436,7 @@ pub fn k_range_boundary_on(build: Build) -> Result<(), String> {
         jobs.push(Job::new(&w, g, vec![-128; k]));
     }
     let mut dut = fresh_dut(config, 7, None)?;
-    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 7)?;
+    let seen = run_counted(dut.as_mut(), &jobs, Pressure::IDEAL, 7)?;
     compare(&cfg, &jobs, &seen)?;
     // State the boundary explicitly, not only through the reference.
     let exact = 128 * k_exact as i64;
@@ -307,7 +482,7 @@ pub fn bad_commands_rejected_on(build: Build) -> Result<(), String> {
         jobs.push(Job::new(&ok, g, random_acts(5, &mut rng)));
     }
     let mut dut = fresh_dut(config, 5, None)?;
-    let seen = run_jobs(dut.as_mut(), &jobs, Pressure::IDEAL, 5)?;
+    let seen = run_counted(dut.as_mut(), &jobs, Pressure::IDEAL, 5)?;
     compare(&cfg, &jobs, &seen)?;
     // The requant flag is not built: rejected as well.
     let mut j = Job::new(&ok, g, random_acts(5, &mut rng));

@@ -36,6 +36,11 @@ fn worst_case_magnitudes_and_zero_weights_at_k_max() {
 }
 
 #[test]
+fn k_at_every_beat_chunk_and_buffer_boundary() {
+    all_builds(tlmm::k_boundaries_on);
+}
+
+#[test]
 fn bad_commands_are_rejected_with_err_shape() {
     all_builds(tlmm::bad_commands_rejected_on);
 }
