@@ -42,11 +42,15 @@ pub fn list() -> Result<()> {
                     .iter()
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
+                let clock = match cfg.clock.pll_mhz {
+                    Some(f) => format!("{f} MHz (PLL on {} MHz)", cfg.clock.freq_mhz),
+                    None => format!("{} MHz", cfg.clock.freq_mhz),
+                };
                 println!(
-                    "{:<14} {:<40} {:>5} MHz  {} {}",
+                    "{:<14} {:<40} {:<22} {} {}",
                     name,
                     cfg.device_name(),
-                    cfg.clock.freq_mhz,
+                    clock,
                     cfg.kernel.engine,
                     params.join(" ")
                 );

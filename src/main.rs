@@ -39,9 +39,10 @@ enum Command {
         /// Output folder.
         #[arg(long, default_value = "docs")]
         out: std::path::PathBuf,
-        /// Boards to leave out (their rows say so), e.g. a build that takes
-        /// an hour.
-        #[arg(long, value_name = "BOARD")]
+        /// Boards or presets to leave out, e.g. a build that takes an hour:
+        /// their rows are the previous results.json's, marked not rebuilt
+        /// (or say they were skipped where it has none).
+        #[arg(long, value_name = "BUILD")]
         skip: Vec<String>,
     },
     /// The training-convolution kernel: one descriptor on your .npy tensors (fp, bp, wu,

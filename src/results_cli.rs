@@ -6,7 +6,7 @@ use crate::boards_cli::run_flow;
 use crate::progress::Steps;
 use anyhow::{Context, Result, bail};
 use hlsk_boards::{BuildReport, Flow, Resource, known_boards, load_board};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -72,46 +72,93 @@ struct Row {
     conv_peak: i64,
 }
 
-/// The error text of a board left out with `--skip`.
+/// The error text of a build left out with `--skip` and found in no
+/// previous `results.json`.
 const SKIPPED: &str = "skipped (--skip): not built this time";
 
-/// One row of `results.json`.
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    build: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resources: Option<BTreeMap<&'a str, &'a Resource>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+/// One row of `results.json`; a build left out with `--skip` keeps its row
+/// of the previous file, marked `stale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct JsonRow {
+    build: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    params: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resources: Option<BTreeMap<String, Resource>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     fmax_mhz: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The clock the bitstream runs at: the PLL's output, else the crystal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     clock_mhz: Option<f64>,
+    /// Where the clock comes from, e.g. `SB_PLL40_PAD on the 12 MHz crystal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_source: Option<String>,
     peak_macs_per_cycle: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     peak_gmacs_at_fmax: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    peak_gmacs_at_clock: Option<f64>,
     conv_peak_macs_per_cycle: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     conv_peak_gmacs_at_fmax: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conv_peak_gmacs_at_clock: Option<f64>,
+    /// The commit the build ran at (`git describe --always --dirty`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    commit: Option<String>,
+    /// Set on a row carried over from the previous file (not rebuilt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
-/// Builds everything and writes the tables under `out` (a folder).
+/// The work tree's commit, `git describe --always --dirty`; `None` outside
+/// a git checkout.
+fn commit(root: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .current_dir(root)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// Builds everything not in `skip` (board or preset names) and writes the
+/// tables under `out` (a folder); a skipped build keeps its row of the
+/// previous `out/results.json`, marked as not rebuilt.
 pub fn run(out: &Path, skip: &[String]) -> Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let boards = known_boards(&root);
-    if let Some(s) = skip.iter().find(|s| !boards.contains(s)) {
-        bail!("--skip {s}: no such board (boards: {})", boards.join(", "));
+    if let Some(s) = skip
+        .iter()
+        .find(|s| !boards.contains(s) && !PRESETS.iter().any(|p| p.name == s.as_str()))
+    {
+        let presets: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        bail!(
+            "--skip {s}: no such board or preset (boards: {}; presets: {})",
+            boards.join(", "),
+            presets.join(", ")
+        );
     }
+    let previous: Vec<JsonRow> = std::fs::read_to_string(out.join("results.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let skipped = |name: &str| {
+        println!("hlsk results: {name} skipped (--skip)");
+        Err(anyhow::anyhow!("{SKIPPED}"))
+    };
     let mut rows = Vec::new();
     let mut steps = Steps::lines("hlsk results", (boards.len() + PRESETS.len()) as u64);
     for b in boards {
         steps.start(&b);
         let cfg = load_board(&root, &b)?;
         let r = if skip.contains(&b) {
-            println!("hlsk results: {b} skipped (--skip)");
-            Err(anyhow::anyhow!("{SKIPPED}"))
+            skipped(&b)
         } else {
             let flow = Flow::new(&root, &cfg.board.name);
             run_flow(&cfg, &flow)
@@ -125,16 +172,21 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
         for (k, v) in p.params {
             cfg.kernel.params.insert((*k).to_owned(), *v);
         }
-        let flow = Flow::with_build_dir(&root, Path::new("build/presets").join(p.name));
-        rows.push(row(
-            format!("{} ({}: {})", p.name, p.board, p.why),
-            &cfg,
-            run_flow(&cfg, &flow),
-        ));
+        // Presets measure the engine's Fmax: they run from the crystal,
+        // whatever PLL clock the board's own SoC uses.
+        cfg.clock.pll_mhz = None;
+        let r = if skip.iter().any(|s| s == p.name) {
+            skipped(p.name)
+        } else {
+            let flow = Flow::with_build_dir(&root, Path::new("build/presets").join(p.name));
+            run_flow(&cfg, &flow)
+        };
+        rows.push(row(format!("{} ({}: {})", p.name, p.board, p.why), &cfg, r));
         steps.inc();
     }
     steps.finish();
-    let (md, json) = render(&rows)?;
+    let json_rows = json_rows(&rows, commit(&root).as_deref(), &previous);
+    let (md, json) = render(&json_rows)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("results.md"), md).context("writing results.md")?;
     std::fs::write(out.join("results.json"), json).context("writing results.json")?;
@@ -175,99 +227,154 @@ fn row(label: String, cfg: &hlsk_boards::BoardConfig, r: Result<BuildReport>) ->
     }
 }
 
-fn used(r: &BuildReport, kind: &str) -> String {
+/// Peak GMAC/s at `mhz` for `macs` per cycle.
+fn gmacs(macs: i64, mhz: f64) -> f64 {
+    macs as f64 * mhz / 1000.0
+}
+
+/// The rows of `results.json`: a built row at `commit`, a failed one with
+/// its error, a skipped one as in `previous` (marked stale) if it is there.
+fn json_rows(rows: &[Row], commit: Option<&str>, previous: &[JsonRow]) -> Vec<JsonRow> {
+    rows.iter()
+        .map(|r| {
+            let conv = |mhz: Option<f64>| {
+                mhz.filter(|_| r.conv_peak > 0)
+                    .map(|f| gmacs(r.conv_peak, f))
+            };
+            let mut row = JsonRow {
+                build: r.label.clone(),
+                params: None,
+                resources: None,
+                fmax_mhz: None,
+                clock_mhz: None,
+                clock_source: None,
+                peak_macs_per_cycle: r.peak,
+                peak_gmacs_at_fmax: None,
+                peak_gmacs_at_clock: None,
+                conv_peak_macs_per_cycle: r.conv_peak,
+                conv_peak_gmacs_at_fmax: None,
+                conv_peak_gmacs_at_clock: None,
+                commit: None,
+                stale: None,
+                error: r.error.clone(),
+            };
+            match (&r.report, r.error.as_deref()) {
+                (Some(rep), _) => {
+                    let fmax = rep.fmax_mhz.unwrap_or(0.0);
+                    let clock = rep.target_mhz;
+                    row.params = Some(rep.params.clone());
+                    row.resources = Some(
+                        rep.resources
+                            .iter()
+                            .map(|x| (x.kind.clone(), x.clone()))
+                            .collect(),
+                    );
+                    row.fmax_mhz = Some(fmax);
+                    row.clock_mhz = Some(clock);
+                    row.clock_source = Some(match &rep.pll {
+                        Some(p) => format!("{} on the {} MHz crystal", p.primitive, p.crystal_mhz),
+                        None => "crystal".into(),
+                    });
+                    row.peak_gmacs_at_fmax = Some(gmacs(r.peak, fmax));
+                    row.peak_gmacs_at_clock = Some(gmacs(r.peak, clock));
+                    row.conv_peak_gmacs_at_fmax = conv(Some(fmax));
+                    row.conv_peak_gmacs_at_clock = conv(Some(clock));
+                    row.commit = commit.map(str::to_owned);
+                    row
+                }
+                (None, Some(SKIPPED)) => match previous.iter().find(|p| p.build == r.label) {
+                    Some(p) if p.error.is_none() => {
+                        let mut p = p.clone();
+                        p.stale = Some(format!(
+                            "not rebuilt (--skip): the row of the previous results.json{}",
+                            p.commit
+                                .as_deref()
+                                .map_or(String::new(), |c| format!(", built at {c}"))
+                        ));
+                        // Older files lack the figures at the clock.
+                        p.peak_gmacs_at_clock =
+                            p.clock_mhz.map(|f| gmacs(p.peak_macs_per_cycle, f));
+                        p.conv_peak_gmacs_at_clock = p
+                            .clock_mhz
+                            .filter(|_| p.conv_peak_macs_per_cycle > 0)
+                            .map(|f| gmacs(p.conv_peak_macs_per_cycle, f));
+                        p
+                    }
+                    _ => row,
+                },
+                (None, _) => row,
+            }
+        })
+        .collect()
+}
+
+fn used(r: &JsonRow, kind: &str) -> String {
     r.resources
         .iter()
+        .flat_map(|m| m.values())
         .find(|x| x.kind == kind || (kind == "LUT" && x.kind == "LC"))
         .map_or("-".into(), |x| format!("{} / {}", x.used, x.available))
 }
 
-/// Peak GMAC/s at `fmax` MHz for `macs` per cycle.
-fn gmacs(macs: i64, fmax: f64) -> f64 {
-    macs as f64 * fmax / 1000.0
-}
-
-fn render(rows: &[Row]) -> Result<(String, String)> {
+fn render(rows: &[JsonRow]) -> Result<(String, String)> {
     let mut md = String::from(
         "# Results\n\nWritten by `cargo run --release -p hlsk -- results` (every board's SoC, then kernel presets).\n\
-         Resources after place and route (iCE40 counts logic cells), Fmax of the board clock from nextpnr,\n\
+         Resources after place and route (iCE40 counts logic cells), Fmax of the design's clock from nextpnr,\n\
+         clock = what the bitstream runs at: the PLL's achieved output where the board file sets `pll_mhz`\n\
+         (nextpnr's target, met), else the crystal; presets run from the crystal (they measure the engine's Fmax).\n\
          TLMM peak = G*T*P ternary MACs per cycle, conv peak = T*T*P 16-bit MACs per cycle of the convolution\n\
-         engine (where the board's SoC carries it), peak throughput = peak * Fmax.\n\n\
-         | build | kernel | LUT | FF | DSP | BRAM | Fmax (MHz) | clock (MHz) | TLMM peak MAC/cycle | TLMM GMAC/s at Fmax | conv peak MAC/cycle | conv GMAC/s at Fmax |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+         engine (where the board's SoC carries it), peak throughput = peak * Fmax or peak * clock.\n\
+         Each row names the commit it was built at (`git describe --always --dirty`); a row marked\n\
+         *not rebuilt* was left out with `--skip` and is the previous file's.\n\n\
+         | build | kernel | LUT | FF | DSP | BRAM | Fmax (MHz) | clock (MHz) | TLMM peak MAC/cycle | TLMM GMAC/s at Fmax | TLMM GMAC/s at clock | conv peak MAC/cycle | conv GMAC/s at Fmax | conv GMAC/s at clock | commit |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
-    let mut json_rows = Vec::new();
+    let opt = |g: Option<f64>| g.map_or("-".into(), |g| format!("{g:.2}"));
     for r in rows {
-        let conv = |g: f64| {
-            if r.conv_peak > 0 {
-                format!("{g:.2}")
-            } else {
-                "-".into()
-            }
+        let label = match &r.stale {
+            Some(_) => format!("{} (*not rebuilt*)", r.build),
+            None => r.build.clone(),
         };
-        match (&r.report, &r.error) {
-            (Some(rep), _) => {
-                let fmax = rep.fmax_mhz.unwrap_or(0.0);
+        let conv_peak = if r.conv_peak_macs_per_cycle > 0 {
+            r.conv_peak_macs_per_cycle.to_string()
+        } else {
+            "-".into()
+        };
+        match (&r.params, &r.error) {
+            (Some(params), None) => {
+                let clock = match (r.clock_mhz, r.clock_source.as_deref()) {
+                    (Some(c), Some("crystal") | None) => format!("{c:.1}"),
+                    (Some(c), Some(_)) => format!("{c:.1} (PLL)"),
+                    (None, _) => "-".into(),
+                };
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {:.2} | {} | {} |",
-                    r.label,
-                    rep.params,
-                    used(rep, "LUT"),
-                    used(rep, "FF"),
-                    used(rep, "DSP"),
-                    used(rep, "BRAM"),
-                    fmax,
-                    rep.target_mhz,
-                    r.peak,
-                    gmacs(r.peak, fmax),
-                    if r.conv_peak > 0 {
-                        r.conv_peak.to_string()
-                    } else {
-                        "-".into()
-                    },
-                    conv(gmacs(r.conv_peak, fmax)),
+                    "| {label} | {params} | {} | {} | {} | {} | {:.1} | {clock} | {} | {} | {} | {conv_peak} | {} | {} | {} |",
+                    used(r, "LUT"),
+                    used(r, "FF"),
+                    used(r, "DSP"),
+                    used(r, "BRAM"),
+                    r.fmax_mhz.unwrap_or(0.0),
+                    r.peak_macs_per_cycle,
+                    opt(r.peak_gmacs_at_fmax),
+                    opt(r.peak_gmacs_at_clock),
+                    opt(r.conv_peak_gmacs_at_fmax),
+                    opt(r.conv_peak_gmacs_at_clock),
+                    r.commit.as_deref().unwrap_or("-"),
                 );
-                json_rows.push(JsonRow {
-                    build: &r.label,
-                    params: Some(&rep.params),
-                    resources: Some(rep.resources.iter().map(|x| (x.kind.as_str(), x)).collect()),
-                    fmax_mhz: Some(fmax),
-                    clock_mhz: Some(rep.target_mhz),
-                    peak_macs_per_cycle: r.peak,
-                    peak_gmacs_at_fmax: Some(gmacs(r.peak, fmax)),
-                    conv_peak_macs_per_cycle: r.conv_peak,
-                    conv_peak_gmacs_at_fmax: (r.conv_peak > 0).then(|| gmacs(r.conv_peak, fmax)),
-                    error: None,
-                });
             }
-            (None, e) => {
+            (_, e) => {
                 let msg = e.as_deref().unwrap_or_default();
                 let _ = writeln!(
                     md,
-                    "| {} | {}{} | | | | | | | {} | | {} | |",
-                    r.label,
+                    "| {label} | {}{msg} | | | | | | | {} | | | {conv_peak} | | | |",
                     if msg == SKIPPED { "" } else { "failed: " },
-                    msg,
-                    r.peak,
-                    r.conv_peak
+                    r.peak_macs_per_cycle,
                 );
-                json_rows.push(JsonRow {
-                    build: &r.label,
-                    params: None,
-                    resources: None,
-                    fmax_mhz: None,
-                    clock_mhz: None,
-                    peak_macs_per_cycle: r.peak,
-                    peak_gmacs_at_fmax: None,
-                    conv_peak_macs_per_cycle: r.conv_peak,
-                    conv_peak_gmacs_at_fmax: None,
-                    error: Some(msg),
-                });
             }
         }
     }
-    let mut json = serde_json::to_string_pretty(&json_rows).context("encoding results.json")?;
+    let mut json = serde_json::to_string_pretty(rows).context("encoding results.json")?;
     json.push('\n');
     Ok((md, json))
 }
@@ -290,6 +397,7 @@ mod tests {
             }],
             fmax_mhz: Some(fmax),
             target_mhz: 25.0,
+            pll: None,
             stages: Vec::new(),
             total_seconds: 1.0,
         }
@@ -334,7 +442,7 @@ mod tests {
                 conv_peak: 0,
             },
         ];
-        let (md, json) = render(&rows).unwrap();
+        let (md, json) = render(&json_rows(&rows, Some("abc1234"), &[])).unwrap();
         let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
         // Header + three rows, every row with the header's column count.
         assert_eq!(lines.len(), 4);
@@ -342,9 +450,14 @@ mod tests {
         for l in &lines {
             assert_eq!(l.matches('|').count(), cols, "{l}");
         }
-        assert!(lines[1].contains("| 24 | 1.20 | - | - |"), "{}", lines[1]);
+        // Peak, GMAC/s at Fmax and at the 25 MHz clock, conv the same.
         assert!(
-            lines[2].contains("| 48 | 1.92 | 4 | 0.16 |"),
+            lines[1].contains("| 50.0 | 25.0 | 24 | 1.20 | 0.60 | - | - | - | abc1234 |"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].contains("| 48 | 1.92 | 1.20 | 4 | 0.16 | 0.10 |"),
             "{}",
             lines[2]
         );
@@ -352,7 +465,49 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v[1]["conv_peak_macs_per_cycle"], 4);
         assert_eq!(v[1]["resources"]["LUT"]["used"], 10);
+        assert_eq!(v[1]["peak_gmacs_at_clock"], 1.2);
+        assert_eq!(v[1]["clock_source"], "crystal");
         assert!(v[0].get("conv_peak_gmacs_at_fmax").is_none());
         assert_eq!(v[2]["error"], "timing: 20.0 MHz < 25.0 MHz");
+    }
+
+    #[test]
+    fn a_skipped_build_keeps_its_previous_row_marked_stale() {
+        let built = Row {
+            label: "b".into(),
+            report: Some(report(50.0)),
+            error: None,
+            peak: 24,
+            conv_peak: 0,
+        };
+        let previous = json_rows(&[built], Some("old1234"), &[]);
+        let skipped = |label: &str| Row {
+            label: label.into(),
+            report: None,
+            error: Some(SKIPPED.into()),
+            peak: 24,
+            conv_peak: 0,
+        };
+        let rows = json_rows(&[skipped("b"), skipped("new")], Some("new5678"), &previous);
+        let stale = rows[0].stale.as_deref().unwrap_or_default();
+        assert!(stale.contains("built at old1234"), "{stale}");
+        assert_eq!(
+            (rows[0].fmax_mhz, rows[0].commit.as_deref()),
+            (Some(50.0), Some("old1234"))
+        );
+        // Nothing to carry over: the row says it was skipped.
+        assert_eq!(rows[1].error.as_deref(), Some(SKIPPED));
+        let (md, _) = render(&rows).unwrap();
+        assert!(md.contains("| b (*not rebuilt*) | G=3 |"), "{md}");
+        assert!(md.contains("| new | skipped (--skip)"), "{md}");
+        // A file from before the clock columns still reads.
+        let old: Vec<JsonRow> = serde_json::from_str(
+            r#"[{"build": "b", "params": "G=3", "fmax_mhz": 80.0, "clock_mhz": 25.0,
+                 "peak_macs_per_cycle": 24, "peak_gmacs_at_fmax": 1.92,
+                 "conv_peak_macs_per_cycle": 0}]"#,
+        )
+        .unwrap();
+        let rows = json_rows(&[skipped("b")], None, &old);
+        assert_eq!(rows[0].peak_gmacs_at_clock, Some(0.6));
     }
 }

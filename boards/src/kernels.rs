@@ -48,6 +48,9 @@ pub const KERNELS: &[KernelSpec] = &[KernelSpec {
 }];
 
 /// Board parameters every SoC top takes, set from the board file.
+/// `ClkHz` is the design's clock: the oscillator's, or with `[clock]
+/// pll_mhz` the frequency asked of the PLL, which the flow replaces with the
+/// one the PLL achieves ([`crate::pll`]).
 pub const BOARD_PARAMS: &[&str] = &["ClkHz", "NumLeds", "LedActiveLow", "RstActiveLow"];
 
 impl KernelSpec {
@@ -111,7 +114,7 @@ impl Design {
                         .map(|v| (o.to_string(), v.to_string()))
                 }),
         );
-        let hz = (cfg.clock.freq_mhz * 1e6).round() as u64;
+        let hz = (cfg.freq_mhz() * 1e6).round() as u64;
         let (btn, _) = cfg.reset_button();
         params.extend([
             ("ClkHz".to_owned(), hz.to_string()),
@@ -130,6 +133,20 @@ impl Design {
             files,
             params,
         })
+    }
+}
+
+impl Design {
+    /// Sets parameter `name` to `value`; false (and nothing changed) when
+    /// the design has no such parameter.
+    pub fn set_param(&mut self, name: &str, value: impl ToString) -> bool {
+        match self.params.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => {
+                *v = value.to_string();
+                true
+            }
+            None => false,
+        }
     }
 }
 

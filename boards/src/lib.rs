@@ -61,10 +61,12 @@ pub mod config;
 pub mod constraints;
 pub mod flow;
 pub mod kernels;
+pub mod pll;
 pub mod report;
 pub mod stage;
 
 pub use config::{BoardConfig, ConfigError, Family};
 pub use flow::{Flow, FlowError, Progress, Tools, known_boards, load_board};
 pub use kernels::{Design, KernelSpec};
+pub use pll::Pll;
 pub use report::{BuildReport, Resource};

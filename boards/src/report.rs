@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::BoardConfig;
 use crate::kernels::Design;
+use crate::pll::Pll;
 use crate::stage::Outcome;
 
 /// One resource kind: used and available.
@@ -45,10 +46,15 @@ pub struct BuildReport {
     pub bitstream: PathBuf,
     /// Resources used and available.
     pub resources: Vec<Resource>,
-    /// Achieved Fmax of the board clock, MHz.
+    /// Achieved Fmax of the design's clock, MHz.
     pub fmax_mhz: Option<f64>,
-    /// The clock, MHz.
+    /// The clock the design runs at, MHz: the PLL's achieved output, else
+    /// the oscillator's. Also nextpnr's `--freq`.
     pub target_mhz: f64,
+    /// The PLL between the oscillator and the design, if the board file
+    /// asks for one (`[clock] pll_mhz`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pll: Option<Pll>,
     /// Per stage.
     pub stages: Vec<StageTime>,
     /// Whole build, seconds.
@@ -56,13 +62,17 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
-    /// A report for `cfg`.
+    /// A report for `cfg`'s `design` (the design itself, not the top with
+    /// the PLL around it), run at `target_mhz` from `pll` if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         cfg: &BoardConfig,
         design: &Design,
         bitstream: &Path,
         resources: Vec<Resource>,
         fmax_mhz: Option<f64>,
+        target_mhz: f64,
+        pll: Option<Pll>,
         stages: Vec<StageTime>,
         total_seconds: f64,
     ) -> BuildReport {
@@ -79,7 +89,8 @@ impl BuildReport {
             bitstream: bitstream.to_owned(),
             resources,
             fmax_mhz,
-            target_mhz: cfg.clock.freq_mhz,
+            target_mhz,
+            pll,
             stages,
             total_seconds,
         }
@@ -112,6 +123,14 @@ impl fmt::Display for BuildReport {
                 "           {:<5} {:>7} {:>8} {:>5.1}%",
                 r.kind, r.used, r.available, pct
             )?;
+        }
+        match &self.pll {
+            Some(p) => writeln!(
+                f,
+                "clock      {:.3} MHz from {} ({} {}) on the {} MHz crystal; {} MHz asked",
+                self.target_mhz, p.primitive, p.tool, p.settings, p.crystal_mhz, p.requested_mhz
+            )?,
+            None => writeln!(f, "clock      {:.3} MHz (crystal)", self.target_mhz)?,
         }
         match self.fmax_mhz {
             Some(fmax) => writeln!(

@@ -658,3 +658,56 @@ fn pull_and_drive_are_parsed_and_written_only_where_set() {
         }
     }
 }
+
+#[test]
+fn pll_clock_is_optional_validated_and_sets_clk_hz() {
+    // Asked of the PLL: the design's ClkHz until the flow knows what the
+    // PLL achieves; the crystal stays the oscillator's frequency.
+    let ib = load_board(&root(), "icebreaker").expect("icebreaker");
+    let asked = ib
+        .clock
+        .pll_mhz
+        .expect("the iCEBreaker SoC runs from its PLL");
+    assert_eq!((ib.clock.freq_mhz, ib.freq_mhz()), (12.0, asked));
+    let hz = |cfg: &BoardConfig| {
+        let d = Design::for_board(cfg, &root()).expect("design");
+        d.params
+            .iter()
+            .find(|(k, _)| k == "ClkHz")
+            .map(|(_, v)| v.clone())
+            .expect("ClkHz")
+    };
+    assert_eq!(hz(&ib), format!("{}", (asked * 1e6).round() as u64));
+    // Without it the crystal clocks the design, as before.
+    let text = src("icebreaker");
+    let pll_line = text
+        .lines()
+        .find(|l| l.starts_with("pll_mhz"))
+        .expect("pll_mhz line");
+    let no_pll = parse_ok("icebreaker", &text.replace(pll_line, ""));
+    assert_eq!(no_pll.clock.pll_mhz, None);
+    assert_eq!(hz(&no_pll), "12000000");
+    // Every board file that sets one asks for more than nothing.
+    for n in known_boards(&root()) {
+        let cfg = load_board(&root(), &n).expect("board");
+        if let Some(f) = cfg.clock.pll_mhz {
+            assert!(f > 0.0, "{n}: {f}");
+        }
+    }
+    // Validation names the field and its line.
+    for (bad, msg) in [
+        ("pll_mhz = 0.0", "not a clock frequency"),
+        ("pll_mhz = -24.0", "not a clock frequency"),
+        ("pll_mhz = 2000.0", "not a clock frequency"),
+        ("pll_mhz = \"fast\"", "invalid type"),
+    ] {
+        let t = text.replace(pll_line, bad);
+        let (line, field, m) = parse_err("icebreaker", &t);
+        assert_eq!(
+            (line, field.as_str()),
+            (line_of(&t, bad), "clock.pll_mhz"),
+            "{bad}"
+        );
+        assert!(m.contains(msg), "{bad}: {m}");
+    }
+}
