@@ -211,13 +211,16 @@ pub fn candidates(text: &str) -> Vec<Mutant> {
         let header = t == "module" || t == "package" || t == "function" || t == "typedef";
         let decl = at_stmt_start && DECL.contains(&t) || t == "genvar";
         if header || decl || is_check(t) {
+            // A module header ends at the `;` after its port list (an
+            // `import ...;` may come first).
+            let module = t == "module";
             let mut depth = 0i32;
             let mut j = i;
             while j < toks.len() {
                 match toks[j].text {
                     "(" | "[" | "{" | "'{" => depth += 1,
                     ")" | "]" | "}" => depth -= 1,
-                    ";" if depth <= 0 => break,
+                    ";" if depth <= 0 && (!module || toks[j - 1].text == ")") => break,
                     _ => {}
                 }
                 skip[j] = true;
@@ -460,7 +463,7 @@ mod tests {
 
     #[test]
     fn comments_strings_header_declarations_and_checks_are_left_alone() {
-        let src = "module m #(parameter int W = 8) (input logic [W-1:0] a_i);\n\
+        let src = "module m import p::*; #(parameter int W = 8) (input logic [W-1:0] a_i);\n\
                    // x = y + 1;\n/* if (a) b <= c; */\n  logic [W-1:0] q;\n\
                    always_comb assert (a_i != 3) else $error(\"a + 1\");\nendmodule\n";
         assert_eq!(repls(src), vec![]);
