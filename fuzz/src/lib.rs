@@ -9,7 +9,9 @@
 //! - [`storm`]: random corrupted, dropped, duplicated and inserted bytes
 //!   in both directions while the host driver runs TLMM jobs on the twin,
 //!   counting what got through;
-//! - [`seeds`]: the generated part of the corpus.
+//! - [`seeds`]: the generated part of the corpus;
+//! - [`forged`]: the shifted-frame forgery that protocol version 2 let
+//!   through, replayed against version 3.
 //!
 //! # Example
 //!
@@ -29,6 +31,8 @@
 //! ```
 
 pub mod campaign;
+#[cfg(feature = "storm")]
+pub mod forged;
 pub mod mutate;
 pub mod seeds;
 #[cfg(feature = "storm")]

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use hlsk_fuzz::campaign::{self, Settings, load_corpus};
 use hlsk_fuzz::storm::{self, StormConfig};
 use hlsk_fuzz::{seeds, targets};
+use hlsk_host::proto::Framing;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -78,6 +79,10 @@ enum Cmd {
         /// Seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Frame check: 3 (the link's, CRC-32C) or 2 (protocol version
+        /// 2's CRC-16, for comparison).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(2..=3))]
+        protocol: u8,
     },
     /// Write the generated seeds into the corpus folders.
     Seeds {
@@ -206,10 +211,16 @@ fn main() -> anyhow::Result<()> {
             faults,
             rate_ppm,
             seed,
+            protocol,
         } => {
-            let r = storm::decoder_storm(faults, rate_ppm, seed);
+            let framing = if protocol == 2 {
+                Framing::V2
+            } else {
+                Framing::V3
+            };
+            let r = storm::decoder_storm(faults, rate_ppm, seed, framing);
             println!(
-                "{} faults in {} frames ({} hit) in {:.1} s: {} corrupted frames passed header and CRC, {} of them followed at once by more bytes",
+                "protocol version {protocol}: {} faults in {} frames ({} hit) in {:.1} s: {} corrupted frames passed header and CRC, {} of them followed at once by more bytes",
                 r.faults,
                 r.frames,
                 r.frames_hit,

@@ -4,7 +4,9 @@
 
 use hls_rust::conv::desc::{ConvShape, Descriptor, Op, Tiling};
 use hls_rust::tlmm::npy::{NpyArray, NpyData};
-use hlsk_host::proto::{Command, DeviceStatus, Frame, TlmmDescriptor, conv_payload};
+use hlsk_host::proto::{
+    Command, DeviceStatus, Frame, Framing, TlmmDescriptor, VERSION, conv_payload,
+};
 
 /// Named seeds of the frame decoder: host commands, device replies, and
 /// streams of several frames with noise between them.
@@ -23,7 +25,7 @@ pub fn frames() -> Vec<(String, Vec<u8>)> {
     }
     .payload();
     let info: Vec<u8> = [
-        2u8, 3, 1, 4, 24, 1, 0, 1, 0, 4, 32, 1, 0x00, 0x10, 0x0e, 0x00, 8, 0, 130, 0,
+        VERSION, 3, 1, 4, 24, 1, 0, 1, 0, 4, 32, 1, 0x00, 0x10, 0x0e, 0x00, 8, 0, 130, 0,
     ]
     .to_vec();
     let mut status = vec![0u8; DeviceStatus::LEN];
@@ -33,6 +35,15 @@ pub fn frames() -> Vec<(String, Vec<u8>)> {
     let words = conv_payload(&desc);
     let v = vec![
         ("cmd-info", f(1, Command::Info as u8, vec![])),
+        (
+            "cmd-info-v2",
+            Frame {
+                seq: 1,
+                code: Command::Info as u8,
+                payload: vec![],
+            }
+            .encode_as(Framing::V2),
+        ),
         ("cmd-write", f(2, Command::Write as u8, write)),
         ("cmd-read", f(3, Command::Read as u8, vec![16, 0, 32])),
         ("cmd-tlmm-start", f(4, Command::TlmmStart as u8, tlmm)),

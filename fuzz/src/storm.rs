@@ -20,7 +20,7 @@
 use hls_rust::rng::Rng;
 use hls_rust::tlmm::{AccWidth, TernaryMatrix, golden};
 use hlsk_host::job::JobPlan;
-use hlsk_host::proto::{Counter, Decoder, DeviceStatus, Frame};
+use hlsk_host::proto::{Counter, Decoder, DeviceStatus, Frame, Framing};
 use hlsk_host::{Link, LinkConfig, LinkError, LinkStats, Transport, TransportError};
 use hlsk_sim::twin::{Twin, WireFault};
 use std::collections::VecDeque;
@@ -608,10 +608,16 @@ pub struct DecoderStormReport {
 /// The storm's fault model on the frame decoder alone, without the twin:
 /// random frames of the link's sizes (commands and replies, 0 to 130
 /// payload bytes), each corrupted as [`Corrupter`] does and decoded by a
-/// fresh [`Decoder`], until `faults` faults. Counts corrupted frames the
-/// decoder accepts: the rate at which the CRC-16 lets corruption through,
-/// measurable here at millions of faults in seconds.
-pub fn decoder_storm(faults: u64, rate_ppm: u32, seed: u64) -> DecoderStormReport {
+/// fresh [`Decoder`] of `framing` (the link's protocol version 3, CRC-32C,
+/// or version 2's CRC-16 for comparison), until `faults` faults. Counts
+/// corrupted frames the decoder accepts: the rate at which the CRC lets
+/// corruption through, measurable here at millions of faults in seconds.
+pub fn decoder_storm(
+    faults: u64,
+    rate_ppm: u32,
+    seed: u64,
+    framing: Framing,
+) -> DecoderStormReport {
     let t0 = Instant::now();
     let mut storm = Corrupter::new(rate_ppm, seed);
     let mut rng = Rng::new(seed ^ 0xdec0de);
@@ -629,7 +635,7 @@ pub fn decoder_storm(faults: u64, rate_ppm: u32, seed: u64) -> DecoderStormRepor
             code: rng.next_u64() as u8,
             payload: (0..len).map(|_| rng.next_u64() as u8).collect(),
         }
-        .encode();
+        .encode_as(framing);
         r.frames += 1;
         let before: u64 = counts.iter().sum();
         let (out, _) = storm.corrupt(&frame, false, &mut counts);
@@ -637,10 +643,10 @@ pub fn decoder_storm(faults: u64, rate_ppm: u32, seed: u64) -> DecoderStormRepor
             continue;
         }
         r.frames_hit += 1;
-        let mut d = Decoder::default();
+        let mut d = Decoder::new(framing);
         let forged_at = out
             .iter()
-            .position(|&b| matches!(d.push(b), Some(Ok(f)) if f.encode() != frame));
+            .position(|&b| matches!(d.push(b), Some(Ok(f)) if f.encode_as(framing) != frame));
         if let Some(at) = forged_at {
             r.forged += 1;
             r.forged_with_trailing += u64::from(at + 1 < out.len());

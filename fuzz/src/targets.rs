@@ -13,7 +13,7 @@ use hls_rust::conv::desc::{DESC_WORDS, Descriptor};
 use hls_rust::rng::Rng;
 use hls_rust::tlmm::npy::NpyArray;
 use hlsk_boards::{BoardConfig, ConfigError};
-use hlsk_host::proto::{DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, SOF, crc16};
+use hlsk_host::proto::{DecodeError, Decoder, DeviceInfo, DeviceStatus, Frame, SOF, crc32c};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -70,9 +70,9 @@ fn fix_crc(data: &mut [u8], at: usize) {
         return;
     };
     let end = at + 5 + usize::from(len);
-    if end + 2 <= data.len() {
-        let crc = crc16(&data[at + 1..end]);
-        data[end..end + 2].copy_from_slice(&crc.to_be_bytes());
+    if end + 4 <= data.len() {
+        let crc = crc32c(&data[at + 1..end]);
+        data[end..end + 4].copy_from_slice(&crc.to_le_bytes());
     }
 }
 

@@ -100,3 +100,17 @@ fn link_survives_a_short_storm() {
         "{summary}"
     );
 }
+
+/// The forgery protocol version 2 let through (docs/fuzzing.md, Findings
+/// 1): a WRITE with one inserted byte that passes a CRC-16 receiver. Sent
+/// to the twin (version 3), neither those bytes nor the version-3 frame
+/// with the same insertion executes (memory still zero, no
+/// acknowledgement), and no single inserted byte anywhere in the
+/// version-3 frame passes its decoder.
+#[test]
+fn the_version_2_forgery_is_refused_by_version_3() {
+    let r = hlsk_fuzz::forged::forged_write(1).expect("ran on the twin");
+    assert!(r.v3_tried > 9_000, "every place, every byte value: {r:?}");
+    assert_eq!(r.replies.len(), 2, "one reply per frame: {r:?}");
+    assert!(r.refused(), "a forged frame got through: {r:?}");
+}
