@@ -61,7 +61,7 @@ macro_rules! cycle_model_class {
             fn new(g: i64, t: i64, p: i64) -> PyResult<Self> {
                 let (g, t, p) = geometry(g, t, p)?;
                 Ok(Self {
-                    inner: cycle::$name { g, t, p },
+                    inner: cycle::$name::new(g, t, p),
                 })
             }
 
