@@ -19,11 +19,11 @@ mkdir -p "$OUT"
 # name|top|params|MACs per cycle|bits per weight|family
 VARIANTS=(
   "g1-direct|tlmm_os_engine|-G G=1 -G T=12 -G P=16 -G KMax=1024|192|2|ecp5"
-  "g3-tables|tlmm_os_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024|192|1.67|ecp5"
+  "g3-tables|tlmm_os_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G Direct=0|192|1.67|ecp5"
   "g3-lutram|tlmm_ts_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G MMax=1024|192|1.67|ecp5"
   "g3-digits|tlmm_os_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G Direct=1|192|1.67|ecp5"
   "g1-direct-up5k|tlmm_os_engine|-G G=1 -G T=9 -G P=4 -G KMax=256|36|2|ice40"
-  "g3-tables-up5k|tlmm_os_engine|-G G=3 -G T=3 -G P=4 -G KMax=256|36|1.67|ice40"
+  "g3-tables-up5k|tlmm_os_engine|-G G=3 -G T=3 -G P=4 -G KMax=256 -G Direct=0|36|1.67|ice40"
   "g3-digits-up5k|tlmm_os_engine|-G G=3 -G T=3 -G P=4 -G KMax=256 -G Direct=1|36|1.67|ice40"
 )
 

@@ -45,7 +45,6 @@ module hlsk_soc_top
   parameter int unsigned P            = 4,
   parameter int unsigned AccW         = 24,
   parameter int unsigned KMax         = 256,
-  parameter int unsigned Direct       = 0,  // tlmm_os_engine datapath (docs/tlmm.md)
   // Memory (32-bit words) and words per WRITE/READ frame
   parameter int unsigned MemWords     = 1024,
   parameter int unsigned MaxWords     = 32,
@@ -209,9 +208,8 @@ module hlsk_soc_top
     .G   (G),
     .T   (T),
     .P   (P),
-    .AccW  (AccW),
-    .KMax  (KMax),
-    .Direct(Direct)
+    .AccW(AccW),
+    .KMax(KMax)
   ) u_engine (
     .clk_i,
     .rst_ni            (rst_n),

@@ -32,7 +32,7 @@ module tlmm_os_engine
   parameter int unsigned P    = 4,
   parameter int unsigned AccW = 24,
   parameter int unsigned KMax = 256,
-  parameter int unsigned Direct   = 0,  // 1: digits beside a direct datapath
+  parameter int unsigned Direct   = 1,  // 1: digits beside a direct datapath, 0: tables
   parameter int unsigned RegEvery = 2,  // lane tree levels per register
   // Derived; do not override.
   localparam int unsigned CW      = code_width(G),

@@ -71,13 +71,14 @@ impl Breakdown {
 }
 
 impl OsCycleModel {
-    /// A table-lookup build with the default lane registers (`RegEvery = 2`).
+    /// A build with the RTL's defaults: the `Direct` datapath, lane
+    /// registers every two tree levels (`RegEvery = 2`).
     pub fn new(g: u64, t: u64, p: u64) -> Self {
         Self {
             g,
             t,
             p,
-            direct: false,
+            direct: true,
             reg_every: 2,
         }
     }
@@ -398,11 +399,12 @@ mod ts_tests {
                 "{leaves} leaves, every {reg_every}"
             );
         }
-        assert_eq!(OsCycleModel::new(3, 1, 4).pipe_latency(), 3);
         assert_eq!(
-            OsCycleModel::new(3, 4, 16).with_direct(true).pipe_latency(),
-            5
+            OsCycleModel::new(3, 1, 4).with_direct(false).pipe_latency(),
+            3
         );
+        assert_eq!(OsCycleModel::new(3, 1, 4).pipe_latency(), 4);
+        assert_eq!(OsCycleModel::new(3, 4, 16).pipe_latency(), 5);
     }
 
     #[test]
