@@ -156,6 +156,8 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             ];
             if block == "TlmmTs" {
                 params.push(("MMax", c.m_max));
+            } else {
+                params.push(("Direct", c.direct));
             }
             jobs.push(Job {
                 dut: "Tlmm",

@@ -104,11 +104,16 @@ pub struct TlmmConfig {
     /// Largest M a job may have: the partial-sum RAM depth times P for the
     /// table-stationary engine, [`CMD_M_MAX`] for the output-stationary one.
     pub m_max: u32,
+    /// `Direct` of the output-stationary engine: 1 decodes codes to digits
+    /// beside a direct add/sub datapath, 0 looks tables up (always 0 for
+    /// the table-stationary engine).
+    pub direct: u32,
 }
 
 /// TLMM output-stationary builds: a UP5K-sized G=3 engine, the G=1 baseline,
 /// an ACC_W = 16 build (K_EXACT = 255 < KMax, so the wrap is reachable), an
-/// ECP5-sized engine with a 320-bit weight port, and a minimal one.
+/// ECP5-sized engine with a 320-bit weight port, a minimal one, and the
+/// UP5K- and ECP5-sized G=3 engines with the `Direct` datapath.
 pub const TLMM_CONFIGS: &[TlmmConfig] = &[
     TlmmConfig {
         arch: TlmmArch::OutputStationary,
@@ -118,6 +123,7 @@ pub const TLMM_CONFIGS: &[TlmmConfig] = &[
         acc_w: 24,
         k_max: 256,
         m_max: CMD_M_MAX,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::OutputStationary,
@@ -127,6 +133,7 @@ pub const TLMM_CONFIGS: &[TlmmConfig] = &[
         acc_w: 24,
         k_max: 256,
         m_max: CMD_M_MAX,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::OutputStationary,
@@ -136,6 +143,7 @@ pub const TLMM_CONFIGS: &[TlmmConfig] = &[
         acc_w: 16,
         k_max: 512,
         m_max: CMD_M_MAX,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::OutputStationary,
@@ -145,6 +153,7 @@ pub const TLMM_CONFIGS: &[TlmmConfig] = &[
         acc_w: 24,
         k_max: 4096,
         m_max: CMD_M_MAX,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::OutputStationary,
@@ -154,6 +163,27 @@ pub const TLMM_CONFIGS: &[TlmmConfig] = &[
         acc_w: 20,
         k_max: 64,
         m_max: CMD_M_MAX,
+        direct: 0,
+    },
+    TlmmConfig {
+        arch: TlmmArch::OutputStationary,
+        g: 3,
+        t: 3,
+        p: 4,
+        acc_w: 24,
+        k_max: 256,
+        m_max: CMD_M_MAX,
+        direct: 1,
+    },
+    TlmmConfig {
+        arch: TlmmArch::OutputStationary,
+        g: 3,
+        t: 4,
+        p: 16,
+        acc_w: 24,
+        k_max: 4096,
+        m_max: CMD_M_MAX,
+        direct: 1,
     },
 ];
 
@@ -169,6 +199,7 @@ pub const TLMM_TS_CONFIGS: &[TlmmConfig] = &[
         acc_w: 24,
         k_max: 256,
         m_max: 64,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::TableStationary,
@@ -178,6 +209,7 @@ pub const TLMM_TS_CONFIGS: &[TlmmConfig] = &[
         acc_w: 24,
         k_max: 256,
         m_max: 64,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::TableStationary,
@@ -187,6 +219,7 @@ pub const TLMM_TS_CONFIGS: &[TlmmConfig] = &[
         acc_w: 16,
         k_max: 512,
         m_max: 40,
+        direct: 0,
     },
     TlmmConfig {
         arch: TlmmArch::TableStationary,
@@ -196,6 +229,7 @@ pub const TLMM_TS_CONFIGS: &[TlmmConfig] = &[
         acc_w: 20,
         k_max: 64,
         m_max: 8,
+        direct: 0,
     },
 ];
 
@@ -204,8 +238,13 @@ impl TlmmConfig {
     pub fn prefix(&self) -> String {
         match self.arch {
             TlmmArch::OutputStationary => format!(
-                "Vtlmm_os_g{}_t{}_p{}_a{}_k{}",
-                self.g, self.t, self.p, self.acc_w, self.k_max
+                "Vtlmm_os_g{}_t{}_p{}_a{}_k{}{}",
+                self.g,
+                self.t,
+                self.p,
+                self.acc_w,
+                self.k_max,
+                if self.direct != 0 { "_d" } else { "" }
             ),
             TlmmArch::TableStationary => format!(
                 "Vtlmm_ts_g{}_t{}_p{}_a{}_k{}_m{}",

@@ -61,7 +61,7 @@ macro_rules! cycle_model_class {
             fn new(g: i64, t: i64, p: i64) -> PyResult<Self> {
                 let (g, t, p) = geometry(g, t, p)?;
                 Ok(Self {
-                    inner: cycle::$name { g, t, p },
+                    inner: cycle::$name::new(g, t, p),
                 })
             }
 
@@ -143,7 +143,28 @@ cycle_model_class! {
     (3, 1, 4),
     "The spec's closed form: ``ceil(M/P) * chunks + ceil(K/4)`` plus the \
      pipeline latency and the last row block's drain.",
-    {}
+    {
+        /// Whether the build has the ``Direct`` datapath (codes decoded to
+        /// digits beside direct add/sub; the RTL's default) rather than table
+        /// lookups.
+        #[getter]
+        fn direct(&self) -> bool {
+            self.inner.direct
+        }
+
+        /// The same geometry with the ``Direct`` datapath (True) or table
+        /// lookups (False).
+        fn with_direct(&self, direct: bool) -> Self {
+            Self {
+                inner: self.inner.with_direct(direct),
+            }
+        }
+
+        /// Cycles from a weight beat's acceptance to its accumulation.
+        fn pipe_latency(&self) -> u64 {
+            self.inner.pipe_latency()
+        }
+    }
 }
 
 cycle_model_class! {

@@ -20,7 +20,7 @@ def test_os_model_against_the_spec_closed_form(g, t, p, m, k):
     model = hlsk.OsCycleModel(g, t, p)
     chunks = cdiv(cdiv(k, g), t)
     blocks = cdiv(m, p)
-    ideal = blocks * chunks + cdiv(k, 4) + 3 + (m - (blocks - 1) * p) + 3
+    ideal = blocks * chunks + cdiv(k, 4) + model.pipe_latency() + (m - (blocks - 1) * p) + 3
     assert model.chunks(k) == chunks
     assert model.ideal(m, k) == ideal
     b = model.breakdown(m, k)
@@ -31,13 +31,16 @@ def test_os_model_against_the_spec_closed_form(g, t, p, m, k):
 
 
 def test_os_model_reproduces_the_readme_figures():
-    # README: ECP5 build G3/T4/P16 on the BitNet 0.73B layers.
+    # README: ECP5 build G3/T4/P16 on the BitNet 0.73B layers, table lookups
+    # and the Direct datapath (one lane register stage more: 12 leaves).
     model = hlsk.OsCycleModel(3, 4, 16)
-    assert [model.predict(m, k) for m, k in [(1536, 1536), (4096, 1536), (1536, 4096)]] == [
-        12695,
-        33175,
-        33879,
-    ]
+    shapes = [(1536, 1536), (4096, 1536), (1536, 4096)]
+    assert model.direct
+    assert [model.predict(m, k) for m, k in shapes] == [12697, 33177, 33881]
+    tables = model.with_direct(False)
+    assert not tables.direct
+    assert (model.pipe_latency(), tables.pipe_latency()) == (5, 4)
+    assert [tables.predict(m, k) for m, k in shapes] == [12696, 33176, 33880]
 
 
 @pytest.mark.parametrize("g,t,p", [(3, 3, 4), (1, 4, 4), (3, 2, 3), (1, 1, 1)])

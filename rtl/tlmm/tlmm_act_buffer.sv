@@ -56,8 +56,7 @@ module tlmm_act_buffer
   ///////////////
 
   logic               loading_q, loading_d;
-  logic [KW-1:0]      k_q, k_d;
-  logic [KW-1:0]      bytes_q, bytes_d;        // activations received
+  logic [KW-1:0]      rem_q, rem_d;            // activations still to come
   logic [7:0]         asm_q [AsmBytes];
   logic [7:0]         asm_d [AsmBytes];
   logic [CntW-1:0]    cnt_q, cnt_d;            // valid bytes in asm_q
@@ -69,20 +68,20 @@ module tlmm_act_buffer
 
   logic            all_in;        // every activation received
   logic            wr_en;
-  logic [KW-1:0]   remaining;
   logic [2:0]      take;          // activations taken from this beat
   logic            act_fire;
   logic [CntW-1:0] cnt_after_wr;
   logic            last_expected;
 
-  assign all_in      = (bytes_q == k_q);
-  assign remaining   = k_q - bytes_q;
+  // Everything below depends on registers only (rem_q counts down), so the
+  // assembler's byte steering is a compare against constants.
+  assign all_in      = (rem_q == '0);
   // A beat carries four activations; with KMax < 4 every beat is the last.
   if (KMax >= 4) begin : g_take
-    assign take          = (remaining >= KW'(4)) ? 3'd4 : 3'(remaining);
-    assign last_expected = (remaining <= KW'(4));
+    assign take          = (rem_q >= KW'(4)) ? 3'd4 : 3'(rem_q);
+    assign last_expected = (rem_q <= KW'(4));
   end else begin : g_take_small
-    assign take          = 3'(remaining);
+    assign take          = 3'(rem_q);
     assign last_expected = 1'b1;
   end
   // A chunk is written when one is complete, or for the final partial one.
@@ -95,8 +94,7 @@ module tlmm_act_buffer
 
   always_comb begin
     loading_d = loading_q;
-    k_d       = k_q;
-    bytes_d   = bytes_q;
+    rem_d     = rem_q;
     cnt_d     = cnt_after_wr;
     wchunk_d  = wchunk_q;
     asm_d     = asm_q;
@@ -109,13 +107,18 @@ module tlmm_act_buffer
       end
     end
 
-    // Append the beat's activations behind what is left.
+    // Append the beat's activations behind what is left: activation i goes
+    // to byte cnt_after_wr + i. A beat moves only while cnt_q < 2*GT and K
+    // is not all in, so with a write in the same cycle cnt_q >= GT and
+    // cnt_after_wr = cnt_q - GT: both cases compare cnt_q with constants.
     if (act_fire) begin
-      bytes_d = bytes_q + KW'(take);
-      cnt_d   = cnt_after_wr + CntW'(take);
+      rem_d = rem_q - KW'(take);
+      cnt_d = cnt_after_wr + CntW'(take);
       for (int unsigned j = 0; j < AsmBytes; j++) begin
         for (int unsigned i = 0; i < 4; i++) begin
-          if (i < 32'(take) && j == 32'(cnt_after_wr) + i) begin
+          if (i < 32'(take) &&
+              (wr_en ? (int'(cnt_q) == int'(j + GT) - int'(i))
+                     : (int'(cnt_q) == int'(j) - int'(i)))) begin
             asm_d[j] = act_data_i[8*i +: 8];
           end
         end
@@ -128,8 +131,7 @@ module tlmm_act_buffer
 
     if (start_i) begin
       loading_d = 1'b1;
-      k_d       = k_i;
-      bytes_d   = '0;
+      rem_d     = k_i;
       cnt_d     = '0;
       wchunk_d  = '0;
       for (int unsigned j = 0; j < AsmBytes; j++) begin
@@ -141,14 +143,12 @@ module tlmm_act_buffer
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       loading_q <= 1'b0;
-      k_q       <= '0;
-      bytes_q   <= '0;
+      rem_q     <= '0;
       cnt_q     <= '0;
       wchunk_q  <= '0;
     end else begin
       loading_q <= loading_d;
-      k_q       <= k_d;
-      bytes_q   <= bytes_d;
+      rem_q     <= rem_d;
       cnt_q     <= cnt_d;
       wchunk_q  <= wchunk_d;
     end

@@ -1,7 +1,8 @@
 // Copyright hlsk contributors.
 // SPDX-License-Identifier: Apache-2.0
 //
-// TLMM engine, output-stationary, tables in registers.
+// TLMM engine, output-stationary: tables in registers, or codes decoded to
+// ternary digits beside a direct add/sub datapath (Direct = 1).
 //
 // Computes out[m] = sign_extend_32(sum_k W[m][k] * x[k] mod 2^AccW) for
 // m < M, k < K (docs/tlmm.md), W ternary as G-weight codes, x int8.
@@ -10,8 +11,11 @@
 // row-block-major: for each block of P rows, ceil(ceil(K/G)/T) beats; then
 // M results, one 32-bit word per beat in row order, last on row M-1.
 //
-// Per weight beat, the T tables of the current chunk (built from the
-// buffer, shared by all lanes) are looked up by P lanes of T codes each. One
+// Per weight beat, P lanes (tlmm_lane) of T codes each reduce the current
+// chunk: by looking up the chunk's T tables (built from the buffer into
+// registers shared by all lanes), or, with Direct = 1, by decoding each code
+// to its G ternary digits and adding or subtracting the chunk's activations
+// themselves. The lanes' adder trees are registered every RegEvery levels. One
 // weight beat per cycle in steady state. Results of a row block move to an
 // output bank that drains one row per cycle while the next block computes.
 //
@@ -28,6 +32,8 @@ module tlmm_os_engine
   parameter int unsigned P    = 4,
   parameter int unsigned AccW = 24,
   parameter int unsigned KMax = 256,
+  parameter int unsigned Direct   = 1,  // 1: digits beside a direct datapath, 0: tables
+  parameter int unsigned RegEvery = 2,  // lane tree levels per register
   // Derived; do not override.
   localparam int unsigned CW      = code_width(G),
   localparam int unsigned NE      = num_entries(G),
@@ -78,7 +84,8 @@ module tlmm_os_engine
 );
 
   localparam longint unsigned KExact = k_exact(AccW);
-  localparam int unsigned     Lat    = 3;  // weight fire -> accumulate stage
+  // Weight fire -> accumulate stage: buffer read, operand registers, lane.
+  localparam int unsigned Lat = 2 + lane_latency((Direct != 0) ? G * T : T, RegEvery);
 
   typedef enum logic [1:0] {
     StIdle,
@@ -96,8 +103,10 @@ module tlmm_os_engine
   logic [CmdMW-1:0]     row_base_q, row_base_d;  // first row of the block being fed
   logic [ChunkAW:0]     chunk_q, chunk_d;      // chunk being fed
   logic [StatusW-1:0]   status_q, status_d;
+  logic                 last_chunk_q, last_chunk_d;  // chunk_q == nchunks - 1
+  logic                 out_busy_q;                  // the bank holds rows
   logic [31:0]          cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
-  logic                 lane_illegal_q;          // a lane looked up an illegal code
+  logic                 lane_illegal_v;          // a lane looked up an illegal code
 
   /////////////////////////
   // Activation buffer   //
@@ -148,8 +157,11 @@ module tlmm_os_engine
                        (cmd_flags_i[CmdFlagsW-1:FlagRequant+1] == '0);
   assign ab_start    = cmd_fire && cmd_ok;
 
+  // last_chunk is kept in a register (the weight handshake depends on it):
+  // set when the job starts or a block ends with a single chunk, or when the
+  // beat of chunk nchunks - 2 moves.
   assign first_chunk = (chunk_q == '0);
-  assign last_chunk  = (chunk_q == nchunks - 1'b1);
+  assign last_chunk  = last_chunk_q;
   assign last_block  = (row_base_q + CmdMW'(P) >= m_q);
   assign blk_rows    = last_block ? m_q - row_base_q : CmdMW'(P);
 
@@ -167,6 +179,7 @@ module tlmm_os_engine
     row_base_d = row_base_q;
     chunk_d    = chunk_q;
     status_d   = status_q;
+    last_chunk_d = last_chunk_q;
 
     unique case (state_q)
       StIdle: begin
@@ -189,7 +202,8 @@ module tlmm_os_engine
       end
       StLoad: begin
         if (ab_done) begin
-          state_d = StCompute;
+          state_d      = StCompute;
+          last_chunk_d = (nchunks == (ChunkAW + 1)'(1));
         end
       end
       StCompute: begin
@@ -198,13 +212,15 @@ module tlmm_os_engine
             status_d[ErrProto] = 1'b1;
           end
           if (last_chunk) begin
-            chunk_d    = '0;
-            row_base_d = row_base_q + CmdMW'(P);
+            chunk_d      = '0;
+            row_base_d   = row_base_q + CmdMW'(P);
+            last_chunk_d = (nchunks == (ChunkAW + 1)'(1));
             if (last_block) begin
               state_d = StDrain;
             end
           end else begin
-            chunk_d = chunk_q + 1'b1;
+            chunk_d      = chunk_q + 1'b1;
+            last_chunk_d = (chunk_q + (ChunkAW + 1)'(2) == nchunks);
           end
         end
       end
@@ -219,7 +235,7 @@ module tlmm_os_engine
     if (ab_proto) begin
       status_d[ErrProto] = 1'b1;
     end
-    if (lane_illegal_q) begin
+    if (lane_illegal_v) begin
       status_d[ErrCode] = 1'b1;
     end
   end
@@ -229,27 +245,51 @@ module tlmm_os_engine
   ///////////////////////////
 
   // Stage 1: chunk data arrives from the buffer RAM; weight beat waits.
-  // Stage 2: tables registered; lanes look up and reduce.
-  // Stage 3: lane sums registered; accumulate or hand over to the bank.
+  // Stage 2: operands registered (tables, or the chunk itself); lanes start.
+  // Stage Lat: the lanes' sums; accumulate or hand over to the bank.
   logic [WBits-1:0]       w_s1_q, w_s2_q;
-  logic signed [EW-1:0]   tbl_d [T][NE];
   logic signed [EW-1:0]   tbl_q [T][NE];
+  logic [8*GT-1:0]        acts_q;
   logic signed [SW-1:0]   lane_sum [P];
+  logic [P-1:0]           lane_cin;
   logic [P-1:0]           lane_illegal;
-  logic signed [SW-1:0]   lane_sum_q [P];
 
-  for (genvar t = 0; t < T; t++) begin : g_tables
-    tlmm_table_build #(.G(G)) u_table (
-      .acts_i  (chunk_data[8*G*t +: 8*G]),
-      .entry_o (tbl_d[t])
-    );
+  if (Direct != 0) begin : g_direct
+    always_ff @(posedge clk_i) begin
+      if (v_pipe_q[0]) begin
+        acts_q <= chunk_data;
+      end
+    end
+    assign tbl_q = '{default: '{default: '0}};
+  end else begin : g_tables
+    logic signed [EW-1:0] tbl_d [T][NE];
+    for (genvar t = 0; t < T; t++) begin : g_build
+      tlmm_table_build #(.G(G)) u_table (
+        .acts_i  (chunk_data[8*G*t +: 8*G]),
+        .entry_o (tbl_d[t])
+      );
+    end
+    always_ff @(posedge clk_i) begin
+      if (v_pipe_q[0]) begin
+        tbl_q <= tbl_d;
+      end
+    end
+    assign acts_q = '0;
   end
 
   for (genvar p = 0; p < P; p++) begin : g_lanes
-    tlmm_lane #(.G(G), .T(T)) u_lane (
+    tlmm_lane #(
+      .G        (G),
+      .T        (T),
+      .Direct   (Direct),
+      .RegEvery (RegEvery)
+    ) u_lane (
+      .clk_i,
       .codes_i   (w_s2_q[p*T*CW +: T*CW]),
       .table_i   (tbl_q),
+      .acts_i    (acts_q),
       .sum_o     (lane_sum[p]),
+      .cin_o     (lane_cin[p]),
       .illegal_o (lane_illegal[p])
     );
   end
@@ -266,10 +306,6 @@ module tlmm_os_engine
     end
     if (v_pipe_q[0]) begin
       w_s2_q <= w_s1_q;
-      tbl_q  <= tbl_d;
-    end
-    if (v_pipe_q[1]) begin
-      lane_sum_q <= lane_sum;
     end
   end
 
@@ -279,15 +315,16 @@ module tlmm_os_engine
       last_pipe_q    <= '0;
       first_pipe_q   <= '0;
       job_end_pipe_q <= '0;
-      lane_illegal_q <= 1'b0;
     end else begin
       v_pipe_q       <= {v_pipe_q[Lat-2:0], w_fire};
       last_pipe_q    <= {last_pipe_q[Lat-2:0], w_fire && last_chunk};
       first_pipe_q   <= {first_pipe_q[Lat-2:0], w_fire && first_chunk};
       job_end_pipe_q <= {job_end_pipe_q[Lat-2:0], w_fire && last_chunk && last_block};
-      lane_illegal_q <= v_pipe_q[1] && (|lane_illegal);
     end
   end
+
+  // The lanes' registers run freely; their flags count with the beat.
+  assign lane_illegal_v = v_pipe_q[Lat-1] && (|lane_illegal);
 
   always_ff @(posedge clk_i) begin
     rows_pipe_q[0] <= blk_rows;
@@ -313,11 +350,12 @@ module tlmm_os_engine
 
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
-      acc_next[p] = (acc_first ? '0 : acc_q[p]) + AccW'(lane_sum_q[p]);
+      // The lane's owed +1 of one's-complement negation is the carry-in.
+      acc_next[p] = (acc_first ? '0 : acc_q[p]) + AccW'(lane_sum[p]) + AccW'(lane_cin[p]);
     end
   end
 
-  assign out_busy  = (bank_cnt_q != '0);
+  assign out_busy  = out_busy_q;
   assign res_valid_o = out_busy;
   assign res_data_o  = 32'($signed(bank_q[0]));
   assign res_last_o  = bank_last_q && (bank_cnt_q == CmdMW'(1));
@@ -336,15 +374,19 @@ module tlmm_os_engine
     end
   end
 
+  // out_busy_q mirrors bank_cnt_q != 0 (a block has at least one row).
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       bank_cnt_q  <= '0;
       bank_last_q <= 1'b0;
+      out_busy_q  <= 1'b0;
     end else if (acc_v && acc_last) begin
       bank_cnt_q  <= rows_pipe_q[Lat-1];
       bank_last_q <= job_end_pipe_q[Lat-1];
+      out_busy_q  <= 1'b1;
     end else if (res_fire) begin
       bank_cnt_q <= bank_cnt_q - 1'b1;
+      out_busy_q <= (bank_cnt_q != CmdMW'(1));
     end
   end
 
@@ -359,6 +401,7 @@ module tlmm_os_engine
       row_base_q    <= '0;
       chunk_q       <= '0;
       status_q      <= '0;
+      last_chunk_q  <= 1'b0;
       cnt_busy_q    <= '0;
       cnt_starved_q <= '0;
       cnt_blocked_q <= '0;
@@ -369,6 +412,7 @@ module tlmm_os_engine
       row_base_q <= row_base_d;
       chunk_q    <= chunk_d;
       status_q   <= status_d;
+      last_chunk_q <= last_chunk_d;
       if (cmd_fire && cmd_flags_i[FlagClear]) begin
         cnt_busy_q    <= '0;
         cnt_starved_q <= '0;
@@ -378,7 +422,9 @@ module tlmm_os_engine
         cnt_busy_q    <= cnt_busy_q + 32'(state_q != StIdle);
         cnt_starved_q <= cnt_starved_q + 32'(state_q == StCompute && !w_valid_i);
         cnt_blocked_q <= cnt_blocked_q + 32'(res_valid_o && !res_ready_i);
-        cnt_beats_q   <= cnt_beats_q + 32'(w_fire);
+        // One cycle after the beat moves (off the handshake's path); the
+        // job ends only after the pipeline drains, so the count is exact.
+        cnt_beats_q   <= cnt_beats_q + 32'(v_pipe_q[0]);
       end
     end
   end

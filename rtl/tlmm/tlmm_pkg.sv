@@ -81,6 +81,24 @@ package tlmm_pkg;
     return ((longint'(1) << (acc_w - 1)) - 1) / 128;
   endfunction
 
+  // Levels of a lane's balanced adder tree over n leaves.
+  function automatic int unsigned tree_levels(int unsigned n);
+    return (n > 1) ? $clog2(n) : 0;
+  endfunction
+
+  // Register stages of tlmm_lane over n leaves: after the leaves, after
+  // every reg_every-th tree level and after the last one.
+  function automatic int unsigned lane_latency(int unsigned n, int unsigned reg_every);
+    int unsigned k;
+    k = 1;
+    for (int unsigned l = 1; l <= tree_levels(n); l++) begin
+      if ((l == tree_levels(n)) || (l % reg_every == 0)) begin
+        k++;
+      end
+    end
+    return k;
+  endfunction
+
   /* verilator lint_on UNUSEDPARAM */
 
 endpackage

@@ -493,7 +493,7 @@ fn predictions(cfg: &TlmmConfig, m: u64, k: u64) -> (u64, u64, String) {
     let (g, t, p) = (u64::from(cfg.g), u64::from(cfg.t), u64::from(cfg.p));
     match cfg.arch {
         TlmmArch::OutputStationary => {
-            let model = OsCycleModel { g, t, p };
+            let model = OsCycleModel::new(g, t, p).with_direct(cfg.direct != 0);
             (
                 model.predict(m, k),
                 model.ideal(m, k),

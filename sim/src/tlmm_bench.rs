@@ -51,7 +51,7 @@ pub fn engine_rows(mut progress: impl FnMut(&str)) -> Result<Vec<EngineRow>, Str
     for build in Build::all() {
         let cfg = build.config();
         let (g, t, p) = (u64::from(cfg.g), u64::from(cfg.t), u64::from(cfg.p));
-        let os = OsCycleModel { g, t, p };
+        let os = OsCycleModel::new(g, t, p).with_direct(cfg.direct != 0);
         let ts = TsCycleModel { g, t, p };
         let arch = match build {
             Build::Os(_) => "output-stationary",

@@ -17,13 +17,10 @@
 //!
 //! ```
 //! use hls_rust::tlmm::cycle::OsCycleModel;
-//! let model = OsCycleModel { g: 3, t: 4, p: 16 };
+//! let model = OsCycleModel::new(3, 4, 16);
 //! let c = model.predict(1536, 1536);
 //! assert!(model.utilization(1536, 1536, c) > 0.9);
 //! ```
-
-/// Pipeline stages from a weight beat's acceptance to its accumulation.
-pub const PIPE_LATENCY: u64 = 3;
 
 /// Geometry of an output-stationary engine build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +31,25 @@ pub struct OsCycleModel {
     pub t: u64,
     /// Lanes.
     pub p: u64,
+    /// The `Direct` datapath (codes decoded to digits, `G*T` leaves per
+    /// lane) rather than table lookups (`T` leaves).
+    pub direct: bool,
+    /// `RegEvery`: adder-tree levels per register in the lanes.
+    pub reg_every: u64,
+}
+
+/// Register stages of `tlmm_lane` over `leaves` leaves: after the leaves,
+/// after every `reg_every`-th tree level and after the last one
+/// (`tlmm_pkg::lane_latency`).
+pub fn lane_latency(leaves: u64, reg_every: u64) -> u64 {
+    let levels = if leaves > 1 {
+        u64::from(leaves.next_power_of_two().trailing_zeros())
+    } else {
+        0
+    };
+    1 + (1..=levels)
+        .filter(|&l| l == levels || l % reg_every.max(1) == 0)
+        .count() as u64
 }
 
 /// Cycles by phase of one job, as [`OsCycleModel::breakdown`] reports them.
@@ -55,6 +71,30 @@ impl Breakdown {
 }
 
 impl OsCycleModel {
+    /// A build with the RTL's defaults: the `Direct` datapath, lane
+    /// registers every two tree levels (`RegEvery = 2`).
+    pub fn new(g: u64, t: u64, p: u64) -> Self {
+        Self {
+            g,
+            t,
+            p,
+            direct: true,
+            reg_every: 2,
+        }
+    }
+
+    /// The same geometry with the `Direct` datapath or without.
+    pub fn with_direct(self, direct: bool) -> Self {
+        Self { direct, ..self }
+    }
+
+    /// Pipeline stages from a weight beat's acceptance to its accumulation:
+    /// the buffer read, the operand registers, then the lane's registers.
+    pub fn pipe_latency(&self) -> u64 {
+        let leaves = if self.direct { self.g * self.t } else { self.t };
+        2 + lane_latency(leaves, self.reg_every)
+    }
+
     /// Chunks of `G*T` activations for a given K.
     pub fn chunks(&self, k: u64) -> u64 {
         k.div_ceil(self.g).div_ceil(self.t)
@@ -82,7 +122,7 @@ impl OsCycleModel {
     pub fn ideal(&self, m: u64, k: u64) -> u64 {
         let blocks = m.div_ceil(self.p);
         let last_rows = m - (blocks - 1) * self.p;
-        blocks * self.chunks(k) + k.div_ceil(4) + PIPE_LATENCY + last_rows + 3
+        blocks * self.chunks(k) + k.div_ceil(4) + self.pipe_latency() + last_rows + 3
     }
 
     /// `M*K / (G*T*P * cycles)`.
@@ -123,7 +163,7 @@ impl OsCycleModel {
     /// Weight feed and drain: returns (cycles in the compute state, cycles
     /// in the drain state).
     fn compute_cycles(&self, m: u64, chunks: u64) -> (u64, u64) {
-        let lat = PIPE_LATENCY as usize;
+        let lat = self.pipe_latency() as usize;
         let blocks = m.div_ceil(self.p);
         // Pipeline of (valid, last-of-block, rows in block) entries.
         let mut pipe: Vec<Option<(bool, u64)>> = vec![None; lat];
@@ -211,6 +251,11 @@ pub struct TsCycleModel {
 pub const TS_OUT_FIFO_DEPTH: u64 = 4;
 
 impl TsCycleModel {
+    /// A build of this geometry.
+    pub fn new(g: u64, t: u64, p: u64) -> Self {
+        Self { g, t, p }
+    }
+
     /// Table entries per group, `(3^G - 1) / 2 + 1`.
     pub fn entries(&self) -> u64 {
         (3u64.pow(self.g as u32) - 1) / 2 + 1
@@ -234,11 +279,7 @@ impl TsCycleModel {
 
     /// Exact busy cycles of a job with ideal streams, by phase.
     pub fn breakdown(&self, m: u64, k: u64) -> Breakdown {
-        let os = OsCycleModel {
-            g: self.g,
-            t: self.t,
-            p: self.p,
-        };
+        let os = OsCycleModel::new(self.g, self.t, self.p);
         let load = os.load_cycles(k);
         let compute = self.compute_cycles(m, self.chunks(k));
         Breakdown {
@@ -336,6 +377,35 @@ impl TsCycleModel {
 #[cfg(test)]
 mod ts_tests {
     use super::*;
+
+    #[test]
+    fn lane_latency_counts_the_registered_levels() {
+        // (leaves, reg_every) -> registers: leaves, then levels 2, 4, ... and the last.
+        for (leaves, reg_every, want) in [
+            (1, 2, 1),
+            (2, 2, 2),
+            (4, 2, 2),
+            (9, 2, 3),
+            (12, 2, 3),
+            (16, 2, 3),
+            (32, 2, 4),
+            (4, 1, 3),
+            (12, 3, 3),
+            (12, 4, 2),
+        ] {
+            assert_eq!(
+                lane_latency(leaves, reg_every),
+                want,
+                "{leaves} leaves, every {reg_every}"
+            );
+        }
+        assert_eq!(
+            OsCycleModel::new(3, 1, 4).with_direct(false).pipe_latency(),
+            3
+        );
+        assert_eq!(OsCycleModel::new(3, 1, 4).pipe_latency(), 4);
+        assert_eq!(OsCycleModel::new(3, 4, 16).pipe_latency(), 5);
+    }
 
     #[test]
     fn ts_model_is_stream_bound_when_row_blocks_cover_the_build() {
