@@ -14,7 +14,8 @@
 #      docs/coverage.md between its markers.
 # A progress line per step and per test target. Options through the
 # environment: COVERAGE_DOC (default docs/coverage.md; empty: leave the docs
-# alone), COVERAGE_TESTS (space-separated test targets instead of all).
+# alone), COVERAGE_TESTS (space-separated test targets instead of all),
+# COVERAGE_COMMIT (the revision to name when not run in a git checkout).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -94,8 +95,12 @@ else
   say "genhtml not installed (apt-get install lcov): no HTML report"
 fi
 
-commit=$(git rev-parse --short HEAD)
-git diff --quiet HEAD -- rtl cosim tests || commit="$commit (with local changes)"
+if [ -n "${COVERAGE_COMMIT:-}" ]; then
+  commit=$COVERAGE_COMMIT
+else
+  commit=$(git rev-parse --short HEAD)
+  git diff --quiet HEAD -- rtl cosim sim tests || commit="$commit (with local changes)"
+fi
 doc_args=()
 [ -n "$DOC" ] && doc_args=(--doc "$DOC")
 python3 scripts/coverage_report.py "$OUT/merged.dat" --rtl rtl --commit "$commit" \

@@ -22,8 +22,10 @@ are added up, so a line is covered when any instance in any build ran it.
   bits); a bit counts as toggled when it changed at least twice in one
   instance: changes alternate, so that is one rise and one fall.
 - Not elaborated: modules with no point at all, and labelled generate
-  blocks (`begin : g_*`) none of whose lines carries a point in any build.
-  Their lines are parameter-dependent, outside the totals, listed apart.
+  blocks (`begin : g_*`) none of whose lines carries a point and under
+  which no instance sits, in any build. Their lines are parameter-dependent
+  (or, for a block of continuous assignments only, not measured by line
+  coverage), outside the totals, listed apart.
 
 Prints a text table (and the uncovered lines); with `--doc`, replaces the
 part of that Markdown file between `<!-- coverage:begin -->` and
@@ -133,20 +135,23 @@ def rtl_modules(rtl: Path) -> dict[str, Path]:
 
 def generate_blocks(text: str):
     """(label, first line, last line) of every `begin : g_*` block."""
-    lines = text.splitlines()
+    lines = [ln.split("//", 1)[0] for ln in text.splitlines()]
     out = []
     for i, line in enumerate(lines):
         m = re.search(r"\bbegin\s*:\s*(g_\w+)", line)
         if not m:
             continue
         depth = 0
+        done = False
         for j in range(i, len(lines)):
-            code = lines[j].split("//", 1)[0]
-            # `begin` on the opening line counts once; `end else begin` nets 0.
-            depth += len(re.findall(r"\bbegin\b", code))
-            depth -= len(re.findall(r"\bend\b", code))
-            if depth <= 0 and j > i:
-                out.append((m.group(1), i + 1, j + 1))
+            code = lines[j][m.start() :] if j == i else lines[j]
+            for tok in re.findall(r"\b(begin|end)\b", code):
+                depth += 1 if tok == "begin" else -1
+                if depth == 0:
+                    out.append((m.group(1), i + 1, j + 1))
+                    done = True
+                    break
+            if done:
                 break
     return out
 
@@ -181,9 +186,14 @@ def main() -> int:
     mods: dict[str, Module] = {}
     # Toggle counts per instance first: TOGGLE_MIN applies within one.
     toggle_inst: dict[tuple, int] = defaultdict(int)
+    all_hiers: set[str] = set()
     for key, count in read_dat(args.dat):
         page = key.get("page", "")
         kind, _, name = page.partition("/")
+        all_hiers.add(key.get("h", ""))
+        # A parameterised instance's page is named `<module>__<params>`.
+        if name not in declared:
+            name = name.split("__", 1)[0]
         if name not in declared:
             continue
         m = mods.setdefault(name, Module(name))
@@ -234,10 +244,12 @@ def main() -> int:
         )
         if lt and 100.0 * lh / lt < args.target:
             below.append(name)
+        # Where an instance of this module sits: its points' hierarchies.
+        insts = {h for h in m.hiers if h}
         for label, a, b in generate_blocks(text):
-            seg = "." + label
+            inside = re.compile(r"\." + re.escape(label) + r"(\[[^\]]*\])?(\.|$)")
             elaborated = any(a <= x <= b for x in m.point_lines) or any(
-                seg + "." in h + "." for h in m.hiers
+                h.startswith(i) and inside.search(h[len(i) :]) for h in all_hiers for i in insts
             )
             if not elaborated:
                 generate_gaps.append((name, rel, label, a, b))
@@ -277,7 +289,7 @@ def main() -> int:
     for name, rel in not_elab_mods:
         print(f"not in any co-simulated build: {name} ({rel})")
     for name, rel, label, a, b in generate_gaps:
-        print(f"generate block not elaborated in any build: {name}.{label} ({rel}:{a}-{b})")
+        print(f"generate block with no point in any build: {name}.{label} ({rel}:{a}-{b})")
     for name, item in details:
         print(f"\n{name}:")
         print("\n".join(item))
@@ -324,7 +336,11 @@ def main() -> int:
         )
         md.append("")
         if not_elab_mods or generate_gaps:
-            md.append("Not elaborated in any co-simulated build (parameter-dependent, outside the totals):")
+            md.append(
+                "No coverage point in any co-simulated build (outside the totals; a generate block"
+                " whose lines are only continuous assignments has no line point even when"
+                " elaborated, see below):"
+            )
             md.append("")
             for name, rel in not_elab_mods:
                 md.append(f"- module `{name}` (`{rel}`)")
