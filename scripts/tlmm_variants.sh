@@ -11,7 +11,9 @@
 #
 # Usage: scripts/tlmm_variants.sh [variant ...]   (default: all)
 # Variants: g1-direct, g3-tables, g3-lutram, g3-digits (192 MACs/cycle
-# each), and the same at 36 MACs/cycle on the UP5K with an -up5k suffix.
+# each), g3-digits-soc (the SoC of the `hlsk results` preset
+# ecp5-85f-g3-t4-p16: engine, self-test, job sequencer, no host link), and
+# the engines at 36 MACs/cycle on the UP5K with an -up5k suffix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
@@ -25,13 +27,15 @@ VARIANTS=(
   "g3-tables|tlmm_os_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G Direct=0|192|1.67|ecp5"
   "g3-lutram|tlmm_ts_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G MMax=1024|192|1.67|ecp5"
   "g3-digits|tlmm_os_engine|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G Direct=1|192|1.67|ecp5"
+  "g3-digits-soc|hlsk_soc_top|-G G=3 -G T=4 -G P=16 -G KMax=1024 -G MemWords=4096 -G HostLink=0 -G Conv=0 -G ClkHz=100000000 -G NumLeds=8|192|1.67|ecp5"
   "g1-direct-up5k|tlmm_os_engine|-G G=1 -G T=9 -G P=4 -G KMax=256|36|2|ice40"
   "g3-tables-up5k|tlmm_os_engine|-G G=3 -G T=3 -G P=4 -G KMax=256 -G Direct=0|36|1.67|ice40"
   "g3-digits-up5k|tlmm_os_engine|-G G=3 -G T=3 -G P=4 -G KMax=256 -G Direct=1|36|1.67|ice40"
 )
 
 want=("$@")
-files=$(ls rtl/tlmm/tlmm_pkg.sv rtl/common/*.sv rtl/tlmm/*.sv | awk '!s[$0]++' | tr '\n' ' ')
+files=$(ls rtl/tlmm/tlmm_pkg.sv rtl/soc/hlsk_link_pkg.sv rtl/common/*.sv rtl/tlmm/*.sv \
+  rtl/conv/*.sv rtl/soc/*.sv | awk '!s[$0]++' | tr '\n' ' ')
 rows=()
 for v in "${VARIANTS[@]}"; do
   IFS='|' read -r name top params macs bpw family <<<"$v"
