@@ -147,7 +147,7 @@ fn main() -> Result<()> {
     // The sample, from the files of the commit (what the worktree holds).
     let files = rtl_files(&root)?;
     let equivalents = load_equivalents(&root.join("mutants/equivalent.txt"))?;
-    let mut plan: Vec<(String, String, String, Vec<Mutant>, usize)> = Vec::new();
+    let mut plan: Vec<Planned> = Vec::new();
     for rel in &files {
         let module = stem(rel);
         let kernel = plan::kernel_of(rel).to_owned();
@@ -294,6 +294,10 @@ fn main() -> Result<()> {
     print!("{}", markdown(&report));
     Ok(())
 }
+
+/// One module's sample: file, module, kernel, the sampled mutants, and the
+/// number of candidates they were drawn from.
+type Planned = (String, String, String, Vec<Mutant>, usize);
 
 struct Runner {
     wt: PathBuf,
@@ -678,7 +682,7 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-fn summarize(report: &mut Report, plan: &[(String, String, String, Vec<Mutant>, usize)]) {
+fn summarize(report: &mut Report, plan: &[Planned]) {
     let mut modules: BTreeMap<String, ModuleStats> = BTreeMap::new();
     let mut kernels: BTreeMap<String, ModuleStats> = BTreeMap::new();
     for (_, module, kernel, _, n) in plan {
@@ -784,8 +788,7 @@ fn markdown(r: &Report) -> String {
     list(&mut s, Outcome::Killed, "Killed by a test");
     let _ = writeln!(
         s,
-        "## Unmutated test runs (time limits are {} of these)\n",
-        "multiples"
+        "## Unmutated test runs (the time limits are multiples of these)\n"
     );
     for (t, secs) in &r.baseline {
         let _ = writeln!(s, "- {t}: {secs:.1} s");
