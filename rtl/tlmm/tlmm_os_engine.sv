@@ -422,9 +422,7 @@ module tlmm_os_engine
         cnt_busy_q    <= cnt_busy_q + 32'(state_q != StIdle);
         cnt_starved_q <= cnt_starved_q + 32'(state_q == StCompute && !w_valid_i);
         cnt_blocked_q <= cnt_blocked_q + 32'(res_valid_o && !res_ready_i);
-        // One cycle after the beat moves (off the handshake's path); the
-        // job ends only after the pipeline drains, so the count is exact.
-        cnt_beats_q   <= cnt_beats_q + 32'(v_pipe_q[0]);
+        cnt_beats_q   <= cnt_beats_q + 32'(w_fire);
       end
     end
   end
