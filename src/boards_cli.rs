@@ -47,7 +47,7 @@ pub fn list() -> Result<()> {
                     None => format!("{} MHz", cfg.clock.freq_mhz),
                 };
                 println!(
-                    "{:<14} {:<40} {:<22} {} {}",
+                    "{:<14} {:<40} {:<23} {} {}",
                     name,
                     cfg.device_name(),
                     clock,
