@@ -309,17 +309,32 @@ struct Runner {
 /// Test executables by (package, target).
 type Exes = BTreeMap<(String, String), PathBuf>;
 
+/// The heavy-job lock while held (`flock(2)`, as `flock(1)` takes it;
+/// `File::lock` is newer than the workspace's MSRV).
 struct Held<'a>(&'a std::fs::File);
+
+unsafe extern "C" {
+    fn flock(fd: std::ffi::c_int, operation: std::ffi::c_int) -> std::ffi::c_int;
+}
+
+const LOCK_EX: std::ffi::c_int = 2;
+const LOCK_UN: std::ffi::c_int = 8;
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        let _ = self.0.unlock();
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor this File owns for its lifetime.
+        unsafe { flock(self.0.as_raw_fd(), LOCK_UN) };
     }
 }
 
 impl Runner {
     fn hold(&self) -> Result<Held<'_>> {
-        self.lock.lock().context("taking the heavy-job lock")?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor this File owns for its lifetime.
+        if unsafe { flock(self.lock.as_raw_fd(), LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error()).context("taking the heavy-job lock");
+        }
         Ok(Held(&self.lock))
     }
 
