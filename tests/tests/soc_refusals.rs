@@ -269,7 +269,7 @@ fn commands_during_a_job_are_refused_busy(config: usize, n: u32) -> Result<(), S
                 offset,
                 word,
             } => {
-                let r = if *to_canary {
+                if *to_canary {
                     let i = usize::from(*offset) % CANARY.len();
                     canary[i] = *word;
                     link.write_words(top + i, &[*word])
@@ -277,8 +277,7 @@ fn commands_during_a_job_are_refused_busy(config: usize, n: u32) -> Result<(), S
                     let i = usize::from(*offset) % m;
                     out[i] = *word as i32;
                     link.write_words(out_addr + i, &[*word])
-                };
-                r
+                }
             }
             Intruder::TlmmStart => {
                 jobs = 2;
