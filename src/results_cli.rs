@@ -144,6 +144,8 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
             presets.join(", ")
         );
     }
+    // The tree the builds start from (others may commit while they run).
+    let commit = commit(&root);
     let previous: Vec<JsonRow> = std::fs::read_to_string(out.join("results.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -185,7 +187,7 @@ pub fn run(out: &Path, skip: &[String]) -> Result<()> {
         steps.inc();
     }
     steps.finish();
-    let json_rows = json_rows(&rows, commit(&root).as_deref(), &previous);
+    let json_rows = json_rows(&rows, commit.as_deref(), &previous);
     let (md, json) = render(&json_rows)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     std::fs::write(out.join("results.md"), md).context("writing results.md")?;
