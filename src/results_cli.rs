@@ -26,7 +26,7 @@ const PRESETS: &[Preset] = &[
         name: "up5k-g3-t3-p4",
         board: "icebreaker",
         params: &[("G", 3), ("T", 3), ("P", 4), ("HostLink", 0)],
-        why: "UP5K, G = 3 tables, 36 MAC/cycle",
+        why: "UP5K, G = 3 digits (Direct), 36 MAC/cycle",
     },
     Preset {
         name: "up5k-g1-t9-p4",
