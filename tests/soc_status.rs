@@ -134,8 +134,7 @@ fn status_after_a_job(
 
 #[test]
 fn status_word_after_a_tlmm_job_is_exact_on_every_soc_build() {
-    for config in 0..SOC_CONFIGS.len() {
-        let c = SOC_CONFIGS[config];
+    for (config, &c) in SOC_CONFIGS.iter().enumerate() {
         let name = format!("twin_status_after_a_job[{}]", c.boards[0]);
         let strategy = (
             any::<u32>(),
