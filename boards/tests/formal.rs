@@ -4,7 +4,7 @@
 //! Each test runs one `.sby` file's quick tasks: the k-induction proofs,
 //! which must pass, and the mutants (copies of the module with one planted
 //! bug, generated from `formal/mutants.txt`), which must each be caught. The slower tasks
-//! (the frame receiver's short-payload mutant, the known NAK-reason issue,
+//! (the frame receiver's short-payload mutant,
 //! the bounded SEQ proof of `hlsk_soc_ctrl`) run in `make formal` only.
 //! A missing tool or solver fails with a `make setup` hint; nothing is
 //! skipped.
