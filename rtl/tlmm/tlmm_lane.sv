@@ -58,10 +58,6 @@ module tlmm_lane
     return (NL + (1 << l) - 1) >> l;
   endfunction
 
-  function automatic bit reg_after(int unsigned l);
-    return (l == 0) || (l == L) || (l % RegEvery == 0);
-  endfunction
-
   for (genvar l = 0; l <= L; l++) begin : g_lvl
     localparam int unsigned N = nodes(l);
     logic signed [LW+l-1:0] v_d [N];
@@ -134,7 +130,7 @@ module tlmm_lane
       end
     end
 
-    if (reg_after(l)) begin : g_reg
+    if (lane_reg_after(l, NL, RegEvery)) begin : g_reg
       always_ff @(posedge clk_i) begin
         v   <= v_d;
         s   <= s_d;

@@ -86,13 +86,19 @@ package tlmm_pkg;
     return (n > 1) ? $clog2(n) : 0;
   endfunction
 
-  // Register stages of tlmm_lane over n leaves: after the leaves, after
-  // every reg_every-th tree level and after the last one.
+  // Whether tlmm_lane registers level l (0 = the leaves) of its tree over
+  // n leaves: the leaves, every reg_every-th level and the last one.
+  function automatic bit lane_reg_after(int unsigned l, int unsigned n,
+                                        int unsigned reg_every);
+    return (l == 0) || (l == tree_levels(n)) || (l % reg_every == 0);
+  endfunction
+
+  // Register stages of tlmm_lane over n leaves.
   function automatic int unsigned lane_latency(int unsigned n, int unsigned reg_every);
     int unsigned k;
-    k = 1;
-    for (int unsigned l = 1; l <= tree_levels(n); l++) begin
-      if ((l == tree_levels(n)) || (l % reg_every == 0)) begin
+    k = 0;
+    for (int unsigned l = 0; l <= tree_levels(n); l++) begin
+      if (lane_reg_after(l, n, reg_every)) begin
         k++;
       end
     end
