@@ -61,14 +61,8 @@ for v in "${VARIANTS[@]}"; do
   rows+=("$(python3 - "$OUT/$name" "$name" "$macs" "$bpw" "$family" <<'EOF'
 import json, sys
 base, name, macs, bpw, family = sys.argv[1:]
-stat = json.load(open(base + ".stat.json"))
-cells = {}
-for mod in stat["modules"].values():
-    for k, n in mod.get("num_cells_by_type", {}).items():
-        cells[k] = cells.get(k, 0) + n
-top = stat.get("design", {}).get("num_cells_by_type")
-if top:
-    cells = top
+# The whole (flattened) design, as the board flow reads it.
+cells = json.load(open(base + ".stat.json"))["design"]["num_cells_by_type"]
 try:
     rep = json.load(open(base + ".report.json"))
     fmax = min(v["achieved"] for v in rep["fmax"].values())
