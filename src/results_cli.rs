@@ -400,6 +400,7 @@ mod tests {
             fmax_mhz: Some(fmax),
             target_mhz: 25.0,
             pll: None,
+            uart: None,
             stages: Vec::new(),
             total_seconds: 1.0,
         }

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::kernels::KernelSpec;
+use crate::uart::{BaudError, UartDivider};
 
 /// One board: device, pins, programmer, capacities and the kernel its SoC
 /// carries. Parsed from `boards/<name>.toml` by [`BoardConfig::load`].
@@ -210,6 +211,19 @@ pub struct Uart {
     pub drive: Option<u32>,
     /// IO standard (ECP5, Gowin).
     pub io_standard: Option<String>,
+    /// Baud rate of the host link (8N1); absent: [`DEFAULT_BAUD`]. The
+    /// SoC's clock must divide it within 2 % by at least 4 cycles per bit
+    /// ([`crate::uart::UartDivider`]), and the board's USB-serial bridge
+    /// must make it: `hlsk run` opens the port at this rate.
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+}
+
+/// The host link's rate when a board file sets no `[uart] baud`.
+pub const DEFAULT_BAUD: u32 = 115_200;
+
+fn default_baud() -> u32 {
+    DEFAULT_BAUD
 }
 
 /// Programming tools.
@@ -430,6 +444,18 @@ impl BoardConfig {
         self.clock.pll_mhz.unwrap_or(self.clock.freq_mhz)
     }
 
+    /// The design's clock in Hz before the PLL tool has run
+    /// ([`BoardConfig::freq_mhz`], rounded).
+    pub fn clk_hz(&self) -> u64 {
+        (self.freq_mhz() * 1e6).round() as u64
+    }
+
+    /// The UART divider at `clk_hz` (the design's clock: the PLL's achieved
+    /// output once known, else [`BoardConfig::clk_hz`]) for `[uart] baud`.
+    pub fn uart_divider(&self, clk_hz: u64) -> Result<UartDivider, BaudError> {
+        UartDivider::new(clk_hz, self.uart.baud)
+    }
+
     /// The reset button: first pin of the first button group.
     pub fn reset_button(&self) -> (&PinGroup, &str) {
         let g = &self.buttons[0];
@@ -487,6 +513,11 @@ impl BoardConfig {
                 "clock.pll_mhz",
                 format!("{f} MHz is not a clock frequency (0 < f <= 1000)"),
             );
+        }
+        // The PLL lands within 1 % of the ask; the flow checks the divider
+        // again at the frequency it achieves.
+        if let Err(e) = self.uart_divider(self.clk_hz()) {
+            return err("uart.baud", e.to_string());
         }
         if self.leds.pins.is_empty() {
             return err(

@@ -77,6 +77,19 @@ pub enum FlowError {
         /// What went wrong and what to do.
         message: String,
     },
+    /// The PLL's frequency does not divide into `[uart] baud`.
+    #[error(
+        "UART of {board} ([uart] baud in boards/{board}.toml) at the {clk_mhz:.6} MHz the PLL \
+         makes: {source}"
+    )]
+    Baud {
+        /// Board name.
+        board: String,
+        /// The PLL's achieved frequency, MHz.
+        clk_mhz: f64,
+        /// The divider's problem and what to change.
+        source: crate::uart::BaudError,
+    },
     /// Place and route met no timing.
     #[error(
         "timing failure on {board}: Fmax {fmax:.2} MHz is below the {target:.2} MHz clock; {advice}; \
@@ -656,6 +669,14 @@ impl Flow {
             None => design.clone(),
             Some(pll) => {
                 report_design.set_param("ClkHz", pll.clk_hz());
+                let uart = cfg
+                    .uart_divider(pll.clk_hz())
+                    .map_err(|source| FlowError::Baud {
+                        board: cfg.board.name.clone(),
+                        clk_mhz: pll.achieved_mhz,
+                        source,
+                    })?;
+                report_design.set_param("Baud", uart.baud_param());
                 let text =
                     pll::board_top(cfg, &report_design, pll).ok_or_else(|| FlowError::Pll {
                         board: cfg.board.name.clone(),
@@ -908,7 +929,9 @@ impl Flow {
 
         // Report.
         let pnr: Value = read_json(&self.abs(&f.pnr_report))?;
-        let report = BuildReport::new(
+        let clk_hz = pll.as_ref().map_or(cfg.clk_hz(), Pll::clk_hz);
+        let uart = cfg.uart_divider(clk_hz).ok();
+        let mut report = BuildReport::new(
             cfg,
             &report_design,
             &f.bitstream,
@@ -919,6 +942,7 @@ impl Flow {
             times,
             t0.elapsed().as_secs_f64(),
         );
+        report.uart = uart;
         let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
         std::fs::write(self.abs(&f.report), json + "\n")
             .map_err(io_ctx(format!("{}", f.report.display())))?;

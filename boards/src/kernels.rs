@@ -50,8 +50,17 @@ pub const KERNELS: &[KernelSpec] = &[KernelSpec {
 /// Board parameters every SoC top takes, set from the board file.
 /// `ClkHz` is the design's clock: the oscillator's, or with `[clock]
 /// pll_mhz` the frequency asked of the PLL, which the flow replaces with the
-/// one the PLL achieves ([`crate::pll`]).
-pub const BOARD_PARAMS: &[&str] = &["ClkHz", "NumLeds", "LedActiveLow", "RstActiveLow"];
+/// one the PLL achieves ([`crate::pll`]). `Baud` is the rate the UART
+/// divider makes at that clock for `[uart] baud`
+/// ([`crate::uart::UartDivider::baud_param`]), set again with the PLL's
+/// frequency.
+pub const BOARD_PARAMS: &[&str] = &[
+    "ClkHz",
+    "Baud",
+    "NumLeds",
+    "LedActiveLow",
+    "RstActiveLow",
+];
 
 impl KernelSpec {
     /// The kernel named `engine`.
@@ -114,10 +123,17 @@ impl Design {
                         .map(|v| (o.to_string(), v.to_string()))
                 }),
         );
-        let hz = (cfg.freq_mhz() * 1e6).round() as u64;
+        let hz = cfg.clk_hz();
+        let baud = cfg.uart_divider(hz).map_err(|e| {
+            std::io::Error::other(format!(
+                "boards/{}.toml: field `uart.baud`: {e}",
+                cfg.board.name
+            ))
+        })?;
         let (btn, _) = cfg.reset_button();
         params.extend([
             ("ClkHz".to_owned(), hz.to_string()),
+            ("Baud".to_owned(), baud.baud_param().to_string()),
             ("NumLeds".to_owned(), cfg.leds.pins.len().to_string()),
             (
                 "LedActiveLow".to_owned(),

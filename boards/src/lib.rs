@@ -64,9 +64,11 @@ pub mod kernels;
 pub mod pll;
 pub mod report;
 pub mod stage;
+pub mod uart;
 
 pub use config::{BoardConfig, ConfigError, Family};
 pub use flow::{Flow, FlowError, Progress, Tools, known_boards, load_board};
 pub use kernels::{Design, KernelSpec};
 pub use pll::Pll;
 pub use report::{BuildReport, Resource};
+pub use uart::UartDivider;

@@ -8,6 +8,7 @@ use crate::config::BoardConfig;
 use crate::kernels::Design;
 use crate::pll::Pll;
 use crate::stage::Outcome;
+use crate::uart::UartDivider;
 
 /// One resource kind: used and available.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +56,10 @@ pub struct BuildReport {
     /// asks for one (`[clock] pll_mhz`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pll: Option<Pll>,
+    /// The host link's UART divider at the design's clock (`[uart] baud`);
+    /// absent in reports of builds before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uart: Option<UartDivider>,
     /// Per stage.
     pub stages: Vec<StageTime>,
     /// Whole build, seconds.
@@ -91,6 +96,7 @@ impl BuildReport {
             fmax_mhz,
             target_mhz,
             pll,
+            uart: None,
             stages,
             total_seconds,
         }
@@ -131,6 +137,17 @@ impl fmt::Display for BuildReport {
                 self.target_mhz, p.primitive, p.tool, p.settings, p.crystal_mhz, p.requested_mhz
             )?,
             None => writeln!(f, "clock      {:.3} MHz (crystal)", self.target_mhz)?,
+        }
+        if let Some(u) = &self.uart {
+            writeln!(
+                f,
+                "uart       {} baud asked; {:.3} MHz / {} = {:.0} baud ({:+.2} %)",
+                u.baud,
+                u.clk_hz as f64 / 1e6,
+                u.clks_per_bit,
+                u.actual_baud(),
+                u.error() * 100.0
+            )?;
         }
         match self.fmax_mhz {
             Some(fmax) => writeln!(

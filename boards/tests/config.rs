@@ -158,6 +158,7 @@ fn design_parameters_come_from_the_board_file() {
             "ConvOutEnt=256",
             "ConvGEnt=64",
             "ClkHz=25000000",
+            "Baud=1000000",
             "NumLeds=8",
             "LedActiveLow=0",
             "RstActiveLow=1"
@@ -710,4 +711,76 @@ fn pll_clock_is_optional_validated_and_sets_clk_hz() {
         );
         assert!(m.contains(msg), "{bad}: {m}");
     }
+}
+
+#[test]
+fn uart_baud_is_validated_against_the_clock_and_sets_the_divider() {
+    // Every board's rate: the SoC divides its clock (as asked of the PLL)
+    // by the nearest divider, within 2 %; the design's Baud is the rate
+    // that divider makes, so the SoC's ClkHz / Baud is exactly it.
+    for n in known_boards(&root()) {
+        let cfg = load_board(&root(), &n).expect("board");
+        let d = Design::for_board(&cfg, &root()).expect("design");
+        let param = |k: &str| -> u64 {
+            d.params
+                .iter()
+                .find(|(p, _)| p == k)
+                .map(|(_, v)| v.parse().expect("number"))
+                .unwrap_or_else(|| panic!("{n}: no {k}"))
+        };
+        let div = cfg.uart_divider(cfg.clk_hz()).expect("divider");
+        assert_eq!(param("ClkHz") / param("Baud"), u64::from(div.clks_per_bit), "{n}");
+        assert!(div.error().abs() <= 0.02, "{n}: {div:?}");
+    }
+    let ib = load_board(&root(), "icebreaker").expect("icebreaker");
+    assert_eq!(ib.uart.baud, 3_000_000);
+    assert_eq!(ib.uart_divider(21_000_000).expect("21 MHz").clks_per_bit, 7);
+    // Absent: 115,200.
+    let text = src("icebreaker");
+    let baud_line = text
+        .lines()
+        .find(|l| l.starts_with("baud"))
+        .expect("baud line");
+    assert_eq!(
+        parse_ok("icebreaker", &text.replace(baud_line, "")).uart.baud,
+        115_200
+    );
+    // Rejected with the field, its line and what to do.
+    for (bad, msg) in [
+        ("baud = 0", "0 is not a baud rate"),
+        ("baud = -9600", "invalid value"),
+        ("baud = \"fast\"", "invalid type"),
+        (
+            // 21 MHz / 7 Mbaud = 3 cycles per bit.
+            "baud = 7000000",
+            "leaves 3.00 clock cycles per bit, fewer than the 4 the UART needs; choose at most \
+             5250000 baud",
+        ),
+        (
+            // 21 MHz / 2 Mbaud = 10.5: 10 or 11 cycles, 5 % and 4.5 % off.
+            "baud = 2000000",
+            "the nearest divider, 11, makes 1909091 baud, -4.55 % off (at most 2 %); choose a \
+             rate the clock divides closely (e.g. 3000000 or 1500000 or 1000000 baud at this \
+             clock), or a clock that is a multiple of it (`[clock] pll_mhz`, e.g. 22 MHz",
+        ),
+    ] {
+        let t = text.replace(baud_line, bad);
+        let (line, field, m) = parse_err("icebreaker", &t);
+        assert_eq!(
+            (line, field.as_str()),
+            (line_of(&t, bad), "uart.baud"),
+            "{bad}"
+        );
+        assert!(m.contains(msg), "{bad}: {m}");
+    }
+    // The rate is checked at the clock asked of the PLL: 3 Mbaud is fine
+    // at 21 MHz, not at 25 MHz.
+    let pll_line = text
+        .lines()
+        .find(|l| l.starts_with("pll_mhz"))
+        .expect("pll_mhz line");
+    let t = text.replace(pll_line, "pll_mhz = 25.0");
+    let (_, field, m) = parse_err("icebreaker", &t);
+    assert_eq!(field, "uart.baud");
+    assert!(m.contains("from a 25 MHz clock"), "{m}");
 }
