@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 
 mod boards_cli;
 mod conv_cli;
+#[cfg(feature = "cosim")]
+mod link_bench;
 mod lm_cli;
 mod matmul_cli;
 mod npy_io;
@@ -80,6 +82,11 @@ enum Command {
     /// against the reference.
     #[cfg(feature = "cosim")]
     Run(run_cli::RunArgs),
+    /// Time one TLMM job of a board's digital twin on the board at several
+    /// UART baud rates: link bytes and time, engine time, job time (table,
+    /// JSON under target/bench/).
+    #[cfg(feature = "cosim")]
+    LinkBench(link_bench::LinkBenchArgs),
     /// Serve a board's digital twin on a pseudo-terminal, for `hlsk run
     /// --port` or any other serial host program.
     #[cfg(feature = "cosim")]
@@ -113,6 +120,8 @@ fn main() -> Result<()> {
         Command::Program { board, dry_run } => boards_cli::program(&board, dry_run),
         #[cfg(feature = "cosim")]
         Command::Run(args) => run_cli::run(&args),
+        #[cfg(feature = "cosim")]
+        Command::LinkBench(args) => link_bench::run(&args),
         #[cfg(not(feature = "cosim"))]
         Command::Other(words) => refuse_without_cosim("", &words),
     }
@@ -124,6 +133,7 @@ fn main() -> Result<()> {
 const COSIM_COMMANDS: &[(&str, &str)] = &[
     ("", "run"),
     ("", "twin"),
+    ("", "link-bench"),
     ("tlmm", "digits"),
     ("tlmm", "bench"),
     ("tlmm", "builds"),

@@ -115,7 +115,7 @@ struct JsonRow {
 
 /// The work tree's commit, `git describe --always --dirty`; `None` outside
 /// a git checkout.
-fn commit(root: &Path) -> Option<String> {
+pub(crate) fn commit(root: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
         .args(["describe", "--always", "--dirty"])
         .current_dir(root)

@@ -16,7 +16,7 @@ use hlsk_host::conv::{ConvJob, ConvOutcome, DEMO_FP, run_conv};
 use hlsk_host::job::{JobOutcome, Progress, run_tlmm};
 use hlsk_host::proto::Counter;
 use hlsk_host::{Link, LinkConfig, SerialTransport, Transport};
-use hlsk_sim::twin::Twin;
+use hlsk_sim::twin::{BoardTime, Twin};
 use hlsk_sim::twin_pty::PtyTwin;
 use std::io::Write;
 use std::time::Instant;
@@ -43,9 +43,10 @@ pub struct RunArgs {
     /// second interface, /dev/ttyUSB1).
     #[arg(long, default_value = "/dev/ttyUSB1")]
     port: String,
-    /// UART baud rate of the SoC's host link.
-    #[arg(long, default_value_t = 115_200)]
-    baud: u32,
+    /// UART baud rate of the SoC's host link (default: the board file's
+    /// `[uart] baud`, which the bitstream's divider is built for).
+    #[arg(long)]
+    baud: Option<u32>,
     /// Job data.
     #[arg(long, value_enum, default_value = "random")]
     data: Data,
@@ -110,27 +111,68 @@ pub fn serve_twin(args: &TwinArgs) -> Result<()> {
 
 /// Runs `hlsk run`.
 pub fn run(args: &RunArgs) -> Result<()> {
-    let config = LinkConfig {
-        baud: args.baud,
-        ..LinkConfig::default()
-    };
+    // Fails early, naming the board file and what is wrong with it.
+    let board = hlsk_boards::load_board(&crate::boards_cli::root(), &args.board.board)?;
+    let board_baud = board.uart.baud;
+    let file = format!("boards/{}.toml", args.board.board);
+    if let Some(b) = args.baud.filter(|&b| b != board_baud) {
+        if args.twin {
+            eprintln!(
+                "warning: --baud {b} ignored: the twin runs at {file}'s [uart] baud = \
+                 {board_baud}, as the bitstream does"
+            );
+        } else {
+            eprintln!(
+                "warning: --baud {b} differs from {file}'s [uart] baud = {board_baud}, which the \
+                 bitstream's UART divider is built for; the link works only if the bitstream \
+                 was built for {b} (set [uart] baud and `hlsk build`)"
+            );
+        }
+    }
+    let baud = args.baud.unwrap_or(board_baud);
     if args.twin {
         let t0 = Instant::now();
         let twin = Twin::for_board(&args.board.board, args.seed as u32)?;
+        let cfg = twin.config();
         println!(
-            "hlsk run: {} (Verilated hlsk_soc_top, {} clocks per UART bit)",
+            "hlsk run: {} (Verilated hlsk_soc_top, {} baud, {} clocks per UART bit)",
             twin.name(),
+            cfg.baud,
             hlsk_cosim::SocConfig::TWIN_CLKS_PER_BIT
         );
         let config = LinkConfig {
-            baud: twin.config().baud,
-            ..config
+            baud: cfg.baud,
+            ..LinkConfig::default()
         };
-        let clk = twin.config().clk_hz();
-        let conv = twin.config().conv;
+        let clk = cfg.clk_hz();
+        let conv = cfg.conv;
         let mut link = Link::connect(twin, config).context("connecting to the digital twin")?;
         let before = link.transport().cycles();
-        let ok = job(&mut link, args)? & conv_job(&mut link, conv, args.seed)?;
+        let (s0, c0) = (link.stats(), before);
+        let (ok, job_cycles) = job(&mut link, args)?;
+        let s1 = link.stats();
+        let t = BoardTime {
+            link_bytes: s1.bytes_sent + s1.bytes_received - s0.bytes_sent - s0.bytes_received,
+            baud: cfg.baud,
+            engine_cycles: u64::from(job_cycles),
+            clk_hz: board.clk_hz(),
+            twin_cycles: link.transport().cycles() - c0,
+            twin_clk_hz: clk,
+        };
+        println!(
+            "  on the board ({file}: {:.3} MHz, {} baud): link {} bytes = {:.2} ms, engine {} \
+             cycles = {:.1} us, job {:.2} ms (the twin simulated {:.2} ms at its {:.1} MHz)",
+            board.clk_hz() as f64 / 1e6,
+            cfg.baud,
+            t.link_bytes,
+            t.link_s() * 1e3,
+            t.engine_cycles,
+            t.engine_s() * 1e6,
+            t.job_s() * 1e3,
+            t.twin_s() * 1e3,
+            f64::from(clk) / 1e6
+        );
+        let ok = ok & conv_job(&mut link, conv, args.seed)?;
         let sim = (link.transport().cycles() - before) as f64;
         println!(
             "twin: {sim:.0} cycles simulated ({:.1} ms of device time at {:.4} MHz) in {:.2} s",
@@ -140,21 +182,24 @@ pub fn run(args: &RunArgs) -> Result<()> {
         );
         verdict(ok)
     } else {
-        // Fails early, naming the port and what to check.
-        let board = hlsk_boards::load_board(&crate::boards_cli::root(), &args.board.board)?;
         let conv = board_conv(&board.kernel.params);
-        let port = SerialTransport::open(&args.port, args.baud)?;
+        let port = SerialTransport::open(&args.port, baud)?;
         println!(
-            "hlsk run: board {} on {} at {} baud",
-            args.board.board, args.port, args.baud
+            "hlsk run: board {} on {} at {baud} baud",
+            args.board.board, args.port
         );
+        let config = LinkConfig {
+            baud,
+            ..LinkConfig::default()
+        };
         let mut link = Link::connect(port, config).with_context(|| {
             format!(
-                "no hlsk SoC answers on {}; program the board first (`hlsk program --board {}`)",
+                "no hlsk SoC answers on {} at {baud} baud; program the board first (`hlsk \
+                 program --board {}`)",
                 args.port, args.board.board
             )
         })?;
-        let ok = job(&mut link, args)? & conv_job(&mut link, conv, args.seed)?;
+        let ok = job(&mut link, args)?.0 & conv_job(&mut link, conv, args.seed)?;
         verdict(ok)
     }
 }
@@ -263,8 +308,9 @@ fn data(args: &RunArgs, k_max: usize) -> Result<(TernaryMatrix, Vec<i8>, String)
     }
 }
 
-/// Runs the job on `link`, prints what happened; true when it matched.
-fn job<T: Transport>(link: &mut Link<T>, args: &RunArgs) -> Result<bool> {
+/// Runs the job on `link`, prints what happened; true when it matched, and
+/// the device's job cycles.
+fn job<T: Transport>(link: &mut Link<T>, args: &RunArgs) -> Result<(bool, u32)> {
     let info = link.info();
     println!(
         "device: TLMM G={} T={} P={} AccW={} KMax={}, {} words of memory, {} MHz, protocol v{}",
@@ -289,7 +335,7 @@ fn job<T: Transport>(link: &mut Link<T>, args: &RunArgs) -> Result<bool> {
     };
     let outcome = run_tlmm(link, &w, &x, &mut progress)?;
     report(link, &outcome, f64::from(info.clk_hz));
-    Ok(outcome.passed())
+    Ok((outcome.passed(), outcome.status.job_cycles))
 }
 
 fn report<T: Transport>(link: &Link<T>, o: &JobOutcome, clk_hz: f64) {
@@ -343,7 +389,8 @@ mod tests {
     use hlsk_cosim::configs::SOC_CONFIGS;
 
     /// The twin of every board is the bitstream's design: same TLMM kernel,
-    /// memory, reset polarity and convolution engine as the board file.
+    /// memory, reset polarity, convolution engine and host-link baud rate as
+    /// the board file.
     #[test]
     fn every_board_has_a_twin_built_from_its_board_file() {
         let root = crate::boards_cli::root();
@@ -364,6 +411,7 @@ mod tests {
                 "{b}: reset polarity"
             );
             assert_eq!(board_conv(&cfg.kernel.params), c.conv, "{b}: conv engine");
+            assert_eq!(cfg.uart.baud, c.baud, "{b}: [uart] baud");
         }
     }
 }

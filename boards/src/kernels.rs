@@ -54,13 +54,7 @@ pub const KERNELS: &[KernelSpec] = &[KernelSpec {
 /// divider makes at that clock for `[uart] baud`
 /// ([`crate::uart::UartDivider::baud_param`]), set again with the PLL's
 /// frequency.
-pub const BOARD_PARAMS: &[&str] = &[
-    "ClkHz",
-    "Baud",
-    "NumLeds",
-    "LedActiveLow",
-    "RstActiveLow",
-];
+pub const BOARD_PARAMS: &[&str] = &["ClkHz", "Baud", "NumLeds", "LedActiveLow", "RstActiveLow"];
 
 impl KernelSpec {
     /// The kernel named `engine`.

@@ -181,9 +181,16 @@ mod tests {
         ] {
             for &baud in STANDARD_BAUDS {
                 if let Ok(d) = UartDivider::new(clk, baud) {
-                    assert_eq!(clk / d.baud_param(), u64::from(d.clks_per_bit), "{clk} {baud}");
+                    assert_eq!(
+                        clk / d.baud_param(),
+                        u64::from(d.clks_per_bit),
+                        "{clk} {baud}"
+                    );
                     let exact = clk as f64 / f64::from(baud);
-                    assert!((f64::from(d.clks_per_bit) - exact).abs() <= 0.5, "{clk} {baud}");
+                    assert!(
+                        (f64::from(d.clks_per_bit) - exact).abs() <= 0.5,
+                        "{clk} {baud}"
+                    );
                 }
             }
         }

@@ -729,7 +729,11 @@ fn uart_baud_is_validated_against_the_clock_and_sets_the_divider() {
                 .unwrap_or_else(|| panic!("{n}: no {k}"))
         };
         let div = cfg.uart_divider(cfg.clk_hz()).expect("divider");
-        assert_eq!(param("ClkHz") / param("Baud"), u64::from(div.clks_per_bit), "{n}");
+        assert_eq!(
+            param("ClkHz") / param("Baud"),
+            u64::from(div.clks_per_bit),
+            "{n}"
+        );
         assert!(div.error().abs() <= 0.02, "{n}: {div:?}");
     }
     let ib = load_board(&root(), "icebreaker").expect("icebreaker");
@@ -742,7 +746,9 @@ fn uart_baud_is_validated_against_the_clock_and_sets_the_divider() {
         .find(|l| l.starts_with("baud"))
         .expect("baud line");
     assert_eq!(
-        parse_ok("icebreaker", &text.replace(baud_line, "")).uart.baud,
+        parse_ok("icebreaker", &text.replace(baud_line, ""))
+            .uart
+            .baud,
         115_200
     );
     // Rejected with the field, its line and what to do.

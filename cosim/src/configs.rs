@@ -469,9 +469,16 @@ impl UartConfig {
 // ---- SoC top (digital twin) -------------------------------------------
 
 /// One parameter set of `hlsk_soc_top` built as a digital twin: a board's
-/// kernel and memory, with a clock of exactly [`SocConfig::TWIN_CLKS_PER_BIT`]
+/// kernel and memory, and its host link at the board's baud rate
+/// (`[uart] baud`), with a clock of exactly [`SocConfig::TWIN_CLKS_PER_BIT`]
 /// cycles per UART bit (so the twin spends few cycles per byte while the
 /// protocol's timing, in bit times and milliseconds, stays the board's).
+///
+/// The twin's clock is therefore not the board's: its link time is the
+/// board's, its engine cycles are the board's cycles but take
+/// `clk_hz() / board clock` times as long. A job's time on the board is its
+/// link time plus its engine cycles at the board's clock
+/// (`hlsk run --twin` and `hlsk link-bench` print both; docs/host-protocol.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocConfig {
     /// Boards (file stems in `boards/`) whose kernel this build carries.
@@ -488,7 +495,7 @@ pub struct SocConfig {
     pub k_max: u32,
     /// Memory size in 32-bit words.
     pub mem_words: u32,
-    /// UART baud rate of the host link.
+    /// UART baud rate of the host link: the boards' `[uart] baud`.
     pub baud: u32,
     /// Whether the reset button is active low.
     pub btn_active_low: bool,
@@ -518,29 +525,34 @@ const SOC_ULX3S: SocConfig = SocConfig {
     acc_w: 24,
     k_max: 1024,
     mem_words: 4096,
-    baud: 115_200,
+    baud: 3_000_000,
     btn_active_low: true,
     conv: None,
 };
 
-/// Twin builds: one per distinct kernel among the board files.
+/// The iCEBreaker SoC (the Tang Nano 9K carries the same at 115,200 baud).
+const SOC_ICEBREAKER: SocConfig = SocConfig {
+    boards: &["icebreaker"],
+    g: 3,
+    t: 1,
+    p: 4,
+    acc_w: 24,
+    k_max: 256,
+    mem_words: 1024,
+    baud: 3_000_000,
+    btn_active_low: true,
+    conv: None,
+};
+
+/// Twin builds: one per distinct kernel and baud rate among the board
+/// files (build 0 is the iCEBreaker's, 1 the ULX3S's).
 pub const SOC_CONFIGS: &[SocConfig] = &[
-    SocConfig {
-        boards: &["icebreaker", "tangnano9k"],
-        g: 3,
-        t: 1,
-        p: 4,
-        acc_w: 24,
-        k_max: 256,
-        mem_words: 1024,
-        baud: 115_200,
-        btn_active_low: true,
-        conv: None,
-    },
+    SOC_ICEBREAKER,
     SOC_ULX3S,
     SocConfig {
         boards: &["ulx3s-conv"],
         conv: Some(SOC_CONV_ULX3S),
+        baud: 1_000_000,
         ..SOC_ULX3S
     },
     SocConfig {
@@ -555,6 +567,11 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         btn_active_low: true,
         conv: None,
     },
+    SocConfig {
+        boards: &["tangnano9k"],
+        baud: 115_200,
+        ..SOC_ICEBREAKER
+    },
 ];
 
 impl SocConfig {
@@ -567,8 +584,14 @@ impl SocConfig {
             Some(c) => format!("_c{}", c.prefix().trim_start_matches("Vconv_engine")),
             None => String::new(),
         };
+        // Builds at 115,200 baud keep the names they had before the rate
+        // was a board setting.
+        let baud = match self.baud {
+            115_200 => String::new(),
+            b => format!("_b{b}"),
+        };
         format!(
-            "Vhlsk_soc_g{}_t{}_p{}_a{}_k{}_m{}{conv}",
+            "Vhlsk_soc_g{}_t{}_p{}_a{}_k{}_m{}{conv}{baud}",
             self.g, self.t, self.p, self.acc_w, self.k_max, self.mem_words
         )
     }

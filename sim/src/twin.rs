@@ -6,10 +6,17 @@
 //! bit, back to back) on the SoC's rx pin; its tx pin is read back by a
 //! [`LineDecoder`] sampling each bit in its middle. The device runs only
 //! inside [`Twin::recv`](hlsk_host::Transport::recv), and time there is
-//! simulated time: the twin's clock is `baud * ClksPerBit`, so the link's
-//! timeouts (in milliseconds and bit times) mean what they mean on a board.
+//! simulated time: the twin's clock is `baud * ClksPerBit` at the board's
+//! baud rate (`[uart] baud`), so the link's bit times and timeouts (in
+//! milliseconds) mean what they mean on the board.
+//!
+//! The twin's clock is not the board's, though (24 MHz for the iCEBreaker's
+//! 3 Mbaud against its 21 MHz; 921.6 kHz for a 115,200 board at 75 MHz):
+//! link time is the board's, engine cycles are the board's cycles at the
+//! wrong clock. [`BoardTime`] puts a job back on the board's clock: its link
+//! bytes at the board's baud plus its engine cycles at the board's clock.
 
-use crate::uart_line::{LineDecoder, LineEvent, frame_levels};
+use crate::uart_line::{self, LineDecoder, LineEvent, frame_levels};
 use hlsk_cosim::configs::SOC_CONFIGS;
 use hlsk_cosim::{Soc, SocConfig};
 use hlsk_host::{Transport, TransportError};
@@ -238,6 +245,74 @@ impl Twin {
     }
 }
 
+/// A job's time on the board from what the twin (or a board) measured:
+/// its bytes on the link at the board's baud rate plus its engine cycles at
+/// the board's clock.
+///
+/// In stop-and-wait the line carries one frame at a time, so the link time
+/// is the frames' bytes end to end ([`BoardTime::link_s`]); the engine
+/// runs while the host polls STATUS, the first poll executing 18 bytes
+/// after TLMM_START (its reply, then the STATUS frame). A job that ends by
+/// then is polled once on the twin and on the board alike, and costs its
+/// link time plus at most its engine time ([`BoardTime::job_s`]: the
+/// device's few cycles of command handling per frame hide under the line
+/// time). A longer job can take one poll more on a twin that has fewer
+/// cycles per bit than its board. The twin's own simulated time
+/// ([`BoardTime::twin_s`]) runs its engine at
+/// `baud * ClksPerBit` instead.
+///
+/// ```
+/// use hlsk_sim::twin::BoardTime;
+/// let t = BoardTime {
+///     link_bytes: 3_000,
+///     baud: 3_000_000,
+///     engine_cycles: 2_100,
+///     clk_hz: 21_000_000,
+///     twin_cycles: 250_000,
+///     twin_clk_hz: 24_000_000,
+/// };
+/// assert_eq!(t.link_s(), 0.01); // 30,000 bits at 3 Mbaud
+/// assert_eq!(t.engine_s(), 1e-4); // 2,100 cycles at 21 MHz
+/// assert!((t.job_s() - 0.0101).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoardTime {
+    /// Bytes on the line, both directions (every attempt of every frame).
+    pub link_bytes: u64,
+    /// The board's baud rate.
+    pub baud: u32,
+    /// The job's engine cycles (STATUS job cycles, or the conv busy cycles).
+    pub engine_cycles: u64,
+    /// The board's clock, Hz.
+    pub clk_hz: u64,
+    /// Cycles the twin simulated for the job.
+    pub twin_cycles: u64,
+    /// The twin's clock, Hz.
+    pub twin_clk_hz: u32,
+}
+
+impl BoardTime {
+    /// Line time of the bytes, 10 bits each (8N1), seconds.
+    pub fn link_s(&self) -> f64 {
+        self.link_bytes as f64 * f64::from(uart_line::FRAME_BITS) / f64::from(self.baud.max(1))
+    }
+
+    /// Engine time at the board's clock, seconds.
+    pub fn engine_s(&self) -> f64 {
+        self.engine_cycles as f64 / self.clk_hz.max(1) as f64
+    }
+
+    /// The job's time on the board: link plus engine, seconds.
+    pub fn job_s(&self) -> f64 {
+        self.link_s() + self.engine_s()
+    }
+
+    /// The twin's simulated time for the job, seconds.
+    pub fn twin_s(&self) -> f64 {
+        self.twin_cycles as f64 / f64::from(self.twin_clk_hz.max(1))
+    }
+}
+
 fn set_fault(q: &mut VecDeque<Option<WireFault>>, nth: usize, fault: WireFault) {
     if q.len() <= nth {
         q.resize(nth + 1, None);
@@ -283,5 +358,57 @@ impl Transport for Twin {
 
     fn name(&self) -> String {
         self.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hls_rust::rng::Rng;
+    use hls_rust::tlmm::TernaryMatrix;
+    use hlsk_host::job::run_tlmm;
+    use hlsk_host::{Link, LinkConfig};
+
+    /// Runs one small job on `board`'s twin; its link bytes, job cycles,
+    /// twin cycles and twin clock.
+    fn small_job(board: &str) -> (u64, u64, u64, u32) {
+        let twin = Twin::for_board(board, 3).expect("twin");
+        let cfg = twin.config();
+        let mut link = Link::connect(
+            twin,
+            LinkConfig {
+                baud: cfg.baud,
+                ..LinkConfig::default()
+            },
+        )
+        .expect("connect");
+        let mut rng = Rng::new(5);
+        let w = TernaryMatrix::random(6, 40, 0.3, &mut rng);
+        let x: Vec<i8> = (0..40).map(|_| rng.below(256) as u8 as i8).collect();
+        let (s0, c0) = (link.stats(), link.transport().cycles());
+        let o = run_tlmm(&mut link, &w, &x, &mut |_| {}).expect("job");
+        assert!(o.passed(), "{board}: {:?} vs {:?}", o.out, o.expected);
+        let s1 = link.stats();
+        let bytes = s1.bytes_sent + s1.bytes_received - s0.bytes_sent - s0.bytes_received;
+        assert_eq!(s1.retries, 0, "{board}");
+        let cycles = link.transport().cycles() - c0;
+        (bytes, u64::from(o.status.job_cycles), cycles, cfg.clk_hz())
+    }
+
+    /// Property: a job runs at the board's rate, not only at the old
+    /// 115,200: the iCEBreaker's twin runs at 3 Mbaud (24 MHz, 8 cycles per
+    /// bit), and the same job on the same kernel at 115,200 (the Tang Nano
+    /// 9K's build) takes the same bytes and cycles, so its simulated time
+    /// scales with the rate alone.
+    #[test]
+    fn a_job_runs_at_the_boards_baud_and_its_time_scales_with_the_rate() {
+        let fast = small_job("icebreaker");
+        let slow = small_job("tangnano9k");
+        assert_eq!(fast.3, 3_000_000 * SocConfig::TWIN_CLKS_PER_BIT);
+        assert_eq!(slow.3, 115_200 * SocConfig::TWIN_CLKS_PER_BIT);
+        assert_eq!((fast.0, fast.1, fast.2), (slow.0, slow.1, slow.2));
+        // The line time is most of the twin's time: bytes * 10 bits *
+        // 8 cycles of a few thousand cycles simulated.
+        assert!(fast.2 >= fast.0 * 80, "{fast:?}");
     }
 }
