@@ -161,6 +161,37 @@ pub(crate) mod bridge {
         busy: bool,
     }
 
+    /// Stimulus of the TLMM engine speed benchmark (`benches/`): whole jobs
+    /// as command, activation and weight queues played round and round, and
+    /// per-cycle gates (bit 0 command valid, 1 activation valid, 2 weight
+    /// valid, 3 result ready), repeated.
+    #[derive(Debug, Clone, Default)]
+    struct TlmmBenchStim {
+        cmd_m: Vec<u32>,
+        cmd_k: Vec<u32>,
+        cmd_flags: Vec<u8>,
+        act_data: Vec<u32>,
+        act_last: Vec<u8>,
+        /// `w_words` little-endian words per weight beat, beat after beat.
+        w_data: Vec<u32>,
+        w_last: Vec<u8>,
+        w_words: u32,
+        gates: Vec<u8>,
+    }
+
+    /// Stimulus of the conv engine speed benchmark: descriptors (12 words
+    /// each) run one after the other, round and round, on memory image
+    /// `mem` behind a memory answering each burst after `wait` cycles;
+    /// per-cycle gates (bit 0 holds a descriptor word back, 1 stalls the
+    /// request, 2 stalls a data beat), repeated.
+    #[derive(Debug, Clone, Default)]
+    struct ConvBenchStim {
+        desc: Vec<u32>,
+        mem: Vec<i16>,
+        wait: u32,
+        gates: Vec<u8>,
+    }
+
     unsafe extern "C++" {
         include!("hlsk-cosim/shim/blocks.h");
 
@@ -231,6 +262,27 @@ pub(crate) mod bridge {
             stim: &[StreamStepIn],
             cycles: u64,
         ) -> Result<u64>;
+    }
+
+    // ---- Engine speed harnesses (benchmark baselines) ----
+    unsafe extern "C++" {
+        include!("hlsk-cosim/shim/bench.h");
+
+        fn tlmm_bench_run(
+            config: usize,
+            seed: u32,
+            reset_cycles: u32,
+            stim: &TlmmBenchStim,
+            cycles: u64,
+        ) -> Result<u64>;
+        fn conv_bench_run(
+            config: usize,
+            seed: u32,
+            reset_cycles: u32,
+            stim: &ConvBenchStim,
+            cycles: u64,
+        ) -> Result<u64>;
+        fn soc_bench_run(config: usize, seed: u32, reset_cycles: u32, rx: &[u8]) -> Result<u64>;
     }
 
     // ---- SoC top (digital twin) ----

@@ -517,3 +517,53 @@ pin_model! {
 // ---- SoC top (digital twin) ----
 pub use configs::SocConfig;
 pub use soc::Soc;
+
+// ---- Engine speed harnesses (benchmark baselines) ----
+pub use ffi::bridge::{ConvBenchStim, TlmmBenchStim};
+
+/// Runs TLMM output-stationary build `config` (power-up state from `seed`,
+/// then [`TlmmOs::reset`]) from a pure C++ loop for `cycles` cycles of
+/// `stim` and returns the checksum of its outputs: the speed benchmark's
+/// baseline, whose per-cycle driver the benchmark also runs from Rust
+/// (`benches/speed/tlmm.rs`; the C++ one is in `shim/bench_impl.h`).
+pub fn tlmm_cpp_run(
+    config: usize,
+    seed: u32,
+    stim: &TlmmBenchStim,
+    cycles: u64,
+) -> Result<u64, Error> {
+    build_config(configs::TLMM_CONFIGS, config, "TLMM")?;
+    Ok(ffi::bridge::tlmm_bench_run(
+        config,
+        seed,
+        RESET_CYCLES,
+        stim,
+        cycles,
+    )?)
+}
+
+/// As [`tlmm_cpp_run`], for conv engine build `config` ([`Conv::reset`]
+/// first) and the descriptors of `stim` (`benches/speed/conv.rs`).
+pub fn conv_cpp_run(
+    config: usize,
+    seed: u32,
+    stim: &ConvBenchStim,
+    cycles: u64,
+) -> Result<u64, Error> {
+    build_config(configs::CONV_CONFIGS, config, "conv")?;
+    Ok(ffi::bridge::conv_bench_run(
+        config,
+        seed,
+        RESET_CYCLES,
+        stim,
+        cycles,
+    )?)
+}
+
+/// As [`tlmm_cpp_run`], for SoC build `config` ([`Soc::reset`] first) driven
+/// with one rx line level per cycle; the checksum covers the tx line
+/// (`benches/speed/soc.rs`).
+pub fn soc_cpp_run(config: usize, seed: u32, rx: &[u8]) -> Result<u64, Error> {
+    build_config(configs::SOC_CONFIGS, config, "SoC")?;
+    Ok(ffi::bridge::soc_bench_run(config, seed, RESET_CYCLES, rx)?)
+}
