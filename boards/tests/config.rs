@@ -789,4 +789,17 @@ fn uart_baud_is_validated_against_the_clock_and_sets_the_divider() {
     let (_, field, m) = parse_err("icebreaker", &t);
     assert_eq!(field, "uart.baud");
     assert!(m.contains("from a 25 MHz clock"), "{m}");
+    // The build checks it again at the frequency the PLL achieves.
+    let e = FlowError::Baud {
+        board: "icebreaker".into(),
+        clk_mhz: 25.125,
+        source: ib.uart_divider(25_125_000).unwrap_err(),
+    };
+    assert!(
+        e.to_string().starts_with(
+            "UART of icebreaker ([uart] baud in boards/icebreaker.toml) at the 25.125000 MHz the \
+             PLL makes: 3000000 baud from a 25.125 MHz clock needs 8.38 clock cycles per bit"
+        ),
+        "{e}"
+    );
 }
