@@ -664,19 +664,24 @@ impl Flow {
             None => None,
         };
         let mut report_design = design.clone();
+        // A design with a UART (the SoC tops: `Baud`) gets the divider for
+        // the clock it runs at; others (test designs) have no link.
+        let has_uart = design.params.iter().any(|(k, _)| k == "Baud");
         let mut libs: Vec<PathBuf> = Vec::new();
         let synth_design = match &pll {
             None => design.clone(),
             Some(pll) => {
                 report_design.set_param("ClkHz", pll.clk_hz());
-                let uart = cfg
-                    .uart_divider(pll.clk_hz())
-                    .map_err(|source| FlowError::Baud {
-                        board: cfg.board.name.clone(),
-                        clk_mhz: pll.achieved_mhz,
-                        source,
-                    })?;
-                report_design.set_param("Baud", uart.baud_param());
+                if has_uart {
+                    let uart =
+                        cfg.uart_divider(pll.clk_hz())
+                            .map_err(|source| FlowError::Baud {
+                                board: cfg.board.name.clone(),
+                                clk_mhz: pll.achieved_mhz,
+                                source,
+                            })?;
+                    report_design.set_param("Baud", uart.baud_param());
+                }
                 let text =
                     pll::board_top(cfg, &report_design, pll).ok_or_else(|| FlowError::Pll {
                         board: cfg.board.name.clone(),
@@ -930,7 +935,7 @@ impl Flow {
         // Report.
         let pnr: Value = read_json(&self.abs(&f.pnr_report))?;
         let clk_hz = pll.as_ref().map_or(cfg.clk_hz(), Pll::clk_hz);
-        let uart = cfg.uart_divider(clk_hz).ok();
+        let uart = cfg.uart_divider(clk_hz).ok().filter(|_| has_uart);
         let mut report = BuildReport::new(
             cfg,
             &report_design,
