@@ -167,6 +167,7 @@ module hlsk_soc_bist
 
   state_e               state_q, state_d;
   logic [ABeatAW-1:0]   abeat_q, abeat_d;
+  logic [31:0]          act_data_q;  // a_rom[abeat_q], from a register
   logic [WBeatAW-1:0]   wbeat_q, wbeat_d;
   logic [WBeatAW-1:0]   ld_q, ld_d;             // weight beat being copied to RAM
   logic [ResAW-1:0]     res_idx_q, res_idx_d;
@@ -260,6 +261,7 @@ module hlsk_soc_bist
     if (!rst_ni) begin
       state_q    <= StLoad;
       abeat_q    <= '0;
+      act_data_q <= a_beat(0);
       wbeat_q    <= '0;
       ld_q       <= '0;
       res_idx_q  <= '0;
@@ -269,6 +271,7 @@ module hlsk_soc_bist
     end else begin
       state_q    <= state_d;
       abeat_q    <= abeat_d;
+      act_data_q <= a_rom[abeat_d];
       wbeat_q    <= wbeat_d;
       ld_q       <= ld_d;
       res_idx_q  <= res_idx_d;
@@ -299,7 +302,7 @@ module hlsk_soc_bist
   assign cmd_m_o     = CmdMW'(BistM);
   assign cmd_k_o     = CmdKW'(BistK);
   assign cmd_flags_o = CmdFlagsW'(1) << FlagClear;
-  assign act_data_o  = a_rom[abeat_q];
+  assign act_data_o  = act_data_q;
   assign passed_o    = (state_q == StPass);
   assign failed_o    = (state_q == StFail);
   assign done_o      = passed_o || failed_o;

@@ -26,7 +26,8 @@ module tlmm_act_buffer
   localparam int unsigned Chunks   = (KMax + GT - 1) / GT,
   localparam int unsigned ChunkAW  = (Chunks > 1) ? $clog2(Chunks) : 1,
   localparam int unsigned AsmBytes = GT + 3,
-  localparam int unsigned CntW     = $clog2(2 * GT + 4),
+  localparam int unsigned CntN     = 2 * GT + 4,
+  localparam int unsigned CntW     = $clog2(CntN),
   localparam int unsigned KW       = $clog2(KMax + 1)
 ) (
   input  logic               clk_i,
@@ -61,96 +62,127 @@ module tlmm_act_buffer
   logic [7:0]         asm_d [AsmBytes];
   logic [CntW-1:0]    cnt_q, cnt_d;            // valid bytes in asm_q
   logic [ChunkAW:0]   wchunk_q, wchunk_d;      // chunks written
+  // Decodes of the state, registered beside it (from rem_d and cnt_d):
+  // rem_q == 0, >= 4, <= 4; cnt_q one-hot, >= GT, < 2*GT.
+  logic               all_in_q, ge4_q, le4_q;
+  logic [CntN-1:0]    cnt_oh_q;
+  logic               cnt_ge_gt_q, cnt_lt_2gt_q;
 
   /////////////
   // Control //
   /////////////
 
-  logic            all_in;        // every activation received
+  // Every decision of a cycle is a function of registers and their
+  // registered decodes, so no adder or comparator lies on a path from the
+  // stream's valid: whether a chunk is written, whether a beat may move, how
+  // many activations it carries and where they go.
   logic            wr_en;
-  logic [2:0]      take;          // activations taken from this beat
   logic            act_fire;
-  logic [CntW-1:0] cnt_after_wr;
   logic            last_expected;
+  logic [2:0]      take;          // activations a beat carries
+  logic [CntW-1:0] cnt_after_wr;
 
-  // Everything below depends on registers only (rem_q counts down), so the
-  // assembler's byte steering is a compare against constants.
-  assign all_in      = (rem_q == '0);
   // A beat carries four activations; with KMax < 4 every beat is the last.
   if (KMax >= 4) begin : g_take
-    assign take          = (rem_q >= KW'(4)) ? 3'd4 : 3'(rem_q);
-    assign last_expected = (rem_q <= KW'(4));
+    assign take          = ge4_q ? 3'd4 : 3'(rem_q);
+    assign last_expected = le4_q;
   end else begin : g_take_small
     assign take          = 3'(rem_q);
     assign last_expected = 1'b1;
+    logic unused_cmp;
+    assign unused_cmp = ge4_q ^ le4_q;
   end
+
   // A chunk is written when one is complete, or for the final partial one.
-  assign wr_en       = loading_q && ((cnt_q >= CntW'(GT)) || (all_in && cnt_q != '0));
-  assign cnt_after_wr = wr_en ? ((cnt_q >= CntW'(GT)) ? cnt_q - CntW'(GT) : '0) : cnt_q;
+  assign wr_en        = loading_q && (cnt_ge_gt_q || (all_in_q && !cnt_oh_q[0]));
+  assign cnt_after_wr = wr_en ? (cnt_ge_gt_q ? cnt_q - CntW'(GT) : '0) : cnt_q;
   // Room for a whole beat after this cycle's write (state only: no path
   // from valid to ready).
-  assign act_ready_o = loading_q && !all_in && (cnt_q < CntW'(2 * GT));
-  assign act_fire    = act_valid_i && act_ready_o;
+  assign act_ready_o  = loading_q && !all_in_q && cnt_lt_2gt_q;
+  assign act_fire     = act_valid_i && act_ready_o;
 
   always_comb begin
     loading_d = loading_q;
     rem_d     = rem_q;
     cnt_d     = cnt_after_wr;
     wchunk_d  = wchunk_q;
-    asm_d     = asm_q;
-
-    // Write: shift the written chunk out of the assembly register.
     if (wr_en) begin
       wchunk_d = wchunk_q + 1'b1;
-      for (int unsigned j = 0; j < AsmBytes; j++) begin
-        asm_d[j] = (j + GT < AsmBytes) ? asm_q[j + GT] : 8'h00;
-      end
     end
-
-    // Append the beat's activations behind what is left: activation i goes
-    // to byte cnt_after_wr + i. A beat moves only while cnt_q < 2*GT and K
-    // is not all in, so with a write in the same cycle cnt_q >= GT and
-    // cnt_after_wr = cnt_q - GT: both cases compare cnt_q with constants.
     if (act_fire) begin
       rem_d = rem_q - KW'(take);
       cnt_d = cnt_after_wr + CntW'(take);
-      for (int unsigned j = 0; j < AsmBytes; j++) begin
-        for (int unsigned i = 0; i < 4; i++) begin
-          if (i < 32'(take) &&
-              (wr_en ? (int'(cnt_q) == int'(j + GT) - int'(i))
-                     : (int'(cnt_q) == int'(j) - int'(i)))) begin
-            asm_d[j] = act_data_i[8*i +: 8];
-          end
-        end
-      end
     end
-
-    if (loading_q && all_in && cnt_q == '0) begin
+    if (loading_q && all_in_q && cnt_oh_q[0]) begin
       loading_d = 1'b0;
     end
-
     if (start_i) begin
       loading_d = 1'b1;
       rem_d     = k_i;
       cnt_d     = '0;
       wchunk_d  = '0;
-      for (int unsigned j = 0; j < AsmBytes; j++) begin
-        asm_d[j] = 8'h00;
+    end
+  end
+
+  // cnt_oh_q[idx], 0 outside the range.
+  function automatic logic cnt_is(logic [CntN-1:0] oh, int idx);
+    return (idx >= 0 && idx < int'(CntN)) ? oh[idx] : 1'b0;
+  endfunction
+
+  // The assembly register. A write shifts the written chunk out; a beat's
+  // activation i goes to byte cnt_after_wr + i. A beat moves only while
+  // cnt_q < 2*GT and K is not all in, so with a write in the same cycle
+  // cnt_q >= GT and cnt_after_wr = cnt_q - GT: both cases select by a bit
+  // of cnt_oh_q, and the two are formed side by side with wr_en choosing
+  // last. All four bytes are placed even when the beat carries fewer: bytes
+  // at or beyond the valid count are don't-care (the chunk write masks
+  // them, and the next beat overwrites them before they count).
+  always_comb begin
+    for (int unsigned j = 0; j < AsmBytes; j++) begin
+      logic [7:0] put_w, put_n;  // the beat's byte for j, with and without a write
+      logic       hit_w, hit_n;
+      put_w = '0;
+      put_n = '0;
+      hit_w = 1'b0;
+      hit_n = 1'b0;
+      for (int unsigned i = 0; i < 4; i++) begin
+        put_w |= {8{cnt_is(cnt_oh_q, int'(j + GT) - int'(i))}} & act_data_i[8*i +: 8];
+        put_n |= {8{cnt_is(cnt_oh_q, int'(j) - int'(i))}} & act_data_i[8*i +: 8];
+        hit_w |= cnt_is(cnt_oh_q, int'(j + GT) - int'(i));
+        hit_n |= cnt_is(cnt_oh_q, int'(j) - int'(i));
+      end
+      if (wr_en) begin
+        asm_d[j] = (act_fire && hit_w) ? put_w :
+                   (j + GT < AsmBytes) ? asm_q[j + GT] : 8'h00;
+      end else begin
+        asm_d[j] = (act_fire && hit_n) ? put_n : asm_q[j];
       end
     end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      loading_q <= 1'b0;
-      rem_q     <= '0;
-      cnt_q     <= '0;
-      wchunk_q  <= '0;
+      loading_q    <= 1'b0;
+      rem_q        <= '0;
+      cnt_q        <= '0;
+      wchunk_q     <= '0;
+      all_in_q     <= 1'b1;
+      ge4_q        <= 1'b0;
+      le4_q        <= 1'b1;
+      cnt_oh_q     <= CntN'(1);
+      cnt_ge_gt_q  <= 1'b0;
+      cnt_lt_2gt_q <= 1'b1;
     end else begin
-      loading_q <= loading_d;
-      rem_q     <= rem_d;
-      cnt_q     <= cnt_d;
-      wchunk_q  <= wchunk_d;
+      loading_q    <= loading_d;
+      rem_q        <= rem_d;
+      cnt_q        <= cnt_d;
+      wchunk_q     <= wchunk_d;
+      all_in_q     <= (rem_d == '0);
+      ge4_q        <= (32'(rem_d) >= 32'd4);
+      le4_q        <= (32'(rem_d) <= 32'd4);
+      cnt_oh_q     <= CntN'(1) << cnt_d;
+      cnt_ge_gt_q  <= (cnt_d >= CntW'(GT));
+      cnt_lt_2gt_q <= (cnt_d < CntW'(2 * GT));
     end
   end
 

@@ -99,8 +99,8 @@ module tlmm_os_engine
   ///////////////
 
   state_e               state_q, state_d;
-  logic [CmdMW-1:0]     m_q, m_d;              // rows of the job
-  logic [CmdMW-1:0]     row_base_q, row_base_d;  // first row of the block being fed
+  logic [CmdMW-1:0]     rows_q, rows_d;        // rows from the block being fed to the job's end
+  logic                 last_block_q, last_block_d;  // rows_q <= P
   logic [ChunkAW:0]     chunk_q, chunk_d;      // chunk being fed
   logic [StatusW-1:0]   status_q, status_d;
   logic                 last_chunk_q, last_chunk_d;  // chunk_q == nchunks - 1
@@ -144,7 +144,8 @@ module tlmm_os_engine
 
   logic cmd_fire, cmd_ok, res_fire;
   logic last_chunk, last_block, first_chunk;
-  logic last_in_flight, out_busy;
+  logic out_busy, out_busy_d;
+  logic w_ready_q;
   logic pipe_empty;
   logic [Lat-1:0] v_pipe_q, last_pipe_q, first_pipe_q, job_end_pipe_q;
   logic [CmdMW-1:0] blk_rows;             // valid rows in the block being fed
@@ -162,21 +163,24 @@ module tlmm_os_engine
   // beat of chunk nchunks - 2 moves.
   assign first_chunk = (chunk_q == '0);
   assign last_chunk  = last_chunk_q;
-  assign last_block  = (row_base_q + CmdMW'(P) >= m_q);
-  assign blk_rows    = last_block ? m_q - row_base_q : CmdMW'(P);
+  // The rows still to feed count down by P per block; whether the block is
+  // the last is kept in a register, so no adder or comparator lies between
+  // the block counter and the weight handshake.
+  assign last_block  = last_block_q;
+  assign blk_rows    = last_block ? rows_q : CmdMW'(P);
 
   // A block's last beat may only enter the pipeline when the output bank
-  // will be free for it: no other last beat in flight, bank drained.
-  assign last_in_flight = |last_pipe_q;
-  assign w_ready_o = (state_q == StCompute) &&
-                     !(last_chunk && (last_in_flight || out_busy));
+  // will be free for it: no other last beat in flight, bank drained. The
+  // rule is evaluated on the next state and kept in a register, so ready
+  // is a flop and the weight handshake starts no long path.
+  assign w_ready_o = w_ready_q;
   assign w_fire    = w_valid_i && w_ready_o;
   assign pipe_empty = ~|v_pipe_q;
 
   always_comb begin
     state_d    = state_q;
-    m_d        = m_q;
-    row_base_d = row_base_q;
+    rows_d       = rows_q;
+    last_block_d = last_block_q;
     chunk_d    = chunk_q;
     status_d   = status_q;
     last_chunk_d = last_chunk_q;
@@ -189,8 +193,8 @@ module tlmm_os_engine
           end
           if (cmd_ok) begin
             state_d    = StLoad;
-            m_d        = cmd_m_i;
-            row_base_d = '0;
+            rows_d       = cmd_m_i;
+            last_block_d = (cmd_m_i <= CmdMW'(P));
             chunk_d    = '0;
             if (64'(cmd_k_i) > KExact) begin
               status_d[ErrKRange] = 1'b1;
@@ -213,7 +217,8 @@ module tlmm_os_engine
           end
           if (last_chunk) begin
             chunk_d      = '0;
-            row_base_d   = row_base_q + CmdMW'(P);
+            rows_d       = rows_q - CmdMW'(P);
+            last_block_d = (rows_q <= CmdMW'(2 * P));
             last_chunk_d = (nchunks == (ChunkAW + 1)'(1));
             if (last_block) begin
               state_d = StDrain;
@@ -375,18 +380,34 @@ module tlmm_os_engine
   end
 
   // out_busy_q mirrors bank_cnt_q != 0 (a block has at least one row).
+  always_comb begin
+    out_busy_d = out_busy_q;
+    if (acc_v && acc_last) begin
+      out_busy_d = 1'b1;
+    end else if (res_fire) begin
+      out_busy_d = (bank_cnt_q != CmdMW'(1));
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       bank_cnt_q  <= '0;
       bank_last_q <= 1'b0;
       out_busy_q  <= 1'b0;
-    end else if (acc_v && acc_last) begin
-      bank_cnt_q  <= rows_pipe_q[Lat-1];
-      bank_last_q <= job_end_pipe_q[Lat-1];
-      out_busy_q  <= 1'b1;
-    end else if (res_fire) begin
-      bank_cnt_q <= bank_cnt_q - 1'b1;
-      out_busy_q <= (bank_cnt_q != CmdMW'(1));
+      w_ready_q   <= 1'b0;
+    end else begin
+      out_busy_q <= out_busy_d;
+      // w_ready_o of the next cycle: its rule on the next state (the next
+      // last_pipe_q has a last beat in flight if this one enters).
+      w_ready_q <= (state_d == StCompute) &&
+                   !(last_chunk_d && ((|last_pipe_q[Lat-2:0]) || (w_fire && last_chunk) ||
+                                      out_busy_d));
+      if (acc_v && acc_last) begin
+        bank_cnt_q  <= rows_pipe_q[Lat-1];
+        bank_last_q <= job_end_pipe_q[Lat-1];
+      end else if (res_fire) begin
+        bank_cnt_q <= bank_cnt_q - 1'b1;
+      end
     end
   end
 
@@ -397,8 +418,8 @@ module tlmm_os_engine
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q       <= StIdle;
-      m_q           <= '0;
-      row_base_q    <= '0;
+      rows_q        <= '0;
+      last_block_q  <= 1'b0;
       chunk_q       <= '0;
       status_q      <= '0;
       last_chunk_q  <= 1'b0;
@@ -408,8 +429,8 @@ module tlmm_os_engine
       cnt_beats_q   <= '0;
     end else begin
       state_q    <= state_d;
-      m_q        <= m_d;
-      row_base_q <= row_base_d;
+      rows_q       <= rows_d;
+      last_block_q <= last_block_d;
       chunk_q    <= chunk_d;
       status_q   <= status_d;
       last_chunk_q <= last_chunk_d;
@@ -419,10 +440,20 @@ module tlmm_os_engine
         cnt_blocked_q <= '0;
         cnt_beats_q   <= '0;
       end else begin
-        cnt_busy_q    <= cnt_busy_q + 32'(state_q != StIdle);
-        cnt_starved_q <= cnt_starved_q + 32'(state_q == StCompute && !w_valid_i);
-        cnt_blocked_q <= cnt_blocked_q + 32'(res_valid_o && !res_ready_i);
-        cnt_beats_q   <= cnt_beats_q + 32'(w_fire);
+        // Each event enables its counter (the increment itself depends on
+        // the count only, so the handshakes drive enables, not carry chains).
+        if (state_q != StIdle) begin
+          cnt_busy_q <= cnt_busy_q + 1'b1;
+        end
+        if (state_q == StCompute && !w_valid_i) begin
+          cnt_starved_q <= cnt_starved_q + 1'b1;
+        end
+        if (res_valid_o && !res_ready_i) begin
+          cnt_blocked_q <= cnt_blocked_q + 1'b1;
+        end
+        if (w_fire) begin
+          cnt_beats_q <= cnt_beats_q + 1'b1;
+        end
       end
     end
   end
