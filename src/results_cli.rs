@@ -48,6 +48,19 @@ const PRESETS: &[Preset] = &[
         why: "ECP5-85F, G = 3, 192 MAC/cycle",
     },
     Preset {
+        name: "ecp5-85f-g3-t8-p32",
+        board: "ulx3s",
+        params: &[
+            ("G", 3),
+            ("T", 8),
+            ("P", 32),
+            ("KMax", 1024),
+            ("HostLink", 0),
+            ("Conv", 0),
+        ],
+        why: "ECP5-85F, G = 3, 768 MAC/cycle",
+    },
+    Preset {
         name: "ecp5-85f-g1-t12-p16",
         board: "ulx3s",
         params: &[
