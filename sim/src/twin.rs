@@ -94,8 +94,13 @@ pub struct Twin {
     /// Faults on the next device frames (front = next reply; the byte index
     /// counts from the reply's SOF).
     from_device: VecDeque<Option<WireFault>>,
-    /// Bytes of the device frame being received, while a fault applies.
-    reply_bytes: Option<(WireFault, Vec<u8>, usize)>,
+    /// The device frame on the line: bytes seen, and its length once its
+    /// LEN byte is in; `None` between frames.
+    dev_frame: Option<(usize, Option<usize>)>,
+    /// Cycles the tx line has been idle between bytes.
+    tx_idle: usize,
+    /// The fault on the device frame being received, and its bytes so far.
+    reply_bytes: Option<(WireFault, Vec<u8>)>,
 }
 
 /// Why a twin could not be built.
@@ -133,6 +138,8 @@ impl Twin {
             received: VecDeque::new(),
             to_device: VecDeque::new(),
             from_device: VecDeque::new(),
+            dev_frame: None,
+            tx_idle: 0,
             reply_bytes: None,
         };
         twin.run(BOOT_CYCLES)
@@ -206,6 +213,16 @@ impl Twin {
             ));
         }
         for &level in &tx {
+            // A device frame ends at its length, or when the line stays
+            // idle for two byte times (a frame in the older framing, or cut).
+            if self.decoder.idle() && level == 1 {
+                self.tx_idle += 1;
+                if self.tx_idle == 2 * uart_line::FRAME_BITS as usize * self.cpb as usize {
+                    self.end_device_frame();
+                }
+            } else {
+                self.tx_idle = 0;
+            }
             match self.decoder.sample(level == 1) {
                 Some(LineEvent::Byte(b)) => self.device_byte(b),
                 Some(LineEvent::FramingError) | Some(LineEvent::Unstable { .. }) => {
@@ -219,97 +236,46 @@ impl Twin {
         Ok(())
     }
 
-    /// A byte from the device, through the reply faults.
+    /// A byte from the device, through the reply faults. A fault applies
+    /// to the `nth` frame the device sends: frames are counted at their
+    /// SOF between frames (not at a SOF value inside a payload) and end
+    /// after `OVERHEAD + LEN` bytes.
     fn device_byte(&mut self, b: u8) {
-        if self.reply_bytes.is_none()
-            && b == hlsk_host::proto::SOF
-            && let Some(Some(f)) = self.from_device.pop_front()
-        {
-            self.reply_bytes = Some((f, Vec::new(), 0));
+        if self.dev_frame.is_none() {
+            if b != hlsk_host::proto::SOF {
+                // Not a frame: passed on as it is.
+                self.received.push_back(b);
+                return;
+            }
+            self.dev_frame = Some((0, None));
+            if let Some(Some(f)) = self.from_device.pop_front() {
+                self.reply_bytes = Some((f, Vec::new()));
+            }
         }
         match &mut self.reply_bytes {
             None => self.received.push_back(b),
-            Some((fault, bytes, left)) => {
-                bytes.push(b);
-                // LEN is byte 1: the frame is OVERHEAD + LEN bytes long.
-                if bytes.len() == 2 {
-                    *left = hlsk_host::proto::OVERHEAD + usize::from(b);
-                }
-                if bytes.len() == *left {
-                    let out = fault.apply(bytes);
-                    self.received.extend(out.into_iter().map(|(b, _)| b));
-                    self.reply_bytes = None;
-                }
+            Some((_, bytes)) => bytes.push(b),
+        }
+        if let Some((seen, len)) = &mut self.dev_frame {
+            *seen += 1;
+            // LEN is byte 1: the frame is OVERHEAD + LEN bytes long.
+            if *seen == 2 {
+                *len = Some(hlsk_host::proto::OVERHEAD + usize::from(b));
+            }
+            if len.is_some_and(|l| *seen >= l) {
+                self.end_device_frame();
             }
         }
     }
-}
 
-/// A job's time on the board from what the twin (or a board) measured:
-/// its bytes on the link at the board's baud rate plus its engine cycles at
-/// the board's clock.
-///
-/// In stop-and-wait the line carries one frame at a time, so the link time
-/// is the frames' bytes end to end ([`BoardTime::link_s`]); the engine
-/// runs while the host polls STATUS, the first poll executing 18 bytes
-/// after TLMM_START (its reply, then the STATUS frame). A job that ends by
-/// then is polled once on the twin and on the board alike, and costs its
-/// link time plus at most its engine time ([`BoardTime::job_s`]: the
-/// device's few cycles of command handling per frame hide under the line
-/// time). A longer job can take one poll more on a twin that has fewer
-/// cycles per bit than its board. The twin's own simulated time
-/// ([`BoardTime::twin_s`]) runs its engine at
-/// `baud * ClksPerBit` instead.
-///
-/// ```
-/// use hlsk_sim::twin::BoardTime;
-/// let t = BoardTime {
-///     link_bytes: 3_000,
-///     baud: 3_000_000,
-///     engine_cycles: 2_100,
-///     clk_hz: 21_000_000,
-///     twin_cycles: 250_000,
-///     twin_clk_hz: 24_000_000,
-/// };
-/// assert_eq!(t.link_s(), 0.01); // 30,000 bits at 3 Mbaud
-/// assert_eq!(t.engine_s(), 1e-4); // 2,100 cycles at 21 MHz
-/// assert!((t.job_s() - 0.0101).abs() < 1e-12);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BoardTime {
-    /// Bytes on the line, both directions (every attempt of every frame).
-    pub link_bytes: u64,
-    /// The board's baud rate.
-    pub baud: u32,
-    /// The job's engine cycles (STATUS job cycles, or the conv busy cycles).
-    pub engine_cycles: u64,
-    /// The board's clock, Hz.
-    pub clk_hz: u64,
-    /// Cycles the twin simulated for the job.
-    pub twin_cycles: u64,
-    /// The twin's clock, Hz.
-    pub twin_clk_hz: u32,
-}
-
-impl BoardTime {
-    /// Line time of the bytes, 10 bits each (8N1), seconds.
-    pub fn link_s(&self) -> f64 {
-        self.link_bytes as f64 * f64::from(uart_line::FRAME_BITS) / f64::from(self.baud.max(1))
-    }
-
-    /// Engine time at the board's clock, seconds.
-    pub fn engine_s(&self) -> f64 {
-        self.engine_cycles as f64 / self.clk_hz.max(1) as f64
-    }
-
-    /// The job's time on the board: link plus engine, seconds.
-    pub fn job_s(&self) -> f64 {
-        self.link_s() + self.engine_s()
-    }
-
-    /// The twin's simulated time for the job, seconds.
-    pub fn twin_s(&self) -> f64 {
-        self.twin_cycles as f64 / f64::from(self.twin_clk_hz.max(1))
+    /// Ends the device frame on the line: its bytes, through its fault if
+    /// one applies, go to the host.
+    fn end_device_frame(&mut self) {
+        self.dev_frame = None;
+        if let Some((fault, bytes)) = self.reply_bytes.take() {
+            let out = fault.apply(&bytes);
+            self.received.extend(out.into_iter().map(|(b, _)| b));
+        }
     }
 }
 
@@ -393,6 +359,33 @@ mod tests {
         assert_eq!(s1.retries, 0, "{board}");
         let cycles = link.transport().cycles() - c0;
         (bytes, u64::from(o.status.job_cycles), cycles, cfg.clk_hz())
+    }
+
+    /// Property: a reply fault hits the `nth` frame the device sends, not a
+    /// byte of a payload that happens to equal SOF (0xA5): a READ of words
+    /// full of 0xA5 comes back intact, and the fault lands on the reply
+    /// after it (the host then retries once).
+    #[test]
+    fn reply_faults_count_frames_not_sof_bytes_in_payloads() {
+        let twin = Twin::for_board("icebreaker", 1).expect("twin");
+        let baud = twin.config().baud;
+        let mut link = Link::connect(
+            twin,
+            LinkConfig {
+                baud,
+                ..LinkConfig::default()
+            },
+        )
+        .expect("connect");
+        let words = [0xA5A5_A5A5u32, 0x00A5_00A5, 0xA5A5_A5A5, 0xA5];
+        link.write_words(0, &words).expect("write");
+        link.transport_mut()
+            .fault_from_device(1, WireFault::FlipBit { byte: 9, bit: 0 });
+        assert_eq!(link.read_words(0, 4).expect("read"), words);
+        assert_eq!(link.stats().retries, 0);
+        link.status().expect("status after a garbled reply");
+        let s = link.stats();
+        assert_eq!((s.retries, s.bad_replies), (1, 1), "{s:?}");
     }
 
     /// Property: a job runs at the board's rate, not only at the old
