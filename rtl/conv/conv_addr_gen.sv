@@ -1,0 +1,315 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Buffer address generators of the training-convolution engine: from the
+// compute counters of conv_ctrl, the indexes of the input buffer (the P
+// columns a fire reads), the output buffer (the accumulators a fire
+// read-modify-writes), the weight buffer (the beat the shadow weight
+// registers take next, FP or BP's transpose and flip), the WU gradient
+// buffer row, and the pool unit's input, argmax and output entries; also
+// the next (m tile, n tile, ky, kx) set of the step.
+//
+// Timing: the input, output and pool indexes and the next set are
+// registers computed from the next cycle's counters (the *_d inputs), so in
+// any cycle they equal functions of the current counters; the per-step
+// products they use are registered from the step's extent while the plan
+// cycles run. wb_idx_o, g_row_o, in_ok_o and px_ok_o are combinational
+// from registers. All index arithmetic wraps at the buffers' address
+// widths, as the addresses do. In simulation, assertions compare every
+// index with its 32-bit formula in each cycle it is used (synthesis leaves
+// them out). rst_ni only qualifies the assertions.
+
+module conv_addr_gen
+  import conv_pkg::*;
+#(
+  parameter int unsigned T       = 2,
+  parameter int unsigned P       = 1,
+  parameter int unsigned InWords = 2048,
+  parameter int unsigned WWords  = 1024,
+  parameter int unsigned OutEnt  = 1024,
+  parameter int unsigned GEnt    = 512,
+  // Derived; do not override.
+  localparam int unsigned InBeats  = InWords / T,
+  localparam int unsigned WBeats   = WWords / T,
+  localparam int unsigned OutBeats = OutEnt / T,
+  localparam int unsigned WAW      = (WBeats > 1) ? $clog2(WBeats) : 1,
+  localparam int unsigned OutAW    = (OutBeats > 1) ? $clog2(OutBeats) : 1,
+  localparam int unsigned GAW      = (GEnt > 1) ? $clog2(GEnt) : 1,
+  localparam int unsigned IbAW     = $clog2(2 * InBeats)
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+
+  // Descriptor and step
+  input  conv_geom_t       geom_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  extent_t          ext_i,   // the step's extent (nrin, lo: input geometry)
+  /* verilator lint_on UNUSEDSIGNAL */
+  input  logic [31:0]      row0_i,
+
+  // Main machine: state, compute counters (current and next cycle's)
+  input  state_e           state_i,
+  input  logic             fill_now_i,  // the shadow takes beat wb_idx_o this cycle
+  input  logic             set_last_i,  // the set's last column group fires
+  input  logic [31:0]      mtl_i,
+  input  logic [31:0]      ntl_i,
+  input  logic [31:0]      ky_i,
+  input  logic [31:0]      kx_i,
+  input  logic [31:0]      mi_i,
+  input  logic [31:0]      r_i,
+  input  logic [31:0]      x_i,
+  input  logic [31:0]      mtl_d_i,
+  input  logic [31:0]      ntl_d_i,
+  input  logic [31:0]      ky_d_i,
+  input  logic [31:0]      kx_d_i,
+  input  logic [31:0]      r_d_i,
+  input  logic [31:0]      x_d_i,
+
+  // Fire: input buffer entries of the P columns, their validity
+  output logic [IbAW-1:0]  ib_idx_o [P],
+  output logic             in_ok_o  [P],  // column in range, input pixel not padding
+  output logic             px_ok_o  [P],  // column in range
+  output logic [OutAW-1:0] ob_fi_o,       // accumulator entry of column 0
+
+  // Shadow weight fill: the target set and its weight-buffer beat
+  output logic             has_next_o,    // the step has a set after this one
+  output logic [31:0]      s_mtl_o,
+  output logic [31:0]      s_ntl_o,
+  output logic [WAW-1:0]   wb_idx_o,
+
+  // WU: the gradient buffer row of the current set
+  output logic [GAW-1:0]   g_row_o,
+
+  // Pools: input, argmax and output entries of the current cycle
+  output logic [IbAW-1:0]  pix_ib_o,
+  output logic [OutAW-1:0] pix_cb_o,
+  output logic [OutAW-1:0] pix_ob_o
+);
+
+  localparam logic [31:0] T32 = 32'(T);
+
+  // The descriptor's fields and geometry (each unit reads the ones it needs).
+  /* verilator lint_off UNUSEDSIGNAL */
+  conv_geom_t g;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign g = geom_i;
+
+  logic [31:0] mtn, ntn, nr, lo, nrin;
+  assign mtn  = ext_i.mtn;
+  assign ntn  = ext_i.ntn;
+  assign nr   = ext_i.nr;
+  assign lo   = ext_i.lo;
+  assign nrin = ext_i.nrin;
+
+  ///////////////////////
+  // Per-step products //
+  ///////////////////////
+
+  // Per-step products of the index arithmetic, registered from the step's
+  // extent (settled during the plan cycles), in the buffers' address
+  // widths: the index arithmetic wraps there, as the buffer addresses do.
+  logic [IbAW-1:0]  nrinw_q, ib_c_q, pp_ib_q;
+  logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
+  logic [WAW-1:0]   wsel_kk_q;
+  logic [GAW-1:0]   ntn_kk_q;
+  always_ff @(posedge clk_i) begin
+    nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
+    // (row0 - pad - lo) * iw - pad: the input row and column offsets.
+    ib_c_q    <= IbAW'(row0_i - g.pad - lo) * IbAW'(g.iw) - IbAW'(g.pad);
+    nrow_q    <= OutAW'(nr) * OutAW'(g.ow);
+    // Pools: one channel tile of the band in the input, argmax and output
+    // buffers.
+    pp_ib_q   <= g.is_pf ? IbAW'(2 * nr) * IbAW'(g.w) : IbAW'(nr) * IbAW'(g.ow);
+    pp_cb_q   <= OutAW'(nr) * OutAW'(g.cw);
+    pp_ob_q   <= OutAW'(2 * nr) * OutAW'(g.w);  // POOL_BWD; POOL_FWD's is nrow_q
+    wsel_kk_q <= WAW'(g.is_bp ? mtn : ntn) * WAW'(g.kk);
+    ntn_kk_q  <= GAW'(ntn) * GAW'(g.kk);
+  end
+
+  //////////////////
+  // Fire indexes //
+  //////////////////
+
+  // Fire: P adjacent output columns x + p (those below ow), their input
+  // pixels (padded coordinates) and accumulator entries. The buffer indexes
+  // are registers computed from the next cycle's counters (so they equal
+  // functions of the current counters, which the assertions check against
+  // the 32-bit formulas), as sums of scaled counters (conv_pkg::scaled).
+  // The strides are the step's, and every counter starts the step at zero.
+
+  // ntl * nrin * iw, ky * iw, r * iw (input); mtl * nr * ow, r * ow (output).
+  logic [31:0] s_nt_q, s_ky_q, s_ri_q, s_mt_q, s_ro_q;
+  logic [31:0] s_nt_d, s_ky_d, s_ri_d, s_mt_d, s_ro_d;
+  always_comb begin
+    s_nt_d = scaled(ntl_i, ntl_d_i, s_nt_q, 32'(nrinw_q));
+    s_ky_d = scaled(ky_i, ky_d_i, s_ky_q, g.iw);
+    s_ri_d = scaled(r_i, r_d_i, s_ri_q, g.iw);
+    s_mt_d = scaled(mtl_i, mtl_d_i, s_mt_q, 32'(nrow_q));
+    s_ro_d = scaled(r_i, r_d_i, s_ro_q, g.ow);
+  end
+
+  logic [31:0] iy_p;
+  assign iy_p = row0_i + r_i + ky_i;
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      logic [31:0] ix;
+      ix          = x_i + 32'(p) + kx_i;
+      px_ok_o[p]  = x_i + 32'(p) < g.ow;
+      in_ok_o[p]  = px_ok_o[p] && (iy_p >= g.pad) && (iy_p - g.pad < g.ih) && (ix >= g.pad) &&
+                    (ix - g.pad < g.iw);
+    end
+  end
+
+  // The next set, registered from the next cycle's counters.
+  set_t nxs_q;
+  assign has_next_o = nxs_q.has;
+
+  /////////////////////////
+  // Shadow weight fill  //
+  /////////////////////////
+
+  // The shadow's target set: the current set while waiting in StWLoad
+  // (start of a step, or a set shorter than T cycles), else the next set
+  // while the current one fires.
+  logic [31:0] s_ky, s_kx;
+  assign s_mtl_o = (state_i == StWLoad) ? mtl_i : nxs_q.mtl;
+  assign s_ntl_o = (state_i == StWLoad) ? ntl_i : nxs_q.ntl;
+  assign s_ky    = (state_i == StWLoad) ? ky_i : nxs_q.ky;
+  assign s_kx    = (state_i == StWLoad) ? kx_i : nxs_q.kx;
+  // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
+  // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
+  always_comb begin
+    logic [WAW-1:0] blk, slice;
+    blk      = g.is_bp ? WAW'(s_ntl_o) * wsel_kk_q + WAW'(s_mtl_o) * WAW'(g.kk) :
+                         WAW'(s_mtl_o) * wsel_kk_q + WAW'(s_ntl_o) * WAW'(g.kk);
+    slice    = WAW'(s_ky) * WAW'(g.k) + WAW'(s_kx);
+    wb_idx_o = (blk + (g.is_bp ? WAW'(g.kk) - 1 - slice : slice)) * WAW'(T32) + WAW'(mi_i);
+  end
+
+  // WU: the set's T x T entries of the gradient buffer.
+  assign g_row_o = (GAW'(mtl_i) * ntn_kk_q + GAW'(ntl_i) * GAW'(g.kk) +
+                    GAW'(ky_i) * GAW'(g.k) + GAW'(kx_i)) * GAW'(T32 * T32);
+
+  ///////////////////
+  // Pool indexes  //
+  ///////////////////
+
+  // POOL_FWD: four cycles per pooled pixel over its 2x2 window (cand =
+  // {ky, kx}); POOL_BWD: one cycle per input-size pixel. Registered as the
+  // fire's.
+  typedef struct packed {
+    logic [IbAW-1:0]  ib;
+    logic [OutAW-1:0] cb;
+    logic [OutAW-1:0] ob;
+  } pool_idx_t;
+
+  function automatic pool_idx_t pool_index(input logic [31:0] x, r, input logic ky, kx,
+                                           input logic [OutAW-1:0] mtl);
+    pool_idx_t  i;
+    if (g.is_pf) begin
+      i.ib = IbAW'(mtl) * pp_ib_q + (IbAW'(2 * r) + IbAW'(ky)) * IbAW'(g.w) + IbAW'(2 * x) +
+             IbAW'(kx);
+      i.cb = mtl * pp_cb_q + OutAW'(r) * OutAW'(g.cw) + OutAW'(x / 8);
+      i.ob = mtl * nrow_q + OutAW'(r) * OutAW'(g.ow) + OutAW'(x);
+    end else begin
+      i.ib = IbAW'(mtl) * pp_ib_q + IbAW'(r / 2) * IbAW'(g.ow) + IbAW'(x / 2);
+      i.cb = mtl * pp_cb_q + OutAW'(r / 2) * OutAW'(g.cw) + OutAW'(x / 16);
+      i.ob = mtl * pp_ob_q + OutAW'(r) * OutAW'(g.w) + OutAW'(x);
+    end
+    return i;
+  endfunction
+
+  pool_idx_t pix_q;
+  assign pix_ib_o = pix_q.ib;
+  assign pix_cb_o = pix_q.cb;
+  assign pix_ob_o = pix_q.ob;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  // Buffer indexes and the next set, from the next cycle's counters.
+  always_ff @(posedge clk_i) begin
+    s_nt_q <= s_nt_d;
+    s_ky_q <= s_ky_d;
+    s_ri_q <= s_ri_d;
+    s_mt_q <= s_mt_d;
+    s_ro_q <= s_ro_d;
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_idx_o[p] <= IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d_i + kx_d_i) + ib_c_q + IbAW'(p);
+    end
+    ob_fi_o <= OutAW'(s_mt_d + s_ro_d + x_d_i);
+    nxs_q   <= next_set(g.k, ntn, mtn, mtl_d_i, ntl_d_i, ky_d_i, kx_d_i);
+    pix_q   <= pool_index(x_d_i, r_d_i, ky_d_i[0], kx_d_i[0], OutAW'(mtl_d_i));
+  end
+
+  ////////////////
+  // Assertions //
+  ////////////////
+
+  // The 32-bit formulas of the buffer indexes: the narrow, registered
+  // indexes above must equal them (modulo the address width), and they
+  // must be in range. Simulation only (synthesis ignores assertions).
+  logic [31:0] ib_ref [P];
+  logic [31:0] ob_ref, wb_ref, g_ref, pib_ref, pcb_ref, pob_ref, p_col;
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_ref[p] = (ntl_i * nrin + (iy_p - g.pad - lo)) * g.iw + (x_i + 32'(p) + kx_i - g.pad);
+    end
+    ob_ref  = (mtl_i * nr + r_i) * g.ow + x_i;
+    wb_ref  = g.is_bp ?
+        (((s_ntl_o * mtn + s_mtl_o) * g.kk + (g.k - 1 - s_ky) * g.k + (g.k - 1 - s_kx)) * T32) +
+        mi_i :
+        (((s_mtl_o * ntn + s_ntl_o) * g.kk + s_ky * g.k + s_kx) * T32) + mi_i;
+    g_ref   = ((mtl_i * ntn + ntl_i) * g.kk + ky_i * g.k + kx_i) * T32 * T32;
+    p_col   = g.is_pf ? x_i : x_i / 2;
+    pib_ref = g.is_pf ? (mtl_i * 2 * nr + 2 * r_i + ky_i) * g.w + 2 * x_i + kx_i :
+                        (mtl_i * nr + r_i / 2) * g.ow + x_i / 2;
+    pcb_ref = (mtl_i * nr + (g.is_pf ? r_i : r_i / 2)) * g.cw + p_col / 8;
+    pob_ref = g.is_pf ? (mtl_i * nr + r_i) * g.ow + x_i : (mtl_i * 2 * nr + r_i) * g.w + x_i;
+  end
+
+  always_ff @(posedge clk_i) begin
+    for (int unsigned p = 0; p < P; p++) begin
+      if (rst_ni && state_i == StFire && in_ok_o[p]) begin
+        assert (ib_ref[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_ref[p]);
+        assert (ib_idx_o[p] == IbAW'(ib_ref[p]))
+          else $error("input index %0d, expected %0d", ib_idx_o[p], ib_ref[p]);
+      end
+    end
+    if (rst_ni) begin
+      assert ((r_d_i == '0 || r_d_i == r_i || r_d_i == r_i + 1) &&
+              (ky_d_i == '0 || ky_d_i == ky_i || ky_d_i == ky_i + 1) &&
+              (ntl_d_i == '0 || ntl_d_i == ntl_i || ntl_d_i == ntl_i + 1) &&
+              (mtl_d_i == '0 || mtl_d_i == mtl_i || mtl_d_i == mtl_i + 1))
+        else $error("a scaled counter moved by more than one");
+    end
+    if (rst_ni && (state_i == StFire || state_i == StWLoad)) begin
+      assert (nxs_q == next_set(g.k, ntn, mtn, mtl_i, ntl_i, ky_i, kx_i))
+        else $error("next set out of step");
+    end
+    if (rst_ni && fill_now_i) begin
+      assert (wb_ref < 32'(WBeats)) else $error("weight buffer read at %0d", wb_ref);
+      assert (wb_idx_o == WAW'(wb_ref))
+        else $error("weight index %0d, expected %0d", wb_idx_o, wb_ref);
+    end
+    if (rst_ni && state_i == StFire) begin
+      assert (ob_ref < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_ref);
+      assert (ob_fi_o == OutAW'(ob_ref))
+        else $error("output index %0d, expected %0d", ob_fi_o, ob_ref);
+    end
+    if (rst_ni && state_i == StPool) begin
+      assert (pib_ref < 32'(InBeats)) else $error("pool input read at %0d", pib_ref);
+      assert (pob_ref < 32'(OutBeats)) else $error("pool output write at %0d", pob_ref);
+      assert (pcb_ref < 32'(OutBeats)) else $error("argmax word at %0d", pcb_ref);
+      assert (pix_q.ib == IbAW'(pib_ref) && pix_q.cb == OutAW'(pcb_ref) &&
+              pix_q.ob == OutAW'(pob_ref))
+        else $error("pool indexes out of step");
+    end
+    if (rst_ni && state_i == StFire && g.is_wu && set_last_i) begin
+      assert (g_ref + T32 * T32 <= 32'(GEnt)) else $error("gradient buffer overrun at %0d", g_ref);
+      assert (g_row_o == GAW'(g_ref)) else $error("gradient row %0d, expected %0d", g_row_o, g_ref);
+    end
+  end
+
+endmodule

@@ -1,0 +1,668 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Main state machine of the training-convolution engine: takes the 12
+// descriptor words, checks the descriptor (conv_desc's verdict), walks the
+// step sequence (loop counters and extent here, their successors from
+// conv_plan), and sequences each step: the input tile (or the bank the
+// prefetcher filled), the weight, dO or argmax tile, the compute (StFire
+// for FP, BP and WU, StPool for the pools) and the drain or the WU master
+// update (read, write-back, w16 copy). Also the status and the counters.
+//
+// States: StIdle (descriptor words), StCheck (1 cycle), StPlan
+// (PlanCycles), StStep (1 cycle), then transfers (StReq: request until
+// accepted, never while the prefetcher owns the port; StData: len/T
+// beats), StWLoad (the first set's weights), StFire or StPool (one cycle
+// per column group, window candidate or pixel), StNext (the advance, once
+// the prefetch is done). A phase always restarts its beat pointer in
+// StReq, a cycle without a beat.
+//
+// Compute counters (mtl, ntl, ky, kx: the set; r, x: row and column group;
+// mi: rows or columns of the target set in the shadow weights) are outputs
+// together with their next values (*_d_o, combinational), which
+// conv_addr_gen turns into registered buffer indexes.
+//
+// Status: busy_o from the last descriptor word to done_o; done_o and
+// error_o hold until the next descriptor's first word. Counters (reset by
+// every descriptor's first word): busy cycles, fired cycles, stall cycles
+// by cause, words read and written, bursts (see docs/conv.md, Counters).
+
+module conv_ctrl
+  import conv_pkg::*;
+#(
+  parameter int unsigned T = 2,
+  parameter int unsigned P = 1
+) (
+  input  logic        clk_i,
+  input  logic        rst_ni,
+
+  // Descriptor stream and decode
+  input  logic        desc_valid_i,
+  output logic        desc_we_o,    // word desc_idx_o arrives
+  output logic [3:0]  desc_idx_o,
+  input  conv_geom_t  geom_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  tile_t       wt_i,         // the chunk pair's weight blocks or masters
+  /* verilator lint_on UNUSEDSIGNAL */
+  input  logic        bad_i,
+
+  // Step plan (conv_plan)
+  input  logic [31:0] nx_nc_i,
+  input  logic [31:0] nx_row0_i,
+  input  logic [31:0] nx_b_i,
+  input  logic [31:0] nx_mc_i,
+  input  logic        nx_chunk_m_i,
+  input  logic        step_last_i,
+  input  extent_t     nx_ext_i,
+  input  tile_t       cur_in_i,
+  input  logic [31:0] drain_off_i,
+  input  logic [31:0] drain_n_i,
+  input  logic [31:0] small_beats_i,
+  input  logic [31:0] big_off_i,
+  input  logic [31:0] big_beats_i,
+  input  logic [31:0] code_off_i,
+  input  logic [31:0] code_beats_i,
+  input  logic [31:0] tile_beats_i,
+
+  // Memory port and prefetcher (conv_mem_port)
+  input  logic        beat_i,
+  input  logic        wr_phase_i,
+  input  logic        pf_busy_i,
+  input  logic        pf_have_i,
+  input  logic        pf_beat_i,
+  input  logic        req_fire_i,   // a request is accepted
+  output logic        enter_compute_o,
+
+  // Units
+  input  logic        has_next_i,   // conv_addr_gen: the step has a set after this one
+  input  logic        cand_last_i,  // conv_pool: the pixel's last cycle
+
+  // State, loop counters and the step's extent
+  output state_e      state_o,
+  output phase_e      phase_o,
+  output logic [31:0] mc_o,
+  output logic [31:0] b_o,
+  output logic [31:0] row0_o,
+  output logic [31:0] nc_o,
+  output extent_t     ext_o,
+
+  // Compute counters and their next values
+  output logic [31:0] mtl_o,
+  output logic [31:0] ntl_o,
+  output logic [31:0] ky_o,
+  output logic [31:0] kx_o,
+  output logic [31:0] mi_o,
+  output logic [31:0] r_o,
+  output logic [31:0] x_o,
+  output logic [31:0] mtl_d_o,
+  output logic [31:0] ntl_d_o,
+  output logic [31:0] ky_d_o,
+  output logic [31:0] kx_d_o,
+  output logic [31:0] r_d_o,
+  output logic [31:0] x_d_o,
+
+  // Datapath control
+  output logic        fill_now_o,   // the shadow takes a weight beat
+  output logic        wswap_o,      // the shadow becomes the weight registers
+  output logic        first_add_o,  // the fire starts the accumulators from zero
+  output logic        set_last_o,   // the set's last column group fires
+  output logic        ib_bank_o,    // the input-buffer bank compute reads
+  output tile_t       bx_o,         // the current burst
+  output logic [31:0] ptr_o,        // buffer index across the bursts of a phase
+  output logic [31:0] dm_o,         // drain: m tile
+
+  // Status and counters
+  output logic        busy_o,
+  output logic        done_o,
+  output logic        error_o,
+  output logic [31:0] cnt_cycles_o,
+  output logic [31:0] cnt_fired_o,
+  output logic [31:0] cnt_stall_in_o,
+  output logic [31:0] cnt_stall_w_o,
+  output logic [31:0] cnt_stall_out_o,
+  output logic [31:0] cnt_rd_words_o,
+  output logic [31:0] cnt_wr_words_o,
+  output logic [31:0] cnt_bursts_o
+);
+
+  localparam logic [31:0] T32 = 32'(T);
+  localparam logic [31:0] P32 = 32'(P);
+
+  // The descriptor's fields and geometry (each unit reads the ones it needs).
+  /* verilator lint_off UNUSEDSIGNAL */
+  conv_geom_t g;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign g = geom_i;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  state_e         state_q, state_d;
+  phase_e         phase_q, phase_d;
+  logic [3:0]     dcount_q, dcount_d;
+  logic [$clog2(PlanCycles)-1:0] plan_q, plan_d;
+  logic           done_q, done_d, error_q, error_d;
+  // Loop nest of the step sequence.
+  logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
+  logic           loaded_q, loaded_d;
+  // Compute counters (mi: rows or columns of the shadow weights filled).
+  logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
+  logic [31:0]    r_q, r_d, x_q, x_d;
+  // Burst engine.
+  tile_t          bx_q, bx_d;
+  logic [31:0]    bx_left_q, bx_left_d;
+  logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
+  logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
+  logic           ib_bank_q, ib_bank_d;
+  // Counters.
+  logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
+  logic [31:0]    cnt_sin_q, cnt_sw_q, cnt_sout_q;
+  logic           wswap, enter_compute;
+
+  // The current step's extent, loaded with its loop counters (by the check
+  // and by the advance, from conv_plan's next extent).
+  extent_t ext_q, ext_d;
+  logic [31:0] mtn, ntn, nr;
+  logic        resident, load_w, first_chunk, last_chunk;
+  assign mtn         = ext_q.mtn;
+  assign ntn         = ext_q.ntn;
+  assign nr          = ext_q.nr;
+  assign resident    = g.rct <= g.no;
+  assign load_w      = !g.is_wu && !g.is_pool && (!resident || !loaded_q);
+  assign first_chunk = nc_q == 0;
+  assign last_chunk  = nc_q + ntn == g.rct;
+
+  // Shadow fill: mi_q rows (FP) or columns (BP) of the target set are in
+  // the shadow. The target is the current set while waiting in StWLoad
+  // (start of a step, or a set shorter than T cycles), else the next set
+  // while the current one fires.
+  logic fill_en, fill_now, sh_full;
+  assign fill_en  = (g.op == OpFp || g.is_bp) &&
+                    ((state_q == StWLoad) || (state_q == StFire && has_next_i));
+  assign fill_now = fill_en && (mi_q != T32);
+  assign sh_full  = (mi_q == T32) || (fill_now && mi_q + 1 == T32);
+
+  logic set_last, wu_last;
+  assign first_add_o = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
+  assign set_last    = (x_q + P32 >= g.ow) && (r_q + 1 == nr);
+  assign wu_last     = (b_q + 1 == g.b) && (row0_q + nr == g.oh);
+
+  // What follows the step's input tile (loaded or prefetched): the weight
+  // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
+  // tile (WU), or the compute. Also what follows the weight, argmax and dO
+  // tiles: the compute.
+  logic   al_load;
+  phase_e al_phase;
+  tile_t  al_tile;
+  state_e c_state;
+  assign c_state = g.is_pool ? StPool : g.is_wu ? StFire : StWLoad;
+  always_comb begin
+    al_load  = (state_q == StStep || phase_q == PhIn) && (load_w || g.is_pb || g.is_wu);
+    if (load_w) begin
+      al_phase = PhW;
+      al_tile  = '{addr: g.w_base + wt_i.addr, stride: wt_i.stride, n: wt_i.n,
+                   beats: wt_i.beats};
+    end else if (g.is_pb) begin
+      al_phase = PhCRd;
+      al_tile  = '{addr: g.aux_base + code_off_i, stride: g.lay_code.o.sc, n: drain_n_i,
+                   beats: code_beats_i};
+    end else begin
+      // WU: the dO tile of the band, at the output tile's offsets.
+      al_phase = PhD;
+      al_tile  = '{addr: g.aux_base + drain_off_i, stride: g.lay_out.o.sc, n: drain_n_i,
+                   beats: small_beats_i};
+    end
+  end
+
+  /////////////
+  // Control //
+  /////////////
+
+  always_comb begin
+    state_d    = state_q;
+    phase_d    = phase_q;
+    dcount_d   = dcount_q;
+    done_d     = done_q;
+    error_d    = error_q;
+    mc_d       = mc_q;
+    b_d        = b_q;
+    row0_d     = row0_q;
+    nc_d       = nc_q;
+    loaded_d   = loaded_q;
+    mtl_d      = mtl_q;
+    ntl_d      = ntl_q;
+    ky_d       = ky_q;
+    kx_d       = kx_q;
+    r_d        = r_q;
+    x_d        = x_q;
+    bx_d       = bx_q;
+    bx_left_d  = bx_left_q;
+    ptr_d      = ptr_q;
+    dm_d       = dm_q;
+    dcnt_d     = dcnt_q;
+    wswap      = 1'b0;
+    ib_bank_d  = ib_bank_q;
+    enter_compute = 1'b0;
+    mi_d       = fill_now ? mi_q + 1 : mi_q;
+    ext_d      = ext_q;
+    plan_d     = plan_q;
+
+    unique case (state_q)
+      StIdle: begin
+        if (desc_valid_i) begin
+          if (dcount_q == 4'(DescWords - 1)) begin
+            dcount_d = '0;
+            state_d  = StCheck;
+          end else begin
+            dcount_d = dcount_q + 4'd1;
+          end
+          if (dcount_q == '0) begin
+            done_d  = 1'b0;
+            error_d = 1'b0;
+          end
+        end
+      end
+
+      StCheck: begin
+        if (bad_i) begin
+          error_d = 1'b1;
+          done_d  = 1'b1;
+          state_d = StIdle;
+        end else begin
+          mc_d     = '0;
+          b_d      = '0;
+          row0_d   = '0;
+          nc_d     = '0;
+          ext_d    = extent(g, '0, '0, '0);
+          loaded_d = 1'b0;
+          state_d  = StPlan;
+          plan_d   = '0;
+        end
+      end
+
+      StPlan: begin
+        plan_d = plan_q + 1;
+        if (32'(plan_q) == PlanCycles - 1) state_d = StStep;
+      end
+
+      // Start of a step: the input tile's bursts, unless it was prefetched
+      // (then switch banks and go on with the rest of the step's loads).
+      // The compute counters start from zero.
+      StStep: begin
+        phase_d = PhIn;
+        ptr_d   = '0;
+        mtl_d   = '0;
+        ntl_d   = '0;
+        ky_d    = '0;
+        kx_d    = '0;
+        mi_d    = '0;
+        r_d     = '0;
+        x_d     = '0;
+        if (pf_have_i) begin
+          ib_bank_d = !ib_bank_q;
+          if (al_load) begin
+            phase_d     = al_phase;
+            bx_d        = al_tile;
+            loaded_d    = loaded_q || al_phase == PhW;
+            state_d     = StReq;
+          end else begin
+            enter_compute = 1'b1;
+            state_d       = c_state;
+          end
+        end else begin
+          bx_d        = cur_in_i;
+          state_d     = StReq;
+        end
+      end
+
+      StReq: begin
+        if (req_fire_i && !pf_busy_i) begin
+          bx_left_d = bx_q.beats;
+          state_d   = StData;
+        end
+      end
+
+      StData: begin
+        if (beat_i) begin
+          ptr_d     = ptr_q + 1;
+          bx_left_d = bx_left_q - 1;
+          if (phase_q == PhOut) begin
+            if (dcnt_q + 1 == tile_beats_i) begin
+              dcnt_d = '0;
+              dm_d   = dm_q + 1;
+            end else begin
+              dcnt_d = dcnt_q + 1;
+            end
+          end
+          if (bx_left_q == 32'd1) begin
+            bx_d.n    = bx_q.n - 1;
+            bx_d.addr = bx_q.addr + bx_q.stride;
+            if (bx_q.n != 32'd1) begin
+              state_d = StReq;
+            end else if (phase_q == PhOut && g.is_pf) begin
+              // POOL_FWD: the band's argmax words after its maxima.
+              phase_d     = PhCWr;
+              ptr_d       = '0;
+              bx_d        = '{addr: g.aux_base + code_off_i, stride: g.lay_code.o.sc,
+                            n: drain_n_i, beats: code_beats_i};
+              state_d     = StReq;
+            end else if (al_load) begin
+              phase_d     = al_phase;
+              ptr_d       = '0;
+              bx_d        = al_tile;
+              loaded_d    = loaded_q || al_phase == PhW;
+              state_d     = StReq;
+            end else if (phase_q == PhMRd) begin
+              // Masters updated in the gradient buffer: write them back.
+              phase_d     = PhMWr;
+              ptr_d       = '0;
+              bx_d.addr   = g.out_base + 2 * wt_i.addr;
+              bx_d.n      = wt_i.n;
+              state_d     = StReq;
+            end else if (phase_q == PhMWr && g.write_w16) begin
+              phase_d     = PhW16;
+              ptr_d       = '0;
+              bx_d        = '{addr: g.w16_base + wt_i.addr, stride: wt_i.stride,
+                            n: wt_i.n, beats: wt_i.beats};
+              state_d     = StReq;
+            end else if (phase_q == PhMask) begin
+              // act_in read: now write the band to the same offsets of out.
+              phase_d   = PhOut;
+              ptr_d     = '0;
+              bx_d.addr = g.out_base + drain_off_i;
+              bx_d.n    = drain_n_i;
+              state_d   = StReq;
+            end else if (wr_phase_i) begin
+              state_d = StNext;
+            end else begin
+              enter_compute = 1'b1;
+              state_d       = c_state;
+            end
+          end
+        end
+      end
+
+      // Wait for the current set's weights (T cycles at the start of a
+      // step, less when a short set left its shadow incomplete).
+      StWLoad: begin
+        if (sh_full) begin
+          wswap   = 1'b1;
+          mi_d    = '0;
+          r_d     = '0;
+          x_d     = '0;
+          state_d = StFire;
+        end
+      end
+
+      StFire: begin
+        // A new set fires on at once when its shadow is complete.
+        state_d = (g.is_wu || sh_full) ? StFire : StWLoad;
+        if (set_last && has_next_i && sh_full) begin
+          wswap = 1'b1;
+          mi_d  = '0;
+        end
+        if (set_last) begin
+          x_d = '0;
+          r_d = '0;
+        end
+        if (x_q + P32 < g.ow) begin
+          x_d     = x_q + P32;
+          state_d = StFire;
+        end else if (r_q + 1 != nr) begin
+          x_d     = '0;
+          r_d     = r_q + 1;
+          state_d = StFire;
+        end else if (kx_q + 1 != g.k) begin
+          kx_d = kx_q + 1;
+        end else if (ky_q + 1 != g.k) begin
+          kx_d = '0;
+          ky_d = ky_q + 1;
+        end else if (ntl_q + 1 != ntn) begin
+          kx_d  = '0;
+          ky_d  = '0;
+          ntl_d = ntl_q + 1;
+        end else if (mtl_q + 1 != mtn) begin
+          kx_d  = '0;
+          ky_d  = '0;
+          ntl_d = '0;
+          mtl_d = mtl_q + 1;
+        end else if (g.is_wu) begin
+          if (wu_last) begin
+            // The chunk pair's gradients are complete: read the masters.
+            phase_d     = PhMRd;
+            ptr_d       = '0;
+            bx_d        = '{addr: g.w_base + 2 * wt_i.addr, stride: 2 * wt_i.stride,
+                          n: wt_i.n, beats: 2 * wt_i.beats};
+            state_d     = StReq;
+          end else begin
+            state_d = StNext;
+          end
+        end else if (last_chunk) begin
+          // The band drains: one burst per m tile, merged when contiguous
+          // (BP with relu_mask reads act_in at the same offsets first).
+          phase_d     = g.relu_mask ? PhMask : PhOut;
+          ptr_d       = '0;
+          dm_d        = '0;
+          dcnt_d      = '0;
+          bx_d        = '{addr: (g.relu_mask ? g.aux_base : g.out_base) + drain_off_i,
+                        stride: g.lay_out.o.sc, n: drain_n_i, beats: small_beats_i};
+          state_d = StReq;
+        end else begin
+          state_d = StNext;
+        end
+      end
+
+      StPool: begin
+        if (!cand_last_i) begin
+          kx_d = kx_q ^ 32'd1;
+          ky_d = (kx_q == 32'd1) ? 32'd1 : ky_q;
+        end else begin
+          kx_d = '0;
+          ky_d = '0;
+          if (x_q + 1 != (g.is_pf ? g.ow : g.w)) begin
+            x_d = x_q + 1;
+          end else if (r_q + 1 != (g.is_pf ? nr : 2 * nr)) begin
+            x_d = '0;
+            r_d = r_q + 1;
+          end else if (mtl_q + 1 != mtn) begin
+            x_d   = '0;
+            r_d   = '0;
+            mtl_d = mtl_q + 1;
+          end else begin
+            // The band drains: the pooled tile (POOL_FWD, then its argmax
+            // words) or the input-size gradient tile (POOL_BWD).
+            phase_d     = PhOut;
+            ptr_d       = '0;
+            dm_d        = '0;
+            dcnt_d      = '0;
+            bx_d = g.is_pf ?
+                '{addr: g.out_base + drain_off_i, stride: g.lay_out.o.sc, n: drain_n_i,
+                  beats: small_beats_i} :
+                '{addr: g.out_base + big_off_i, stride: g.lay_big.o.sc, n: drain_n_i,
+                  beats: big_beats_i};
+            state_d     = StReq;
+          end
+        end
+      end
+
+      // Advance the loop nest (conv_plan's next counters), after the
+      // prefetch of the next step's input, if any, is done.
+      StNext: begin
+        if (!pf_busy_i) begin
+          nc_d   = nx_nc_i;
+          row0_d = nx_row0_i;
+          b_d    = nx_b_i;
+          mc_d   = nx_mc_i;
+          ext_d  = nx_ext_i;
+          if (nx_chunk_m_i) loaded_d = 1'b0;
+          if (step_last_i) begin
+            done_d  = 1'b1;
+            state_d = StIdle;
+          end else begin
+            state_d = StPlan;
+            plan_d  = '0;
+          end
+        end
+      end
+
+      default: state_d = StIdle;
+    endcase
+  end
+
+  // Stall attribution (model::Stats): waiting for the prefetcher (a main
+  // transfer or the advance held back by it) is an input stall; a transfer
+  // of the main machine stalls for its phase's cause; StWLoad waits for
+  // weights. StFire and StPool fire; StCheck, the plan cycles, StStep and
+  // StNext (once the prefetch is done) are overhead.
+  logic xfer, stall_in, stall_w, stall_out;
+  assign xfer      = (state_q == StReq || state_q == StData) && !(state_q == StReq && pf_busy_i);
+  assign stall_in  = ((state_q == StReq || state_q == StNext) && pf_busy_i) ||
+                     (xfer && (phase_q == PhIn || phase_q == PhD || phase_q == PhCRd));
+  assign stall_w   = (state_q == StWLoad) || (xfer && (phase_q == PhW || phase_q == PhMRd));
+  assign stall_out = xfer && (phase_q == PhMask || phase_q == PhOut || phase_q == PhMWr ||
+                              phase_q == PhW16 || phase_q == PhCWr);
+
+  /////////////
+  // Outputs //
+  /////////////
+
+  assign desc_we_o       = state_q == StIdle && desc_valid_i;
+  assign desc_idx_o      = dcount_q;
+  assign enter_compute_o = enter_compute;
+  assign state_o         = state_q;
+  assign phase_o         = phase_q;
+  assign mc_o            = mc_q;
+  assign b_o             = b_q;
+  assign row0_o          = row0_q;
+  assign nc_o            = nc_q;
+  assign ext_o           = ext_q;
+  assign mtl_o           = mtl_q;
+  assign ntl_o           = ntl_q;
+  assign ky_o            = ky_q;
+  assign kx_o            = kx_q;
+  assign mi_o            = mi_q;
+  assign r_o             = r_q;
+  assign x_o             = x_q;
+  assign mtl_d_o         = mtl_d;
+  assign ntl_d_o         = ntl_d;
+  assign ky_d_o          = ky_d;
+  assign kx_d_o          = kx_d;
+  assign r_d_o           = r_d;
+  assign x_d_o           = x_d;
+  assign fill_now_o      = fill_now;
+  assign wswap_o         = wswap;
+  assign set_last_o      = set_last;
+  assign ib_bank_o       = ib_bank_q;
+  assign bx_o            = bx_q;
+  assign ptr_o           = ptr_q;
+  assign dm_o            = dm_q;
+
+  assign busy_o          = (state_q != StIdle);
+  assign done_o          = done_q;
+  assign error_o         = error_q;
+  assign cnt_cycles_o    = cnt_cycles_q;
+  assign cnt_fired_o     = cnt_fired_q;
+  assign cnt_stall_in_o  = cnt_sin_q;
+  assign cnt_stall_w_o   = cnt_sw_q;
+  assign cnt_stall_out_o = cnt_sout_q;
+  assign cnt_rd_words_o  = cnt_rd_q;
+  assign cnt_wr_words_o  = cnt_wr_q;
+  assign cnt_bursts_o    = cnt_bursts_q;
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q      <= StIdle;
+      phase_q      <= PhIn;
+      dcount_q     <= '0;
+      plan_q       <= '0;
+      done_q       <= 1'b0;
+      error_q      <= 1'b0;
+      mc_q         <= '0;
+      b_q          <= '0;
+      row0_q       <= '0;
+      nc_q         <= '0;
+      loaded_q     <= 1'b0;
+      mtl_q        <= '0;
+      ntl_q        <= '0;
+      ky_q         <= '0;
+      kx_q         <= '0;
+      mi_q         <= '0;
+      r_q          <= '0;
+      x_q          <= '0;
+      bx_q         <= '0;
+      bx_left_q    <= '0;
+      ptr_q        <= '0;
+      dm_q         <= '0;
+      dcnt_q       <= '0;
+      ib_bank_q    <= 1'b0;
+    end else begin
+      state_q      <= state_d;
+      phase_q      <= phase_d;
+      dcount_q     <= dcount_d;
+      plan_q       <= plan_d;
+      done_q       <= done_d;
+      error_q      <= error_d;
+      mc_q         <= mc_d;
+      b_q          <= b_d;
+      row0_q       <= row0_d;
+      nc_q         <= nc_d;
+      loaded_q     <= loaded_d;
+      mtl_q        <= mtl_d;
+      ntl_q        <= ntl_d;
+      ky_q         <= ky_d;
+      kx_q         <= kx_d;
+      mi_q         <= mi_d;
+      r_q          <= r_d;
+      x_q          <= x_d;
+      bx_q         <= bx_d;
+      bx_left_q    <= bx_left_d;
+      ptr_q        <= ptr_d;
+      dm_q         <= dm_d;
+      dcnt_q       <= dcnt_d;
+      ib_bank_q    <= ib_bank_d;
+    end
+  end
+
+  // The step's extent (no reset: loaded by the check before it is read).
+  always_ff @(posedge clk_i) begin
+    ext_q <= ext_d;
+  end
+
+  // Counters.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cnt_cycles_q <= '0;
+      cnt_fired_q  <= '0;
+      cnt_rd_q     <= '0;
+      cnt_wr_q     <= '0;
+      cnt_bursts_q <= '0;
+      cnt_sin_q    <= '0;
+      cnt_sw_q     <= '0;
+      cnt_sout_q   <= '0;
+    end else if (state_q == StIdle && desc_valid_i && dcount_q == '0) begin
+      cnt_cycles_q <= '0;
+      cnt_fired_q  <= '0;
+      cnt_rd_q     <= '0;
+      cnt_wr_q     <= '0;
+      cnt_bursts_q <= '0;
+      cnt_sin_q    <= '0;
+      cnt_sw_q     <= '0;
+      cnt_sout_q   <= '0;
+    end else begin
+      if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
+      if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
+      if ((beat_i && !wr_phase_i) || pf_beat_i) cnt_rd_q <= cnt_rd_q + T32;
+      if (beat_i && wr_phase_i) cnt_wr_q <= cnt_wr_q + T32;
+      if (req_fire_i) cnt_bursts_q <= cnt_bursts_q + 1;
+      if (stall_in)  cnt_sin_q  <= cnt_sin_q + 1;
+      if (stall_w)   cnt_sw_q   <= cnt_sw_q + 1;
+      if (stall_out) cnt_sout_q <= cnt_sout_q + 1;
+    end
+  end
+
+endmodule

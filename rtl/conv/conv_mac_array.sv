@@ -1,0 +1,177 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// MAC array and output buffer of the training-convolution engine. The
+// T x T x P array computes acc[p][m] += sum_n w[m][n] * x[p][n] (int16
+// operands, wrapping at AccW) for P adjacent output columns sharing the
+// weight registers; the accumulators live in the output buffer (OutBeats
+// entries of T accumulators) and are read-modify-written in the firing
+// cycle (no hazard). The drain formats an entry as sat16(rs(acc, s_out)),
+// then ReLU (FP) or the act_in mask (BP, from the mask buffer loaded
+// before the drain), padded channels zero; pools write their values
+// through it with s_out = 0.
+//
+// The output buffer also holds WU's dO tile (16 bits per lane, loaded by
+// d_we_i) and the pools' results (pool_we_i). Its P read ports (ob_rd_o)
+// serve the fire, WU and the drain.
+//
+// Timing: reads are asynchronous, at ptr_i while draining (drain_i), else
+// at ob_fi_i + p; writes take effect at the clock edge. At most one of
+// fire_we_i, d_we_i and pool_we_i is high in a cycle. No reset.
+
+module conv_mac_array
+  import conv_pkg::*;
+#(
+  parameter int unsigned T      = 2,
+  parameter int unsigned P      = 1,
+  parameter int unsigned AccW   = 32,
+  parameter int unsigned OutEnt = 1024,
+  // Derived; do not override.
+  localparam int unsigned BeatW    = 16 * T,
+  localparam int unsigned OutBeats = OutEnt / T,
+  localparam int unsigned OutAW    = (OutBeats > 1) ? $clog2(OutBeats) : 1
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+
+  // Descriptor
+  input  conv_geom_t        geom_i,
+
+  // Fire: weights, the P columns' inputs, their accumulator entries
+  input  logic              fire_we_i,   // FP, BP fire: write the P columns back
+  input  logic              first_add_i, // the accumulators start from zero
+  input  logic [15:0]       wreg_i [T][T],
+  input  logic [BeatW-1:0]  ib_rd_i [P],
+  input  logic              px_ok_i [P],
+  input  logic [OutAW-1:0]  ob_fi_i,
+  output logic [T*AccW-1:0] ob_rd_o [P],
+
+  // Loads into the output buffer and the mask buffer, at ptr_i
+  input  logic [BeatW-1:0]  rd_data_i,
+  input  logic              d_we_i,      // WU dO tile
+  input  logic              mask_we_i,   // BP act_in (mask bits)
+  input  logic [31:0]       ptr_i,
+
+  // Pool unit results
+  input  logic              pool_we_i,
+  input  logic [OutAW-1:0]  pool_idx_i,
+  input  logic [T*AccW-1:0] pool_data_i,
+
+  // Drain: entry ptr_i of m tile dm_i of chunk mc_i, formatted
+  input  logic              drain_i,
+  input  logic [31:0]       mc_i,
+  input  logic [31:0]       dm_i,
+  output logic [BeatW-1:0]  drain_data_o
+);
+
+  localparam logic [31:0] T32 = 32'(T);
+
+  // The descriptor's fields and geometry (each unit reads the ones it needs).
+  /* verilator lint_off UNUSEDSIGNAL */
+  conv_geom_t g;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign g = geom_i;
+
+  logic [T*AccW-1:0] obuf_q [OutBeats];
+  logic [T-1:0]      mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
+
+  logic [OutAW-1:0] ob_idx;
+  assign ob_idx = drain_i ? OutAW'(ptr_i) : ob_fi_i;
+
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      ob_rd_o[p] = obuf_q[ob_idx + OutAW'(p)];
+    end
+  end
+
+  ///////////////
+  // MAC array //
+  ///////////////
+
+  // The T x T x P MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
+  // wrapping at AccW; the P columns share the weight registers.
+  logic [T*AccW-1:0] ob_new [P];
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        logic signed [AccW-1:0] acc;
+        acc = first_add_i ? '0 : $signed(ob_rd_o[p][AccW*m +: AccW]);
+        for (int unsigned n = 0; n < T; n++) begin
+          logic signed [31:0] prod;
+          prod = $signed(wreg_i[m][n]) * $signed(ib_rd_i[p][16*n +: 16]);
+          acc  = acc + AccW'(prod);
+        end
+        ob_new[p][AccW*m +: AccW] = acc;
+      end
+    end
+  end
+
+  ///////////
+  // Drain //
+  ///////////
+
+  logic [T-1:0] mb_rd, mb_new;
+  assign mb_rd = mbuf_q[OutAW'(ptr_i)];
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      mb_new[m] = !rd_data_i[16*m + 15] && (rd_data_i[16*m +: 16] != '0);
+    end
+  end
+
+  // Write-back: sat16(rs(acc, s_out)), ReLU (FP) or mask (BP), padded
+  // channels zero (pools write their values through it with s_out = 0).
+  always_comb begin
+    for (int unsigned m = 0; m < T; m++) begin
+      logic signed [AccW-1:0] acc, sh, rbit, v;
+      logic signed [15:0]     y;
+      acc  = $signed(ob_rd_o[0][AccW*m +: AccW]);
+      sh   = acc >>> g.s_out;
+      rbit = (g.s_out == 0) ? '0 : AccW'((acc >>> (g.s_out - 6'd1)) & AccW'(1));
+      v    = sh + rbit;
+      if (v > AccW'(32767)) begin
+        y = 16'sh7fff;
+      end else if (v < -AccW'(32768)) begin
+        y = -16'sh8000;
+      end else begin
+        y = 16'(v);
+      end
+      if ((g.relu && y < 0) || (g.relu_mask && !mb_rd[m]) ||
+          ((mc_i + dm_i) * T32 + 32'(m) >= g.out_c)) begin
+        y = '0;
+      end
+      drain_data_o[16*m +: 16] = y;
+    end
+  end
+
+  ///////////////
+  // Registers //
+  ///////////////
+
+  always_ff @(posedge clk_i) begin
+    if (fire_we_i) begin
+      for (int unsigned p = 0; p < P; p++) begin
+        if (px_ok_i[p]) obuf_q[ob_idx + OutAW'(p)] <= ob_new[p];
+      end
+    end
+    if (d_we_i) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        obuf_q[OutAW'(ptr_i)][AccW*m +: 16] <= rd_data_i[16*m +: 16];
+      end
+    end
+    if (pool_we_i) obuf_q[pool_idx_i] <= pool_data_i;
+    if (mask_we_i) begin
+      mbuf_q[OutAW'(ptr_i)] <= mb_new;
+    end
+  end
+
+  ////////////////
+  // Assertions //
+  ////////////////
+
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && mask_we_i) begin
+      assert (ptr_i < 32'(OutBeats)) else $error("mask buffer overrun at beat %0d", ptr_i);
+    end
+  end
+
+endmodule

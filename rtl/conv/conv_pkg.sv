@@ -1,0 +1,268 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Shared types, constants and constant functions of the training-convolution
+// engine (conv_engine and its units): the descriptor format, the main state
+// machine's states and transfer phases, the registered descriptor geometry
+// every unit reads (conv_geom_t, from conv_desc), and the step arithmetic
+// (a step's extent, tensor layouts, tile bursts) that conv_plan and
+// conv_ctrl share. The arithmetic contract is /work/shared/specs/conv.md;
+// hls_rust::conv implements the same functions in Rust.
+
+package conv_pkg;
+
+  // Each importer uses only some of these constants; Verilator would flag
+  // the rest as unused once per importing module.
+  /* verilator lint_off UNUSEDPARAM */
+
+  // Descriptor: the 12 words of hls_rust::conv::desc::Descriptor::encode.
+  localparam int unsigned DescWords = 12;
+  localparam logic [7:0]  Magic     = 8'hC1;
+  localparam logic [3:0]  OpFp      = 4'd0;
+  localparam logic [3:0]  OpBp      = 4'd1;
+  localparam logic [3:0]  OpWu      = 4'd2;
+  localparam logic [3:0]  OpPoolFwd = 4'd3;
+  localparam logic [3:0]  OpPoolBwd = 4'd4;
+  localparam int unsigned MF        = 16;   // master fraction bits over w16
+
+  // Plan cycles per step (see conv_plan).
+  localparam int unsigned PlanCycles = 4;
+
+  /* verilator lint_on UNUSEDPARAM */
+
+  // States of the main machine (conv_ctrl).
+  typedef enum logic [3:0] {
+    StIdle,
+    StCheck,
+    StPlan,
+    StStep,
+    StReq,
+    StData,
+    StWLoad,
+    StFire,
+    StPool,
+    StNext
+  } state_e;
+
+  // Transfer phases: reads (input tile, weight tile, BP act_in, WU dO
+  // tile, WU masters, POOL_BWD argmax) and writes (output band, WU
+  // masters, WU w16 copy, POOL_FWD argmax).
+  typedef enum logic [3:0] {
+    PhIn,
+    PhW,
+    PhMask,
+    PhOut,
+    PhD,
+    PhMRd,
+    PhMWr,
+    PhW16,
+    PhCRd,
+    PhCWr
+  } phase_e;
+
+  // A step's extent: its m and n tiles, band rows, and the input rows it
+  // reads (FP, BP, WU), for the step at loop counters (nc, row0, mc).
+  typedef struct packed {
+    logic [31:0] mtn;
+    logic [31:0] ntn;
+    logic [31:0] nr;
+    logic [31:0] lo;
+    logic [31:0] nrin;
+  } extent_t;
+
+  // The bursts of a tile: first address, stride, count, beats each.
+  typedef struct packed {
+    logic [31:0] addr;
+    logic [31:0] stride;
+    logic [31:0] n;
+    logic [31:0] beats;
+  } tile_t;
+
+  // Memory layout of a tensor the steps move: the tile of image b, channel
+  // tile c, from row r starts sb*b + sc*c + sr*r words in; a whole-height
+  // tile of cnt channel tiles is cnt*area beats, a band of `rows` rows of
+  // one channel tile rows*rw beats. Input (FP, BP, WU: rct channel tiles of
+  // ih x iw), input-size (POOL_FWD input, POOL_BWD output: 2 rows of W per
+  // pooled row), output (oh x ow) and argmax words (oh x cw).
+  typedef struct packed {
+    logic [31:0] sb;
+    logic [31:0] sc;
+    logic [31:0] sr;
+  } lay_off_t;
+  typedef struct packed {
+    logic [31:0] area;
+    logic [31:0] rw;
+  } lay_size_t;
+  typedef struct packed {
+    lay_off_t  o;
+    lay_size_t z;
+  } layout_t;
+
+  // The descriptor as the units see it (conv_desc): its fields, and the
+  // derived geometry, every member a register (or a field of a descriptor
+  // word register) that has settled by the check and holds until the next
+  // descriptor starts. `pad`, `ih`, `iw` are the engine's input geometry,
+  // `oh`, `ow` its output iteration space (pools: the pooled size H/2 x
+  // W/2; `cw` words of argmax codes per row and lane).
+  typedef struct packed {
+    // Fields.
+    logic [3:0]  op;
+    logic        relu;       // FP: ReLU
+    logic        relu_mask;  // BP: mask from act_in
+    logic        write_w16;  // WU: write the int16 copy
+    logic        is_bp;
+    logic        is_wu;
+    logic        is_pf;
+    logic        is_pb;
+    logic        is_pool;
+    logic [31:0] w;          // input width W
+    logic [31:0] b;          // batch
+    logic [31:0] tr;         // band rows Tr
+    logic [31:0] in_base;
+    logic [31:0] w_base;
+    logic [31:0] out_base;
+    logic [31:0] aux_base;
+    logic [31:0] w16_base;
+    logic [5:0]  s_out;
+    logic [5:0]  g_pre;
+    logic [5:0]  lr_shift;
+    logic [14:0] lr_mant;
+    // Geometry.
+    logic [31:0] k;
+    logic [31:0] pad;
+    logic [31:0] kk;
+    logic [31:0] ih;
+    logic [31:0] iw;
+    logic [31:0] oh;
+    logic [31:0] ow;
+    logic [31:0] out_c;      // output channels of the operation
+    logic [31:0] red_c;      // reduction channels
+    logic [31:0] rct;        // reduction channel tiles
+    logic [31:0] oct;        // output channel tiles
+    logic [31:0] mo;         // M_on / T: output tiles per chunk
+    logic [31:0] no;         // N_on / T: reduction tiles per chunk
+    logic [31:0] cw;
+    // Per-descriptor layouts and weight-block strides.
+    layout_t     lay_in;
+    layout_t     lay_big;
+    layout_t     lay_out;
+    layout_t     lay_code;
+    logic [31:0] wblk;
+    logic [31:0] wt_sa;
+    logic [31:0] wt_sw;
+    logic [31:0] wt_sp;
+  } conv_geom_t;
+
+  // Loop counters are below 2^16 and rows below 2^17 (descriptor fields
+  // are 16-bit): 17-bit factors keep the multipliers small.
+  // Offsets are registered as their three products, then summed a plan
+  // cycle later.
+  typedef struct packed {
+    logic [31:0] pb;
+    logic [31:0] pc;
+    logic [31:0] pr;
+  } off_p_t;
+
+  // A step's input tile as products (in_tile_p), before its address is
+  // summed (tile_sum).
+  typedef struct packed {
+    off_p_t      off;
+    logic [31:0] stride;
+    logic [31:0] n;
+    logic [31:0] beats;
+  } tile_p_t;
+
+  // The set after a set of the step (kx fastest, then ky, n tile, m tile).
+  typedef struct packed {
+    logic [31:0] mtl;
+    logic [31:0] ntl;
+    logic [31:0] ky;
+    logic [31:0] kx;
+    logic        has;
+  } set_t;
+
+  // The functions below read only some fields of the geometry they take.
+  /* verilator lint_off UNUSEDSIGNAL */
+
+  function automatic extent_t extent(input conv_geom_t g, input logic [31:0] nc, row0, mc);
+    extent_t e;
+    logic [31:0] hi_;
+    e.mtn = (g.oct - mc < g.mo) ? g.oct - mc : g.mo;
+    e.ntn = (g.rct - nc < g.no) ? g.rct - nc : g.no;
+    e.nr  = (g.oh - row0 < g.tr) ? g.oh - row0 : g.tr;
+    e.lo  = (row0 >= g.pad) ? row0 - g.pad : 32'd0;
+    hi_   = (row0 + e.nr + g.k - 1 - g.pad < g.ih) ? row0 + e.nr + g.k - 1 - g.pad : g.ih;
+    e.nrin = hi_ - e.lo;
+    return e;
+  endfunction
+
+  function automatic off_p_t lay_off(input lay_off_t l, input logic [16:0] b, c, r);
+    return '{pb: 32'(b) * l.sb, pc: 32'(c) * l.sc, pr: 32'(r) * l.sr};
+  endfunction
+
+  function automatic logic [31:0] off_sum(input off_p_t p);
+    return p.pb + p.pc + p.pr;
+  endfunction
+
+  function automatic logic [31:0] lay_beats(input lay_size_t l, input logic whole,
+                                            input logic [16:0] cnt, rows);
+    logic [16:0] f;
+    f = whole ? cnt : rows;
+    return 32'(f) * (whole ? l.area : l.rw);
+  endfunction
+
+  // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
+  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile. First
+  // the products (in_tile_p), then the address (tile_sum).
+  function automatic tile_p_t in_tile_p(input conv_geom_t g, input logic [16:0] nc, row0, b, mc,
+                                        input extent_t e);
+    tile_p_t t;
+    layout_t l;
+    logic    whole;
+    l       = g.is_pf ? g.lay_big : g.is_pb ? g.lay_out : g.lay_in;
+    whole   = g.is_pool ? e.nr == g.oh : e.nrin == g.ih;
+    t.off   = g.is_pool ? lay_off(l.o, b, mc, row0) : lay_off(l.o, b, nc, 17'(e.lo));
+    t.stride = l.o.sc;
+    t.n     = whole ? 32'd1 : g.is_pool ? e.mtn : e.ntn;
+    t.beats = g.is_pool ? lay_beats(l.z, whole, 17'(e.mtn), 17'(e.nr)) :
+                          lay_beats(l.z, whole, 17'(e.ntn), 17'(e.nrin));
+    return t;
+  endfunction
+
+  function automatic tile_t tile_sum(input conv_geom_t g, input tile_p_t p);
+    return '{addr: g.in_base + off_sum(p.off), stride: p.stride, n: p.n, beats: p.beats};
+  endfunction
+
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // The set after (mtl, ntl, ky, kx) in a step of mtn x ntn tiles.
+  function automatic set_t next_set(input logic [31:0] k, ntn, mtn, mtl, ntl, ky, kx);
+    set_t s;
+    s = '{mtl: mtl, ntl: ntl, ky: ky, kx: '0, has: 1'b1};
+    if (kx + 1 != k) begin
+      s.kx = kx + 1;
+    end else if (ky + 1 != k) begin
+      s.ky = ky + 1;
+    end else if (ntl + 1 != ntn) begin
+      s.ky  = '0;
+      s.ntl = ntl + 1;
+    end else if (mtl + 1 != mtn) begin
+      s.ky  = '0;
+      s.ntl = '0;
+      s.mtl = mtl + 1;
+    end else begin
+      s.has = 1'b0;
+    end
+    return s;
+  endfunction
+
+  // A scaled counter sc = cnt * stride from the counter's next value: a
+  // counter's next value is itself, one more or zero, so its multiple is
+  // sc, sc + stride or zero, no multiplier needed.
+  function automatic logic [31:0] scaled(input logic [31:0] cnt_q, cnt_d, sc_q, stride);
+    if (cnt_d == '0) return '0;
+    if (cnt_d == cnt_q) return sc_q;
+    return sc_q + stride;
+  endfunction
+
+endpackage

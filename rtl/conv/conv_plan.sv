@@ -1,0 +1,214 @@
+// Copyright hlsk contributors.
+// SPDX-License-Identifier: Apache-2.0
+//
+// Step plan of the training-convolution engine: the loop nest of the
+// operation's step sequence (hls_rust::conv::model::steps) and the burst
+// addresses of the step's transfers.
+//
+//   FP, BP: for m-chunk { for b { for band { for n-chunk { step } } } }
+//   WU:     for m-chunk { for n-chunk { for b { for band { step } } } }
+//   pools:  for b { for channel chunk { for band { step } } }
+//
+// From the current step's loop counters (nc, row0, b, mc) and extent, held
+// by conv_ctrl, this unit computes the next step's counters and extent, the
+// current and next step's input tiles (the next one is what the prefetcher
+// loads) and the current step's other transfers (drain, pools' input-size
+// and argmax tiles, the chunk pair's weight blocks or masters).
+//
+// Timing: every output is a register fed by registers, with at most one
+// multiplier or one sum of three between; conv_ctrl changes the counters
+// and the extent together, then waits PlanCycles (4) cycles before the
+// step starts: (1) the next step's counters and the products of this
+// step's transfers, (2) their addresses and the next step's extent, (3)
+// the products of the next step's input tile, (4) its address. drain_n_o
+// is combinational from the extent. No reset.
+
+module conv_plan
+  import conv_pkg::*;
+(
+  input  logic        clk_i,
+
+  // Descriptor
+  input  conv_geom_t  geom_i,
+
+  // The current step: loop counters and extent
+  input  logic [31:0] nc_i,
+  input  logic [31:0] row0_i,
+  input  logic [31:0] b_i,
+  input  logic [31:0] mc_i,
+  input  extent_t     ext_i,
+
+  // The next step
+  output logic [31:0] nx_nc_o,
+  output logic [31:0] nx_row0_o,
+  output logic [31:0] nx_b_o,
+  output logic [31:0] nx_mc_o,
+  output logic        nx_chunk_m_o,  // a new m-chunk: its weights load again
+  output logic        step_last_o,   // this is the descriptor's last step
+  output extent_t     nx_ext_o,
+  output tile_t       nx_in_o,       // its input tile (the prefetch's)
+
+  // This step's transfers (offsets from the tensors' bases)
+  output tile_t       cur_in_o,
+  output logic [31:0] drain_off_o,
+  output logic [31:0] drain_n_o,
+  output logic [31:0] small_beats_o,
+  output logic [31:0] big_off_o,
+  output logic [31:0] big_beats_o,
+  output logic [31:0] code_off_o,
+  output logic [31:0] code_beats_o,
+  output logic [31:0] tile_beats_o,
+  output tile_t       wt_o
+);
+
+  // The descriptor's fields and geometry (each unit reads the ones it needs).
+  /* verilator lint_off UNUSEDSIGNAL */
+  conv_geom_t g;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign g = geom_i;
+
+  logic [31:0] mtn, ntn, nr;
+  logic        last_chunk;
+  assign mtn        = ext_i.mtn;
+  assign ntn        = ext_i.ntn;
+  assign nr         = ext_i.nr;
+  assign last_chunk = nc_i + ntn == g.rct;
+
+  //////////////////
+  // Loop nest    //
+  //////////////////
+
+  // The loop nest of each operation (hls_rust::conv::model::steps),
+  // innermost level first. FP, BP: n-chunk, band, image, m-chunk.
+  // WU: band, image, n-chunk, m-chunk. Pools: band, m-chunk, image.
+  typedef enum logic [1:0] {
+    LvChunkN,
+    LvBand,
+    LvImage,
+    LvChunkM
+  } level_e;
+  level_e      nest [4];
+  logic [2:0]  nlev;
+  always_comb begin
+    nlev = 3'd4;
+    if (g.is_pool) begin
+      nest = '{LvBand, LvChunkM, LvImage, LvChunkM};
+      nlev = 3'd3;
+    end else if (g.is_wu) begin
+      nest = '{LvBand, LvImage, LvChunkN, LvChunkM};
+    end else begin
+      nest = '{LvChunkN, LvBand, LvImage, LvChunkM};
+    end
+  end
+
+  // The next step's loop counters: advance the nest innermost level first;
+  // a level that wraps resets and carries into the next; a carry out of
+  // the last means this is the descriptor's last step.
+  logic [31:0] nx_nc_c, nx_row0_c, nx_b_c, nx_mc_c;
+  logic        nx_chunk_m_c, step_last_c;
+  always_comb begin
+    logic carry;
+    nx_nc_c      = nc_i;
+    nx_row0_c    = row0_i;
+    nx_b_c       = b_i;
+    nx_mc_c      = mc_i;
+    nx_chunk_m_c = 1'b0;
+    carry        = 1'b1;
+    for (int unsigned l = 0; l < 4; l++) begin
+      if (carry && l < nlev) begin
+        carry = 1'b0;
+        unique case (nest[l])
+          LvChunkN: begin
+            nx_nc_c = last_chunk ? '0 : nc_i + ntn;
+            carry   = last_chunk;
+          end
+          LvBand: begin
+            carry     = row0_i + nr == g.oh;
+            nx_row0_c = carry ? '0 : row0_i + nr;
+          end
+          LvImage: begin
+            carry  = b_i + 1 == g.b;
+            nx_b_c = carry ? '0 : b_i + 1;
+          end
+          default: begin  // LvChunkM: a new chunk loads its weights
+            carry        = mc_i + mtn == g.oct;
+            nx_mc_c      = carry ? '0 : mc_i + mtn;
+            nx_chunk_m_c = 1'b1;
+          end
+        endcase
+      end
+    end
+    step_last_c = carry;
+  end
+
+  ///////////////////
+  // Input tiles   //
+  ///////////////////
+
+  // The stages of the plan (see the header): every stage is a register fed
+  // by registers, with at most one multiplier or one sum of three between.
+  tile_p_t     cur_in_p, nx_in_p;
+  always_ff @(posedge clk_i) begin
+    // Stage 1.
+    nx_nc_o      <= nx_nc_c;
+    nx_row0_o    <= nx_row0_c;
+    nx_b_o       <= nx_b_c;
+    nx_mc_o      <= nx_mc_c;
+    nx_chunk_m_o <= nx_chunk_m_c;
+    step_last_o  <= step_last_c;
+    cur_in_p     <= in_tile_p(g, 17'(nc_i), 17'(row0_i), 17'(b_i), 17'(mc_i), ext_i);
+    // Stage 2.
+    cur_in_o     <= tile_sum(g, cur_in_p);
+    nx_ext_o     <= extent(g, nx_nc_o, nx_row0_o, nx_mc_o);
+    // Stage 3.
+    nx_in_p      <= in_tile_p(g, 17'(nx_nc_o), 17'(nx_row0_o), 17'(nx_b_o), 17'(nx_mc_o),
+                              nx_ext_o);
+    // Stage 4.
+    nx_in_o      <= tile_sum(g, nx_in_p);
+  end
+
+  /////////////////////////
+  // The step's transfers //
+  /////////////////////////
+
+  // This step's transfers (stage 1 of the plan): the output (and act_in)
+  // tile of the band, the pools' input-size tile (2 nr rows of W) and
+  // argmax tile (nr rows of cw words per lane), and the chunk pair's
+  // weight blocks (FP, BP: the weight tile, one burst per m tile, merged
+  // when contiguous; BP: forward blocks (reduction tile, output tiles), per
+  // reduction tile. WU: the masters, the same runs at twice the size, and
+  // their int16 copy). Offsets are from the tensors' bases.
+  off_p_t      drain_p, big_p, code_p;
+  logic [31:0] wt_pa, wt_pc;
+  logic        whole, wt_whole;
+  logic [16:0] wt_cnt, wt_per;
+  assign whole     = nr == g.oh;
+  assign drain_n_o = whole ? 32'd1 : mtn;
+  assign wt_whole  = g.is_bp ? mtn == g.oct : ntn == g.rct;
+  assign wt_cnt    = 17'(g.is_bp ? ntn : mtn);
+  assign wt_per    = 17'(g.is_bp ? mtn : ntn);
+  logic [16:0] wt_a, wt_c;
+  assign wt_a      = 17'(g.is_bp ? nc_i : mc_i);
+  assign wt_c      = 17'(g.is_bp ? mc_i : nc_i);
+  always_ff @(posedge clk_i) begin
+    drain_p       <= lay_off(g.lay_out.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
+    big_p         <= lay_off(g.lay_big.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
+    code_p        <= lay_off(g.lay_code.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
+    drain_off_o   <= off_sum(drain_p);
+    big_off_o     <= off_sum(big_p);
+    code_off_o    <= off_sum(code_p);
+    small_beats_o <= lay_beats(g.lay_out.z, whole, 17'(mtn), 17'(nr));
+    big_beats_o   <= lay_beats(g.lay_big.z, whole, 17'(mtn), 17'(nr));
+    code_beats_o  <= lay_beats(g.lay_code.z, whole, 17'(mtn), 17'(nr));
+    // Beats of one channel tile of the drained band.
+    tile_beats_o  <= lay_beats(g.is_pb ? g.lay_big.z : g.lay_out.z, 1'b0, 17'(mtn), 17'(nr));
+    // FP, WU: block (mc, nc) of [oct][rct]; BP: block (nc, mc) of [rct][oct].
+    wt_pa         <= 32'(wt_a) * g.wt_sa;
+    wt_pc         <= 32'(wt_c) * g.wblk;
+    wt_o.addr     <= wt_pa + wt_pc;
+    wt_o.stride   <= g.wt_sa;
+    wt_o.n        <= wt_whole ? 32'd1 : 32'(wt_cnt);
+    wt_o.beats    <= wt_whole ? 32'(wt_cnt) * g.wt_sw : 32'(wt_per) * g.wt_sp;
+  end
+
+endmodule
