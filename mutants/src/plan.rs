@@ -68,7 +68,10 @@ pub fn tests_for(module: &str) -> Vec<TestRun> {
         "tlmm_pkg" | "tlmm_os_engine" | "tlmm_act_buffer" | "tlmm_lane" | "tlmm_table_build" => {
             vec![TLMM, SOC_SIM]
         }
-        "conv_engine" => vec![CONV, TWIN_CONV],
+        "conv_pkg" | "conv_engine" | "conv_desc" | "conv_plan" | "conv_ctrl" | "conv_addr_gen"
+        | "conv_loader" | "conv_mac_array" | "conv_wu" | "conv_pool" | "conv_mem_port" => {
+            vec![CONV, TWIN_CONV]
+        }
         "hlsk_soc_bist" => vec![SOC_SELFTEST, SOC_SIM],
         "hlsk_link_pkg" | "hlsk_frame_rx" | "hlsk_frame_tx" | "hlsk_soc_ctrl"
         | "hlsk_soc_tlmm_job" | "hlsk_soc_conv_job" | "hlsk_soc_top" => {

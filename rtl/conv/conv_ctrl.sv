@@ -3,11 +3,12 @@
 //
 // Main state machine of the training-convolution engine: takes the 12
 // descriptor words, checks the descriptor (conv_desc's verdict), walks the
-// step sequence (loop counters and extent here, their successors from
-// conv_plan), and sequences each step: the input tile (or the bank the
-// prefetcher filled), the weight, dO or argmax tile, the compute (StFire
-// for FP, BP and WU, StPool for the pools) and the drain or the WU master
-// update (read, write-back, w16 copy). Also the status and the counters.
+// step sequence (start_o, advance_o: conv_plan holds the loop counters),
+// and sequences each step: the input tile (or the bank the prefetcher
+// filled), the weight, dO or argmax tile, the compute (StFire for FP, BP
+// and WU, StPool for the pools) and the drain or the WU master update
+// (read, write-back, w16 copy), as a chain of transfer phases, each a run
+// of bursts (bx_o) whose beats index the unit's buffer by ptr_o.
 //
 // States: StIdle (descriptor words), StCheck (1 cycle), StPlan
 // (PlanCycles), StStep (1 cycle), then transfers (StReq: request until
@@ -23,9 +24,8 @@
 // conv_addr_gen turns into registered buffer indexes.
 //
 // Status: busy_o from the last descriptor word to done_o; done_o and
-// error_o hold until the next descriptor's first word. Counters (reset by
-// every descriptor's first word): busy cycles, fired cycles, stall cycles
-// by cause, words read and written, bursts (see docs/conv.md, Counters).
+// error_o hold until the next descriptor's first word (error_o: the check
+// rejected it, without any memory access).
 
 module conv_ctrl
   import conv_pkg::*;
@@ -46,14 +46,17 @@ module conv_ctrl
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic        bad_i,
 
-  // Step plan (conv_plan)
-  input  logic [31:0] nx_nc_i,
-  input  logic [31:0] nx_row0_i,
-  input  logic [31:0] nx_b_i,
-  input  logic [31:0] nx_mc_i,
+  // Step sequence (conv_plan): the current step, and the step's transfers
+  output logic        start_o,      // load the first step's loop counters
+  output logic        advance_o,    // load the next step's loop counters
+  input  logic [31:0] nc_i,
+  input  logic [31:0] row0_i,
+  input  logic [31:0] b_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  extent_t     ext_i,        // (lo, nrin: the input rows, not used here)
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic        nx_chunk_m_i,
   input  logic        step_last_i,
-  input  extent_t     nx_ext_i,
   input  tile_t       cur_in_i,
   input  logic [31:0] drain_off_i,
   input  logic [31:0] drain_n_i,
@@ -69,22 +72,17 @@ module conv_ctrl
   input  logic        wr_phase_i,
   input  logic        pf_busy_i,
   input  logic        pf_have_i,
-  input  logic        pf_beat_i,
-  input  logic        req_fire_i,   // a request is accepted
+  input  logic        req_ready_i,
   output logic        enter_compute_o,
 
   // Units
   input  logic        has_next_i,   // conv_addr_gen: the step has a set after this one
   input  logic        cand_last_i,  // conv_pool: the pixel's last cycle
 
-  // State, loop counters and the step's extent
+  // State
   output state_e      state_o,
   output phase_e      phase_o,
-  output logic [31:0] mc_o,
-  output logic [31:0] b_o,
-  output logic [31:0] row0_o,
-  output logic [31:0] nc_o,
-  output extent_t     ext_o,
+  output logic [3:0]  dcount_o,     // descriptor words taken
 
   // Compute counters and their next values
   output logic [31:0] mtl_o,
@@ -111,18 +109,10 @@ module conv_ctrl
   output logic [31:0] ptr_o,        // buffer index across the bursts of a phase
   output logic [31:0] dm_o,         // drain: m tile
 
-  // Status and counters
+  // Status
   output logic        busy_o,
   output logic        done_o,
-  output logic        error_o,
-  output logic [31:0] cnt_cycles_o,
-  output logic [31:0] cnt_fired_o,
-  output logic [31:0] cnt_stall_in_o,
-  output logic [31:0] cnt_stall_w_o,
-  output logic [31:0] cnt_stall_out_o,
-  output logic [31:0] cnt_rd_words_o,
-  output logic [31:0] cnt_wr_words_o,
-  output logic [31:0] cnt_bursts_o
+  output logic        error_o
 );
 
   localparam logic [31:0] T32 = 32'(T);
@@ -143,8 +133,7 @@ module conv_ctrl
   logic [3:0]     dcount_q, dcount_d;
   logic [$clog2(PlanCycles)-1:0] plan_q, plan_d;
   logic           done_q, done_d, error_q, error_d;
-  // Loop nest of the step sequence.
-  logic [31:0]    mc_q, mc_d, b_q, b_d, row0_q, row0_d, nc_q, nc_d;
+  // The chunk's weights are in the weight buffer.
   logic           loaded_q, loaded_d;
   // Compute counters (mi: rows or columns of the shadow weights filled).
   logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
@@ -155,23 +144,18 @@ module conv_ctrl
   logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   logic           ib_bank_q, ib_bank_d;
-  // Counters.
-  logic [31:0]    cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
-  logic [31:0]    cnt_sin_q, cnt_sw_q, cnt_sout_q;
-  logic           wswap, enter_compute;
+  logic           wswap, enter_compute, start, advance;
 
-  // The current step's extent, loaded with its loop counters (by the check
-  // and by the advance, from conv_plan's next extent).
-  extent_t ext_q, ext_d;
+  // The current step (conv_plan): its extent and loop counters.
   logic [31:0] mtn, ntn, nr;
   logic        resident, load_w, first_chunk, last_chunk;
-  assign mtn         = ext_q.mtn;
-  assign ntn         = ext_q.ntn;
-  assign nr          = ext_q.nr;
+  assign mtn         = ext_i.mtn;
+  assign ntn         = ext_i.ntn;
+  assign nr          = ext_i.nr;
   assign resident    = g.rct <= g.no;
   assign load_w      = !g.is_wu && !g.is_pool && (!resident || !loaded_q);
-  assign first_chunk = nc_q == 0;
-  assign last_chunk  = nc_q + ntn == g.rct;
+  assign first_chunk = nc_i == 0;
+  assign last_chunk  = nc_i + ntn == g.rct;
 
   // Shadow fill: mi_q rows (FP) or columns (BP) of the target set are in
   // the shadow. The target is the current set while waiting in StWLoad
@@ -186,7 +170,7 @@ module conv_ctrl
   logic set_last, wu_last;
   assign first_add_o = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
   assign set_last    = (x_q + P32 >= g.ow) && (r_q + 1 == nr);
-  assign wu_last     = (b_q + 1 == g.b) && (row0_q + nr == g.oh);
+  assign wu_last     = (b_i + 1 == g.b) && (row0_i + nr == g.oh);
 
   // What follows the step's input tile (loaded or prefetched): the weight
   // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
@@ -225,10 +209,6 @@ module conv_ctrl
     dcount_d   = dcount_q;
     done_d     = done_q;
     error_d    = error_q;
-    mc_d       = mc_q;
-    b_d        = b_q;
-    row0_d     = row0_q;
-    nc_d       = nc_q;
     loaded_d   = loaded_q;
     mtl_d      = mtl_q;
     ntl_d      = ntl_q;
@@ -245,8 +225,9 @@ module conv_ctrl
     ib_bank_d  = ib_bank_q;
     enter_compute = 1'b0;
     mi_d       = fill_now ? mi_q + 1 : mi_q;
-    ext_d      = ext_q;
     plan_d     = plan_q;
+    start      = 1'b0;
+    advance    = 1'b0;
 
     unique case (state_q)
       StIdle: begin
@@ -270,11 +251,7 @@ module conv_ctrl
           done_d  = 1'b1;
           state_d = StIdle;
         end else begin
-          mc_d     = '0;
-          b_d      = '0;
-          row0_d   = '0;
-          nc_d     = '0;
-          ext_d    = extent(g, '0, '0, '0);
+          start    = 1'b1;
           loaded_d = 1'b0;
           state_d  = StPlan;
           plan_d   = '0;
@@ -317,7 +294,7 @@ module conv_ctrl
       end
 
       StReq: begin
-        if (req_fire_i && !pf_busy_i) begin
+        if (req_ready_i && !pf_busy_i) begin
           bx_left_d = bx_q.beats;
           state_d   = StData;
         end
@@ -490,11 +467,7 @@ module conv_ctrl
       // prefetch of the next step's input, if any, is done.
       StNext: begin
         if (!pf_busy_i) begin
-          nc_d   = nx_nc_i;
-          row0_d = nx_row0_i;
-          b_d    = nx_b_i;
-          mc_d   = nx_mc_i;
-          ext_d  = nx_ext_i;
+          advance = 1'b1;
           if (nx_chunk_m_i) loaded_d = 1'b0;
           if (step_last_i) begin
             done_d  = 1'b1;
@@ -510,33 +483,18 @@ module conv_ctrl
     endcase
   end
 
-  // Stall attribution (model::Stats): waiting for the prefetcher (a main
-  // transfer or the advance held back by it) is an input stall; a transfer
-  // of the main machine stalls for its phase's cause; StWLoad waits for
-  // weights. StFire and StPool fire; StCheck, the plan cycles, StStep and
-  // StNext (once the prefetch is done) are overhead.
-  logic xfer, stall_in, stall_w, stall_out;
-  assign xfer      = (state_q == StReq || state_q == StData) && !(state_q == StReq && pf_busy_i);
-  assign stall_in  = ((state_q == StReq || state_q == StNext) && pf_busy_i) ||
-                     (xfer && (phase_q == PhIn || phase_q == PhD || phase_q == PhCRd));
-  assign stall_w   = (state_q == StWLoad) || (xfer && (phase_q == PhW || phase_q == PhMRd));
-  assign stall_out = xfer && (phase_q == PhMask || phase_q == PhOut || phase_q == PhMWr ||
-                              phase_q == PhW16 || phase_q == PhCWr);
-
   /////////////
   // Outputs //
   /////////////
 
   assign desc_we_o       = state_q == StIdle && desc_valid_i;
   assign desc_idx_o      = dcount_q;
+  assign dcount_o        = dcount_q;
+  assign start_o         = start;
+  assign advance_o       = advance;
   assign enter_compute_o = enter_compute;
   assign state_o         = state_q;
   assign phase_o         = phase_q;
-  assign mc_o            = mc_q;
-  assign b_o             = b_q;
-  assign row0_o          = row0_q;
-  assign nc_o            = nc_q;
-  assign ext_o           = ext_q;
   assign mtl_o           = mtl_q;
   assign ntl_o           = ntl_q;
   assign ky_o            = ky_q;
@@ -561,14 +519,6 @@ module conv_ctrl
   assign busy_o          = (state_q != StIdle);
   assign done_o          = done_q;
   assign error_o         = error_q;
-  assign cnt_cycles_o    = cnt_cycles_q;
-  assign cnt_fired_o     = cnt_fired_q;
-  assign cnt_stall_in_o  = cnt_sin_q;
-  assign cnt_stall_w_o   = cnt_sw_q;
-  assign cnt_stall_out_o = cnt_sout_q;
-  assign cnt_rd_words_o  = cnt_rd_q;
-  assign cnt_wr_words_o  = cnt_wr_q;
-  assign cnt_bursts_o    = cnt_bursts_q;
 
   ///////////////
   // Registers //
@@ -582,10 +532,6 @@ module conv_ctrl
       plan_q       <= '0;
       done_q       <= 1'b0;
       error_q      <= 1'b0;
-      mc_q         <= '0;
-      b_q          <= '0;
-      row0_q       <= '0;
-      nc_q         <= '0;
       loaded_q     <= 1'b0;
       mtl_q        <= '0;
       ntl_q        <= '0;
@@ -607,10 +553,6 @@ module conv_ctrl
       plan_q       <= plan_d;
       done_q       <= done_d;
       error_q      <= error_d;
-      mc_q         <= mc_d;
-      b_q          <= b_d;
-      row0_q       <= row0_d;
-      nc_q         <= nc_d;
       loaded_q     <= loaded_d;
       mtl_q        <= mtl_d;
       ntl_q        <= ntl_d;
@@ -625,43 +567,6 @@ module conv_ctrl
       dm_q         <= dm_d;
       dcnt_q       <= dcnt_d;
       ib_bank_q    <= ib_bank_d;
-    end
-  end
-
-  // The step's extent (no reset: loaded by the check before it is read).
-  always_ff @(posedge clk_i) begin
-    ext_q <= ext_d;
-  end
-
-  // Counters.
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      cnt_cycles_q <= '0;
-      cnt_fired_q  <= '0;
-      cnt_rd_q     <= '0;
-      cnt_wr_q     <= '0;
-      cnt_bursts_q <= '0;
-      cnt_sin_q    <= '0;
-      cnt_sw_q     <= '0;
-      cnt_sout_q   <= '0;
-    end else if (state_q == StIdle && desc_valid_i && dcount_q == '0) begin
-      cnt_cycles_q <= '0;
-      cnt_fired_q  <= '0;
-      cnt_rd_q     <= '0;
-      cnt_wr_q     <= '0;
-      cnt_bursts_q <= '0;
-      cnt_sin_q    <= '0;
-      cnt_sw_q     <= '0;
-      cnt_sout_q   <= '0;
-    end else begin
-      if (state_q != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
-      if (state_q == StFire || state_q == StPool) cnt_fired_q <= cnt_fired_q + 1;
-      if ((beat_i && !wr_phase_i) || pf_beat_i) cnt_rd_q <= cnt_rd_q + T32;
-      if (beat_i && wr_phase_i) cnt_wr_q <= cnt_wr_q + T32;
-      if (req_fire_i) cnt_bursts_q <= cnt_bursts_q + 1;
-      if (stall_in)  cnt_sin_q  <= cnt_sin_q + 1;
-      if (stall_w)   cnt_sw_q   <= cnt_sw_q + 1;
-      if (stall_out) cnt_sout_q <= cnt_sout_q + 1;
     end
   end
 

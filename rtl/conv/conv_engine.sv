@@ -124,7 +124,8 @@ module conv_engine
   state_e      state;
   phase_e      phase;
   logic        desc_we;
-  logic [3:0]  desc_idx;
+  logic [3:0]  desc_idx, dcount;
+  logic        start, advance;
   logic [31:0] mc, b, row0, nc;
   extent_t     ext;
   logic [31:0] mtl, ntl, ky, kx, mi, r, x;
@@ -134,9 +135,7 @@ module conv_engine
   logic [31:0] ptr, dm;
 
   // Step plan.
-  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
   logic        nx_chunk_m, step_last;
-  extent_t     nx_ext;
   tile_t       nx_in, cur_in, wt;
   logic [31:0] drain_off, drain_n, small_beats, big_off, big_beats, code_off, code_beats;
   logic [31:0] tile_beats;
@@ -185,19 +184,17 @@ module conv_engine
 
   conv_plan u_plan (
     .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
     .geom_i        (geom),
-    .nc_i          (nc),
-    .row0_i        (row0),
-    .b_i           (b),
-    .mc_i          (mc),
-    .ext_i         (ext),
-    .nx_nc_o       (nx_nc),
-    .nx_row0_o     (nx_row0),
-    .nx_b_o        (nx_b),
-    .nx_mc_o       (nx_mc),
+    .start_i       (start),
+    .advance_i     (advance),
+    .nc_o          (nc),
+    .row0_o        (row0),
+    .b_o           (b),
+    .mc_o          (mc),
+    .ext_o         (ext),
     .nx_chunk_m_o  (nx_chunk_m),
     .step_last_o   (step_last),
-    .nx_ext_o      (nx_ext),
     .nx_in_o       (nx_in),
     .cur_in_o      (cur_in),
     .drain_off_o   (drain_off),
@@ -227,13 +224,14 @@ module conv_engine
     .geom_i          (geom),
     .wt_i            (wt),
     .bad_i           (bad),
-    .nx_nc_i         (nx_nc),
-    .nx_row0_i       (nx_row0),
-    .nx_b_i          (nx_b),
-    .nx_mc_i         (nx_mc),
+    .start_o         (start),
+    .advance_o       (advance),
+    .nc_i            (nc),
+    .row0_i          (row0),
+    .b_i             (b),
+    .ext_i           (ext),
     .nx_chunk_m_i    (nx_chunk_m),
     .step_last_i     (step_last),
-    .nx_ext_i        (nx_ext),
     .cur_in_i        (cur_in),
     .drain_off_i     (drain_off),
     .drain_n_i       (drain_n),
@@ -247,18 +245,13 @@ module conv_engine
     .wr_phase_i      (wr_phase),
     .pf_busy_i       (pf_busy),
     .pf_have_i       (pf_have),
-    .pf_beat_i       (pf_beat),
-    .req_fire_i      (req_valid_o && req_ready_i),
+    .req_ready_i     (req_ready_i),
     .enter_compute_o (enter_compute),
     .has_next_i      (has_next),
     .cand_last_i     (cand_last),
     .state_o         (state),
     .phase_o         (phase),
-    .mc_o            (mc),
-    .b_o             (b),
-    .row0_o          (row0),
-    .nc_o            (nc),
-    .ext_o           (ext),
+    .dcount_o        (dcount),
     .mtl_o           (mtl),
     .ntl_o           (ntl),
     .ky_o            (ky),
@@ -282,7 +275,23 @@ module conv_engine
     .dm_o            (dm),
     .busy_o          (busy_o),
     .done_o          (done_o),
-    .error_o         (error_o),
+    .error_o         (error_o)
+  );
+
+  conv_counters #(
+    .T (T)
+  ) u_counters (
+    .clk_i           (clk_i),
+    .rst_ni          (rst_ni),
+    .state_i         (state),
+    .phase_i         (phase),
+    .desc_valid_i    (desc_valid_i),
+    .dcount_i        (dcount),
+    .beat_i          (beat),
+    .wr_phase_i      (wr_phase),
+    .pf_busy_i       (pf_busy),
+    .pf_beat_i       (pf_beat),
+    .req_fire_i      (req_valid_o && req_ready_i),
     .cnt_cycles_o    (cnt_cycles_o),
     .cnt_fired_o     (cnt_fired_o),
     .cnt_stall_in_o  (cnt_stall_in_o),

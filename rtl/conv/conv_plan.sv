@@ -9,44 +9,44 @@
 //   WU:     for m-chunk { for n-chunk { for b { for band { step } } } }
 //   pools:  for b { for channel chunk { for band { step } } }
 //
-// From the current step's loop counters (nc, row0, b, mc) and extent, held
-// by conv_ctrl, this unit computes the next step's counters and extent, the
-// current and next step's input tiles (the next one is what the prefetcher
-// loads) and the current step's other transfers (drain, pools' input-size
-// and argmax tiles, the chunk pair's weight blocks or masters).
+// This unit holds the current step's loop counters (nc, row0, b, mc) and
+// extent: start_i (the check) loads the first step's, advance_i (conv_ctrl's
+// StNext) the next step's. From them it computes the next step's counters
+// and extent, the current and next step's input tiles (the next one is what
+// the prefetcher loads) and the current step's other transfers (drain,
+// pools' input-size and argmax tiles, the chunk pair's weight blocks or
+// masters).
 //
 // Timing: every output is a register fed by registers, with at most one
-// multiplier or one sum of three between; conv_ctrl changes the counters
-// and the extent together, then waits PlanCycles (4) cycles before the
-// step starts: (1) the next step's counters and the products of this
-// step's transfers, (2) their addresses and the next step's extent, (3)
-// the products of the next step's input tile, (4) its address. drain_n_o
-// is combinational from the extent. No reset.
+// multiplier or one sum of three between; conv_ctrl waits PlanCycles (4)
+// cycles after start_i or advance_i before the step starts: (1) the next
+// step's counters and the products of this step's transfers, (2) their
+// addresses and the next step's extent, (3) the products of the next
+// step's input tile, (4) its address. drain_n_o is combinational from the
+// extent. The loop counters reset to zero; the rest has no reset.
 
 module conv_plan
   import conv_pkg::*;
 (
   input  logic        clk_i,
+  input  logic        rst_ni,
 
   // Descriptor
   input  conv_geom_t  geom_i,
 
-  // The current step: loop counters and extent
-  input  logic [31:0] nc_i,
-  input  logic [31:0] row0_i,
-  input  logic [31:0] b_i,
-  input  logic [31:0] mc_i,
-  input  extent_t     ext_i,
+  // The step sequence: first step, next step
+  input  logic        start_i,
+  input  logic        advance_i,
 
-  // The next step
-  output logic [31:0] nx_nc_o,
-  output logic [31:0] nx_row0_o,
-  output logic [31:0] nx_b_o,
-  output logic [31:0] nx_mc_o,
-  output logic        nx_chunk_m_o,  // a new m-chunk: its weights load again
+  // The current step: loop counters and extent
+  output logic [31:0] nc_o,
+  output logic [31:0] row0_o,
+  output logic [31:0] b_o,
+  output logic [31:0] mc_o,
+  output extent_t     ext_o,
+  output logic        nx_chunk_m_o,  // the next step starts an m-chunk: weights load again
   output logic        step_last_o,   // this is the descriptor's last step
-  output extent_t     nx_ext_o,
-  output tile_t       nx_in_o,       // its input tile (the prefetch's)
+  output tile_t       nx_in_o,       // the next step's input tile (the prefetch's)
 
   // This step's transfers (offsets from the tensors' bases)
   output tile_t       cur_in_o,
@@ -67,12 +67,54 @@ module conv_plan
   /* verilator lint_on UNUSEDSIGNAL */
   assign g = geom_i;
 
+  // The current step's loop counters and extent.
+  logic [31:0] nc_q, row0_q, b_q, mc_q;
+  extent_t     ext_q;
+  // The next step's (stage 1 and 2 of the plan).
+  logic [31:0] nx_nc, nx_row0, nx_b, nx_mc;
+  extent_t     nx_ext;
+
   logic [31:0] mtn, ntn, nr;
   logic        last_chunk;
-  assign mtn        = ext_i.mtn;
-  assign ntn        = ext_i.ntn;
-  assign nr         = ext_i.nr;
-  assign last_chunk = nc_i + ntn == g.rct;
+  assign mtn        = ext_q.mtn;
+  assign ntn        = ext_q.ntn;
+  assign nr         = ext_q.nr;
+  assign last_chunk = nc_q + ntn == g.rct;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      nc_q   <= '0;
+      row0_q <= '0;
+      b_q    <= '0;
+      mc_q   <= '0;
+    end else if (start_i) begin
+      nc_q   <= '0;
+      row0_q <= '0;
+      b_q    <= '0;
+      mc_q   <= '0;
+    end else if (advance_i) begin
+      nc_q   <= nx_nc;
+      row0_q <= nx_row0;
+      b_q    <= nx_b;
+      mc_q   <= nx_mc;
+    end
+  end
+
+  // The extent is loaded with the counters (no reset: loaded by the check
+  // before it is read).
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
+      ext_q <= extent(g, '0, '0, '0);
+    end else if (advance_i) begin
+      ext_q <= nx_ext;
+    end
+  end
+
+  assign nc_o   = nc_q;
+  assign row0_o = row0_q;
+  assign b_o    = b_q;
+  assign mc_o   = mc_q;
+  assign ext_o  = ext_q;
 
   //////////////////
   // Loop nest    //
@@ -108,10 +150,10 @@ module conv_plan
   logic        nx_chunk_m_c, step_last_c;
   always_comb begin
     logic carry;
-    nx_nc_c      = nc_i;
-    nx_row0_c    = row0_i;
-    nx_b_c       = b_i;
-    nx_mc_c      = mc_i;
+    nx_nc_c      = nc_q;
+    nx_row0_c    = row0_q;
+    nx_b_c       = b_q;
+    nx_mc_c      = mc_q;
     nx_chunk_m_c = 1'b0;
     carry        = 1'b1;
     for (int unsigned l = 0; l < 4; l++) begin
@@ -119,20 +161,20 @@ module conv_plan
         carry = 1'b0;
         unique case (nest[l])
           LvChunkN: begin
-            nx_nc_c = last_chunk ? '0 : nc_i + ntn;
+            nx_nc_c = last_chunk ? '0 : nc_q + ntn;
             carry   = last_chunk;
           end
           LvBand: begin
-            carry     = row0_i + nr == g.oh;
-            nx_row0_c = carry ? '0 : row0_i + nr;
+            carry     = row0_q + nr == g.oh;
+            nx_row0_c = carry ? '0 : row0_q + nr;
           end
           LvImage: begin
-            carry  = b_i + 1 == g.b;
-            nx_b_c = carry ? '0 : b_i + 1;
+            carry  = b_q + 1 == g.b;
+            nx_b_c = carry ? '0 : b_q + 1;
           end
           default: begin  // LvChunkM: a new chunk loads its weights
-            carry        = mc_i + mtn == g.oct;
-            nx_mc_c      = carry ? '0 : mc_i + mtn;
+            carry        = mc_q + mtn == g.oct;
+            nx_mc_c      = carry ? '0 : mc_q + mtn;
             nx_chunk_m_c = 1'b1;
           end
         endcase
@@ -150,19 +192,18 @@ module conv_plan
   tile_p_t     cur_in_p, nx_in_p;
   always_ff @(posedge clk_i) begin
     // Stage 1.
-    nx_nc_o      <= nx_nc_c;
-    nx_row0_o    <= nx_row0_c;
-    nx_b_o       <= nx_b_c;
-    nx_mc_o      <= nx_mc_c;
+    nx_nc        <= nx_nc_c;
+    nx_row0      <= nx_row0_c;
+    nx_b         <= nx_b_c;
+    nx_mc        <= nx_mc_c;
     nx_chunk_m_o <= nx_chunk_m_c;
     step_last_o  <= step_last_c;
-    cur_in_p     <= in_tile_p(g, 17'(nc_i), 17'(row0_i), 17'(b_i), 17'(mc_i), ext_i);
+    cur_in_p     <= in_tile_p(g, 17'(nc_q), 17'(row0_q), 17'(b_q), 17'(mc_q), ext_q);
     // Stage 2.
     cur_in_o     <= tile_sum(g, cur_in_p);
-    nx_ext_o     <= extent(g, nx_nc_o, nx_row0_o, nx_mc_o);
+    nx_ext       <= extent(g, nx_nc, nx_row0, nx_mc);
     // Stage 3.
-    nx_in_p      <= in_tile_p(g, 17'(nx_nc_o), 17'(nx_row0_o), 17'(nx_b_o), 17'(nx_mc_o),
-                              nx_ext_o);
+    nx_in_p      <= in_tile_p(g, 17'(nx_nc), 17'(nx_row0), 17'(nx_b), 17'(nx_mc), nx_ext);
     // Stage 4.
     nx_in_o      <= tile_sum(g, nx_in_p);
   end
@@ -188,12 +229,12 @@ module conv_plan
   assign wt_cnt    = 17'(g.is_bp ? ntn : mtn);
   assign wt_per    = 17'(g.is_bp ? mtn : ntn);
   logic [16:0] wt_a, wt_c;
-  assign wt_a      = 17'(g.is_bp ? nc_i : mc_i);
-  assign wt_c      = 17'(g.is_bp ? mc_i : nc_i);
+  assign wt_a      = 17'(g.is_bp ? nc_q : mc_q);
+  assign wt_c      = 17'(g.is_bp ? mc_q : nc_q);
   always_ff @(posedge clk_i) begin
-    drain_p       <= lay_off(g.lay_out.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
-    big_p         <= lay_off(g.lay_big.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
-    code_p        <= lay_off(g.lay_code.o, 17'(b_i), 17'(mc_i), 17'(row0_i));
+    drain_p       <= lay_off(g.lay_out.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    big_p         <= lay_off(g.lay_big.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
+    code_p        <= lay_off(g.lay_code.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
     drain_off_o   <= off_sum(drain_p);
     big_off_o     <= off_sum(big_p);
     code_off_o    <= off_sum(code_p);
