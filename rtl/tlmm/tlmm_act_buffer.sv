@@ -61,6 +61,7 @@ module tlmm_act_buffer
   logic [7:0]         asm_q [AsmBytes];
   logic [7:0]         asm_d [AsmBytes];
   logic [CntW-1:0]    cnt_q, cnt_d;            // valid bytes in asm_q
+  logic [CntW-1:0]    cnt_mgt_q;               // cnt_q - GT (used when cnt_q >= GT)
   logic [ChunkAW:0]   wchunk_q, wchunk_d;      // chunks written
   // Decodes of the state, registered beside it (from rem_d and cnt_d):
   // rem_q == 0, >= 4, <= 4; cnt_q one-hot, >= GT, < 2*GT.
@@ -95,7 +96,7 @@ module tlmm_act_buffer
 
   // A chunk is written when one is complete, or for the final partial one.
   assign wr_en        = loading_q && (cnt_ge_gt_q || (all_in_q && !cnt_oh_q[0]));
-  assign cnt_after_wr = wr_en ? (cnt_ge_gt_q ? cnt_q - CntW'(GT) : '0) : cnt_q;
+  assign cnt_after_wr = wr_en ? (cnt_ge_gt_q ? cnt_mgt_q : '0) : cnt_q;
   // Room for a whole beat after this cycle's write (state only: no path
   // from valid to ready).
   assign act_ready_o  = loading_q && !all_in_q && cnt_lt_2gt_q;
@@ -124,6 +125,24 @@ module tlmm_act_buffer
     end
   end
 
+  // The compares of cnt_d with constants as tables indexed by it (logic of
+  // its few bits, where a comparator would be a carry chain on iCE40).
+  localparam int unsigned CntV = 1 << CntW;
+  localparam logic [CntV-1:0] CntGeGt  = ~((CntV'(1) << GT) - CntV'(1));
+  localparam logic [CntV-1:0] CntLt2Gt = (CntV'(1) << (2 * GT)) - CntV'(1);
+  // CntGtJ[j][v]: v > j, for the chunk write's byte mask.
+  function automatic logic [CntV-1:0] gt_table(int unsigned j);
+    return ~((CntV'(2) << j) - CntV'(1));
+  endfunction
+  localparam logic [GT-1:0][CntV-1:0] CntGtJ = gt_tables();
+  function automatic logic [GT-1:0][CntV-1:0] gt_tables();
+    logic [GT-1:0][CntV-1:0] t;
+    for (int unsigned j = 0; j < GT; j++) begin
+      t[j] = gt_table(j);
+    end
+    return t;
+  endfunction
+
   // cnt_oh_q[idx], 0 outside the range.
   function automatic logic cnt_is(logic [CntN-1:0] oh, int idx);
     return (idx >= 0 && idx < int'(CntN)) ? oh[idx] : 1'b0;
@@ -140,6 +159,7 @@ module tlmm_act_buffer
   always_comb begin
     for (int unsigned j = 0; j < AsmBytes; j++) begin
       logic [7:0] put_w, put_n;  // the beat's byte for j, with and without a write
+      logic [7:0] keep, put;     // byte j without a beat, and with one
       logic       hit_w, hit_n;
       put_w = '0;
       put_n = '0;
@@ -151,12 +171,15 @@ module tlmm_act_buffer
         hit_w |= cnt_is(cnt_oh_q, int'(j + GT) - int'(i));
         hit_n |= cnt_is(cnt_oh_q, int'(j) - int'(i));
       end
+      // Without a beat the byte is kept (or shifted); act_fire, the only
+      // input that depends on the stream's valid, chooses last.
+      keep = wr_en ? ((j + GT < AsmBytes) ? asm_q[j + GT] : 8'h00) : asm_q[j];
       if (wr_en) begin
-        asm_d[j] = (act_fire && hit_w) ? put_w :
-                   (j + GT < AsmBytes) ? asm_q[j + GT] : 8'h00;
+        put = hit_w ? put_w : keep;
       end else begin
-        asm_d[j] = (act_fire && hit_n) ? put_n : asm_q[j];
+        put = hit_n ? put_n : keep;
       end
+      asm_d[j] = act_fire ? put : keep;
     end
   end
 
@@ -165,6 +188,7 @@ module tlmm_act_buffer
       loading_q    <= 1'b0;
       rem_q        <= '0;
       cnt_q        <= '0;
+      cnt_mgt_q    <= '0;
       wchunk_q     <= '0;
       all_in_q     <= 1'b1;
       ge4_q        <= 1'b0;
@@ -176,13 +200,14 @@ module tlmm_act_buffer
       loading_q    <= loading_d;
       rem_q        <= rem_d;
       cnt_q        <= cnt_d;
+      cnt_mgt_q    <= cnt_d - CntW'(GT);
       wchunk_q     <= wchunk_d;
       all_in_q     <= (rem_d == '0);
-      ge4_q        <= (32'(rem_d) >= 32'd4);
-      le4_q        <= (32'(rem_d) <= 32'd4);
+      ge4_q        <= (rem_d >> 2) != '0;
+      le4_q        <= (rem_d >> 2) == '0 || 32'(rem_d) == 32'd4;
       cnt_oh_q     <= CntN'(1) << cnt_d;
-      cnt_ge_gt_q  <= (cnt_d >= CntW'(GT));
-      cnt_lt_2gt_q <= (cnt_d < CntW'(2 * GT));
+      cnt_ge_gt_q  <= CntGeGt[cnt_d];
+      cnt_lt_2gt_q <= CntLt2Gt[cnt_d];
     end
   end
 
@@ -203,7 +228,7 @@ module tlmm_act_buffer
   logic [ChunkW-1:0] wr_data;
   always_comb begin
     for (int unsigned j = 0; j < GT; j++) begin
-      wr_data[8*j +: 8] = (CntW'(j) < cnt_q) ? asm_q[j] : 8'h00;
+      wr_data[8*j +: 8] = CntGtJ[j][cnt_q] ? asm_q[j] : 8'h00;
     end
   end
 

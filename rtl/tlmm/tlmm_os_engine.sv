@@ -104,6 +104,7 @@ module tlmm_os_engine
   logic [ChunkAW:0]     chunk_q, chunk_d;      // chunk being fed
   logic [StatusW-1:0]   status_q, status_d;
   logic                 last_chunk_q, last_chunk_d;  // chunk_q == nchunks - 1
+  logic [ChunkAW:0]     left_q, left_d;        // chunks of the block after chunk_q
   logic                 out_busy_q;                  // the bank holds rows
   logic [31:0]          cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
   logic                 lane_illegal_v;          // a lane looked up an illegal code
@@ -160,7 +161,8 @@ module tlmm_os_engine
 
   // last_chunk is kept in a register (the weight handshake depends on it):
   // set when the job starts or a block ends with a single chunk, or when the
-  // beat of chunk nchunks - 2 moves.
+  // beat of chunk nchunks - 2 moves, that is with one chunk left after it
+  // (left_q counts the block's chunks down, so no adder feeds the compare).
   assign first_chunk = (chunk_q == '0);
   assign last_chunk  = last_chunk_q;
   // The rows still to feed count down by P per block; whether the block is
@@ -184,6 +186,7 @@ module tlmm_os_engine
     chunk_d    = chunk_q;
     status_d   = status_q;
     last_chunk_d = last_chunk_q;
+    left_d       = left_q;
 
     unique case (state_q)
       StIdle: begin
@@ -208,6 +211,7 @@ module tlmm_os_engine
         if (ab_done) begin
           state_d      = StCompute;
           last_chunk_d = (nchunks == (ChunkAW + 1)'(1));
+          left_d       = nchunks - 1'b1;
         end
       end
       StCompute: begin
@@ -220,12 +224,14 @@ module tlmm_os_engine
             rows_d       = rows_q - CmdMW'(P);
             last_block_d = (rows_q <= CmdMW'(2 * P));
             last_chunk_d = (nchunks == (ChunkAW + 1)'(1));
+            left_d       = nchunks - 1'b1;
             if (last_block) begin
               state_d = StDrain;
             end
           end else begin
             chunk_d      = chunk_q + 1'b1;
-            last_chunk_d = (chunk_q + (ChunkAW + 1)'(2) == nchunks);
+            left_d       = left_q - 1'b1;
+            last_chunk_d = (left_q == (ChunkAW + 1)'(1));
           end
         end
       end
@@ -423,6 +429,7 @@ module tlmm_os_engine
       chunk_q       <= '0;
       status_q      <= '0;
       last_chunk_q  <= 1'b0;
+      left_q        <= '0;
       cnt_busy_q    <= '0;
       cnt_starved_q <= '0;
       cnt_blocked_q <= '0;
@@ -434,6 +441,7 @@ module tlmm_os_engine
       chunk_q    <= chunk_d;
       status_q   <= status_d;
       last_chunk_q <= last_chunk_d;
+      left_q       <= left_d;
       if (cmd_fire && cmd_flags_i[FlagClear]) begin
         cnt_busy_q    <= '0;
         cnt_starved_q <= '0;
