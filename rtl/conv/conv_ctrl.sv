@@ -39,11 +39,8 @@ module conv_ctrl
   // Descriptor stream and decode
   input  logic        desc_valid_i,
   output logic        desc_we_o,    // word desc_idx_o arrives
-  output logic [3:0]  desc_idx_o,
+  output logic [3:0]  desc_idx_o,   // descriptor words taken so far
   input  conv_geom_t  geom_i,
-  /* verilator lint_off UNUSEDSIGNAL */
-  input  tile_t       wt_i,         // the chunk pair's weight blocks or masters
-  /* verilator lint_on UNUSEDSIGNAL */
   input  logic        bad_i,
 
   // Step sequence (conv_plan): the current step, and the step's transfers
@@ -57,15 +54,9 @@ module conv_ctrl
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic        nx_chunk_m_i,
   input  logic        step_last_i,
-  input  tile_t       cur_in_i,
-  input  logic [31:0] drain_off_i,
-  input  logic [31:0] drain_n_i,
-  input  logic [31:0] small_beats_i,
-  input  logic [31:0] big_off_i,
-  input  logic [31:0] big_beats_i,
-  input  logic [31:0] code_off_i,
-  input  logic [31:0] code_beats_i,
-  input  logic [31:0] tile_beats_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  xfers_t      xf_i,         // (the master write-back keeps the read's stride, beats)
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // Memory port and prefetcher (conv_mem_port)
   input  logic        beat_i,
@@ -82,7 +73,6 @@ module conv_ctrl
   // State
   output state_e      state_o,
   output phase_e      phase_o,
-  output logic [3:0]  dcount_o,     // descriptor words taken
 
   // Compute counters and their next values
   output logic [31:0] mtl_o,
@@ -185,17 +175,14 @@ module conv_ctrl
     al_load  = (state_q == StStep || phase_q == PhIn) && (load_w || g.is_pb || g.is_wu);
     if (load_w) begin
       al_phase = PhW;
-      al_tile  = '{addr: g.w_base + wt_i.addr, stride: wt_i.stride, n: wt_i.n,
-                   beats: wt_i.beats};
+      al_tile  = xf_i.w;
     end else if (g.is_pb) begin
       al_phase = PhCRd;
-      al_tile  = '{addr: g.aux_base + code_off_i, stride: g.lay_code.o.sc, n: drain_n_i,
-                   beats: code_beats_i};
+      al_tile  = xf_i.code;
     end else begin
       // WU: the dO tile of the band, at the output tile's offsets.
       al_phase = PhD;
-      al_tile  = '{addr: g.aux_base + drain_off_i, stride: g.lay_out.o.sc, n: drain_n_i,
-                   beats: small_beats_i};
+      al_tile  = xf_i.aux;
     end
   end
 
@@ -288,7 +275,7 @@ module conv_ctrl
             state_d       = c_state;
           end
         end else begin
-          bx_d        = cur_in_i;
+          bx_d        = xf_i.x_in;
           state_d     = StReq;
         end
       end
@@ -305,7 +292,7 @@ module conv_ctrl
           ptr_d     = ptr_q + 1;
           bx_left_d = bx_left_q - 1;
           if (phase_q == PhOut) begin
-            if (dcnt_q + 1 == tile_beats_i) begin
+            if (dcnt_q + 1 == xf_i.tile_beats) begin
               dcnt_d = '0;
               dm_d   = dm_q + 1;
             end else begin
@@ -321,8 +308,7 @@ module conv_ctrl
               // POOL_FWD: the band's argmax words after its maxima.
               phase_d     = PhCWr;
               ptr_d       = '0;
-              bx_d        = '{addr: g.aux_base + code_off_i, stride: g.lay_code.o.sc,
-                            n: drain_n_i, beats: code_beats_i};
+              bx_d        = xf_i.code;
               state_d     = StReq;
             end else if (al_load) begin
               phase_d     = al_phase;
@@ -334,21 +320,20 @@ module conv_ctrl
               // Masters updated in the gradient buffer: write them back.
               phase_d     = PhMWr;
               ptr_d       = '0;
-              bx_d.addr   = g.out_base + 2 * wt_i.addr;
-              bx_d.n      = wt_i.n;
+              bx_d.addr   = xf_i.m_wr.addr;
+              bx_d.n      = xf_i.m_wr.n;
               state_d     = StReq;
             end else if (phase_q == PhMWr && g.write_w16) begin
               phase_d     = PhW16;
               ptr_d       = '0;
-              bx_d        = '{addr: g.w16_base + wt_i.addr, stride: wt_i.stride,
-                            n: wt_i.n, beats: wt_i.beats};
+              bx_d        = xf_i.w16;
               state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
               phase_d   = PhOut;
               ptr_d     = '0;
-              bx_d.addr = g.out_base + drain_off_i;
-              bx_d.n    = drain_n_i;
+              bx_d.addr = xf_i.drain.addr;
+              bx_d.n    = xf_i.drain.n;
               state_d   = StReq;
             end else if (wr_phase_i) begin
               state_d = StNext;
@@ -409,8 +394,7 @@ module conv_ctrl
             // The chunk pair's gradients are complete: read the masters.
             phase_d     = PhMRd;
             ptr_d       = '0;
-            bx_d        = '{addr: g.w_base + 2 * wt_i.addr, stride: 2 * wt_i.stride,
-                          n: wt_i.n, beats: 2 * wt_i.beats};
+            bx_d        = xf_i.m_rd;
             state_d     = StReq;
           end else begin
             state_d = StNext;
@@ -422,8 +406,7 @@ module conv_ctrl
           ptr_d       = '0;
           dm_d        = '0;
           dcnt_d      = '0;
-          bx_d        = '{addr: (g.relu_mask ? g.aux_base : g.out_base) + drain_off_i,
-                        stride: g.lay_out.o.sc, n: drain_n_i, beats: small_beats_i};
+          bx_d        = g.relu_mask ? xf_i.aux : xf_i.drain;
           state_d = StReq;
         end else begin
           state_d = StNext;
@@ -453,11 +436,7 @@ module conv_ctrl
             ptr_d       = '0;
             dm_d        = '0;
             dcnt_d      = '0;
-            bx_d = g.is_pf ?
-                '{addr: g.out_base + drain_off_i, stride: g.lay_out.o.sc, n: drain_n_i,
-                  beats: small_beats_i} :
-                '{addr: g.out_base + big_off_i, stride: g.lay_big.o.sc, n: drain_n_i,
-                  beats: big_beats_i};
+            bx_d        = g.is_pf ? xf_i.drain : xf_i.big;
             state_d     = StReq;
           end
         end
@@ -489,7 +468,6 @@ module conv_ctrl
 
   assign desc_we_o       = state_q == StIdle && desc_valid_i;
   assign desc_idx_o      = dcount_q;
-  assign dcount_o        = dcount_q;
   assign start_o         = start;
   assign advance_o       = advance;
   assign enter_compute_o = enter_compute;

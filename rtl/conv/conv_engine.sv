@@ -57,6 +57,16 @@
 // wait for its prefetch, the WU dO tile, the POOL_BWD argmax words;
 // weights: the weight tile, the weight-register wait, the WU master read;
 // output: the drain, the BP act_in read, the WU master and w16 writes).
+//
+// Structure (docs/conv.md, Structure): this module only wires the units,
+// one per file. conv_desc decodes the descriptor into the registered
+// geometry every unit reads; conv_ctrl is the main state machine, conv_plan
+// the loop nest and the burst addresses of each step, conv_addr_gen the
+// buffer indexes; conv_loader holds the input and weight buffers and the
+// weight registers (BP's transpose and flip), conv_mac_array the output
+// buffer, the MAC array and the drain's format, conv_wu the gradient
+// buffer and the SGD write-back, conv_pool the pool unit; conv_mem_port
+// drives the memory port and runs the prefetcher; conv_counters counts.
 
 module conv_engine
   import conv_pkg::*;
@@ -117,6 +127,12 @@ module conv_engine
   output logic [31:0]      cnt_wr_words_o,
   output logic [31:0]      cnt_bursts_o
 );
+
+  ///////////
+  // Wires //
+  ///////////
+
+  // Descriptor.
   conv_geom_t geom;
   logic       bad;
 
@@ -124,7 +140,7 @@ module conv_engine
   state_e      state;
   phase_e      phase;
   logic        desc_we;
-  logic [3:0]  desc_idx, dcount;
+  logic [3:0]  desc_idx;
   logic        start, advance;
   logic [31:0] mc, b, row0, nc;
   extent_t     ext;
@@ -136,9 +152,8 @@ module conv_engine
 
   // Step plan.
   logic        nx_chunk_m, step_last;
-  tile_t       nx_in, cur_in, wt;
-  logic [31:0] drain_off, drain_n, small_beats, big_off, big_beats, code_off, code_beats;
-  logic [31:0] tile_beats;
+  tile_t       nx_in;
+  xfers_t      xfers;
 
   // Memory port and prefetcher.
   logic        beat, wr_phase, pf_busy, pf_have, pf_beat;
@@ -196,16 +211,7 @@ module conv_engine
     .nx_chunk_m_o  (nx_chunk_m),
     .step_last_o   (step_last),
     .nx_in_o       (nx_in),
-    .cur_in_o      (cur_in),
-    .drain_off_o   (drain_off),
-    .drain_n_o     (drain_n),
-    .small_beats_o (small_beats),
-    .big_off_o     (big_off),
-    .big_beats_o   (big_beats),
-    .code_off_o    (code_off),
-    .code_beats_o  (code_beats),
-    .tile_beats_o  (tile_beats),
-    .wt_o          (wt)
+    .xfers_o       (xfers)
   );
 
   /////////////
@@ -222,7 +228,6 @@ module conv_engine
     .desc_we_o       (desc_we),
     .desc_idx_o      (desc_idx),
     .geom_i          (geom),
-    .wt_i            (wt),
     .bad_i           (bad),
     .start_o         (start),
     .advance_o       (advance),
@@ -232,15 +237,7 @@ module conv_engine
     .ext_i           (ext),
     .nx_chunk_m_i    (nx_chunk_m),
     .step_last_i     (step_last),
-    .cur_in_i        (cur_in),
-    .drain_off_i     (drain_off),
-    .drain_n_i       (drain_n),
-    .small_beats_i   (small_beats),
-    .big_off_i       (big_off),
-    .big_beats_i     (big_beats),
-    .code_off_i      (code_off),
-    .code_beats_i    (code_beats),
-    .tile_beats_i    (tile_beats),
+    .xf_i            (xfers),
     .beat_i          (beat),
     .wr_phase_i      (wr_phase),
     .pf_busy_i       (pf_busy),
@@ -251,7 +248,6 @@ module conv_engine
     .cand_last_i     (cand_last),
     .state_o         (state),
     .phase_o         (phase),
-    .dcount_o        (dcount),
     .mtl_o           (mtl),
     .ntl_o           (ntl),
     .ky_o            (ky),
@@ -286,7 +282,7 @@ module conv_engine
     .state_i         (state),
     .phase_i         (phase),
     .desc_valid_i    (desc_valid_i),
-    .dcount_i        (dcount),
+    .dcount_i        (desc_idx),
     .beat_i          (beat),
     .wr_phase_i      (wr_phase),
     .pf_busy_i       (pf_busy),

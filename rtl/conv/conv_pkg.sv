@@ -163,6 +163,21 @@ package conv_pkg;
     logic [31:0] pr;
   } off_p_t;
 
+  // The transfers of a step, bases included (conv_plan): each a run of
+  // bursts of the main machine.
+  typedef struct packed {
+    tile_t       x_in;        // input tile (FP, BP, WU: input rows; pools: see in_tile_p)
+    tile_t       w;           // FP, BP: the chunk pair's weight blocks
+    tile_t       code;        // pools: the band's argmax words (aux tensor)
+    tile_t       aux;         // WU: the dO tile; BP: the act_in tile (output tile offsets)
+    tile_t       drain;       // the band's output tile
+    tile_t       big;         // POOL_BWD: the band's input-size gradient tile
+    tile_t       m_rd;        // WU: the chunk pair's masters, read
+    tile_t       m_wr;        // WU: the masters, written back (out tensor)
+    tile_t       w16;         // WU: the int16 copy
+    logic [31:0] tile_beats;  // beats of one channel tile of the drained band
+  } xfers_t;
+
   // A step's input tile as products (in_tile_p), before its address is
   // summed (tile_sum).
   typedef struct packed {

@@ -13,17 +13,18 @@
 // extent: start_i (the check) loads the first step's, advance_i (conv_ctrl's
 // StNext) the next step's. From them it computes the next step's counters
 // and extent, the current and next step's input tiles (the next one is what
-// the prefetcher loads) and the current step's other transfers (drain,
-// pools' input-size and argmax tiles, the chunk pair's weight blocks or
-// masters).
+// the prefetcher loads) and the current step's other transfers (xfers_o:
+// drain, BP act_in, WU dO, pools' input-size and argmax tiles, the chunk
+// pair's weight blocks, masters and their int16 copy), bases included.
 //
 // Timing: every output is a register fed by registers, with at most one
 // multiplier or one sum of three between; conv_ctrl waits PlanCycles (4)
 // cycles after start_i or advance_i before the step starts: (1) the next
 // step's counters and the products of this step's transfers, (2) their
 // addresses and the next step's extent, (3) the products of the next
-// step's input tile, (4) its address. drain_n_o is combinational from the
-// extent. The loop counters reset to zero; the rest has no reset.
+// step's input tile, (4) its address. xfers_o adds the descriptor's bases
+// to registers, combinationally. The loop counters reset to zero; the rest
+// has no reset.
 
 module conv_plan
   import conv_pkg::*;
@@ -48,17 +49,8 @@ module conv_plan
   output logic        step_last_o,   // this is the descriptor's last step
   output tile_t       nx_in_o,       // the next step's input tile (the prefetch's)
 
-  // This step's transfers (offsets from the tensors' bases)
-  output tile_t       cur_in_o,
-  output logic [31:0] drain_off_o,
-  output logic [31:0] drain_n_o,
-  output logic [31:0] small_beats_o,
-  output logic [31:0] big_off_o,
-  output logic [31:0] big_beats_o,
-  output logic [31:0] code_off_o,
-  output logic [31:0] code_beats_o,
-  output logic [31:0] tile_beats_o,
-  output tile_t       wt_o
+  // This step's transfers
+  output xfers_t      xfers_o
 );
 
   // The descriptor's fields and geometry (each unit reads the ones it needs).
@@ -190,6 +182,7 @@ module conv_plan
   // The stages of the plan (see the header): every stage is a register fed
   // by registers, with at most one multiplier or one sum of three between.
   tile_p_t     cur_in_p, nx_in_p;
+  tile_t       cur_in;
   always_ff @(posedge clk_i) begin
     // Stage 1.
     nx_nc        <= nx_nc_c;
@@ -200,7 +193,7 @@ module conv_plan
     step_last_o  <= step_last_c;
     cur_in_p     <= in_tile_p(g, 17'(nc_q), 17'(row0_q), 17'(b_q), 17'(mc_q), ext_q);
     // Stage 2.
-    cur_in_o     <= tile_sum(g, cur_in_p);
+    cur_in       <= tile_sum(g, cur_in_p);
     nx_ext       <= extent(g, nx_nc, nx_row0, nx_mc);
     // Stage 3.
     nx_in_p      <= in_tile_p(g, 17'(nx_nc), 17'(nx_row0), 17'(nx_b), 17'(nx_mc), nx_ext);
@@ -220,11 +213,14 @@ module conv_plan
   // reduction tile. WU: the masters, the same runs at twice the size, and
   // their int16 copy). Offsets are from the tensors' bases.
   off_p_t      drain_p, big_p, code_p;
+  logic [31:0] drain_off, drain_n, big_off, big_beats, small_beats, code_off, code_beats;
+  logic [31:0] tile_beats;
+  tile_t       wt;
   logic [31:0] wt_pa, wt_pc;
   logic        whole, wt_whole;
   logic [16:0] wt_cnt, wt_per;
   assign whole     = nr == g.oh;
-  assign drain_n_o = whole ? 32'd1 : mtn;
+  assign drain_n   = whole ? 32'd1 : mtn;
   assign wt_whole  = g.is_bp ? mtn == g.oct : ntn == g.rct;
   assign wt_cnt    = 17'(g.is_bp ? ntn : mtn);
   assign wt_per    = 17'(g.is_bp ? mtn : ntn);
@@ -235,21 +231,45 @@ module conv_plan
     drain_p       <= lay_off(g.lay_out.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
     big_p         <= lay_off(g.lay_big.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
     code_p        <= lay_off(g.lay_code.o, 17'(b_q), 17'(mc_q), 17'(row0_q));
-    drain_off_o   <= off_sum(drain_p);
-    big_off_o     <= off_sum(big_p);
-    code_off_o    <= off_sum(code_p);
-    small_beats_o <= lay_beats(g.lay_out.z, whole, 17'(mtn), 17'(nr));
-    big_beats_o   <= lay_beats(g.lay_big.z, whole, 17'(mtn), 17'(nr));
-    code_beats_o  <= lay_beats(g.lay_code.z, whole, 17'(mtn), 17'(nr));
+    drain_off     <= off_sum(drain_p);
+    big_off       <= off_sum(big_p);
+    code_off      <= off_sum(code_p);
+    small_beats   <= lay_beats(g.lay_out.z, whole, 17'(mtn), 17'(nr));
+    big_beats     <= lay_beats(g.lay_big.z, whole, 17'(mtn), 17'(nr));
+    code_beats    <= lay_beats(g.lay_code.z, whole, 17'(mtn), 17'(nr));
     // Beats of one channel tile of the drained band.
-    tile_beats_o  <= lay_beats(g.is_pb ? g.lay_big.z : g.lay_out.z, 1'b0, 17'(mtn), 17'(nr));
+    tile_beats    <= lay_beats(g.is_pb ? g.lay_big.z : g.lay_out.z, 1'b0, 17'(mtn), 17'(nr));
     // FP, WU: block (mc, nc) of [oct][rct]; BP: block (nc, mc) of [rct][oct].
     wt_pa         <= 32'(wt_a) * g.wt_sa;
     wt_pc         <= 32'(wt_c) * g.wblk;
-    wt_o.addr     <= wt_pa + wt_pc;
-    wt_o.stride   <= g.wt_sa;
-    wt_o.n        <= wt_whole ? 32'd1 : 32'(wt_cnt);
-    wt_o.beats    <= wt_whole ? 32'(wt_cnt) * g.wt_sw : 32'(wt_per) * g.wt_sp;
+    wt.addr       <= wt_pa + wt_pc;
+    wt.stride     <= g.wt_sa;
+    wt.n          <= wt_whole ? 32'd1 : 32'(wt_cnt);
+    wt.beats      <= wt_whole ? 32'(wt_cnt) * g.wt_sw : 32'(wt_per) * g.wt_sp;
+  end
+
+  // The transfers with the tensors' bases. The output tile and its act_in
+  // (BP) or dO (WU) counterpart share offsets, one burst per m tile, merged
+  // when contiguous; the masters are the weight tile's runs at twice the
+  // size, and their int16 copy the same runs as the weights.
+  always_comb begin
+    xfers_o.x_in  = cur_in;
+    xfers_o.w     = '{addr: g.w_base + wt.addr, stride: wt.stride, n: wt.n, beats: wt.beats};
+    xfers_o.code  = '{addr: g.aux_base + code_off, stride: g.lay_code.o.sc, n: drain_n,
+                      beats: code_beats};
+    xfers_o.aux   = '{addr: g.aux_base + drain_off, stride: g.lay_out.o.sc, n: drain_n,
+                      beats: small_beats};
+    xfers_o.drain = '{addr: g.out_base + drain_off, stride: g.lay_out.o.sc, n: drain_n,
+                      beats: small_beats};
+    xfers_o.big   = '{addr: g.out_base + big_off, stride: g.lay_big.o.sc, n: drain_n,
+                      beats: big_beats};
+    xfers_o.m_rd  = '{addr: g.w_base + 2 * wt.addr, stride: 2 * wt.stride, n: wt.n,
+                      beats: 2 * wt.beats};
+    xfers_o.m_wr  = '{addr: g.out_base + 2 * wt.addr, stride: 2 * wt.stride, n: wt.n,
+                      beats: 2 * wt.beats};
+    xfers_o.w16   = '{addr: g.w16_base + wt.addr, stride: wt.stride, n: wt.n,
+                      beats: wt.beats};
+    xfers_o.tile_beats = tile_beats;
   end
 
 endmodule
