@@ -26,8 +26,12 @@ test: setup
 	$(CARGO) test --workspace
 	scripts/test-python.sh
 
-# Figures, not tests: co-simulation speed (Rust driver vs pure C++ harness).
+# Figures, not tests: co-simulation speed of the FIFO, the TLMM and conv
+# engines and the SoC twin (Rust driver vs pure C++ harness, and cocotb 1.9
+# on the same stimulus: installed into .venv here, not in `make test`).
 bench: setup
+	.venv/bin/cocotb-config --version 2>/dev/null | grep -q '^1\.9\.' || \
+	  .venv/bin/pip install --disable-pip-version-check -q 'cocotb>=1.9,<1.10'
 	$(CARGO) bench -p hlsk-cosim --bench fifo_speed
 
 # Rerun the co-simulation tests with tracing compiled in; a failing property

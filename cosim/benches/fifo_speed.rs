@@ -199,7 +199,7 @@ fn main() {
     let cocotb_on = cocotb_on && cocotb::available();
     let n = |c: u64| ((c as f64 * scale) as u64).max(1000);
     println!(
-        "cosim speed: best of {} runs, {}, power-up seed {SEED}",
+        "cosim speed: best of {} runs each (C++ and Rust taking turns), {}, power-up seed {SEED}",
         common::RUNS,
         hlsk_cosim::VERILATOR_VERSION
     );

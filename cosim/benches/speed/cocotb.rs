@@ -11,11 +11,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Cycles cocotb drives per engine: a prefix of the Rust/C++ stimulus (a
-/// Python loop runs some ten thousand cycles a second).
+/// Cycles cocotb drives per engine: a prefix of the Rust/C++ stimulus (its
+/// Python loop runs a few thousand cycles a second). The SoC's prefix
+/// covers the boot, the upload (about 300,000 cycles) and the first jobs.
 const TLMM_CYCLES: u64 = 20_000;
 const CONV_CYCLES: u64 = 20_000;
-const SOC_CYCLES: u64 = 100_000;
+const SOC_CYCLES: u64 = 400_000;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 /// Power-up seed of every model in the benchmark.
 pub const SEED: u32 = 1;
-/// Timed runs per harness; the best counts.
-pub const RUNS: usize = 5;
+/// Timed runs per harness, taking turns; the best of each counts.
+pub const RUNS: usize = 7;
 
 /// One step of the order-dependent checksum; the same function as
 /// `bench_mix` in `shim/bench_impl.h` and `mix` in `cocotb/speed_tb.py`.
@@ -17,23 +17,35 @@ pub fn mix(sum: u64, word: u64) -> u64 {
     (sum ^ word).wrapping_mul(0x100000001b3)
 }
 
-/// Best of [`RUNS`] timings of `f`, in M cycles/s for `cycles` cycles, and
-/// the checksum `f` returned (the same in every run, or the harness is not
-/// deterministic and the benchmark fails).
-pub fn measure(what: &str, cycles: u64, mut f: impl FnMut() -> u64) -> (f64, u64) {
-    let mut best = f64::MAX;
-    let mut first = None;
+/// Times `cpp` and `rust`, [`RUNS`] times each and taking turns (so that
+/// both see the same load on a shared machine), and returns the best rate of
+/// each in M cycles/s for `cycles` cycles, with the checksum each returned
+/// (the same in every run, or the harness is not deterministic and the
+/// benchmark fails).
+pub fn measure(
+    what: &str,
+    cycles: u64,
+    mut cpp: impl FnMut() -> u64,
+    mut rust: impl FnMut() -> u64,
+) -> [(f64, u64); 2] {
+    let mut best = [f64::MAX; 2];
+    let mut sums: [Option<u64>; 2] = [None; 2];
     for _ in 0..RUNS {
-        let t = Instant::now();
-        let sum = black_box(f());
-        best = best.min(t.elapsed().as_secs_f64());
-        if *first.get_or_insert(sum) != sum {
-            fail(&format!(
-                "{what}: two runs of the same stimulus gave different checksums"
-            ));
+        for (k, f) in [&mut cpp as &mut dyn FnMut() -> u64, &mut rust]
+            .into_iter()
+            .enumerate()
+        {
+            let t = Instant::now();
+            let sum = black_box(f());
+            best[k] = best[k].min(t.elapsed().as_secs_f64());
+            if *sums[k].get_or_insert(sum) != sum {
+                fail(&format!(
+                    "{what}: two runs of the same stimulus gave different checksums"
+                ));
+            }
         }
     }
-    (cycles as f64 / best / 1e6, first.unwrap_or(0))
+    [0, 1].map(|k| (cycles as f64 / best[k] / 1e6, sums[k].unwrap_or(0)))
 }
 
 /// `n` per-cycle gate bytes: bit `b` set with probability `pct[b]` percent.
@@ -102,8 +114,7 @@ pub fn compare(
     cpp: impl FnMut() -> u64,
     rust: impl FnMut() -> u64,
 ) -> Row {
-    let (cpp_mcps, cpp_sum) = measure(&format!("{engine} C++"), cycles, cpp);
-    let (rust_mcps, rust_sum) = measure(&format!("{engine} Rust"), cycles, rust);
+    let [(cpp_mcps, cpp_sum), (rust_mcps, rust_sum)] = measure(engine, cycles, cpp, rust);
     if cpp_sum != rust_sum {
         fail(&format!(
             "{engine}: checksums differ (C++ {cpp_sum:#x}, Rust {rust_sum:#x}): the harnesses did not simulate the same run"
