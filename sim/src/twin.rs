@@ -279,6 +279,74 @@ impl Twin {
     }
 }
 
+/// A job's time on the board from what the twin (or a board) measured:
+/// its bytes on the link at the board's baud rate plus its engine cycles at
+/// the board's clock.
+///
+/// In stop-and-wait the line carries one frame at a time, so the link time
+/// is the frames' bytes end to end ([`BoardTime::link_s`]); the engine
+/// runs while the host polls STATUS, the first poll executing 18 bytes
+/// after TLMM_START (its reply, then the STATUS frame). A job that ends by
+/// then is polled once on the twin and on the board alike, and costs its
+/// link time plus at most its engine time ([`BoardTime::job_s`]: the
+/// device's few cycles of command handling per frame hide under the line
+/// time). A longer job can take one poll more on a twin that has fewer
+/// cycles per bit than its board. The twin's own simulated time
+/// ([`BoardTime::twin_s`]) runs its engine at
+/// `baud * ClksPerBit` instead.
+///
+/// ```
+/// use hlsk_sim::twin::BoardTime;
+/// let t = BoardTime {
+///     link_bytes: 3_000,
+///     baud: 3_000_000,
+///     engine_cycles: 2_100,
+///     clk_hz: 21_000_000,
+///     twin_cycles: 250_000,
+///     twin_clk_hz: 24_000_000,
+/// };
+/// assert_eq!(t.link_s(), 0.01); // 30,000 bits at 3 Mbaud
+/// assert_eq!(t.engine_s(), 1e-4); // 2,100 cycles at 21 MHz
+/// assert!((t.job_s() - 0.0101).abs() < 1e-12);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BoardTime {
+    /// Bytes on the line, both directions (every attempt of every frame).
+    pub link_bytes: u64,
+    /// The board's baud rate.
+    pub baud: u32,
+    /// The job's engine cycles (STATUS job cycles, or the conv busy cycles).
+    pub engine_cycles: u64,
+    /// The board's clock, Hz.
+    pub clk_hz: u64,
+    /// Cycles the twin simulated for the job.
+    pub twin_cycles: u64,
+    /// The twin's clock, Hz.
+    pub twin_clk_hz: u32,
+}
+
+impl BoardTime {
+    /// Line time of the bytes, 10 bits each (8N1), seconds.
+    pub fn link_s(&self) -> f64 {
+        self.link_bytes as f64 * f64::from(uart_line::FRAME_BITS) / f64::from(self.baud.max(1))
+    }
+
+    /// Engine time at the board's clock, seconds.
+    pub fn engine_s(&self) -> f64 {
+        self.engine_cycles as f64 / self.clk_hz.max(1) as f64
+    }
+
+    /// The job's time on the board: link plus engine, seconds.
+    pub fn job_s(&self) -> f64 {
+        self.link_s() + self.engine_s()
+    }
+
+    /// The twin's simulated time for the job, seconds.
+    pub fn twin_s(&self) -> f64 {
+        self.twin_cycles as f64 / f64::from(self.twin_clk_hz.max(1))
+    }
+}
+
 fn set_fault(q: &mut VecDeque<Option<WireFault>>, nth: usize, fault: WireFault) {
     if q.len() <= nth {
         q.resize(nth + 1, None);
