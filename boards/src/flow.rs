@@ -390,6 +390,7 @@ pub struct Flow {
     tools: Tools,
     build_rel: PathBuf,
     heartbeat: std::time::Duration,
+    pnr_target_mhz: Option<f64>,
 }
 
 /// Files of a build directory, relative to the repository root.
@@ -420,7 +421,17 @@ impl Flow {
             tools: Tools::for_root(root),
             build_rel: build_rel.into(),
             heartbeat: HEARTBEAT,
+            pnr_target_mhz: None,
         }
+    }
+
+    /// The flow asking place and route for at least `mhz` (nextpnr's
+    /// `--freq`), above the clock the design runs at: for builds that
+    /// measure Fmax, since nextpnr stops pushing once the clock is met.
+    /// Timing is still checked at the design's clock.
+    pub fn with_pnr_target_mhz(mut self, mhz: f64) -> Flow {
+        self.pnr_target_mhz = Some(mhz);
+        self
     }
 
     /// The flow reporting running tools every `every` instead of
@@ -823,7 +834,10 @@ impl Flow {
         };
         args.extend([
             "--freq".into(),
-            format!("{clock_mhz}"),
+            format!(
+                "{}",
+                self.pnr_target_mhz.map_or(clock_mhz, |t| t.max(clock_mhz))
+            ),
             "--json".into(),
             f.netlist.display().to_string(),
         ]);

@@ -118,16 +118,20 @@ impl Design {
                 }),
         );
         let hz = cfg.clk_hz();
-        let baud = cfg.uart_divider(hz).map_err(|e| {
-            std::io::Error::other(format!(
-                "boards/{}.toml: field `uart.baud`: {e}",
-                cfg.board.name
-            ))
-        })?;
+        params.push(("ClkHz".to_owned(), hz.to_string()));
+        // A design without the host link (HostLink = 0, the kernel presets)
+        // has no UART: its clock need not divide to the board's baud.
+        if cfg.kernel.params.get("HostLink") != Some(&0) {
+            let baud = cfg.uart_divider(hz).map_err(|e| {
+                std::io::Error::other(format!(
+                    "boards/{}.toml: field `uart.baud`: {e}",
+                    cfg.board.name
+                ))
+            })?;
+            params.push(("Baud".to_owned(), baud.baud_param().to_string()));
+        }
         let (btn, _) = cfg.reset_button();
         params.extend([
-            ("ClkHz".to_owned(), hz.to_string()),
-            ("Baud".to_owned(), baud.baud_param().to_string()),
             ("NumLeds".to_owned(), cfg.leds.pins.len().to_string()),
             (
                 "LedActiveLow".to_owned(),

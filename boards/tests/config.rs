@@ -550,6 +550,20 @@ fn gowin_cst_has_locations_io_types_pulls_and_drives() {
 }
 
 #[test]
+fn a_design_without_the_host_link_needs_no_baud_divider() {
+    // The ULX3S's 3 Mbaud does not divide its 25 MHz crystal (only its PLL
+    // clock): the board SoC from the crystal is refused, a kernel preset
+    // without the host link (HostLink = 0) builds and gets no Baud.
+    let mut cfg = load_board(&root(), "ulx3s").expect("ulx3s");
+    cfg.clock.pll_mhz = None;
+    let e = Design::for_board(&cfg, &root()).unwrap_err();
+    assert!(e.to_string().contains("uart.baud"), "{e}");
+    cfg.kernel.params.insert("HostLink".to_owned(), 0);
+    let d = Design::for_board(&cfg, &root()).expect("design");
+    assert!(!d.params.iter().any(|(k, _)| k == "Baud"), "{:?}", d.params);
+}
+
+#[test]
 fn kernel_options_are_passed_only_when_a_build_sets_them() {
     let mut cfg = load_board(&root(), "icebreaker").expect("icebreaker");
     let d = Design::for_board(&cfg, &root()).expect("design");
