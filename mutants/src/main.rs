@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use mutate::Mutant;
 use plan::TestRun;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt;
@@ -46,6 +46,12 @@ struct Args {
     /// List the sampled mutants and exit.
     #[arg(long)]
     list: bool,
+    /// Continue the run recorded in <out>/report.json (a run stopped
+    /// part-way, e.g. by the end of a session): the same commit, seed and
+    /// sample size; its baseline and the mutants it judged are kept, and
+    /// survivors now listed in mutants/equivalent.txt count as equivalent.
+    #[arg(long)]
+    resume: bool,
     /// A test run may take this many times its unmutated duration...
     #[arg(long, default_value_t = 3.0)]
     timeout_factor: f64,
@@ -62,7 +68,7 @@ struct Args {
 }
 
 /// How a mutant ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Outcome {
     /// A test failed.
@@ -79,7 +85,7 @@ enum Outcome {
     Survived,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Record {
     file: String,
     module: String,
@@ -94,7 +100,7 @@ struct Record {
     secs: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Report {
     commit: String,
     seed: u64,
@@ -106,7 +112,7 @@ struct Report {
     mutants: Vec<Record>,
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct ModuleStats {
     name: String,
     candidates: usize,
@@ -142,10 +148,19 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let root = PathBuf::from(git(Path::new("."), &["rev-parse", "--show-toplevel"])?);
     std::env::set_current_dir(&root)?;
-    let commit = git(&root, &["rev-parse", "HEAD"])?;
+    let out = root.join(&args.out);
+    let previous = if args.resume {
+        Some(load_previous(&out.join("report.json"), &args)?)
+    } else {
+        None
+    };
+    let commit = match &previous {
+        Some(p) => p.commit.clone(),
+        None => git(&root, &["rev-parse", "HEAD"])?,
+    };
 
     // The sample, from the files of the commit (what the worktree holds).
-    let files = rtl_files(&root)?;
+    let files = rtl_files(&root, &commit)?;
     let equivalents = load_equivalents(&root.join("mutants/equivalent.txt"))?;
     let mut plan: Vec<Planned> = Vec::new();
     for rel in &files {
@@ -172,7 +187,6 @@ fn main() -> Result<()> {
         return Ok(());
     }
 
-    let out = root.join(&args.out);
     let wt = out.join("wt");
     let target = out.join("target");
     prepare_worktree(&root, &wt, &commit)?;
@@ -201,8 +215,23 @@ fn main() -> Result<()> {
         "baseline: building and running {} test runs unmutated",
         needed.len()
     );
-    let mut baseline: BTreeMap<String, f64> = BTreeMap::new();
-    {
+    let mut baseline: BTreeMap<String, f64> = previous
+        .as_ref()
+        .map(|p| p.baseline.iter().cloned().collect())
+        .unwrap_or_default();
+    let have_all = needed.iter().all(|&(package, target, filter)| {
+        baseline.contains_key(
+            &TestRun {
+                package,
+                target,
+                filter,
+            }
+            .label(),
+        )
+    });
+    if have_all {
+        eprintln!("baseline: kept from the run being resumed");
+    } else {
         let _held = runner.hold()?;
         let exes = runner
             .build()?
@@ -241,6 +270,30 @@ fn main() -> Result<()> {
         let orig = std::fs::read_to_string(&path)?;
         for m in sample {
             done += 1;
+            if let Some(mut rec) = previous.as_ref().and_then(|p| {
+                p.mutants
+                    .iter()
+                    .find(|r| r.file == *rel && r.mutant == *m)
+                    .cloned()
+            }) {
+                if rec.outcome == Outcome::Survived
+                    && let Some(reason) = equivalents.get(&(
+                        rec.file.clone(),
+                        rec.source_line.clone(),
+                        m.orig.clone(),
+                        m.repl.clone(),
+                    ))
+                {
+                    rec.outcome = Outcome::Equivalent;
+                    rec.detail = reason.clone();
+                }
+                eprintln!(
+                    "[{done}/{total}] {rel}:{} {} -> {:?} (kept from the run resumed)",
+                    m.line, rec.change, rec.outcome
+                );
+                report.mutants.push(rec);
+                continue;
+            }
             let started = Instant::now();
             let source_line = orig.lines().nth(m.line - 1).unwrap_or("").trim().to_owned();
             std::fs::write(&path, m.apply(&orig))?;
@@ -577,8 +630,8 @@ fn prepare_worktree(root: &Path, wt: &Path, commit: &str) -> Result<()> {
 
 /// Every `.sv` file under `rtl/` of HEAD, packages first (the order the
 /// hygiene test lints in).
-fn rtl_files(root: &Path) -> Result<Vec<String>> {
-    let list = git(root, &["ls-tree", "-r", "--name-only", "HEAD", "rtl"])?;
+fn rtl_files(root: &Path, commit: &str) -> Result<Vec<String>> {
+    let list = git(root, &["ls-tree", "-r", "--name-only", commit, "rtl"])?;
     let mut files: Vec<String> = list
         .lines()
         .filter(|l| l.ends_with(".sv") && !l.starts_with("rtl/sim"))
@@ -636,6 +689,31 @@ fn instantiators(root: &Path, files: &[String]) -> Result<BTreeMap<String, BTree
 }
 
 type EquivKey = (String, String, String, String);
+
+/// The report of the run `--resume` continues; its seed and sample size
+/// must be the ones asked for.
+fn load_previous(path: &Path, args: &Args) -> Result<Report> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "--resume: no report to resume at {} (start a run without --resume)",
+            path.display()
+        )
+    })?;
+    let r: Report = serde_json::from_str(&text)
+        .with_context(|| format!("--resume: {} is not a report of this tool", path.display()))?;
+    if r.seed != args.seed || r.per_module != args.per_module {
+        bail!(
+            "--resume: {} is a run with --seed {} --per-module {}, not --seed {} --per-module {}; \
+             resume with those, or start over without --resume",
+            path.display(),
+            r.seed,
+            r.per_module,
+            args.seed,
+            args.per_module
+        );
+    }
+    Ok(r)
+}
 
 /// `mutants/equivalent.txt`: `file | source line | from | to | reason`, one
 /// mutant a line, `#` comments.

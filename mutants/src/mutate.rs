@@ -7,10 +7,10 @@
 //! declarations, and assertion and system-task statements (their conditions
 //! are checks, not behaviour).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a mutant does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     /// A binary or unary operator replaced by another (`+` by `-`, `<` by `<=`, ...).
     Operator,
@@ -27,7 +27,7 @@ pub enum Kind {
 }
 
 /// One mutant: `orig` at `start..end` of the file replaced by `repl`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mutant {
     pub kind: Kind,
     pub line: usize,
