@@ -567,3 +567,32 @@ pub fn soc_cpp_run(config: usize, seed: u32, rx: &[u8]) -> Result<u64, Error> {
     build_config(configs::SOC_CONFIGS, config, "SoC")?;
     Ok(ffi::bridge::soc_bench_run(config, seed, RESET_CYCLES, rx)?)
 }
+
+// Not in configs.rs: build.rs includes that file, without hls-rust.
+impl ConvConfig {
+    /// The build as the reference model's scheduler sees it, with a memory
+    /// that answers every burst at once (`t_burst` 1): the engine runs load,
+    /// compute and store one after the other; a step costs six cycles of its
+    /// own (four plan cycles, start, advance), a descriptor one (check).
+    pub fn hw(&self) -> hls_rust::conv::HwConfig {
+        hls_rust::conv::HwConfig {
+            t: self.t as usize,
+            p: self.p as usize,
+            words_per_cycle: self.t as usize,
+            t_burst: 1,
+            cycle: hls_rust::conv::hw::CycleParams {
+                t_desc: 1,
+                t_step: 6,
+                overlap: false,
+            },
+            in_buf: self.in_words as usize,
+            w_buf: self.w_words as usize,
+            out_buf: self.out_ent as usize,
+            grad_buf: self.g_ent as usize,
+            acc_depth: 1,
+            acc_w: self.acc_w,
+            acc_w_wu: self.acc_w_wu,
+            ..hls_rust::conv::HwConfig::up5k()
+        }
+    }
+}

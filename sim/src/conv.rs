@@ -9,7 +9,6 @@
 
 use hls_rust::conv::desc::{Descriptor, Op};
 use hls_rust::conv::exec::{ExecError, Executor, run_descriptor};
-use hls_rust::conv::hw::CycleParams;
 use hls_rust::conv::{HwConfig, Memory, Stats};
 use hls_rust::rng::Rng;
 use hlsk_cosim::configs::CONV_CONFIGS;
@@ -141,25 +140,7 @@ pub fn cause_of(d: &Descriptor, addr: u32, write: bool) -> usize {
 /// other; a step costs six cycles of its own (four plan cycles, start,
 /// advance), a descriptor one (check).
 pub fn hw_of(c: &ConvConfig) -> HwConfig {
-    HwConfig {
-        t: c.t as usize,
-        p: c.p as usize,
-        words_per_cycle: c.t as usize,
-        t_burst: 1,
-        cycle: CycleParams {
-            t_desc: 1,
-            t_step: 6,
-            overlap: false,
-        },
-        in_buf: c.in_words as usize,
-        w_buf: c.w_words as usize,
-        out_buf: c.out_ent as usize,
-        grad_buf: c.g_ent as usize,
-        acc_depth: 1,
-        acc_w: c.acc_w,
-        acc_w_wu: c.acc_w_wu,
-        ..HwConfig::up5k()
-    }
+    c.hw()
 }
 
 /// [`hw_of`] attached to the bench memory with `timing`: a burst's start-up

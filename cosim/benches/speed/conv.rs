@@ -4,7 +4,6 @@
 
 use super::common::{SEED, fail, gates, mix};
 use hls_rust::conv::desc::DESC_WORDS;
-use hls_rust::conv::hw::CycleParams;
 use hls_rust::conv::job::{BpJob, FpJob, Placed, TensorJob, WuJob};
 use hls_rust::conv::{Descriptor, HwConfig, Tensor4};
 use hls_rust::rng::Rng;
@@ -32,23 +31,8 @@ pub fn config() -> ConvConfig {
 /// `hlsk_sim::conv::hw_for` with the memory timing above).
 fn hw(c: &ConvConfig) -> HwConfig {
     HwConfig {
-        t: c.t as usize,
-        p: c.p as usize,
-        words_per_cycle: c.t as usize,
         t_burst: 1 + u64::from(WAIT),
-        cycle: CycleParams {
-            t_desc: 1,
-            t_step: 6,
-            overlap: false,
-        },
-        in_buf: c.in_words as usize,
-        w_buf: c.w_words as usize,
-        out_buf: c.out_ent as usize,
-        grad_buf: c.g_ent as usize,
-        acc_depth: 1,
-        acc_w: c.acc_w,
-        acc_w_wu: c.acc_w_wu,
-        ..HwConfig::up5k()
+        ..c.hw()
     }
 }
 
