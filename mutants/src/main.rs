@@ -5,12 +5,15 @@
 //! of the current commit (`target/mutants/wt`, its own `CARGO_TARGET_DIR`,
 //! so neither `rtl/` nor `target/` of the checkout is touched), lints the
 //! mutated module and every module above it with `verilator --lint-only
-//! -Wall`, then rebuilds the co-simulation tests and runs only those that
-//! cover the module, each with a time limit. The report (JSON and
-//! markdown) counts per module and per kernel the mutants killed by a test,
-//! killed only by lint, timed out (counted as killed), declared equivalent
-//! (`mutants/equivalent.txt`) and surviving.
+//! -Wall` and with the combinational check of `hlsk_rtl_lint` (Yosys: every
+//! `always_comb` variable assigned on every path), then rebuilds the
+//! co-simulation tests and runs only those that cover the module, each with
+//! a time limit. The report (JSON and markdown) counts per module and per
+//! kernel the mutants killed by a test, killed only by lint, timed out
+//! (counted as killed), declared equivalent (`mutants/equivalent.txt`) and
+//! surviving.
 
+mod lint;
 mod mutate;
 mod plan;
 
@@ -75,7 +78,8 @@ enum Outcome {
     Killed,
     /// A test ran over its time limit (counted as killed).
     Timeout,
-    /// `verilator --lint-only -Wall` complained; no test was run.
+    /// `verilator --lint-only -Wall` or the combinational check
+    /// (`hlsk_rtl_lint`) complained; no test was run.
     Lint,
     /// The co-simulation models or tests did not build; no test was run.
     Build,
@@ -197,11 +201,13 @@ fn main() -> Result<()> {
         .open(root.join(&args.lock))
         .context("lock file")?;
     let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
+    let yosys = hlsk_rtl_lint::pinned_yosys(&root).context("the combinational lint")?;
     let runner = Runner {
         wt: wt.clone(),
         target,
         lock,
         verilator,
+        yosys,
     };
 
     // Baseline: every test run the sample needs passes unmutated; its
@@ -357,6 +363,7 @@ struct Runner {
     target: PathBuf,
     lock: std::fs::File,
     verilator: String,
+    yosys: PathBuf,
 }
 
 /// Test executables by (package, target).
@@ -408,6 +415,9 @@ impl Runner {
             if let Some(msg) = self.lint(top, files)? {
                 return Ok((Outcome::Lint, format!("{top}: {msg}")));
             }
+        }
+        if let Some(msg) = lint::comb(&self.yosys, &self.wt, &tops, files)? {
+            return Ok((Outcome::Lint, msg));
         }
         let _held = self.hold()?;
         let exes = match self.build()? {
