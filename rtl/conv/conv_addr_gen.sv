@@ -9,12 +9,15 @@
 // buffer row, and the pool unit's input, argmax and output entries; also
 // the next (m tile, n tile, ky, kx) set of the step.
 //
-// Timing: the input, output and pool indexes and the next set are
-// registers computed from the next cycle's counters (the *_d inputs), so in
-// any cycle they equal functions of the current counters; the per-step
-// products they use are registered from the step's extent while the plan
-// cycles run. wb_idx_o, g_row_o, in_ok_o and px_ok_o are combinational
-// from registers. All index arithmetic wraps at the buffers' address
+// Timing: the output and pool indexes and the next set are registers
+// computed from the next cycle's counters (the *_d inputs), so in any cycle
+// they equal functions of the current counters; the per-step products they
+// use are registered from the step's extent while the plan cycles run. The
+// input and weight buffers read through registered block-RAM ports, so
+// their indexes are given a cycle ahead: ib_idx_d_o, pix_ib_d_o and
+// wb_idx_d_o are the indexes of the next cycle (from the *_d inputs and the
+// D sides of the registers they use), combinational. g_row_o, in_ok_o and
+// px_ok_o are combinational from registers. All index arithmetic wraps at the buffers' address
 // widths, as the addresses do. In simulation, assertions compare every
 // index with its 32-bit formula in each cycle it is used (synthesis leaves
 // them out). rst_ni only qualifies the assertions.
@@ -49,6 +52,7 @@ module conv_addr_gen
 
   // Main machine: state, compute counters (current and next cycle's)
   input  state_e           state_i,
+  input  state_e           state_d_i,
   input  logic             fill_now_i,  // the shadow takes beat wb_idx_o this cycle
   input  logic             set_last_i,  // the set's last column group fires
   input  logic [31:0]      mtl_i,
@@ -64,9 +68,13 @@ module conv_addr_gen
   input  logic [31:0]      kx_d_i,
   input  logic [31:0]      r_d_i,
   input  logic [31:0]      x_d_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  // Fire: input buffer entries of the P columns, their validity
-  output logic [IbAW-1:0]  ib_idx_o [P],
+  // Fire: input buffer entries of the P columns (next cycle's), their
+  // validity
+  output logic [IbAW-1:0]  ib_idx_d_o [P],
   output logic             in_ok_o  [P],  // column in range, input pixel not padding
   output logic             px_ok_o  [P],  // column in range
   output logic [OutAW-1:0] ob_fi_o,       // accumulator entry of column 0
@@ -75,13 +83,13 @@ module conv_addr_gen
   output logic             has_next_o,    // the step has a set after this one
   output logic [31:0]      s_mtl_o,
   output logic [31:0]      s_ntl_o,
-  output logic [WAW-1:0]   wb_idx_o,
+  output logic [WAW-1:0]   wb_idx_d_o,    // next cycle's
 
   // WU: the gradient buffer row of the current set
   output logic [GAW-1:0]   g_row_o,
 
-  // Pools: input, argmax and output entries of the current cycle
-  output logic [IbAW-1:0]  pix_ib_o,
+  // Pools: input (next cycle's), argmax and output entries
+  output logic [IbAW-1:0]  pix_ib_d_o,
   output logic [OutAW-1:0] pix_cb_o,
   output logic [OutAW-1:0] pix_ob_o
 );
@@ -110,7 +118,8 @@ module conv_addr_gen
   // widths: the index arithmetic wraps there, as the buffer addresses do.
   logic [IbAW-1:0]  nrinw_q, ib_c_q, pp_ib_q;
   logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
-  logic [WAW-1:0]   wsel_kk_q;
+  logic [WAW-1:0]   wsel_kk_d;  // (the weight index is next cycle's: no register)
+  assign wsel_kk_d = WAW'(g.is_bp ? mtn : ntn) * WAW'(g.kk);
   logic [GAW-1:0]   ntn_kk_q;
   always_ff @(posedge clk_i) begin
     nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
@@ -122,7 +131,6 @@ module conv_addr_gen
     pp_ib_q   <= g.is_pf ? IbAW'(2 * nr) * IbAW'(g.w) : IbAW'(nr) * IbAW'(g.ow);
     pp_cb_q   <= OutAW'(nr) * OutAW'(g.cw);
     pp_ob_q   <= OutAW'(2 * nr) * OutAW'(g.w);  // POOL_BWD; POOL_FWD's is nrow_q
-    wsel_kk_q <= WAW'(g.is_bp ? mtn : ntn) * WAW'(g.kk);
     ntn_kk_q  <= GAW'(ntn) * GAW'(g.kk);
   end
 
@@ -160,8 +168,18 @@ module conv_addr_gen
     end
   end
 
+  // The input indexes of the next cycle, and their registers (which the
+  // assertions check).
+  logic [IbAW-1:0] ib_idx_q [P];
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_idx_d_o[p] = IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d_i + kx_d_i) + ib_c_q + IbAW'(p);
+    end
+  end
+
   // The next set, registered from the next cycle's counters.
-  set_t nxs_q;
+  set_t nxs_q, nxs_d;
+  assign nxs_d      = next_set(g.k, ntn, mtn, mtl_d_i, ntl_d_i, ky_d_i, kx_d_i);
   assign has_next_o = nxs_q.has;
 
   /////////////////////////
@@ -177,14 +195,26 @@ module conv_addr_gen
   assign s_ky    = (state_i == StWLoad) ? ky_i : nxs_q.ky;
   assign s_kx    = (state_i == StWLoad) ? kx_i : nxs_q.kx;
   // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
-  // forward weights, slice (K-1-ky, K-1-kx), forward row mi.
-  always_comb begin
+  // forward weights, slice (K-1-ky, K-1-kx), forward row mi. The weight
+  // buffer's index is given for the next cycle: the same function of the
+  // next state, counters, set and stride; wb_idx_q (its register) is
+  // checked against the formula.
+  // (tm, tn, ty, tx): the target set; mi: the row or column.
+  function automatic logic [WAW-1:0] wb_index(input logic [WAW-1:0] tm, tn, ty, tx, mi,
+                                               input logic [WAW-1:0] sel_kk);
     logic [WAW-1:0] blk, slice;
-    blk      = g.is_bp ? WAW'(s_ntl_o) * wsel_kk_q + WAW'(s_mtl_o) * WAW'(g.kk) :
-                         WAW'(s_mtl_o) * wsel_kk_q + WAW'(s_ntl_o) * WAW'(g.kk);
-    slice    = WAW'(s_ky) * WAW'(g.k) + WAW'(s_kx);
-    wb_idx_o = (blk + (g.is_bp ? WAW'(g.kk) - 1 - slice : slice)) * WAW'(T32) + WAW'(mi_i);
-  end
+    blk   = g.is_bp ? tn * sel_kk + tm * WAW'(g.kk) : tm * sel_kk + tn * WAW'(g.kk);
+    slice = ty * WAW'(g.k) + tx;
+    return (blk + (g.is_bp ? WAW'(g.kk) - 1 - slice : slice)) * WAW'(T32) + mi;
+  endfunction
+
+  logic [WAW-1:0] wb_idx_q;
+  logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
+  assign st_wl_d    = state_d_i == StWLoad;
+  assign wb_idx_d_o = wb_index(WAW'(st_wl_d ? mtl_d_i : nxs_d.mtl),
+                               WAW'(st_wl_d ? ntl_d_i : nxs_d.ntl),
+                               WAW'(st_wl_d ? ky_d_i : nxs_d.ky),
+                               WAW'(st_wl_d ? kx_d_i : nxs_d.kx), WAW'(mi_d_i), wsel_kk_d);
 
   // WU: the set's T x T entries of the gradient buffer.
   assign g_row_o = (GAW'(mtl_i) * ntn_kk_q + GAW'(ntl_i) * GAW'(g.kk) +
@@ -219,8 +249,9 @@ module conv_addr_gen
     return i;
   endfunction
 
-  pool_idx_t pix_q;
-  assign pix_ib_o = pix_q.ib;
+  pool_idx_t pix_q, pix_d;
+  assign pix_d      = pool_index(x_d_i, r_d_i, ky_d_i[0], kx_d_i[0], OutAW'(mtl_d_i));
+  assign pix_ib_d_o = pix_d.ib;
   assign pix_cb_o = pix_q.cb;
   assign pix_ob_o = pix_q.ob;
 
@@ -235,12 +266,11 @@ module conv_addr_gen
     s_ri_q <= s_ri_d;
     s_mt_q <= s_mt_d;
     s_ro_q <= s_ro_d;
-    for (int unsigned p = 0; p < P; p++) begin
-      ib_idx_o[p] <= IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d_i + kx_d_i) + ib_c_q + IbAW'(p);
-    end
-    ob_fi_o <= OutAW'(s_mt_d + s_ro_d + x_d_i);
-    nxs_q   <= next_set(g.k, ntn, mtn, mtl_d_i, ntl_d_i, ky_d_i, kx_d_i);
-    pix_q   <= pool_index(x_d_i, r_d_i, ky_d_i[0], kx_d_i[0], OutAW'(mtl_d_i));
+    ib_idx_q <= ib_idx_d_o;
+    ob_fi_o  <= OutAW'(s_mt_d + s_ro_d + x_d_i);
+    nxs_q    <= nxs_d;
+    pix_q    <= pix_d;
+    wb_idx_q <= wb_idx_d_o;
   end
 
   ////////////////
@@ -273,8 +303,8 @@ module conv_addr_gen
     for (int unsigned p = 0; p < P; p++) begin
       if (rst_ni && state_i == StFire && in_ok_o[p]) begin
         assert (ib_ref[p] < 32'(InBeats)) else $error("input buffer read at %0d", ib_ref[p]);
-        assert (ib_idx_o[p] == IbAW'(ib_ref[p]))
-          else $error("input index %0d, expected %0d", ib_idx_o[p], ib_ref[p]);
+        assert (ib_idx_q[p] == IbAW'(ib_ref[p]))
+          else $error("input index %0d, expected %0d", ib_idx_q[p], ib_ref[p]);
       end
     end
     if (rst_ni) begin
@@ -290,8 +320,8 @@ module conv_addr_gen
     end
     if (rst_ni && fill_now_i) begin
       assert (wb_ref < 32'(WBeats)) else $error("weight buffer read at %0d", wb_ref);
-      assert (wb_idx_o == WAW'(wb_ref))
-        else $error("weight index %0d, expected %0d", wb_idx_o, wb_ref);
+      assert (wb_idx_q == WAW'(wb_ref))
+        else $error("weight index %0d, expected %0d", wb_idx_q, wb_ref);
     end
     if (rst_ni && state_i == StFire) begin
       assert (ob_ref < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_ref);

@@ -70,8 +70,9 @@ module conv_ctrl
   input  logic        has_next_i,   // conv_addr_gen: the step has a set after this one
   input  logic        cand_last_i,  // conv_pool: the pixel's last cycle
 
-  // State
+  // State (and the next cycle's, for the buffers' registered reads)
   output state_e      state_o,
+  output state_e      state_d_o,
   output phase_e      phase_o,
 
   // Compute counters and their next values
@@ -88,6 +89,7 @@ module conv_ctrl
   output logic [31:0] kx_d_o,
   output logic [31:0] r_d_o,
   output logic [31:0] x_d_o,
+  output logic [31:0] mi_d_o,
 
   // Datapath control
   output logic        fill_now_o,   // the shadow takes a weight beat
@@ -95,6 +97,7 @@ module conv_ctrl
   output logic        first_add_o,  // the fire starts the accumulators from zero
   output logic        set_last_o,   // the set's last column group fires
   output logic        ib_bank_o,    // the input-buffer bank compute reads
+  output logic        ib_bank_d_o,  // ... in the next cycle
   output tile_t       bx_o,         // the current burst
   output logic [31:0] ptr_o,        // buffer index across the bursts of a phase
   output logic [31:0] dm_o,         // drain: m tile
@@ -486,6 +489,9 @@ module conv_ctrl
   assign kx_d_o          = kx_d;
   assign r_d_o           = r_d;
   assign x_d_o           = x_d;
+  assign mi_d_o          = mi_d;
+  assign state_d_o       = state_d;
+  assign ib_bank_d_o     = ib_bank_d;
   assign fill_now_o      = fill_now;
   assign wswap_o         = wswap;
   assign set_last_o      = set_last;

@@ -137,7 +137,7 @@ module conv_engine
   logic       bad;
 
   // Main machine state and counters.
-  state_e      state;
+  state_e      state, state_d;
   phase_e      phase;
   logic        desc_we;
   logic [3:0]  desc_idx;
@@ -145,8 +145,8 @@ module conv_engine
   logic [31:0] mc, b, row0, nc;
   extent_t     ext;
   logic [31:0] mtl, ntl, ky, kx, mi, r, x;
-  logic [31:0] mtl_d, ntl_d, ky_d, kx_d, r_d, x_d;
-  logic        fill_now, wswap, first_add, set_last, ib_bank, enter_compute;
+  logic [31:0] mtl_d, ntl_d, ky_d, kx_d, r_d, x_d, mi_d;
+  logic        fill_now, wswap, first_add, set_last, ib_bank, ib_bank_d, enter_compute;
   tile_t       bx;
   logic [31:0] ptr, dm;
 
@@ -160,14 +160,14 @@ module conv_engine
   logic [31:0] pf_ptr;
 
   // Buffer indexes.
-  logic [IbAW-1:0]  ib_idx [P];
+  logic [IbAW-1:0]  ib_idx_d [P];
   logic             in_ok  [P];
   logic             px_ok  [P];
   logic [OutAW-1:0] ob_fi, pix_cb, pix_ob;
-  logic [IbAW-1:0]  pix_ib;
+  logic [IbAW-1:0]  pix_ib_d;
   logic             has_next;
   logic [31:0]      s_mtl, s_ntl;
-  logic [WAW-1:0]   wb_idx;
+  logic [WAW-1:0]   wb_idx_d;
   logic [GAW-1:0]   g_row;
 
   // Datapath.
@@ -247,6 +247,7 @@ module conv_engine
     .has_next_i      (has_next),
     .cand_last_i     (cand_last),
     .state_o         (state),
+    .state_d_o       (state_d),
     .phase_o         (phase),
     .mtl_o           (mtl),
     .ntl_o           (ntl),
@@ -261,11 +262,13 @@ module conv_engine
     .kx_d_o          (kx_d),
     .r_d_o           (r_d),
     .x_d_o           (x_d),
+    .mi_d_o          (mi_d),
     .fill_now_o      (fill_now),
     .wswap_o         (wswap),
     .first_add_o     (first_add),
     .set_last_o      (set_last),
     .ib_bank_o       (ib_bank),
+    .ib_bank_d_o     (ib_bank_d),
     .bx_o            (bx),
     .ptr_o           (ptr),
     .dm_o            (dm),
@@ -316,6 +319,7 @@ module conv_engine
     .ext_i      (ext),
     .row0_i     (row0),
     .state_i    (state),
+    .state_d_i  (state_d),
     .fill_now_i (fill_now),
     .set_last_i (set_last),
     .mtl_i      (mtl),
@@ -331,16 +335,17 @@ module conv_engine
     .kx_d_i     (kx_d),
     .r_d_i      (r_d),
     .x_d_i      (x_d),
-    .ib_idx_o   (ib_idx),
+    .mi_d_i     (mi_d),
+    .ib_idx_d_o (ib_idx_d),
     .in_ok_o    (in_ok),
     .px_ok_o    (px_ok),
     .ob_fi_o    (ob_fi),
     .has_next_o (has_next),
     .s_mtl_o    (s_mtl),
     .s_ntl_o    (s_ntl),
-    .wb_idx_o   (wb_idx),
+    .wb_idx_d_o (wb_idx_d),
     .g_row_o    (g_row),
-    .pix_ib_o   (pix_ib),
+    .pix_ib_d_o (pix_ib_d),
     .pix_cb_o   (pix_cb),
     .pix_ob_o   (pix_ob)
   );
@@ -365,12 +370,15 @@ module conv_engine
     .ptr_i      (ptr),
     .pf_ptr_i   (pf_ptr),
     .ib_bank_i  (ib_bank),
-    .ib_idx_i   (ib_idx),
+    .ib_bank_d_i(ib_bank_d),
+    .ib_idx_d_i (ib_idx_d),
     .in_ok_i    (in_ok),
-    .pix_ib_i   (pix_ib),
+    .pix_ib_d_i (pix_ib_d),
+    .fire_i     (state == StFire),
+    .pool_i     (state == StPool),
     .ib_rd_o    (ib_rd),
     .fill_now_i (fill_now),
-    .wb_idx_i   (wb_idx),
+    .wb_idx_d_i (wb_idx_d),
     .mi_i       (mi),
     .mc_i       (mc),
     .nc_i       (nc),

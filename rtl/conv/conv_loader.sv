@@ -11,13 +11,21 @@
 // forward block (conv_addr_gen picks the beat): the transpose and the
 // 180-degree flip happen on the way in. Weights of padded channels are 0.
 //
-// Timing: buffer writes take effect at the clock edge; reads are
-// asynchronous (ib_rd_o in the cycle its index is presented). The shadow
-// copies wsh into wreg (with the beat taken this cycle, if any) at wswap_i.
-// Read data arrive for one burst at a time, so the input buffer has a
-// single write port (the load of the current bank or the prefetch into the
-// other) and synthesis can map it to distributed RAM. No reset: nothing is
-// read before it is written.
+// Buffers: block RAM (hlsk_ram_1r1w: one write port, one registered read
+// port). Read data arrive for one burst at a time, so each buffer has a
+// single write port (the input buffer: the load of the current bank or the
+// prefetch into the other). The input buffer has one copy per fire column
+// (P read ports; copy 0 also serves the pool unit), all written alike.
+//
+// Timing: writes take effect at the clock edge. Reads are registered, so
+// their indexes come a cycle ahead (ib_bank_d_i, ib_idx_d_i, pix_ib_d_i,
+// wb_idx_d_i: the next cycle's bank and indexes); ib_rd_o and the weight
+// beat the shadow takes are then the buffer contents at the current
+// cycle's indexes, as an asynchronous read of them would give, provided no
+// write of the previous cycle hit an entry read in this one (read-first
+// RAM; the assertions check that no such read is used). The shadow copies
+// wsh into wreg (with the beat taken this cycle, if any) at wswap_i. No
+// reset: nothing is read before it is written.
 
 module conv_loader
   import conv_pkg::*;
@@ -50,17 +58,23 @@ module conv_loader
   input  logic [31:0]      pf_ptr_i,  // wraps at the buffer's address width
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic             ib_bank_i,
+  input  logic             ib_bank_d_i,
 
   // Input buffer reads: the P fire columns, or the pool unit's pixel
-  input  logic [IbAW-1:0]  ib_idx_i [P],
+  // (indexes of the next cycle); fire_i and pool_i say a read is used
+  input  logic [IbAW-1:0]  ib_idx_d_i [P],
   input  logic             in_ok_i  [P],
-  input  logic [IbAW-1:0]  pix_ib_i,
+  input  logic [IbAW-1:0]  pix_ib_d_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic             fire_i,
+  input  logic             pool_i,
+  /* verilator lint_on UNUSEDSIGNAL */
   output logic [BeatW-1:0] ib_rd_o  [P],
 
   // Shadow fill: beat wb_idx_i becomes row (FP) or column (BP) mi_i of the
   // target set (m tile s_mtl_i, n tile s_ntl_i of chunks mc_i, nc_i)
   input  logic             fill_now_i,
-  input  logic [WAW-1:0]   wb_idx_i,
+  input  logic [WAW-1:0]   wb_idx_d_i,  // next cycle's
   input  logic [31:0]      mi_i,
   input  logic [31:0]      mc_i,
   input  logic [31:0]      nc_i,
@@ -87,26 +101,39 @@ module conv_loader
   // Input buffer //
   //////////////////
 
-  logic [BeatW-1:0] ibuf_q [2*InBeats];
   logic             ib_we;
   logic [IbAW-1:0]  ib_waddr;
+  logic [IbAW-1:0]  ib_raddr [P];
+  logic [BeatW-1:0] ib_data  [P];
   assign ib_we    = in_we_i || pf_we_i;
   assign ib_waddr = pf_we_i ? ib_addr(!ib_bank_i, IbAW'(pf_ptr_i)) :
                               ib_addr(ib_bank_i, IbAW'(ptr_i));
 
-  always_ff @(posedge clk_i) begin
-    if (ib_we) begin
-      ibuf_q[ib_waddr] <= rd_data_i;
-    end
+  // One copy per fire column; pools read copy 0 at their pixel.
+  for (genvar p = 0; p < P; p++) begin : g_ibuf
+    assign ib_raddr[p] = (p == 0 && g.is_pool) ? ib_addr(ib_bank_d_i, pix_ib_d_i) :
+                                                 ib_addr(ib_bank_d_i, ib_idx_d_i[p]);
+    hlsk_ram_1r1w #(
+      .Width (BeatW),
+      .Depth (2 * InBeats)
+    ) u_ibuf (
+      .clk_i   (clk_i),
+      .we_i    (ib_we),
+      .waddr_i (ib_waddr),
+      .wdata_i (rd_data_i),
+      .re_i    (1'b1),
+      .raddr_i (ib_raddr[p]),
+      .rdata_o (ib_data[p])
+    );
   end
 
   // Reads of the P columns (pools use column 0 only).
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       if (g.is_pool) begin
-        ib_rd_o[p] = (p == 0) ? ibuf_q[ib_addr(ib_bank_i, pix_ib_i)] : '0;
+        ib_rd_o[p] = (p == 0) ? ib_data[0] : '0;
       end else begin
-        ib_rd_o[p] = in_ok_i[p] ? ibuf_q[ib_addr(ib_bank_i, ib_idx_i[p])] : '0;
+        ib_rd_o[p] = in_ok_i[p] ? ib_data[p] : '0;
       end
     end
   end
@@ -115,15 +142,19 @@ module conv_loader
   // Weight buffer and registers //
   ///////////////////////////////
 
-  logic [BeatW-1:0] wbuf_q [WBeats];
   logic [BeatW-1:0] wb_rd;
-  assign wb_rd = wbuf_q[wb_idx_i];
-
-  always_ff @(posedge clk_i) begin
-    if (w_we_i) begin
-      wbuf_q[WAW'(ptr_i)] <= rd_data_i;
-    end
-  end
+  hlsk_ram_1r1w #(
+    .Width (BeatW),
+    .Depth (WBeats)
+  ) u_wbuf (
+    .clk_i   (clk_i),
+    .we_i    (w_we_i),
+    .waddr_i (WAW'(ptr_i)),
+    .wdata_i (rd_data_i),
+    .re_i    (1'b1),
+    .raddr_i (wb_idx_d_i),
+    .rdata_o (wb_rd)
+  );
 
   // Weight registers wreg[m][n] and their shadow copy, filled one row (FP)
   // or column (BP) per cycle while the current set computes.
@@ -162,7 +193,26 @@ module conv_loader
   // Assertions //
   ////////////////
 
+  // A read registered while the same entry was written returns the old
+  // contents; no such read may be used.
+  logic ib_stale_q [P];
+  logic wb_stale_q;
   always_ff @(posedge clk_i) begin
+    for (int unsigned p = 0; p < P; p++) begin
+      ib_stale_q[p] <= ib_we && (ib_waddr == ib_raddr[p]);
+    end
+    wb_stale_q <= w_we_i && (WAW'(ptr_i) == wb_idx_d_i);
+  end
+
+  always_ff @(posedge clk_i) begin
+    for (int unsigned p = 0; p < P; p++) begin
+      if (rst_ni && ((fire_i && !g.is_pool && in_ok_i[p]) || (pool_i && p == 0))) begin
+        assert (!ib_stale_q[p]) else $error("input buffer read of column %0d is stale", p);
+      end
+    end
+    if (rst_ni && fill_now_i) begin
+      assert (!wb_stale_q) else $error("weight buffer read is stale");
+    end
     if (rst_ni && in_we_i) begin
       assert (ptr_i < 32'(InBeats)) else $error("input buffer overrun at beat %0d", ptr_i);
     end
