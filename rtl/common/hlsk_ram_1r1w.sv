@@ -6,13 +6,17 @@
 // (iCE40 EBR, ECP5 DP16KD, Gowin BSRAM).
 //
 // Read-during-write to the same address returns the old contents
-// (read-first). rdata_o holds its value on cycles without a read. Contents
-// are not reset; an address read before it is written returns whatever the
-// RAM powered up with.
+// (read-first), or with WriteFirst = 1 the data being written (a bypass
+// register beside the RAM: the read port then behaves as an asynchronous
+// read of a registered address, which is what a pipeline that presents its
+// next address needs). rdata_o holds its value on cycles without a read.
+// Contents are not reset; an address read before it is written returns
+// whatever the RAM powered up with.
 
 module hlsk_ram_1r1w #(
   parameter int unsigned Width = 32,
   parameter int unsigned Depth = 256,
+  parameter int unsigned WriteFirst = 0,  // 1: a colliding read returns the new data
   // Derived; do not override.
   localparam int unsigned AddrW = (Depth > 1) ? $clog2(Depth) : 1
 ) (
@@ -47,6 +51,18 @@ module hlsk_ram_1r1w #(
     end
   end
 
-  assign rdata_o = rdata_q;
+  if (WriteFirst != 0) begin : g_bypass
+    logic             byp_q;  // the registered read collided with the write
+    logic [Width-1:0] byp_data_q;
+    always_ff @(posedge clk_i) begin
+      if (re_i && raddr_ok) begin
+        byp_q      <= we_i && (waddr_i == raddr_i);
+        byp_data_q <= wdata_i;
+      end
+    end
+    assign rdata_o = byp_q ? byp_data_q : rdata_q;
+  end else begin : g_no_bypass
+    assign rdata_o = rdata_q;
+  end
 
 endmodule
