@@ -13,7 +13,12 @@ use std::path::{Path, PathBuf};
 
 /// A kernel preset: a board's SoC with other TLMM parameters, built without
 /// the host link (`HostLink = 0`) and the convolution engine (`Conv = 0`) so
-/// that the figures are the TLMM engine's.
+/// that the figures are the TLMM engine's. Without the link, the SoC top
+/// feeds the engine, once its self-test is done, from bits shifted in on the
+/// UART rx pin and folds its results and counters onto the tx pin: no input
+/// synthesis could predict, no output it could drop, so every lane, row and
+/// weight bit is built (the self-test's constant job alone let it prune the
+/// lanes that job leaves idle).
 struct Preset {
     name: &'static str,
     board: &'static str,
@@ -348,6 +353,8 @@ fn render(rows: &[JsonRow]) -> Result<(String, String)> {
          clock = what the bitstream runs at: the PLL's achieved output where the board file sets `pll_mhz`\n\
          (nextpnr's target, met), else the crystal; presets run from the crystal and measure the engine's Fmax\n\
          (placed and routed for 40 MHz on the UP5K, 100 MHz on the ECP5-85F: nextpnr stops pushing at a target it meets).\n\
+         Presets leave the host link out; their engine runs, after the self-test, on bits shifted in from the\n\
+         UART rx pin, its results and counters folded onto tx, so synthesis can prune none of it.\n\
          TLMM peak = G*T*P ternary MACs per cycle, conv peak = T*T*P 16-bit MACs per cycle of the convolution\n\
          engine (where the board's SoC carries it), peak throughput = peak * Fmax or peak * clock.\n\
          Each row names the commit it was built at (`git describe --always --dirty`); a row marked\n\

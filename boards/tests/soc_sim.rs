@@ -78,7 +78,7 @@ fn soc_self_test_passes_on_every_board_configuration() {
         .lines()
         .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
         .collect();
-    assert_eq!(results.len(), 5, "expected 5 result lines:\n{text}");
+    assert_eq!(results.len(), 6, "expected 6 result lines:\n{text}");
     assert!(
         results.iter().all(|l| l.starts_with("PASS")),
         "self-test failed:\n{text}"
