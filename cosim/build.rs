@@ -166,7 +166,11 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             c.prefix(),
             "hlsk_ram_1r1w",
             "Ram",
-            &[("Width", c.width), ("Depth", c.depth)],
+            &[
+                ("Width", c.width),
+                ("Depth", c.depth),
+                ("WriteFirst", u32::from(c.write_first)),
+            ],
             &[&c.width, &c.depth],
         ));
     }

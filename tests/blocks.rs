@@ -7,7 +7,8 @@
 
 use crate::prop::check;
 use hls_rust::common::{
-    CycleModel, FifoOut, Ram1r1w, RamIn, SkidBuffer, SkidOut, StreamIn, SyncFifo, mask,
+    CycleModel, FifoOut, Ram1r1w, RamIn, ReadDuringWrite, SkidBuffer, SkidOut, StreamIn, SyncFifo,
+    mask,
 };
 use hlsk_cosim::configs::{FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS};
 use hlsk_cosim::{Fifo, Ram, Skid};
@@ -197,9 +198,10 @@ pub struct RamCase {
     pub cycles: Vec<RamIn>,
 }
 
-/// RAM stimulus: addresses mostly from a few low words (so reads hit writes
-/// and same-cycle collisions happen), sometimes anywhere in the address
-/// space, including addresses at or beyond the depth.
+/// RAM stimulus: addresses mostly from a few low words (so reads hit writes),
+/// sometimes anywhere in the address space, including addresses at or beyond
+/// the depth; in one cycle in four the read address is the write address, so
+/// same-cycle collisions (the read-first/write-first difference) are common.
 pub fn ram_case(width: u32, depth: u32) -> impl Strategy<Value = RamCase> {
     let addr_bits = if depth > 1 {
         32 - (depth - 1).leading_zeros()
@@ -214,26 +216,33 @@ pub fn ram_case(width: u32, depth: u32) -> impl Strategy<Value = RamCase> {
         any::<u64>(),
         any::<bool>(),
         addr,
+        prop::bool::weighted(0.25),
     )
-        .prop_map(move |(we, waddr, wdata, re, raddr)| RamIn {
+        .prop_map(move |(we, waddr, wdata, re, raddr, collide)| RamIn {
             we,
             waddr,
             wdata: wdata & mask(width),
             re,
-            raddr,
+            raddr: if collide { waddr } else { raddr },
         });
     (any::<u32>(), prop::collection::vec(cycle, 1..MAX_CYCLES))
         .prop_map(|(seed, cycles)| RamCase { seed, cycles })
 }
 
-/// `hlsk_ram_1r1w` build `config` against [`Ram1r1w`]: read data must match
-/// whenever the reference defines it.
+/// `hlsk_ram_1r1w` build `config` against [`Ram1r1w`] in the build's
+/// read-during-write mode: read data must match whenever the reference
+/// defines it.
 pub fn ram_matches_reference(config: usize, cases: u32) -> Result<(), String> {
     let c = RAM_CONFIGS[config];
-    let name = format!("ram_w{}_d{}_matches_reference", c.width, c.depth);
+    let (mode, suffix) = if c.write_first {
+        (ReadDuringWrite::WriteFirst, "_wf")
+    } else {
+        (ReadDuringWrite::ReadFirst, "")
+    };
+    let name = format!("ram_w{}_d{}{suffix}_matches_reference", c.width, c.depth);
     check(&name, cases, ram_case(c.width, c.depth), |case, waves| {
         let mut dut = Ram::with_trace(config, case.seed, waves).map_err(|e| e.to_string())?;
-        let mut model = Ram1r1w::new(c.width, c.depth as usize);
+        let mut model = Ram1r1w::with_mode(c.width, c.depth as usize, mode);
         count_cycles(case.cycles.len());
         for (n, i) in case.cycles.iter().enumerate() {
             let rtl = dut.step(i);

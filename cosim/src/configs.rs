@@ -27,6 +27,10 @@ pub struct RamConfig {
     pub width: u32,
     /// `Depth` in words.
     pub depth: u32,
+    /// `WriteFirst`: a read of the address written at the same edge returns
+    /// the data being written (through the bypass register) instead of the
+    /// old contents.
+    pub write_first: bool,
 }
 
 /// FIFO builds: depth 1, small and odd depths, a power of two, full 64-bit data.
@@ -54,20 +58,38 @@ pub const SKID_CONFIGS: &[SkidConfig] = &[
     SkidConfig { width: 64 },
 ];
 
-/// RAM builds: tiny, non-power-of-two depth, block-RAM sized, wide.
+/// RAM builds: read-first tiny, non-power-of-two depth, block-RAM sized and
+/// wide; write-first tiny and non-power-of-two depth.
 pub const RAM_CONFIGS: &[RamConfig] = &[
-    RamConfig { width: 8, depth: 2 },
+    RamConfig {
+        width: 8,
+        depth: 2,
+        write_first: false,
+    },
     RamConfig {
         width: 16,
         depth: 100,
+        write_first: false,
     },
     RamConfig {
         width: 32,
         depth: 512,
+        write_first: false,
     },
     RamConfig {
         width: 64,
         depth: 16,
+        write_first: false,
+    },
+    RamConfig {
+        width: 8,
+        depth: 2,
+        write_first: true,
+    },
+    RamConfig {
+        width: 16,
+        depth: 100,
+        write_first: true,
     },
 ];
 
@@ -337,9 +359,10 @@ impl SkidConfig {
 }
 
 impl RamConfig {
-    /// Verilator class prefix of this build.
+    /// Verilator class prefix of this build (`_wf` for write-first).
     pub fn prefix(&self) -> String {
-        format!("Vhlsk_ram_w{}_d{}", self.width, self.depth)
+        let mode = if self.write_first { "_wf" } else { "" };
+        format!("Vhlsk_ram_w{}_d{}{mode}", self.width, self.depth)
     }
 }
 

@@ -14,7 +14,7 @@ mod ram;
 mod skid;
 
 pub use fifo::{FifoOut, SyncFifo};
-pub use ram::{Ram1r1w, RamIn};
+pub use ram::{Ram1r1w, RamIn, ReadDuringWrite};
 pub use skid::{SkidBuffer, SkidOut};
 
 /// A block modelled cycle by cycle.
