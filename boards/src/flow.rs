@@ -663,7 +663,7 @@ impl Flow {
         self.tools.path(yosys)?;
 
         // Constraints: rewritten only when their text changes.
-        let text = constraints::generate(cfg);
+        let text = constraints_text(cfg, self.pnr_target_mhz);
         let cpath = self.abs(&f.constraints);
         if std::fs::read_to_string(&cpath).ok().as_deref() != Some(text.as_str()) {
             std::fs::write(&cpath, &text).map_err(io_ctx(format!("{}", cpath.display())))?;
@@ -1027,6 +1027,26 @@ fn record(
     Ok(())
 }
 
+/// The board's constraints for a build placed and routed for `target_mhz`
+/// (nextpnr's `--freq`, when above the clock). nextpnr-ecp5 takes the
+/// `.lpf`'s `FREQUENCY` of the clock port over `--freq`, so without a PLL
+/// the target goes there; with a PLL, nextpnr derives the output clock's
+/// constraint from the crystal's and the target stays in `--freq`.
+fn constraints_text(cfg: &BoardConfig, target_mhz: Option<f64>) -> String {
+    match target_mhz {
+        Some(t)
+            if cfg.device.family == Family::Ecp5
+                && cfg.clock.pll_mhz.is_none()
+                && t > cfg.clock.freq_mhz =>
+        {
+            let mut c = cfg.clone();
+            c.clock.freq_mhz = t;
+            constraints::generate(&c)
+        }
+        _ => constraints::generate(cfg),
+    }
+}
+
 fn read_json(p: &Path) -> Result<Value, FlowError> {
     let text = std::fs::read_to_string(p).map_err(io_ctx(format!("{}", p.display())))?;
     serde_json::from_str(&text).map_err(|e| FlowError::Io {
@@ -1095,7 +1115,7 @@ fn resources(cfg: &BoardConfig, synth: Usage, pnr: &Value) -> Vec<Resource> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ice40_synth_cmd, last_progress_line};
+    use super::{constraints_text, ice40_synth_cmd, last_progress_line};
 
     #[test]
     fn ice40_synthesis_uses_the_parts_delay_model() {
@@ -1121,5 +1141,22 @@ mod tests {
         assert_eq!(last_progress_line("Warning: only\n"), None);
         let long = format!("Info: {}\n", "x".repeat(300));
         assert_eq!(last_progress_line(&long).map(|l| l.len()), Some(100));
+    }
+
+    #[test]
+    fn an_ecp5_pnr_target_above_the_crystal_is_the_lpf_clock_constraint() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut cfg = super::load_board(&root, "ulx3s").expect("ulx3s");
+        // The board SoC's PLL: the .lpf constrains the crystal.
+        let lpf = constraints_text(&cfg, Some(100.0));
+        assert!(lpf.contains("FREQUENCY PORT \"clk_i\" 25 MHZ;"), "{lpf}");
+        // A preset from the crystal, placed and routed for 100 MHz.
+        cfg.clock.pll_mhz = None;
+        let lpf = constraints_text(&cfg, Some(100.0));
+        assert!(lpf.contains("FREQUENCY PORT \"clk_i\" 100 MHZ;"), "{lpf}");
+        assert_eq!(
+            constraints_text(&cfg, None),
+            constraints_text(&cfg, Some(10.0))
+        );
     }
 }
