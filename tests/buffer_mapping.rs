@@ -20,9 +20,9 @@ struct Case {
     buffer_bits: u64,
 }
 
-/// The conv loader (input buffer: P copies of two banks; weight buffer) at
-/// T = 2 with P = 1 and P = 2.
+/// The conv units with buffers, at T = 2 with P = 1 and P = 2.
 const CASES: &[Case] = &[
+    // Input buffer (P copies of two banks) and weight buffer.
     Case {
         top: "conv_loader",
         params: &[("T", 2), ("P", 1), ("InWords", 2048), ("WWords", 1024)],
@@ -32,6 +32,24 @@ const CASES: &[Case] = &[
         top: "conv_loader",
         params: &[("T", 2), ("P", 2), ("InWords", 1024), ("WWords", 512)],
         buffer_bits: 2 * (2 * 1024 * 16) + 512 * 16,
+    },
+    // Output buffer (P banks of OutBeats entries of T accumulators) and
+    // the mask buffer (OutBeats entries of T bits).
+    Case {
+        top: "conv_mac_array",
+        params: &[("T", 2), ("P", 1), ("AccW", 32), ("OutEnt", 1024)],
+        buffer_bits: 512 * 64 + 512 * 2,
+    },
+    Case {
+        top: "conv_mac_array",
+        params: &[("T", 2), ("P", 2), ("AccW", 32), ("OutEnt", 1024)],
+        buffer_bits: 2 * 512 * 64 + 512 * 2,
+    },
+    // The argmax buffer.
+    Case {
+        top: "conv_pool",
+        params: &[("T", 2), ("AccW", 32), ("OutEnt", 1024)],
+        buffer_bits: 512 * 32,
     },
 ];
 

@@ -38,7 +38,8 @@ module conv_addr_gen
   localparam int unsigned WAW      = (WBeats > 1) ? $clog2(WBeats) : 1,
   localparam int unsigned OutAW    = (OutBeats > 1) ? $clog2(OutBeats) : 1,
   localparam int unsigned GAW      = (GEnt > 1) ? $clog2(GEnt) : 1,
-  localparam int unsigned IbAW     = $clog2(2 * InBeats)
+  localparam int unsigned IbAW     = $clog2(2 * InBeats),
+  localparam int unsigned PW       = (P > 1) ? $clog2(P) : 1
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -68,6 +69,8 @@ module conv_addr_gen
   input  logic [31:0]      kx_d_i,
   input  logic [31:0]      r_d_i,
   input  logic [31:0]      x_d_i,
+  input  logic [31:0]      ptr_i,     // the phase's beat index (drain, dO load)
+  input  logic [31:0]      ptr_d_i,
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
   /* verilator lint_on UNUSEDSIGNAL */
@@ -78,6 +81,13 @@ module conv_addr_gen
   output logic             in_ok_o  [P],  // column in range, input pixel not padding
   output logic             px_ok_o  [P],  // column in range
   output logic [OutAW-1:0] ob_fi_o,       // accumulator entry of column 0
+  output logic [OutAW-1:0] ob_fi_d_o,     // ... in the next cycle
+
+  // Output buffer banks (see below): the column mod P of the drain's or dO
+  // load's beat ptr_i (and of the next cycle's), and of the pool's pixel
+  output logic [PW-1:0]    ob_cr_o,
+  output logic [PW-1:0]    ob_cr_d_o,
+  output logic [PW-1:0]    pix_xr_o,
 
   // Shadow weight fill: the target set and its weight-buffer beat
   output logic             has_next_o,    // the step has a set after this one
@@ -91,6 +101,7 @@ module conv_addr_gen
   // Pools: input (next cycle's), argmax and output entries
   output logic [IbAW-1:0]  pix_ib_d_o,
   output logic [OutAW-1:0] pix_cb_o,
+  output logic [OutAW-1:0] pix_cb_d_o,    // next cycle's
   output logic [OutAW-1:0] pix_ob_o
 );
 
@@ -167,6 +178,8 @@ module conv_addr_gen
                     (ix - g.pad < g.iw);
     end
   end
+
+  assign ob_fi_d_o = OutAW'(s_mt_d + s_ro_d + x_d_i);
 
   // The input indexes of the next cycle, and their registers (which the
   // assertions check).
@@ -249,9 +262,44 @@ module conv_addr_gen
     return i;
   endfunction
 
+  //////////////////////////
+  // Output buffer banks  //
+  //////////////////////////
+
+  // The output buffer is P banks: entry e, in column c of its row (rows of
+  // ow entries; w for POOL_BWD's input-size tile), lives in bank c mod P at
+  // row e - (c mod P). A fire's P columns (c a multiple of P) then share
+  // one row, one per bank, and no two entries share a bank and a row. The
+  // column mod P follows the pools' x and the drain's or dO load's beat
+  // index (which restarts at 0 with each phase).
+  function automatic logic [PW-1:0] inc_mod(input logic [PW-1:0] v);
+    return (32'(v) + 1 == 32'(P)) ? '0 : v + PW'(1);
+  endfunction
+
+  logic [PW-1:0] xr_q, xr_d, cr_q, cr_d;
+  logic [31:0]   oc_q, oc_d, orw;  // the beat's column, the row width
+  assign orw = g.is_pb ? g.w : g.ow;
+  always_comb begin
+    // x moves to 0, by 1 (pools) or by P (fire: c mod P stays).
+    xr_d = (x_d_i == '0) ? '0 : (x_d_i == x_i + 1) ? inc_mod(xr_q) : xr_q;
+    oc_d = oc_q;
+    cr_d = cr_q;
+    if (ptr_d_i == '0) begin
+      oc_d = '0;
+      cr_d = '0;
+    end else if (ptr_d_i != ptr_i) begin
+      oc_d = (oc_q + 1 == orw) ? '0 : oc_q + 1;
+      cr_d = (oc_q + 1 == orw) ? '0 : inc_mod(cr_q);
+    end
+  end
+  assign ob_cr_o   = cr_q;
+  assign ob_cr_d_o = cr_d;
+  assign pix_xr_o  = xr_q;
+
   pool_idx_t pix_q, pix_d;
   assign pix_d      = pool_index(x_d_i, r_d_i, ky_d_i[0], kx_d_i[0], OutAW'(mtl_d_i));
   assign pix_ib_d_o = pix_d.ib;
+  assign pix_cb_d_o = pix_d.cb;
   assign pix_cb_o = pix_q.cb;
   assign pix_ob_o = pix_q.ob;
 
@@ -271,6 +319,9 @@ module conv_addr_gen
     nxs_q    <= nxs_d;
     pix_q    <= pix_d;
     wb_idx_q <= wb_idx_d_o;
+    xr_q     <= xr_d;
+    oc_q     <= oc_d;
+    cr_q     <= cr_d;
   end
 
   ////////////////
@@ -327,6 +378,13 @@ module conv_addr_gen
       assert (ob_ref < 32'(OutBeats)) else $error("output buffer overrun at %0d", ob_ref);
       assert (ob_fi_o == OutAW'(ob_ref))
         else $error("output index %0d, expected %0d", ob_fi_o, ob_ref);
+    end
+    if (rst_ni && (state_i == StFire || state_i == StPool)) begin
+      assert (32'(xr_q) == x_i % 32'(P)) else $error("x mod P out of step");
+    end
+    if (rst_ni && state_i == StData && orw != '0) begin
+      assert (oc_q == ptr_i % orw && 32'(cr_q) == (ptr_i % orw) % 32'(P))
+        else $error("beat column out of step at beat %0d", ptr_i);
     end
     if (rst_ni && state_i == StPool) begin
       assert (pib_ref < 32'(InBeats)) else $error("pool input read at %0d", pib_ref);

@@ -74,6 +74,7 @@ module conv_ctrl
   output state_e      state_o,
   output state_e      state_d_o,
   output phase_e      phase_o,
+  output phase_e      phase_d_o,
 
   // Compute counters and their next values
   output logic [31:0] mtl_o,
@@ -100,6 +101,7 @@ module conv_ctrl
   output logic        ib_bank_d_o,  // ... in the next cycle
   output tile_t       bx_o,         // the current burst
   output logic [31:0] ptr_o,        // buffer index across the bursts of a phase
+  output logic [31:0] ptr_d_o,      // ... in the next cycle
   output logic [31:0] dm_o,         // drain: m tile
 
   // Status
@@ -491,6 +493,8 @@ module conv_ctrl
   assign x_d_o           = x_d;
   assign mi_d_o          = mi_d;
   assign state_d_o       = state_d;
+  assign phase_d_o       = phase_d;
+  assign ptr_d_o         = ptr_d;
   assign ib_bank_d_o     = ib_bank_d;
   assign fill_now_o      = fill_now;
   assign wswap_o         = wswap;

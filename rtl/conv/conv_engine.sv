@@ -87,7 +87,8 @@ module conv_engine
   localparam int unsigned WAW     = (WBeats > 1) ? $clog2(WBeats) : 1,
   localparam int unsigned OutAW   = (OutBeats > 1) ? $clog2(OutBeats) : 1,
   localparam int unsigned GAW     = (GEnt > 1) ? $clog2(GEnt) : 1,
-  localparam int unsigned IbAW    = $clog2(2 * InBeats)
+  localparam int unsigned IbAW    = $clog2(2 * InBeats),
+  localparam int unsigned PW      = (P > 1) ? $clog2(P) : 1
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -138,7 +139,7 @@ module conv_engine
 
   // Main machine state and counters.
   state_e      state, state_d;
-  phase_e      phase;
+  phase_e      phase, phase_d;
   logic        desc_we;
   logic [3:0]  desc_idx;
   logic        start, advance;
@@ -148,7 +149,7 @@ module conv_engine
   logic [31:0] mtl_d, ntl_d, ky_d, kx_d, r_d, x_d, mi_d;
   logic        fill_now, wswap, first_add, set_last, ib_bank, ib_bank_d, enter_compute;
   tile_t       bx;
-  logic [31:0] ptr, dm;
+  logic [31:0] ptr, ptr_d, dm;
 
   // Step plan.
   logic        nx_chunk_m, step_last;
@@ -163,7 +164,8 @@ module conv_engine
   logic [IbAW-1:0]  ib_idx_d [P];
   logic             in_ok  [P];
   logic             px_ok  [P];
-  logic [OutAW-1:0] ob_fi, pix_cb, pix_ob;
+  logic [OutAW-1:0] ob_fi, ob_fi_d, pix_cb, pix_cb_d, pix_ob;
+  logic [PW-1:0]    ob_cr, ob_cr_d, pix_xr;
   logic [IbAW-1:0]  pix_ib_d;
   logic             has_next;
   logic [31:0]      s_mtl, s_ntl;
@@ -249,6 +251,7 @@ module conv_engine
     .state_o         (state),
     .state_d_o       (state_d),
     .phase_o         (phase),
+    .phase_d_o       (phase_d),
     .mtl_o           (mtl),
     .ntl_o           (ntl),
     .ky_o            (ky),
@@ -271,6 +274,7 @@ module conv_engine
     .ib_bank_d_o     (ib_bank_d),
     .bx_o            (bx),
     .ptr_o           (ptr),
+    .ptr_d_o         (ptr_d),
     .dm_o            (dm),
     .busy_o          (busy_o),
     .done_o          (done_o),
@@ -336,10 +340,16 @@ module conv_engine
     .r_d_i      (r_d),
     .x_d_i      (x_d),
     .mi_d_i     (mi_d),
+    .ptr_i      (ptr),
+    .ptr_d_i    (ptr_d),
     .ib_idx_d_o (ib_idx_d),
     .in_ok_o    (in_ok),
     .px_ok_o    (px_ok),
     .ob_fi_o    (ob_fi),
+    .ob_fi_d_o  (ob_fi_d),
+    .ob_cr_o    (ob_cr),
+    .ob_cr_d_o  (ob_cr_d),
+    .pix_xr_o   (pix_xr),
     .has_next_o (has_next),
     .s_mtl_o    (s_mtl),
     .s_ntl_o    (s_ntl),
@@ -347,6 +357,7 @@ module conv_engine
     .g_row_o    (g_row),
     .pix_ib_d_o (pix_ib_d),
     .pix_cb_o   (pix_cb),
+    .pix_cb_d_o (pix_cb_d),
     .pix_ob_o   (pix_ob)
   );
 
@@ -407,15 +418,20 @@ module conv_engine
     .ib_rd_i      (ib_rd),
     .px_ok_i      (px_ok),
     .ob_fi_i      (ob_fi),
+    .ob_fi_d_i    (ob_fi_d),
     .ob_rd_o      (ob_rd),
     .rd_data_i    (rd_data_i),
     .d_we_i       (beat && phase == PhD),
     .mask_we_i    (beat && phase == PhMask),
     .ptr_i        (ptr),
+    .ptr_d_i      (ptr_d),
+    .ob_cr_i      (ob_cr),
+    .ob_cr_d_i    (ob_cr_d),
     .pool_we_i    (pool_we),
     .pool_idx_i   (pix_ob),
+    .pool_bank_i  (pix_xr),
     .pool_data_i  (pool_data),
-    .drain_i      (phase == PhOut),
+    .drain_d_i    (phase_d == PhOut),
     .mc_i         (mc),
     .dm_i         (dm),
     .drain_data_o (drain_data)
@@ -473,16 +489,19 @@ module conv_engine
     .kx_i        (kx),
     .r_i         (r),
     .pool_i      (state == StPool),
+    .pool_d_i    (state_d == StPool),
     .x_i         (x),
     .mc_i        (mc),
     .mtl_i       (mtl),
     .ib_rd_i     (ib_rd[0]),
     .cb_idx_i    (pix_cb),
+    .cb_idx_d_i  (pix_cb_d),
     .cand_last_o (cand_last),
     .ob_we_o     (pool_we),
     .ob_data_o   (pool_data),
     .crd_we_i    (beat && phase == PhCRd),
     .ptr_i       (ptr),
+    .ptr_d_i     (ptr_d),
     .rd_data_i   (rd_data_i),
     .cb_wr_o     (cb_data)
   );

@@ -12,11 +12,22 @@
 // through it with s_out = 0.
 //
 // The output buffer also holds WU's dO tile (16 bits per lane, loaded by
-// d_we_i) and the pools' results (pool_we_i). Its P read ports (ob_rd_o)
-// serve the fire, WU and the drain.
+// d_we_i, upper bits zero) and the pools' results (pool_we_i). Its P read
+// ports (ob_rd_o) serve the fire and WU; the drain reads one entry.
 //
-// Timing: reads are asynchronous, at ptr_i while draining (drain_i), else
-// at ob_fi_i + p; writes take effect at the clock edge. At most one of
+// Buffers: block RAM (hlsk_ram_1r1w, registered reads). The output buffer
+// is P banks of OutBeats entries (P times its capacity: no division by P
+// anywhere): entry e in column c of its row lives in bank c mod P at row
+// e - (c mod P) (conv_addr_gen gives c mod P: ob_cr for the drain and dO
+// load, pix_xr for pools), so a fire's P columns are one row across the
+// banks. The mask buffer is one RAM of OutBeats entries of T bits.
+//
+// Timing: reads are registered, so their rows come a cycle ahead (the *_d
+// inputs: the drain's beat ptr_d_i while drain_d_i, else the fire's entry
+// ob_fi_d_i); the RAMs are write-first, so the read data are the contents
+// at the current cycle's index as an asynchronous read would give them,
+// also when the previous cycle wrote that entry (back-to-back fires of a
+// one-group set). Writes take effect at the clock edge. At most one of
 // fire_we_i, d_we_i and pool_we_i is high in a cycle. No reset.
 
 module conv_mac_array
@@ -29,7 +40,8 @@ module conv_mac_array
   // Derived; do not override.
   localparam int unsigned BeatW    = 16 * T,
   localparam int unsigned OutBeats = OutEnt / T,
-  localparam int unsigned OutAW    = (OutBeats > 1) ? $clog2(OutBeats) : 1
+  localparam int unsigned OutAW    = (OutBeats > 1) ? $clog2(OutBeats) : 1,
+  localparam int unsigned PW       = (P > 1) ? $clog2(P) : 1
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
@@ -44,6 +56,7 @@ module conv_mac_array
   input  logic [BeatW-1:0]  ib_rd_i [P],
   input  logic              px_ok_i [P],
   input  logic [OutAW-1:0]  ob_fi_i,
+  input  logic [OutAW-1:0]  ob_fi_d_i,   // next cycle's
   output logic [T*AccW-1:0] ob_rd_o [P],
 
   // Loads into the output buffer and the mask buffer, at ptr_i
@@ -51,14 +64,22 @@ module conv_mac_array
   input  logic              d_we_i,      // WU dO tile
   input  logic              mask_we_i,   // BP act_in (mask bits)
   input  logic [31:0]       ptr_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [31:0]       ptr_d_i,     // next cycle's (wraps at the address width)
+  /* verilator lint_on UNUSEDSIGNAL */
+  input  logic [PW-1:0]     ob_cr_i,     // bank of entry ptr_i (its column mod P)
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [PW-1:0]     ob_cr_d_i,   // ... of entry ptr_d_i (wraps at the address width)
+  /* verilator lint_on UNUSEDSIGNAL */
 
   // Pool unit results
   input  logic              pool_we_i,
   input  logic [OutAW-1:0]  pool_idx_i,
+  input  logic [PW-1:0]     pool_bank_i, // its column mod P
   input  logic [T*AccW-1:0] pool_data_i,
 
   // Drain: entry ptr_i of m tile dm_i of chunk mc_i, formatted
-  input  logic              drain_i,
+  input  logic              drain_d_i,   // next cycle's
   input  logic [31:0]       mc_i,
   input  logic [31:0]       dm_i,
   output logic [BeatW-1:0]  drain_data_o
@@ -72,15 +93,56 @@ module conv_mac_array
   /* verilator lint_on UNUSEDSIGNAL */
   assign g = geom_i;
 
-  logic [T*AccW-1:0] obuf_q [OutBeats];
-  logic [T-1:0]      mbuf_q [OutBeats];  // BP relu_mask: act_in > 0
+  ///////////////////
+  // Output buffer //
+  ///////////////////
 
-  logic [OutAW-1:0] ob_idx;
-  assign ob_idx = drain_i ? OutAW'(ptr_i) : ob_fi_i;
+  // One write row for every bank (the fire's, else the one bank written),
+  // one read row (the drain's, else the fire's).
+  logic [T*AccW-1:0] ob_new [P];
+  logic [T*AccW-1:0] ob_wdata [P];
+  logic [T*AccW-1:0] ob_bank_rd [P];
+  logic              ob_we [P];
+  logic [OutAW-1:0]  ob_wrow, ob_rrow;
+  logic [T*AccW-1:0] d_word, dr_rd;
 
   always_comb begin
-    for (int unsigned p = 0; p < P; p++) begin
-      ob_rd_o[p] = obuf_q[ob_idx + OutAW'(p)];
+    for (int unsigned m = 0; m < T; m++) begin
+      d_word[AccW*m +: AccW] = AccW'(rd_data_i[16*m +: 16]);
+    end
+  end
+
+  assign ob_rrow = drain_d_i ? OutAW'(ptr_d_i) - OutAW'(ob_cr_d_i) : ob_fi_d_i;
+  assign ob_wrow = fire_we_i ? ob_fi_i :
+                   d_we_i    ? OutAW'(ptr_i) - OutAW'(ob_cr_i) :
+                               pool_idx_i - OutAW'(pool_bank_i);
+
+  for (genvar b = 0; b < P; b++) begin : g_obuf
+    assign ob_we[b]    = fire_we_i ? px_ok_i[b] :
+                         d_we_i    ? (32'(ob_cr_i) == b) :
+                                     (pool_we_i && 32'(pool_bank_i) == b);
+    assign ob_wdata[b] = fire_we_i ? ob_new[b] : d_we_i ? d_word : pool_data_i;
+    hlsk_ram_1r1w #(
+      .Width      (T * AccW),
+      .Depth      (OutBeats),
+      .WriteFirst (1)
+    ) u_obuf (
+      .clk_i   (clk_i),
+      .we_i    (ob_we[b]),
+      .waddr_i (ob_wrow),
+      .wdata_i (ob_wdata[b]),
+      .re_i    (1'b1),
+      .raddr_i (ob_rrow),
+      .rdata_o (ob_bank_rd[b])
+    );
+    assign ob_rd_o[b] = ob_bank_rd[b];
+  end
+
+  // The drain's entry: bank ob_cr_i.
+  always_comb begin
+    dr_rd = ob_bank_rd[0];
+    for (int unsigned b = 1; b < P; b++) begin
+      if (32'(ob_cr_i) == b) dr_rd = ob_bank_rd[b];
     end
   end
 
@@ -90,7 +152,6 @@ module conv_mac_array
 
   // The T x T x P MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
   // wrapping at AccW; the P columns share the weight registers.
-  logic [T*AccW-1:0] ob_new [P];
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       for (int unsigned m = 0; m < T; m++) begin
@@ -111,7 +172,19 @@ module conv_mac_array
   ///////////
 
   logic [T-1:0] mb_rd, mb_new;
-  assign mb_rd = mbuf_q[OutAW'(ptr_i)];
+  hlsk_ram_1r1w #(
+    .Width      (T),
+    .Depth      (OutBeats),
+    .WriteFirst (1)
+  ) u_mbuf (
+    .clk_i   (clk_i),
+    .we_i    (mask_we_i),
+    .waddr_i (OutAW'(ptr_i)),
+    .wdata_i (mb_new),
+    .re_i    (1'b1),
+    .raddr_i (OutAW'(ptr_d_i)),
+    .rdata_o (mb_rd)
+  );
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       mb_new[m] = !rd_data_i[16*m + 15] && (rd_data_i[16*m +: 16] != '0);
@@ -124,7 +197,7 @@ module conv_mac_array
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [AccW-1:0] acc, sh, rbit, v;
       logic signed [15:0]     y;
-      acc  = $signed(ob_rd_o[0][AccW*m +: AccW]);
+      acc  = $signed(dr_rd[AccW*m +: AccW]);
       sh   = acc >>> g.s_out;
       rbit = (g.s_out == 0) ? '0 : AccW'((acc >>> (g.s_out - 6'd1)) & AccW'(1));
       v    = sh + rbit;
@@ -140,27 +213,6 @@ module conv_mac_array
         y = '0;
       end
       drain_data_o[16*m +: 16] = y;
-    end
-  end
-
-  ///////////////
-  // Registers //
-  ///////////////
-
-  always_ff @(posedge clk_i) begin
-    if (fire_we_i) begin
-      for (int unsigned p = 0; p < P; p++) begin
-        if (px_ok_i[p]) obuf_q[ob_idx + OutAW'(p)] <= ob_new[p];
-      end
-    end
-    if (d_we_i) begin
-      for (int unsigned m = 0; m < T; m++) begin
-        obuf_q[OutAW'(ptr_i)][AccW*m +: 16] <= rd_data_i[16*m +: 16];
-      end
-    end
-    if (pool_we_i) obuf_q[pool_idx_i] <= pool_data_i;
-    if (mask_we_i) begin
-      mbuf_q[OutAW'(ptr_i)] <= mb_new;
     end
   end
 

@@ -16,6 +16,12 @@
 // columns): loaded from memory before POOL_BWD's compute (crd_we_i at
 // ptr_i), written back after POOL_FWD's maxima (cb_wr_o at ptr_i).
 //
+// The argmax buffer is block RAM (hlsk_ram_1r1w, one registered read
+// port, write-first): its read index comes a cycle ahead, the pixel's word
+// (cb_idx_d_i) while the next cycle pools (pool_d_i), else the drain's
+// beat (ptr_d_i), so cb_rd and cb_wr_o are the words at the current
+// cycle's indexes.
+//
 // Timing: pool_i is the main machine's StPool; ob_we_o, ob_data_o,
 // cand_last_o and cb_wr_o are combinational, the running maximum and the
 // argmax words change at the clock edge. No reset: the first candidate of
@@ -46,12 +52,14 @@ module conv_pool
 
   // Main machine: StPool and its counters
   input  logic              pool_i,
+  input  logic              pool_d_i,     // next cycle's
   input  logic [31:0]       mc_i,
   input  logic [31:0]       mtl_i,
 
   // The pixel: input buffer word, argmax entry (from conv_addr_gen)
   input  logic [BeatW-1:0]  ib_rd_i,
   input  logic [OutAW-1:0]  cb_idx_i,
+  input  logic [OutAW-1:0]  cb_idx_d_i,   // next cycle's
   output logic              cand_last_o,  // the pixel's last cycle
 
   // Result into the output buffer
@@ -61,6 +69,9 @@ module conv_pool
   // Argmax words to and from memory, at ptr_i
   input  logic              crd_we_i,
   input  logic [31:0]       ptr_i,
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [31:0]       ptr_d_i,      // next cycle's (wraps at the address width)
+  /* verilator lint_on UNUSEDSIGNAL */
   input  logic [BeatW-1:0]  rd_data_i,
   output logic [BeatW-1:0]  cb_wr_o
 );
@@ -75,7 +86,6 @@ module conv_pool
 
   // Argmax words of the band, and POOL_FWD's running maximum and its code
   // per lane.
-  logic [BeatW-1:0] cbuf_q [OutBeats];
   logic [15:0]      best_q [T];
   logic [15:0]      best_d [T];
   logic [1:0]       bcode_q [T];
@@ -87,10 +97,27 @@ module conv_pool
   assign cand_last_o = g.is_pb || (cand == 2'd3);
   assign p_col       = 3'(g.is_pf ? x_i : x_i / 2);
   assign ob_we_o     = pool_i && cand_last_o;
-  assign cb_wr_o     = cbuf_q[OutAW'(ptr_i)];
 
+  // The argmax buffer: one write (the pixel's word, or a loaded word), one
+  // read (the pixel's word while pooling, else the drain's).
   logic [BeatW-1:0] cb_rd, c_new;
-  assign cb_rd = cbuf_q[cb_idx_i];
+  logic             cb_we, pf_we;
+  assign pf_we = pool_i && g.is_pf && cand_last_o;
+  assign cb_we = pf_we || crd_we_i;
+  hlsk_ram_1r1w #(
+    .Width      (BeatW),
+    .Depth      (OutBeats),
+    .WriteFirst (1)
+  ) u_cbuf (
+    .clk_i   (clk_i),
+    .we_i    (cb_we),
+    .waddr_i (pf_we ? cb_idx_i : OutAW'(ptr_i)),
+    .wdata_i (pf_we ? c_new : rd_data_i),
+    .re_i    (1'b1),
+    .raddr_i (pool_d_i ? cb_idx_d_i : OutAW'(ptr_d_i)),
+    .rdata_o (cb_rd)
+  );
+  assign cb_wr_o = cb_rd;
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       logic signed [15:0] v, gr, pv;
@@ -123,10 +150,6 @@ module conv_pool
     if (pool_i) begin
       best_q  <= best_d;
       bcode_q <= bcode_d;
-      if (g.is_pf && cand_last_o) cbuf_q[cb_idx_i] <= c_new;
-    end
-    if (crd_we_i) begin
-      cbuf_q[OutAW'(ptr_i)] <= rd_data_i;
     end
   end
 
@@ -135,6 +158,9 @@ module conv_pool
   ////////////////
 
   always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!(pf_we && crd_we_i)) else $error("argmax buffer: two writes in a cycle");
+    end
     if (rst_ni && crd_we_i) begin
       assert (ptr_i < 32'(OutBeats)) else $error("argmax buffer overrun at beat %0d", ptr_i);
     end
