@@ -175,7 +175,7 @@ module conv_engine
   // Datapath.
   logic [BeatW-1:0]  ib_rd [P];
   logic [15:0]       wreg  [T][T];
-  logic [T*AccW-1:0] ob_rd [P];
+  logic signed [31:0] prod [P][T][T];
   logic [BeatW-1:0]  drain_data, mw_data, w16_data, cb_data;
   logic              cand_last, pool_we;
   logic [T*AccW-1:0] pool_data;
@@ -419,7 +419,7 @@ module conv_engine
     .px_ok_i      (px_ok),
     .ob_fi_i      (ob_fi),
     .ob_fi_d_i    (ob_fi_d),
-    .ob_rd_o      (ob_rd),
+    .prod_o       (prod),
     .rd_data_i    (rd_data_i),
     .d_we_i       (beat && phase == PhD),
     .mask_we_i    (beat && phase == PhMask),
@@ -444,7 +444,6 @@ module conv_engine
   conv_wu #(
     .T      (T),
     .P      (P),
-    .AccW   (AccW),
     .AccWWu (AccWWu),
     .GEnt   (GEnt)
   ) u_wu (
@@ -462,8 +461,7 @@ module conv_engine
     .ntl_i      (ntl),
     .r_i        (r),
     .x_i        (x),
-    .ob_rd_i    (ob_rd),
-    .ib_rd_i    (ib_rd),
+    .prod_i     (prod),
     .px_ok_i    (px_ok),
     .beat_i     (beat),
     .phase_i    (phase),

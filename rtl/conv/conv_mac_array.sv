@@ -4,7 +4,10 @@
 // MAC array and output buffer of the training-convolution engine. The
 // T x T x P array computes acc[p][m] += sum_n w[m][n] * x[p][n] (int16
 // operands, wrapping at AccW) for P adjacent output columns sharing the
-// weight registers; the accumulators live in the output buffer (OutBeats
+// weight registers. Its T x T x P multipliers are the engine's only
+// datapath products for FP, BP and WU alike: in a WU descriptor they
+// multiply dO[p][m] (the low 16 bits of the output buffer's lane m, column
+// p) by x[p][n] instead, and conv_wu sums the products (prod_o); the accumulators live in the output buffer (OutBeats
 // entries of T accumulators) and are read-modify-written in the firing
 // cycle (no hazard). The drain formats an entry as sat16(rs(acc, s_out)),
 // then ReLU (FP) or the act_in mask (BP, from the mask buffer loaded
@@ -13,7 +16,7 @@
 //
 // The output buffer also holds WU's dO tile (16 bits per lane, loaded by
 // d_we_i, upper bits zero) and the pools' results (pool_we_i). Its P read
-// ports (ob_rd_o) serve the fire and WU; the drain reads one entry.
+// ports serve the fire and WU (dO); the drain reads one entry.
 //
 // Buffers: block RAM (hlsk_ram_1r1w, registered reads). The output buffer
 // is P banks of OutBeats entries (P times its capacity: no division by P
@@ -57,7 +60,7 @@ module conv_mac_array
   input  logic              px_ok_i [P],
   input  logic [OutAW-1:0]  ob_fi_i,
   input  logic [OutAW-1:0]  ob_fi_d_i,   // next cycle's
-  output logic [T*AccW-1:0] ob_rd_o [P],
+  output logic signed [31:0] prod_o [P][T][T],  // this cycle's products
 
   // Loads into the output buffer and the mask buffer, at ptr_i
   input  logic [BeatW-1:0]  rd_data_i,
@@ -135,7 +138,6 @@ module conv_mac_array
       .raddr_i (ob_rrow),
       .rdata_o (ob_bank_rd[b])
     );
-    assign ob_rd_o[b] = ob_bank_rd[b];
   end
 
   // The drain's entry: bank ob_cr_i.
@@ -150,17 +152,29 @@ module conv_mac_array
   // MAC array //
   ///////////////
 
-  // The T x T x P MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
-  // wrapping at AccW; the P columns share the weight registers.
+  // The T x T x P multipliers: w[m][n] * x[p][n], or in WU dO[p][m] *
+  // x[p][n] (exact in 32 bits).
+  always_comb begin
+    for (int unsigned p = 0; p < P; p++) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        for (int unsigned n = 0; n < T; n++) begin
+          logic signed [15:0] a;
+          a = g.is_wu ? $signed(ob_bank_rd[p][AccW*m +: 16]) : $signed(wreg_i[m][n]);
+          prod_o[p][m][n] = a * $signed(ib_rd_i[p][16*n +: 16]);
+        end
+      end
+    end
+  end
+
+  // The MAC array: acc[p][m] += sum_n w[m][n] * x[p][n], wrapping at AccW;
+  // the P columns share the weight registers.
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       for (int unsigned m = 0; m < T; m++) begin
         logic signed [AccW-1:0] acc;
-        acc = first_add_i ? '0 : $signed(ob_rd_o[p][AccW*m +: AccW]);
+        acc = first_add_i ? '0 : $signed(ob_bank_rd[p][AccW*m +: AccW]);
         for (int unsigned n = 0; n < T; n++) begin
-          logic signed [31:0] prod;
-          prod = $signed(wreg_i[m][n]) * $signed(ib_rd_i[p][16*n +: 16]);
-          acc  = acc + AccW'(prod);
+          acc = acc + AccW'(prod_o[p][m][n]);
         end
         ob_new[p][AccW*m +: AccW] = acc;
       end

@@ -4,8 +4,9 @@
 // WU accumulator and SGD write-back of the training-convolution engine.
 //
 // Fire (fire_i in a WU descriptor): every lane (m, n) of the T x T array
-// adds rs(dO[p][m] * x[p][n], g_pre) of the P columns (dO from the output
-// buffer, x from the input buffer) to its own accumulator (AccWWu bits,
+// adds rs(dO[p][m] * x[p][n], g_pre) of the P columns (the products of the
+// MAC array's multipliers, prod_i: dO from the output buffer, x from the
+// input buffer) to its own accumulator (AccWWu bits,
 // wrapping). When the set's last column group has fired (set_last_i) the
 // lane sums are complete, and the next cycle adds them into the gradient
 // buffer (GEnt entries of AccWWu bits, wrapping, cleared by the chunk
@@ -33,7 +34,6 @@ module conv_wu
 #(
   parameter int unsigned T      = 2,
   parameter int unsigned P      = 1,
-  parameter int unsigned AccW   = 32,
   parameter int unsigned AccWWu = 40,
   parameter int unsigned GEnt   = 512,
   // Derived; do not override.
@@ -58,10 +58,7 @@ module conv_wu
   input  logic [31:0]       ntl_i,
   input  logic [31:0]       r_i,
   input  logic [31:0]       x_i,
-  /* verilator lint_off UNUSEDSIGNAL */
-  input  logic [T*AccW-1:0] ob_rd_i [P],  // dO: the low 16 bits of each lane
-  /* verilator lint_on UNUSEDSIGNAL */
-  input  logic [BeatW-1:0]  ib_rd_i [P],
+  input  logic signed [31:0] prod_i [P][T][T],  // dO[p][m] * x[p][n] (conv_mac_array)
   input  logic              px_ok_i [P],
 
   // Master stream: read beats (update) and write-back words at ptr_i
@@ -117,7 +114,7 @@ module conv_wu
         logic [AccWWu-1:0]  sum;
         sum = set_first ? '0 : lacc_q[m][n];
         for (int unsigned p = 0; p < P; p++) begin
-          prod = $signed(ob_rd_i[p][AccW*m +: 16]) * $signed(ib_rd_i[p][16*n +: 16]);
+          prod = prod_i[p][m][n];
           term = (g.g_pre == 0) ? prod :
                  (prod >>> g.g_pre) + ((prod >>> (g.g_pre - 6'd1)) & 32'sd1);
           if (px_ok_i[p]) sum = sum + AccWWu'(term);
