@@ -105,6 +105,9 @@ fn ram_1r1w_contract_proved_and_mutants_caught() {
         "ram_1r1w:prove",
         "ram_1r1w:m_read_without_re",
         "ram_1r1w:m_write_first",
+        "ram_1r1w:m_wf_no_bypass",
+        "ram_1r1w:m_wf_bypass_without_we",
+        "ram_1r1w:m_wf_bypass_without_re",
     ]);
 }
 
