@@ -1,6 +1,9 @@
 //! Convolution jobs through the link: the engine's memory image uploaded
 //! from word 0, one descriptor run with CONV_START, the image read back and
-//! compared with `hls_rust::conv::exec::run_descriptor` on the same image.
+//! compared with `hls_rust::conv::exec::run_descriptor` on the same image;
+//! and [`run_placed`]: one descriptor of a larger host image, only its
+//! regions moved into the device's memory and back (training a network
+//! through the link, descriptor by descriptor).
 //!
 //! The engine addresses 16-bit words; engine word `a` is the low (even `a`)
 //! or high half of device word `a / 2` ([`pack_image`], [`unpack_image`]).
@@ -10,7 +13,7 @@ use crate::link::Link;
 use crate::proto::{Counter, DeviceStatus};
 use crate::transport::Transport;
 use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op};
-use hls_rust::conv::exec::run_descriptor;
+use hls_rust::conv::exec::{Region, regions, run_descriptor};
 use hls_rust::conv::hw::HwConfig;
 use hls_rust::conv::layout::{ActLayout, Memory, WeightLayout};
 use hls_rust::conv::model::{Stats, best_tiling};
@@ -171,15 +174,28 @@ pub fn run_on_device<T: Transport>(
             total: up.len(),
         });
     }
+    let status = start_and_wait(link, words, progress)?;
+    progress(Progress::Download);
+    let back = link.read_words(0, up.len())?;
+    Ok((status, unpack_image(&back, image.len())))
+}
+
+/// Starts the descriptor encoded as `words` and polls STATUS until the job
+/// has ended (done or refused).
+fn start_and_wait<T: Transport>(
+    link: &mut Link<T>,
+    words: &[u32; 12],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<DeviceStatus, JobError> {
     let jobs_before = link.status()?.counter(Counter::Jobs);
     link.start_conv(words)?;
     progress(Progress::Started);
     let mut polls = 0;
-    let status = loop {
+    loop {
         let s = link.status()?;
         polls += 1;
         if !s.conv.busy && s.conv.done && s.counter(Counter::Jobs) != jobs_before {
-            break s;
+            return Ok(s);
         }
         if polls >= MAX_POLLS {
             return Err(JobError::Stuck {
@@ -187,10 +203,138 @@ pub fn run_on_device<T: Transport>(
                 busy: s.conv.cycles,
             });
         }
-    };
-    progress(Progress::Download);
-    let back = link.read_words(0, up.len())?;
-    Ok((status, unpack_image(&back, image.len())))
+    }
+}
+
+/// A descriptor moved into the device's memory: its regions packed from
+/// engine word 0, each on an even word ([`place`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    /// The descriptor with the device's bases.
+    pub desc: Descriptor,
+    /// Every region of the descriptor (host bases, as
+    /// [`regions`](hls_rust::conv::exec::regions) lists them) with its
+    /// engine-word base on the device; WU's in-place master update keeps
+    /// its read and written master regions at one device base.
+    pub regions: Vec<(Region, usize)>,
+    /// Engine words from 0 to the end of the last placed region.
+    pub engine_words: usize,
+}
+
+impl Placement {
+    /// Engine words uploaded: the regions the descriptor reads.
+    pub fn upload_words(&self) -> usize {
+        self.regions
+            .iter()
+            .filter(|(r, _)| !r.write)
+            .map(|(r, _)| r.words)
+            .sum()
+    }
+
+    /// Engine words read back: the regions the descriptor writes.
+    pub fn download_words(&self) -> usize {
+        self.regions
+            .iter()
+            .filter(|(r, _)| r.write)
+            .map(|(r, _)| r.words)
+            .sum()
+    }
+}
+
+/// Places descriptor `d` of an engine with channel tile `t`: its regions
+/// in the order [`regions`](hls_rust::conv::exec::regions) lists them,
+/// packed from engine word 0, each starting on an even engine word (a whole
+/// device word); regions with the same host base and length (WU in place)
+/// share one.
+pub fn place(d: &Descriptor, t: usize) -> Placement {
+    let mut placed: Vec<(Region, usize)> = Vec::new();
+    let mut next = 0;
+    for r in regions(d, t) {
+        let same = placed
+            .iter()
+            .find(|(p, _)| p.base == r.base && p.words == r.words)
+            .map(|&(_, at)| at);
+        let at = same.unwrap_or_else(|| {
+            let at = next;
+            next = (at + r.words).next_multiple_of(2);
+            at
+        });
+        placed.push((r, at));
+    }
+    let mut desc = *d;
+    for (r, at) in &placed {
+        let at = *at as u32;
+        match r.name {
+            "in" => desc.base.input = at,
+            "w" => desc.base.weights = at,
+            "out" => desc.base.output = at,
+            "aux" => desc.base.aux = at,
+            _ => desc.base.w16_out = at,
+        }
+    }
+    Placement {
+        desc,
+        regions: placed,
+        engine_words: next,
+    }
+}
+
+/// What [`run_placed`] did.
+#[derive(Debug, Clone)]
+pub struct PlacedRun {
+    /// The placement used.
+    pub placement: Placement,
+    /// Device status after the job.
+    pub status: DeviceStatus,
+}
+
+/// Runs descriptor `d` (host bases, engine with channel tile `t`) on the
+/// device behind `link` against the host image `mem`: places it
+/// ([`place`]), uploads only the regions it reads, runs it, and, if the job
+/// ended without an error, reads back only the regions it writes into
+/// `mem` at their host bases. So a network whose whole image exceeds the
+/// device's memory runs descriptor by descriptor, as long as each one's
+/// regions fit. Check `status.conv.ok()` in the result.
+pub fn run_placed<T: Transport>(
+    link: &mut Link<T>,
+    d: &Descriptor,
+    t: usize,
+    mem: &mut Memory,
+) -> Result<PlacedRun, JobError> {
+    let info = link.info();
+    if !info.has_conv() {
+        return Err(JobError::Device(
+            "no convolution engine (INFO kernels bit 1 clear)".to_owned(),
+        ));
+    }
+    let placement = place(d, t);
+    let capacity = 2 * usize::from(info.mem_words);
+    if placement.engine_words > capacity {
+        return Err(JobError::Conv(format!(
+            "the {} descriptor's regions need {} engine words, the device's memory holds {capacity} \
+             ({} words of 32 bits); use a smaller batch",
+            d.op, placement.engine_words, info.mem_words
+        )));
+    }
+    let conv_err = |e: hls_rust::conv::layout::MemError| JobError::Conv(e.to_string());
+    for (r, at) in placement.regions.iter().filter(|(r, _)| !r.write) {
+        let words = mem.slice(r.base, r.words).map_err(conv_err)?;
+        link.write_words(at / 2, &pack_image(&Memory::from_words(words.to_vec())))?;
+    }
+    let words = placement
+        .desc
+        .encode()
+        .map_err(|e| JobError::Conv(format!("descriptor: {e}")))?;
+    let status = start_and_wait(link, &words, &mut |_| {})?;
+    if status.conv.ok() {
+        for (r, at) in placement.regions.iter().filter(|(r, _)| r.write) {
+            let back = link.read_words(at / 2, r.words.div_ceil(2))?;
+            mem.slice_mut(r.base, r.words)
+                .map_err(conv_err)?
+                .copy_from_slice(unpack_image(&back, r.words).words());
+        }
+    }
+    Ok(PlacedRun { placement, status })
 }
 
 /// Runs `job` on the device behind `link` and checks the whole image
@@ -223,6 +367,40 @@ pub fn run_conv<T: Transport>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn placement_packs_regions_on_even_words_and_keeps_wu_in_place() {
+        let mut d = Descriptor::new(Op::Wu, DEMO_FP);
+        d.base = Bases {
+            input: 1001,
+            weights: 5000,
+            output: 5000,
+            aux: 3001,
+            w16_out: 7001,
+        };
+        d.write_w16 = true;
+        let p = place(&d, 2);
+        let at = |name| p.regions.iter().find(|(r, _)| r.name == name).unwrap().1;
+        assert_eq!(at("w"), at("out"), "in-place masters stay in place");
+        let mut spans: Vec<(usize, usize)> = p
+            .regions
+            .iter()
+            .filter(|(r, _)| r.name != "out")
+            .map(|(r, at)| (*at, at + r.words))
+            .collect();
+        spans.sort_unstable();
+        assert_eq!(spans[0].0, 0);
+        for w in spans.windows(2) {
+            assert!(w[0].1 <= w[1].0 && w[1].0 % 2 == 0, "{spans:?}");
+        }
+        assert_eq!(p.engine_words, spans.last().unwrap().1.next_multiple_of(2));
+        assert_eq!(p.desc.base.weights, p.desc.base.output);
+        assert_eq!(p.desc.base.input as usize, at("in"));
+        assert_eq!(
+            p.upload_words() + p.download_words(),
+            p.regions.iter().map(|(r, _)| r.words).sum()
+        );
+    }
 
     proptest! {
         #[test]

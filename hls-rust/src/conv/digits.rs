@@ -133,50 +133,59 @@ impl Report {
     /// weights or test logits, described; `None` when they are
     /// bit-identical.
     pub fn bit_difference(&self, other: &Report) -> Option<String> {
-        if self.masters.len() != other.masters.len() {
-            return Some(format!(
-                "{} layers with master weights against {}",
-                self.masters.len(),
-                other.masters.len()
-            ));
-        }
-        for ((layer, a), (_, b)) in self.masters.iter().zip(&other.masters) {
-            if a.dims() != b.dims() {
-                return Some(format!(
-                    "layer {layer} master weights: dims {:?} against {:?}",
-                    a.dims(),
-                    b.dims()
-                ));
-            }
-            let differ = a.data().iter().zip(b.data()).filter(|(x, y)| x != y);
-            if let Some(first) = a.data().iter().zip(b.data()).position(|(x, y)| x != y) {
-                return Some(format!(
-                    "layer {layer} master weights differ in {} of {} codes, first at {:?}: {} against {}",
-                    differ.count(),
-                    a.data().len(),
-                    a.index_of(first),
-                    a.data()[first],
-                    b.data()[first]
-                ));
-            }
-        }
-        if self.test_logits.len() != other.test_logits.len() {
-            return Some(format!(
-                "{} test images against {}",
-                self.test_logits.len(),
-                other.test_logits.len()
-            ));
-        }
-        let image = self
-            .test_logits
-            .iter()
-            .zip(&other.test_logits)
-            .position(|(a, b)| a != b)?;
-        Some(format!(
-            "test logits of image {image} differ: {:?} against {:?}",
-            self.test_logits[image], other.test_logits[image]
-        ))
+        bit_difference(
+            (&self.masters, &self.test_logits),
+            (&other.masters, &other.test_logits),
+        )
     }
+}
+
+/// The first difference between two fixed-point runs' `(masters, logits)`
+/// (master-weight codes per layer, logits per image), described; `None`
+/// when they are bit-identical. [`Report::bit_difference`] on the parts.
+pub fn bit_difference(
+    (a_masters, a_logits): (&[(usize, Tensor4<i32>)], &[Vec<f64>]),
+    (b_masters, b_logits): (&[(usize, Tensor4<i32>)], &[Vec<f64>]),
+) -> Option<String> {
+    if a_masters.len() != b_masters.len() {
+        return Some(format!(
+            "{} layers with master weights against {}",
+            a_masters.len(),
+            b_masters.len()
+        ));
+    }
+    for ((layer, a), (_, b)) in a_masters.iter().zip(b_masters) {
+        if a.dims() != b.dims() {
+            return Some(format!(
+                "layer {layer} master weights: dims {:?} against {:?}",
+                a.dims(),
+                b.dims()
+            ));
+        }
+        let differ = a.data().iter().zip(b.data()).filter(|(x, y)| x != y);
+        if let Some(first) = a.data().iter().zip(b.data()).position(|(x, y)| x != y) {
+            return Some(format!(
+                "layer {layer} master weights differ in {} of {} codes, first at {:?}: {} against {}",
+                differ.count(),
+                a.data().len(),
+                a.index_of(first),
+                a.data()[first],
+                b.data()[first]
+            ));
+        }
+    }
+    if a_logits.len() != b_logits.len() {
+        return Some(format!(
+            "{} test images against {}",
+            a_logits.len(),
+            b_logits.len()
+        ));
+    }
+    let image = a_logits.iter().zip(b_logits).position(|(a, b)| a != b)?;
+    Some(format!(
+        "test logits of image {image} differ: {:?} against {:?}",
+        a_logits[image], b_logits[image]
+    ))
 }
 
 /// Where a training run is, reported after every training step and test batch.
@@ -275,8 +284,10 @@ fn load_split(cfg: &TrainConfig) -> Result<(Digits, Digits), TrainError> {
     Ok((train, test))
 }
 
-/// The minibatches of an epoch: a seeded shuffle cut into full batches.
-fn epoch_batches(n: usize, batch: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
+/// The minibatches of an epoch over `n` samples: a shuffle seeded by
+/// `seed` and `epoch`, cut into full batches of `batch` (the rest is left
+/// out).
+pub fn epoch_batches(n: usize, batch: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..n).collect();
     Rng::new(seed ^ (0x9e37_79b9 * (epoch as u64 + 1))).shuffle(&mut idx);
     idx.chunks_exact(batch.max(1)).map(|c| c.to_vec()).collect()
@@ -335,6 +346,27 @@ pub fn train_fixed_on(
     exec: &mut impl Executor,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Report, TrainError> {
+    train_fixed_state(cfg, exec, progress).map(|t| t.report)
+}
+
+/// A fixed-point training run with its plan and final memory image (the
+/// trained masters and working weights in place), to continue from.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// What the run reports.
+    pub report: Report,
+    /// The plan it ran (memory map, scales, descriptors).
+    pub plan: TrainPlan,
+    /// The memory image after the test pass.
+    pub mem: Memory,
+}
+
+/// [`train_fixed_on`], also returning the plan and the final memory image.
+pub fn train_fixed_state(
+    cfg: &TrainConfig,
+    exec: &mut impl Executor,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Trained, TrainError> {
     let start = Instant::now();
     let (train, test) = load_split(cfg)?;
     let net = Network::digits();
@@ -391,44 +423,24 @@ pub fn train_fixed_on(
         epoch_loss.push(loss_sum / seen.max(1) as f64);
         train_acc = correct as f64 / seen.max(1) as f64;
     }
-    let masters = (0..plan.geometry.len())
-        .filter(|&i| plan.tensors[i].master.is_some())
-        .map(|i| Ok((i, plan.load_master_codes(&mem, i)?)))
-        .collect::<Result<Vec<_>, PlanError>>()?;
-    // Test: forward passes, the last batch padded with blank images.
-    let mut correct = 0;
-    let mut test_logits = Vec::with_capacity(test.len());
-    let all: Vec<usize> = (0..test.len()).collect();
-    let batches = all.len().div_ceil(cfg.batch.max(1));
-    for (k, idx) in all.chunks(cfg.batch.max(1)).enumerate() {
-        let at = |source| TrainError::Step {
-            at: format!("test batch {k}"),
-            source,
-        };
-        plan.store_input(&mut mem, &batch_images(&test, idx, cfg.batch))
-            .map_err(at)?;
-        let s = plan.run_forward_with(&mut mem, exec).map_err(at)?;
-        let logits = plan.read_logits(&mem).map_err(at)?;
-        for (b, &i) in idx.iter().enumerate() {
-            correct += usize::from(argmax(&logits[b]) == usize::from(test.labels[i]));
-            test_logits.push(logits[b].clone());
-        }
+    let masters = master_codes(&plan, &mem)?;
+    let eval = evaluate(&plan, &mut mem, exec, &test, &mut |batch, batches, s| {
         progress(&Progress {
             epochs: cfg.epochs,
             epoch: cfg.epochs,
-            batch: k + 1,
+            batch,
             batches,
             steps,
-            executed: count(&s),
+            executed: count(s),
             elapsed: start.elapsed(),
         });
-    }
-    Ok(Report {
+    })?;
+    let report = Report {
         kind: "fixed",
         config: *cfg,
         epoch_loss,
         train_acc,
-        test_acc: correct as f64 / test.len().max(1) as f64,
+        test_acc: eval.accuracy(),
         test_total: test.len(),
         elapsed: start.elapsed(),
         acc_overflows: Op::ALL
@@ -441,8 +453,79 @@ pub fn train_fixed_on(
         steps,
         executed,
         masters,
-        test_logits,
-    })
+        test_logits: eval.logits,
+    };
+    Ok(Trained { report, plan, mem })
+}
+
+/// The int32 master-weight codes of every layer of `plan` with weights,
+/// `(layer, [M, N, K, K])`, read from `mem`.
+pub fn master_codes(
+    plan: &TrainPlan,
+    mem: &Memory,
+) -> Result<Vec<(usize, Tensor4<i32>)>, PlanError> {
+    (0..plan.geometry.len())
+        .filter(|&i| plan.tensors[i].master.is_some())
+        .map(|i| Ok((i, plan.load_master_codes(mem, i)?)))
+        .collect()
+}
+
+/// What a test pass ([`evaluate`]) saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Images classified correctly.
+    pub correct: usize,
+    /// The logits of every image, `[image][class]`.
+    pub logits: Vec<Vec<f64>>,
+    /// The executor's counters summed over the pass.
+    pub executed: Stats,
+}
+
+impl Evaluation {
+    /// Share of the images classified correctly (0 for no images).
+    pub fn accuracy(&self) -> f64 {
+        self.correct as f64 / self.logits.len().max(1) as f64
+    }
+}
+
+/// A test pass: forward passes of `plan` on `mem` over every image of
+/// `data` in order, in batches of the plan's size (the last one padded with
+/// blank images), descriptors performed by `exec`; `on_batch(done, batches,
+/// stats)` is called after each batch with its descriptors' counters.
+pub fn evaluate(
+    plan: &TrainPlan,
+    mem: &mut Memory,
+    exec: &mut impl Executor,
+    data: &Digits,
+    on_batch: &mut dyn FnMut(usize, usize, &[(usize, Stats)]),
+) -> Result<Evaluation, TrainError> {
+    let batch = plan.batch.max(1);
+    let mut eval = Evaluation {
+        correct: 0,
+        logits: Vec::with_capacity(data.len()),
+        executed: Stats::default(),
+    };
+    let all: Vec<usize> = (0..data.len()).collect();
+    let batches = all.len().div_ceil(batch);
+    for (k, idx) in all.chunks(batch).enumerate() {
+        let at = |source| TrainError::Step {
+            at: format!("test batch {k}"),
+            source,
+        };
+        plan.store_input(mem, &batch_images(data, idx, plan.batch))
+            .map_err(at)?;
+        let s = plan.run_forward_with(mem, exec).map_err(at)?;
+        let logits = plan.read_logits(mem).map_err(at)?;
+        for (b, &i) in idx.iter().enumerate() {
+            eval.correct += usize::from(argmax(&logits[b]) == usize::from(data.labels[i]));
+            eval.logits.push(logits[b].clone());
+        }
+        for (_, st) in &s {
+            eval.executed += *st;
+        }
+        on_batch(k + 1, batches, &s);
+    }
+    Ok(eval)
 }
 
 /// Trains the same network in f32 (same initial weights, minibatches and learning rate).

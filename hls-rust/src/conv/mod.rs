@@ -23,6 +23,7 @@
 //! | [`plan`] | networks, scales and numerics, memory allocation, the descriptor list of a training step |
 //! | [`float`] | the same networks in f32 (comparison and calibration) |
 //! | [`digits`] | training a small CNN on [`crate::digits`] in fixed point and f32 |
+//! | [`adapt`] | adapting the pretrained CNN to a shifted domain, whole or last layers only |
 //!
 //! ```
 //! use hls_rust::conv::desc::{Bases, ConvShape, Descriptor, Op};
@@ -50,6 +51,7 @@
 //! assert!(stats.cycles >= stats.macs / hw.peak_macs());
 //! ```
 
+pub mod adapt;
 pub mod desc;
 pub mod digits;
 pub mod exec;
@@ -63,6 +65,7 @@ pub mod model;
 pub mod plan;
 pub mod tensor;
 
+pub use adapt::{AdaptConfig, AdaptRun, Mode, ShiftedSplit};
 pub use desc::{Descriptor, Op};
 pub use exec::{ExecError, Executor, Reference, run_descriptor};
 pub use hw::HwConfig;
