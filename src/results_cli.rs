@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 /// the host link (`HostLink = 0`) and the convolution engine (`Conv = 0`) so
 /// that the figures are the TLMM engine's. Without the link, the SoC top
 /// feeds the engine, once its self-test is done, from bits shifted in on the
-/// UART rx pin and folds its results and counters onto the tx pin: no input
+/// UART rx pin and folds its results and counters onto the tx pin (a
+/// registered parity tree, so that it sets no clock): no input
 /// synthesis could predict, no output it could drop, so every lane, row and
 /// weight bit is built (the self-test's constant job alone let it prune the
 /// lanes that job leaves idle).

@@ -95,6 +95,15 @@ module hlsk_soc_top
   localparam int unsigned TickDiv     = (ClkHz / 16 > 1) ? ClkHz / 16 : 2;
   localparam int unsigned TickW       = $clog2(TickDiv);
 
+  // ceil(w / 4^l): the bits at level l of a tree of 4-input gates over w.
+  function automatic int unsigned quarter(int unsigned w, int unsigned l);
+    int unsigned n = w;
+    for (int unsigned i = 0; i < l; i++) begin
+      n = (n + 3) / 4;
+    end
+    return n;
+  endfunction
+
   /////////////////////////
   // Reset and heartbeat //
   /////////////////////////
@@ -582,7 +591,8 @@ module hlsk_soc_top
     // the otherwise unused uart_rx_i pin (every command, activation and
     // weight bit its own flip-flop), and its results and counters are folded
     // onto uart_tx_o: no engine input is predictable, no output unobserved,
-    // at the cost of StimW flip-flops, StimR XORs and a parity tree.
+    // at the cost of StimW flip-flops, StimR XORs and a pipelined parity
+    // tree.
     localparam int unsigned StimW = 1 + CmdMW + CmdKW + CmdFlagsW  // command
                                   + 1 + 32 + 1                     // activations
                                   + 1 + WBeatW + 1                 // weights
@@ -594,7 +604,6 @@ module hlsk_soc_top
     localparam int unsigned StimR = (StimW + StimL - 1) / StimL;
 
     logic [StimR*StimL-1:0] stim_q;
-    logic                   sig_q;
 
     // Register r shifts in the pin XOR its own bit r: a different feedback
     // per register, so no two of them hold the same bits.
@@ -609,12 +618,35 @@ module hlsk_soc_top
       end
     end
 
-    always_ff @(posedge clk_i or negedge rst_n) begin
-      if (!rst_n) begin
-        sig_q <= 1'b1;
-      end else begin
-        sig_q <= ^{res_valid, res_data, res_last, eng_cnt_busy, eng_cnt_starved,
-                   eng_cnt_blocked, eng_cnt_beats};
+    // Observed: results and counters, registered, then XORed four at a time
+    // with a register after every level. (In one cycle, the parity of bits
+    // from all over the die set the 768-MAC preset's clock.)
+    localparam int unsigned ObsW  = 1 + 32 + 1 + 4 * 32;
+    localparam int unsigned ObsLv = ($clog2(ObsW) + 1) / 2;  // 4-input levels to one bit
+
+    for (genvar l = 0; l <= ObsLv; l++) begin : g_obs
+      logic [quarter(ObsW, l)-1:0] q;
+      if (l == 0) begin : g_in
+        always_ff @(posedge clk_i or negedge rst_n) begin
+          if (!rst_n) begin
+            q <= '0;
+          end else begin
+            q <= {res_valid, res_data, res_last, eng_cnt_busy, eng_cnt_starved,
+                  eng_cnt_blocked, eng_cnt_beats};
+          end
+        end
+      end else begin : g_xor
+        logic [4*quarter(ObsW, l)-1:0] prev;
+        assign prev = (4 * quarter(ObsW, l))'(g_obs[l-1].q);
+        always_ff @(posedge clk_i or negedge rst_n) begin
+          if (!rst_n) begin
+            q <= '0;
+          end else begin
+            for (int unsigned i = 0; i < quarter(ObsW, l); i++) begin
+              q[i] <= ^prev[4*i +: 4];
+            end
+          end
+        end
       end
     end
 
@@ -622,7 +654,7 @@ module hlsk_soc_top
             j_act_valid, j_act_data, j_act_last,
             j_w_valid, j_w_data, j_w_last,
             j_res_ready} = stim_q[StimW-1:0];
-    assign uart_tx_o = sig_q;
+    assign uart_tx_o = g_obs[ObsLv].q[0];
     assign executed  = 1'b0;
 
     if (StimR * StimL > StimW) begin : g_stim_pad
