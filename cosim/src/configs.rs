@@ -387,6 +387,13 @@ pub struct ConvConfig {
     pub g_ent: u32,
 }
 
+/// Busy cycles of a descriptor's check in `conv_engine` (`StCheck`: its
+/// products, one at a time on a shift-add unit, its verdict, the check):
+/// `conv_pkg::DescCheckCycles` = NProd * ProdCycles + 2 = 15 * 10 + 2. A
+/// rejected descriptor is busy for exactly these cycles; the model's
+/// `t_desc` for the RTL ([`ConvConfig::hw`](crate::ConvConfig::hw)).
+pub const CONV_CHECK_CYCLES: u64 = 15 * 10 + 2;
+
 /// Convolution engine builds, (T, P): UP5K-like (2, 1) with ACC_W/ACC_W_WU
 /// = 32/40, a non-power-of-two (3, 1) with 48/64, (4, 1) with 40/48, and
 /// the pixel-parallel (2, 2) and (4, 3) (an odd P: partial column groups

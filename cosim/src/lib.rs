@@ -482,7 +482,7 @@ pin_model! {
     Feeder, FeederDut, FeederConfig, FEEDER_CONFIGS, new_feeder, "weight-feeder", FeederIn => FeederPins
 }
 
-pub use configs::ConvConfig;
+pub use configs::{CONV_CHECK_CYCLES, ConvConfig};
 pub use ffi::bridge::{ConvIn, ConvPins};
 
 pin_model! {
@@ -573,7 +573,8 @@ impl ConvConfig {
     /// The build as the reference model's scheduler sees it, with a memory
     /// that answers every burst at once (`t_burst` 1): the engine runs load,
     /// compute and store one after the other; a step costs six cycles of its
-    /// own (four plan cycles, start, advance), a descriptor one (check).
+    /// own (four plan cycles, start, advance), a descriptor
+    /// [`CONV_CHECK_CYCLES`] (its products and check).
     pub fn hw(&self) -> hls_rust::conv::HwConfig {
         hls_rust::conv::HwConfig {
             t: self.t as usize,
@@ -581,7 +582,7 @@ impl ConvConfig {
             words_per_cycle: self.t as usize,
             t_burst: 1,
             cycle: hls_rust::conv::hw::CycleParams {
-                t_desc: 1,
+                t_desc: CONV_CHECK_CYCLES,
                 t_step: 6,
                 overlap: false,
             },

@@ -42,6 +42,7 @@ module conv_ctrl
   output logic [3:0]  desc_idx_o,   // descriptor words taken so far
   input  conv_geom_t  geom_i,
   input  logic        bad_i,
+  input  logic        desc_ready_i, // geom_i and bad_i hold this descriptor's
 
   // Step sequence (conv_plan): the current step, and the step's transfers
   output logic        start_o,      // load the first step's loop counters
@@ -237,8 +238,12 @@ module conv_ctrl
         end
       end
 
+      // The descriptor's products and verdict (conv_desc) take
+      // DescCheckCycles - 1 cycles after its last word.
       StCheck: begin
-        if (bad_i) begin
+        if (!desc_ready_i) begin
+          state_d = StCheck;
+        end else if (bad_i) begin
           error_d = 1'b1;
           done_d  = 1'b1;
           state_d = StIdle;

@@ -7,12 +7,16 @@
 // strides (geom_o), and checks shape, tiling and buffer capacities
 // (hls_rust::conv::model::check_tiling) into bad_o.
 //
-// Timing: word i is written when we_i is high with idx_i = i. Everything
-// derived is a pipeline of registers, at most five deep, from words 0..4;
-// those words arrive at least seven cycles before the check (word 4 is
-// written, then words 5..11 take a cycle each), so geom_o and bad_o have
-// settled by the cycle after word 11 and hold until word 0 of the next
-// descriptor. No reset: nothing is read before a descriptor has arrived.
+// Timing: word i is written when we_i is high with idx_i = i. The fields'
+// sizes, tile counts and paddings are a pipeline of registers, at most three
+// deep, from words 0..4, which arrive at least seven cycles before the
+// check (word 4 is written, then words 5..11 take a cycle each). Their
+// products (capacity needs, areas, layout strides) come from one shift-add
+// unit, no multiplier, one product at a time, started by word 11: NProd
+// products of ProdCycles cycles each, then the verdict is registered and
+// ready_o rises (DescCheckCycles - 1 cycles after word 11, conv_pkg), and
+// geom_o and bad_o hold until word 0 of the next descriptor. No reset:
+// nothing is read before a descriptor has arrived.
 
 module conv_desc
   import conv_pkg::*;
@@ -32,7 +36,8 @@ module conv_desc
 
   // Decoded descriptor and its verdict
   output conv_geom_t  geom_o,
-  output logic        bad_o
+  output logic        bad_o,
+  output logic        ready_o   // geom_o and bad_o hold this descriptor's
 );
 
   localparam logic [31:0] T32 = 32'(T);
@@ -48,6 +53,16 @@ module conv_desc
   /////////////////////
   // Descriptor view //
   /////////////////////
+
+  // k * k for a 4-bit k, as shifts and adds.
+  function automatic logic [7:0] sq4(input logic [3:0] v);
+    logic [7:0] r;
+    r = '0;
+    for (int unsigned i = 0; i < 4; i++) begin
+      if (v[i]) r = r + (8'(v) << i);
+    end
+    return r;
+  endfunction
 
   logic [3:0]  f_op, f_k, f_pad;
   logic [7:0]  f_magic;
@@ -105,7 +120,7 @@ module conv_desc
     // Depth 1: from the fields.
     k     <= 32'(f_k);
     fpad  <= 32'(f_pad);
-    kk    <= 32'(f_k) * 32'(f_k);
+    kk    <= 32'(sq4(f_k));
     ho    <= 32'(ho_c);
     wo    <= 32'(wo_c);
     out_c <= is_bp ? f_n : f_m;
@@ -124,27 +139,127 @@ module conv_desc
     cw    <= (ow + 7) / 8;
   end
 
-  // Capacity and shape checks (hls_rust::conv::model::check_tiling), on
-  // registered factors: depth 3 (rows, columns, two-factor products), 4
-  // (the needs), 5 (the verdict).
-  logic [31:0] in_rows, in_cols;
-  logic [63:0] need_in, need_w, need_out, need_g;
-  logic [63:0] mon_tr, mon_non, non_rows, mon_2tr;
-  logic        bad_shape, bad;
+  // Capacity and shape checks (hls_rust::conv::model::check_tiling) and the
+  // per-descriptor layouts and weight-block strides, from the products
+  // below (depth 3: rows and columns of the input tile).
+  logic [17:0] in_rows, in_cols;  // (iw is at most 17 bits, pad 4)
   always_ff @(posedge clk_i) begin
-    in_rows  <= 32'(18'(f_tr + k - 1));
-    in_cols  <= iw + 2 * pad;
-    mon_tr   <= 64'(f_mon) * 64'(f_tr);
-    mon_2tr  <= 64'(f_mon) * 64'(2 * f_tr);
-    mon_non  <= 64'(f_mon) * 64'(f_non);
-    non_rows <= 64'(f_non) * 64'(in_rows);
-    // Pools: POOL_FWD reads 2Tr rows of W and writes Tr rows of W/2;
-    // POOL_BWD the other way round.
-    need_in  <= is_pf ? mon_2tr * 64'(f_w) : is_pb ? mon_tr * 64'(ow) :
-                non_rows * 64'(in_cols);
-    need_w   <= (is_wu || is_pool) ? 64'd0 : mon_non * 64'(kk);
-    need_out <= is_pb ? mon_2tr * 64'(f_w) : mon_tr * 64'(ow);
-    need_g   <= is_wu ? mon_non * 64'(kk) : 64'd0;
+    in_rows <= 18'(f_tr + k - 1);
+    in_cols <= 18'(iw + 2 * pad);
+  end
+
+  //////////////
+  // Products //
+  //////////////
+
+  // One product at a time, a * b with b of up to BW bits, two bits of b per
+  // cycle (shift and add): ProdCycles = 1 + BW/2 cycles each, in this order
+  // (a product's operands are fields, registers above, or earlier products).
+  localparam int unsigned AW = 36;
+  localparam int unsigned BW = 18;
+  localparam int unsigned PW = AW + BW;
+  typedef enum logic [3:0] {
+    PMonTr,     // M_on * Tr
+    PMonNon,    // M_on * N_on
+    PNonRows,   // N_on * (Tr + K - 1)
+    PHwA,       // H * W
+    PIhw,       // ih * iw
+    POhw,       // oh * ow
+    POhcw,      // oh * cw
+    PWtSw,      // (T * K * K) * (BP ? oct : rct)
+    PNeedIn,    // the input buffer's need
+    PMonNonKk,  // M_on * N_on * K * K: the weight (or gradient) buffer's need
+    PNeedOut,   // the output buffer's need
+    PSbIn,      // rct * ih * iw
+    PSbBig,     // oct * H * W
+    PSbOut,     // oct * oh * ow
+    PSbCode     // oct * oh * cw
+  } prod_e;
+
+  logic [PW-1:0] prod_q [NProd];
+  logic [3:0]    pi_q;   // the product being computed (NProd: all done)
+  logic [3:0]    it_q;   // 0: load the operands, 1..BW/2: shift-add steps
+  logic [PW-1:0] pa_q, acc_q, acc_d;
+  logic [BW-1:0] pb_q;
+  logic          ready_q;
+  logic [AW-1:0] op_a;
+  logic [BW-1:0] op_b;
+
+  always_comb begin
+    op_a = '0;
+    op_b = '0;
+    unique case (prod_e'(pi_q))
+      PMonTr:    begin op_a = AW'(f_mon);  op_b = BW'(f_tr);    end
+      PMonNon:   begin op_a = AW'(f_mon);  op_b = BW'(f_non);   end
+      PNonRows:  begin op_a = AW'(f_non);  op_b = BW'(in_rows); end
+      PHwA:      begin op_a = AW'(f_h);    op_b = BW'(f_w);     end
+      PIhw:      begin op_a = AW'(ih);     op_b = BW'(iw);      end
+      POhw:      begin op_a = AW'(oh);     op_b = BW'(ow);      end
+      POhcw:     begin op_a = AW'(oh);     op_b = BW'(cw);      end
+      PWtSw:     begin
+        op_a = AW'(times_const(kk, T));
+        op_b = BW'(is_bp ? oct : rct);
+      end
+      // Pools: POOL_FWD reads 2Tr rows of W and writes Tr rows of W/2;
+      // POOL_BWD the other way round.
+      PNeedIn:   begin
+        op_a = is_pf ? AW'(prod_q[PMonTr]) << 1 : is_pb ? AW'(prod_q[PMonTr]) :
+                       AW'(prod_q[PNonRows]);
+        op_b = is_pf ? BW'(f_w) : is_pb ? BW'(ow) : BW'(in_cols);
+      end
+      PMonNonKk: begin op_a = AW'(prod_q[PMonNon]); op_b = BW'(kk); end
+      PNeedOut:  begin
+        op_a = is_pb ? AW'(prod_q[PMonTr]) << 1 : AW'(prod_q[PMonTr]);
+        op_b = is_pb ? BW'(f_w) : BW'(ow);
+      end
+      PSbIn:     begin op_a = AW'(prod_q[PIhw]);  op_b = BW'(rct); end
+      PSbBig:    begin op_a = AW'(prod_q[PHwA]);  op_b = BW'(oct); end
+      PSbOut:    begin op_a = AW'(prod_q[POhw]);  op_b = BW'(oct); end
+      PSbCode:   begin op_a = AW'(prod_q[POhcw]); op_b = BW'(oct); end
+      default: ;  // all done
+    endcase
+  end
+
+  assign acc_d = acc_q + (pb_q[0] ? pa_q : '0) + (pb_q[1] ? pa_q << 1 : '0);
+
+  always_ff @(posedge clk_i) begin
+    if (we_i && idx_i == 4'(DescWords - 1)) begin
+      pi_q    <= '0;
+      it_q    <= '0;
+      ready_q <= 1'b0;
+    end else if (32'(pi_q) < NProd) begin
+      if (it_q == '0) begin
+        pa_q  <= PW'(op_a);
+        pb_q  <= op_b;
+        acc_q <= '0;
+        it_q  <= 4'd1;
+      end else begin
+        pa_q  <= pa_q << 2;
+        pb_q  <= pb_q >> 2;
+        acc_q <= acc_d;
+        if (32'(it_q) == BW / 2) begin
+          prod_q[pi_q] <= acc_d;
+          pi_q         <= pi_q + 4'd1;
+          it_q         <= '0;
+        end else begin
+          it_q <= it_q + 4'd1;
+        end
+      end
+    end else begin
+      // The verdict below is registered from the last product this cycle.
+      ready_q <= 1'b1;
+    end
+  end
+  assign ready_o = ready_q;
+
+  logic [63:0] need_in, need_w, need_out, need_g;
+  assign need_in  = 64'(prod_q[PNeedIn]);
+  assign need_w   = (is_wu || is_pool) ? 64'd0 : 64'(prod_q[PMonNonKk]);
+  assign need_out = 64'(prod_q[PNeedOut]);
+  assign need_g   = is_wu ? 64'(prod_q[PMonNonKk]) : 64'd0;
+
+  logic bad_shape, bad;
+  always_ff @(posedge clk_i) begin
     bad_shape <= is_pool ?
         (k != 32'd2) || (fpad != 0) || (f_m != f_n) || f_h[0] || f_w[0] || (f_non != 0) :
         !(k == 32'd1 || k == 32'd3) || (fpad >= k) || (ho == 0) || (wo == 0) ||
@@ -157,30 +272,34 @@ module conv_desc
            (need_out > 64'(OutEnt)) || (need_g > 64'(GEnt));
   end
 
-  // Per-descriptor layouts and products, registered (depth 4 and 5 of the
-  // pipeline above).
+  // Per-descriptor layouts and strides, registered from the products (the
+  // constant factors T and T * T as shifts and adds).
   logic [31:0] hw_a, ihw, ohw, ohcw, wblk;
   layout_t     lay_in, lay_big, lay_out, lay_code;
   logic [31:0] wt_sa, wt_sw, wt_sp;
   always_ff @(posedge clk_i) begin
-    hw_a <= f_h * f_w;
-    ihw  <= ih * iw;
-    ohw  <= oh * ow;
-    ohcw <= oh * cw;
-    wblk <= T32 * T32 * kk;
-    lay_in   <= '{o: '{sb: rct * ihw * T32, sc: ihw * T32, sr: iw * T32},
+    hw_a     <= 32'(prod_q[PHwA]);
+    ihw      <= 32'(prod_q[PIhw]);
+    ohw      <= 32'(prod_q[POhw]);
+    ohcw     <= 32'(prod_q[POhcw]);
+    wblk     <= times_const(kk, T * T);
+    lay_in   <= '{o: '{sb: times_const(32'(prod_q[PSbIn]), T), sc: times_const(ihw, T),
+                       sr: times_const(iw, T)},
                   z: '{area: ihw, rw: iw}};
-    lay_big  <= '{o: '{sb: oct * hw_a * T32, sc: hw_a * T32, sr: 2 * f_w * T32},
+    lay_big  <= '{o: '{sb: times_const(32'(prod_q[PSbBig]), T), sc: times_const(hw_a, T),
+                       sr: times_const(2 * f_w, T)},
                   z: '{area: hw_a, rw: 2 * f_w}};
-    lay_out  <= '{o: '{sb: oct * ohw * T32, sc: ohw * T32, sr: ow * T32},
+    lay_out  <= '{o: '{sb: times_const(32'(prod_q[PSbOut]), T), sc: times_const(ohw, T),
+                       sr: times_const(ow, T)},
                   z: '{area: ohw, rw: ow}};
-    lay_code <= '{o: '{sb: oct * ohcw * T32, sc: ohcw * T32, sr: cw * T32},
+    lay_code <= '{o: '{sb: times_const(32'(prod_q[PSbCode]), T), sc: times_const(ohcw, T),
+                       sr: times_const(cw, T)},
                   z: '{area: ohcw, rw: cw}};
     // Weight blocks (T x T x K x K words each), [M tiles][N tiles]: BP
     // walks them by (reduction = output tile of the forward pass) rows.
-    wt_sa <= (is_bp ? oct : rct) * wblk;
-    wt_sw <= (is_bp ? oct : rct) * T32 * kk;
-    wt_sp <= T32 * kk;
+    wt_sw    <= 32'(prod_q[PWtSw]);
+    wt_sa    <= times_const(32'(prod_q[PWtSw]), T);
+    wt_sp    <= times_const(kk, T);
   end
 
   /////////////

@@ -135,7 +135,7 @@ module conv_engine
 
   // Descriptor.
   conv_geom_t geom;
-  logic       bad;
+  logic       bad, desc_ready;
 
   // Main machine state and counters.
   state_e      state, state_d;
@@ -195,8 +195,9 @@ module conv_engine
     .we_i   (desc_we),
     .idx_i  (desc_idx),
     .data_i (desc_data_i),
-    .geom_o (geom),
-    .bad_o  (bad)
+    .geom_o  (geom),
+    .bad_o   (bad),
+    .ready_o (desc_ready)
   );
 
   conv_plan u_plan (
@@ -231,6 +232,7 @@ module conv_engine
     .desc_idx_o      (desc_idx),
     .geom_i          (geom),
     .bad_i           (bad),
+    .desc_ready_i    (desc_ready),
     .start_o         (start),
     .advance_o       (advance),
     .nc_i            (nc),

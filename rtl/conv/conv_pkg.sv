@@ -28,6 +28,15 @@ package conv_pkg;
   // Plan cycles per step (see conv_plan).
   localparam int unsigned PlanCycles = 4;
 
+  // The descriptor's products (conv_desc): NProd of them, one at a time,
+  // ProdCycles cycles each (a load and BW/2 shift-add steps of a B operand
+  // of up to 18 bits); the check then takes DescCheckCycles cycles in all
+  // (StCheck: the products, the verdict register, the check itself), which
+  // is the model's t_desc for the RTL (hlsk_cosim::ConvConfig::hw).
+  localparam int unsigned NProd           = 15;
+  localparam int unsigned ProdCycles      = 10;
+  localparam int unsigned DescCheckCycles = NProd * ProdCycles + 2;
+
   /* verilator lint_on UNUSEDPARAM */
 
   // States of the main machine (conv_ctrl).
@@ -209,6 +218,17 @@ package conv_pkg;
     hi_   = (row0 + e.nr + g.k - 1 - g.pad < g.ih) ? row0 + e.nr + g.k - 1 - g.pad : g.ih;
     e.nrin = hi_ - e.lo;
     return e;
+  endfunction
+
+  // x * c for a constant c, as shifts and adds (no multiplier: the
+  // engine's DSPs are its datapath's), wrapping at 32 bits.
+  function automatic logic [31:0] times_const(input logic [31:0] x, input int unsigned c);
+    logic [31:0] s;
+    s = '0;
+    for (int unsigned i = 0; i < 32; i++) begin
+      if (((c >> i) & 1) != 0) s = s + (x << i);
+    end
+    return s;
   endfunction
 
   function automatic off_p_t lay_off(input lay_off_t l, input logic [16:0] b, c, r);

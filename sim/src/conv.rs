@@ -12,7 +12,7 @@ use hls_rust::conv::exec::{ExecError, Executor, run_descriptor};
 use hls_rust::conv::{HwConfig, Memory, Stats};
 use hls_rust::rng::Rng;
 use hlsk_cosim::configs::CONV_CONFIGS;
-use hlsk_cosim::{Conv, ConvConfig, ConvIn};
+use hlsk_cosim::{CONV_CHECK_CYCLES, Conv, ConvConfig, ConvIn};
 use std::path::Path;
 
 /// Timing of the memory model behind the engine's port.
@@ -97,11 +97,11 @@ impl ConvRun {
             .checked_sub(self.fired + self.stall_input + self.stall_weights + self.stall_output)
     }
 
-    /// The counters of a rejected descriptor: one busy cycle (the check),
-    /// overhead, and nothing else.
+    /// The counters of a rejected descriptor: the check's busy cycles
+    /// ([`CONV_CHECK_CYCLES`]), all overhead, and nothing else.
     pub fn only_checked(&self) -> bool {
-        self.cycles == 1
-            && self.overhead() == Some(1)
+        self.cycles == CONV_CHECK_CYCLES
+            && self.overhead() == Some(CONV_CHECK_CYCLES)
             && self.words_read + self.words_written + self.bursts == 0
     }
 }
