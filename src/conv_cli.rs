@@ -19,6 +19,8 @@ use hls_rust::conv::{HwConfig, Op, Reference, Tensor4};
 use hls_rust::tlmm::npy::{NpyArray, NpyData};
 use std::path::{Path, PathBuf};
 #[cfg(feature = "cosim")]
+mod adapt;
+#[cfg(feature = "cosim")]
 use {
     hls_rust::conv::digits::{Progress, Report, TrainConfig},
     hlsk_cosim::ConvConfig,
@@ -69,6 +71,65 @@ pub enum ConvCmd {
         #[arg(long, default_value_t = 0, requires = "rtl")]
         build: usize,
     },
+    /// Adapt the digits CNN on the device to a shifted domain (EF-Train's
+    /// use case): pretrain with the fixed-point reference, then fine-tune on
+    /// held-out digits moved a pixel, inverted and noisy (docs/adaptation.md)
+    /// with every descriptor on `--engine`; report accuracy on the shifted
+    /// test set before and after and on the original images (forgetting).
+    /// Writes target/bench/adapt.json.
+    Adapt(AdaptArgs),
+}
+
+/// The options of `hlsk conv adapt`.
+#[derive(Args, Debug, Clone)]
+pub struct AdaptArgs {
+    /// Seed of pretraining, of the domain shift and of the fine-tuning order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Pretraining epochs (reference) over the training split.
+    #[arg(long, default_value_t = 4)]
+    pretrain_epochs: usize,
+    /// Fine-tuning epochs over the adaptation set.
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    /// Where the fine-tuning descriptors (and the test passes after it) run.
+    #[arg(long, value_enum, default_value = "ref")]
+    engine: AdaptEngine,
+    /// Also fine-tune only the last N layers with weights (1: the FC layer),
+    /// the earlier ones frozen, and compare with full fine-tuning.
+    #[arg(long)]
+    last_layers: Option<usize>,
+    /// Fine-tuning learning rate (on the batch mean).
+    #[arg(long, default_value_t = 0.05)]
+    lr: f64,
+    /// Minibatch size of pretraining and fine-tuning.
+    #[arg(long, default_value_t = 8)]
+    batch: usize,
+    /// Fine-tune on the first N images of the adaptation set only (the
+    /// twin moves about 86 KB over its 1 Mbaud link per training step).
+    #[arg(long)]
+    adapt_images: Option<usize>,
+    /// Test on the first N images of the shifted and original test sets only.
+    #[arg(long)]
+    test_images: Option<usize>,
+    /// With `--engine rtl`: the conv build (index into `CONV_CONFIGS`; its
+    /// T and accumulator widths must be the ULX3S engine's).
+    #[arg(long, default_value_t = 0)]
+    build: usize,
+}
+
+/// Where `hlsk conv adapt` runs its fine-tuning descriptors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AdaptEngine {
+    /// The reference executor.
+    Ref,
+    /// The Verilated engine (`--build`), checked against the reference
+    /// descriptor by descriptor.
+    Rtl,
+    /// The ULX3S-conv SoC twin through the host link (UART frames, 1 Mbaud):
+    /// each descriptor's read regions uploaded, CONV_START, its written
+    /// regions read back, checked against the reference.
+    Twin,
 }
 
 /// Where a tensor command's descriptor runs.
@@ -244,7 +305,18 @@ pub fn run(cmd: ConvCmd) -> Result<()> {
             rtl: true,
             build,
         } => through_rtl(seed, epochs, build),
+        ConvCmd::Adapt(a) => adapt_cmd(&a),
     }
+}
+
+#[cfg(feature = "cosim")]
+fn adapt_cmd(a: &AdaptArgs) -> Result<()> {
+    adapt::run(a)
+}
+
+#[cfg(not(feature = "cosim"))]
+fn adapt_cmd(_a: &AdaptArgs) -> Result<()> {
+    Err(crate::cosim_missing("conv adapt"))
 }
 
 // ---------------------------------------------------------------------------
@@ -737,6 +809,37 @@ fn conv_build(build: usize) -> Result<&'static ConvConfig> {
     })
 }
 
+/// A progress callback for a training run that prints a line (prefixed
+/// by `label`) every 10 s and at the end of every epoch and test pass.
+#[cfg(feature = "cosim")]
+fn progress_printer(label: String) -> impl FnMut(&Progress) {
+    let mut last = Duration::ZERO;
+    move |p: &Progress| {
+        let done = p.batch == p.batches;
+        if p.elapsed < last + Duration::from_secs(10) && !done {
+            return;
+        }
+        last = p.elapsed;
+        let secs = p.elapsed.as_secs_f64().max(1e-9);
+        let phase = if p.testing() {
+            "test pass".to_owned()
+        } else {
+            format!("epoch {}/{}", p.epoch + 1, p.epochs)
+        };
+        let sep = if label.is_empty() { "" } else { ": " };
+        eprintln!(
+            "  {label}{sep}{phase}: batch {}/{}, {} steps, {:.1} steps/s, {:.1} M engine cycles, {:.2} M cycles/s, {:.0} s",
+            p.batch,
+            p.batches,
+            p.steps,
+            p.steps as f64 / secs,
+            p.executed.cycles as f64 / 1e6,
+            p.executed.cycles as f64 / 1e6 / secs,
+            secs
+        );
+    }
+}
+
 #[cfg(not(feature = "cosim"))]
 fn through_rtl(_seed: u64, _epochs: usize, _build: usize) -> Result<()> {
     Err(crate::cosim_missing("conv digits --rtl"))
@@ -751,30 +854,7 @@ fn through_rtl(seed: u64, epochs: usize, build: usize) -> Result<()> {
         c.t, c.p, c.acc_w, c.acc_w_wu
     );
     let start = Instant::now();
-    let mut last = Duration::ZERO;
-    let mut show = |p: &Progress| {
-        let done = p.batch == p.batches;
-        if p.elapsed < last + Duration::from_secs(10) && !done {
-            return;
-        }
-        last = p.elapsed;
-        let secs = p.elapsed.as_secs_f64().max(1e-9);
-        let phase = if p.testing() {
-            "test pass".to_owned()
-        } else {
-            format!("epoch {}/{}", p.epoch + 1, p.epochs)
-        };
-        eprintln!(
-            "  {phase}: batch {}/{}, {} steps, {:.1} steps/s, {:.1} M engine cycles, {:.2} M cycles/s, {:.0} s",
-            p.batch,
-            p.batches,
-            p.steps,
-            p.steps as f64 / secs,
-            p.executed.cycles as f64 / 1e6,
-            p.executed.cycles as f64 / 1e6 / secs,
-            secs
-        );
-    };
+    let mut show = progress_printer(String::new());
     let cfg = TrainConfig::new(seed, epochs);
     let run = digits_training_on(build, &cfg, RTL_TIMING, &mut show).map_err(anyhow::Error::msg)?;
     let wall = start.elapsed().as_secs_f64();

@@ -15,7 +15,8 @@
 //! - [`twin`]: a board SoC's digital twin, the Verilated SoC behind a
 //!   bit-level UART line model ([`uart_line`]) as an
 //!   [`hlsk_host::Transport`], and [`twin_pty`], the same twin served on a
-//!   pseudo-terminal.
+//!   pseudo-terminal; [`twin_exec`] makes a twin with the convolution
+//!   engine a descriptor executor, driven through the host link.
 //!
 //! ```no_run
 //! use hls_rust::rng::Rng;
@@ -38,5 +39,6 @@ pub mod tlmm;
 pub mod tlmm_bench;
 pub mod tlmm_digits;
 pub mod twin;
+pub mod twin_exec;
 pub mod twin_pty;
 pub mod uart_line;

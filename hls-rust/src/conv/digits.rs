@@ -140,12 +140,20 @@ impl Report {
     }
 }
 
-/// The first difference between two fixed-point runs' `(masters, logits)`
-/// (master-weight codes per layer, logits per image), described; `None`
-/// when they are bit-identical. [`Report::bit_difference`] on the parts.
+/// What two fixed-point runs are compared on: the master-weight codes of
+/// every layer with weights, `(layer, [M, N, K, K])`, and the logits of
+/// every test image.
+pub type Outcome<'a> = (&'a [(usize, Tensor4<i32>)], &'a [Vec<f64>]);
+
+/// `(step index, counters)` of the descriptors a pass ran.
+pub type StepStats = [(usize, Stats)];
+
+/// The first difference between two fixed-point runs' outcomes, described;
+/// `None` when they are bit-identical. [`Report::bit_difference`] on the
+/// parts.
 pub fn bit_difference(
-    (a_masters, a_logits): (&[(usize, Tensor4<i32>)], &[Vec<f64>]),
-    (b_masters, b_logits): (&[(usize, Tensor4<i32>)], &[Vec<f64>]),
+    (a_masters, a_logits): Outcome<'_>,
+    (b_masters, b_logits): Outcome<'_>,
 ) -> Option<String> {
     if a_masters.len() != b_masters.len() {
         return Some(format!(
@@ -497,7 +505,7 @@ pub fn evaluate(
     mem: &mut Memory,
     exec: &mut impl Executor,
     data: &Digits,
-    on_batch: &mut dyn FnMut(usize, usize, &[(usize, Stats)]),
+    on_batch: &mut dyn FnMut(usize, usize, &StepStats),
 ) -> Result<Evaluation, TrainError> {
     let batch = plan.batch.max(1);
     let mut eval = Evaluation {
