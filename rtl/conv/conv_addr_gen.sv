@@ -131,7 +131,6 @@ module conv_addr_gen
   logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
   logic [WAW-1:0]   wsel_kk_d;  // (the weight index is next cycle's: no register)
   assign wsel_kk_d = WAW'(g.is_bp ? mtn : ntn) * WAW'(g.kk);
-  logic [GAW-1:0]   ntn_kk_q;
   always_ff @(posedge clk_i) begin
     nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
     // (row0 - pad - lo) * iw - pad: the input row and column offsets.
@@ -142,7 +141,6 @@ module conv_addr_gen
     pp_ib_q   <= g.is_pf ? IbAW'(2 * nr) * IbAW'(g.w) : IbAW'(nr) * IbAW'(g.ow);
     pp_cb_q   <= OutAW'(nr) * OutAW'(g.cw);
     pp_ob_q   <= OutAW'(2 * nr) * OutAW'(g.w);  // POOL_BWD; POOL_FWD's is nrow_q
-    ntn_kk_q  <= GAW'(ntn) * GAW'(g.kk);
   end
 
   //////////////////
@@ -230,8 +228,21 @@ module conv_addr_gen
                                WAW'(st_wl_d ? kx_d_i : nxs_d.kx), WAW'(mi_d_i), wsel_kk_d);
 
   // WU: the set's T x T entries of the gradient buffer.
-  assign g_row_o = (GAW'(mtl_i) * ntn_kk_q + GAW'(ntl_i) * GAW'(g.kk) +
-                    GAW'(ky_i) * GAW'(g.k) + GAW'(kx_i)) * GAW'(T32 * T32);
+  // The sets of a step are walked in one order (kx, ky, n tile, m tile,
+  // innermost first) and every change of the compute counters moves to the
+  // next set, so the set's number is a counter, and its gradient row is
+  // that number times T * T (no multiplier).
+  logic [GAW-1:0] set_q, set_d;
+  always_comb begin
+    if (mtl_d_i == '0 && ntl_d_i == '0 && ky_d_i == '0 && kx_d_i == '0) begin
+      set_d = '0;
+    end else if (mtl_d_i == mtl_i && ntl_d_i == ntl_i && ky_d_i == ky_i && kx_d_i == kx_i) begin
+      set_d = set_q;
+    end else begin
+      set_d = set_q + GAW'(1);
+    end
+  end
+  assign g_row_o = GAW'(times_const(32'(set_q), T * T));
 
   ///////////////////
   // Pool indexes  //
@@ -319,6 +330,7 @@ module conv_addr_gen
     nxs_q    <= nxs_d;
     pix_q    <= pix_d;
     wb_idx_q <= wb_idx_d_o;
+    set_q    <= set_d;
     xr_q     <= xr_d;
     oc_q     <= oc_d;
     cr_q     <= cr_d;
