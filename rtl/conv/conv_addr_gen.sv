@@ -250,26 +250,42 @@ module conv_addr_gen
 
   // POOL_FWD: four cycles per pooled pixel over its 2x2 window (cand =
   // {ky, kx}); POOL_BWD: one cycle per input-size pixel. Registered as the
-  // fire's.
+  // fire's, from sums of scaled counters (no multiplier):
+  //   POOL_FWD: ib = mtl*pp_ib + r*2w + ky*w + 2x + kx, cb = mtl*pp_cb + r*cw
+  //             + x/8, ob = mtl*nrow + r*ow + x;
+  //   POOL_BWD: ib = mtl*pp_ib + (r/2)*ow + x/2, cb = mtl*pp_cb + (r/2)*cw
+  //             + x/16, ob = mtl*pp_ob + r*w + x.
+  // The pools' counters move by one (x, then r, then mtl); r/2 moves when r
+  // moves to an even row.
   typedef struct packed {
     logic [IbAW-1:0]  ib;
     logic [OutAW-1:0] cb;
     logic [OutAW-1:0] ob;
   } pool_idx_t;
 
-  function automatic pool_idx_t pool_index(input logic [31:0] x, r, input logic ky, kx,
-                                           input logic [OutAW-1:0] mtl);
-    pool_idx_t  i;
+  logic [31:0] s_pmi_q, s_pmi_d, s_pmc_q, s_pmc_d, s_pmo_q, s_pmo_d;  // mtl * ...
+  logic [31:0] s_pri_q, s_pri_d, s_prc_q, s_prc_d, s_pro_q, s_pro_d;  // r (or r/2) * ...
+  always_comb begin
+    logic half;  // the row term moves with r (POOL_FWD), or with r/2 (POOL_BWD)
+    half    = g.is_pf || !r_d_i[0];
+    s_pmi_d = scaled(mtl_i, mtl_d_i, s_pmi_q, 32'(pp_ib_q));
+    s_pmc_d = scaled(mtl_i, mtl_d_i, s_pmc_q, 32'(pp_cb_q));
+    s_pmo_d = scaled(mtl_i, mtl_d_i, s_pmo_q, g.is_pf ? 32'(nrow_q) : 32'(pp_ob_q));
+    s_pri_d = scaled(r_i, r_d_i, s_pri_q, !half ? '0 : g.is_pf ? 2 * g.w : g.ow);
+    s_prc_d = scaled(r_i, r_d_i, s_prc_q, !half ? '0 : g.cw);
+    s_pro_d = scaled(r_i, r_d_i, s_pro_q, g.is_pf ? g.ow : g.w);
+  end
+
+  function automatic pool_idx_t pool_index(input logic [31:0] x, input logic ky, kx);
+    pool_idx_t i;
     if (g.is_pf) begin
-      i.ib = IbAW'(mtl) * pp_ib_q + (IbAW'(2 * r) + IbAW'(ky)) * IbAW'(g.w) + IbAW'(2 * x) +
-             IbAW'(kx);
-      i.cb = mtl * pp_cb_q + OutAW'(r) * OutAW'(g.cw) + OutAW'(x / 8);
-      i.ob = mtl * nrow_q + OutAW'(r) * OutAW'(g.ow) + OutAW'(x);
+      i.ib = IbAW'(s_pmi_d + s_pri_d + (ky ? g.w : '0) + 2 * x + 32'(kx));
+      i.cb = OutAW'(s_pmc_d + s_prc_d + x / 8);
     end else begin
-      i.ib = IbAW'(mtl) * pp_ib_q + IbAW'(r / 2) * IbAW'(g.ow) + IbAW'(x / 2);
-      i.cb = mtl * pp_cb_q + OutAW'(r / 2) * OutAW'(g.cw) + OutAW'(x / 16);
-      i.ob = mtl * pp_ob_q + OutAW'(r) * OutAW'(g.w) + OutAW'(x);
+      i.ib = IbAW'(s_pmi_d + s_pri_d + x / 2);
+      i.cb = OutAW'(s_pmc_d + s_prc_d + x / 16);
     end
+    i.ob = OutAW'(s_pmo_d + s_pro_d + x);
     return i;
   endfunction
 
@@ -308,7 +324,7 @@ module conv_addr_gen
   assign pix_xr_o  = xr_q;
 
   pool_idx_t pix_q, pix_d;
-  assign pix_d      = pool_index(x_d_i, r_d_i, ky_d_i[0], kx_d_i[0], OutAW'(mtl_d_i));
+  assign pix_d      = pool_index(x_d_i, ky_d_i[0], kx_d_i[0]);
   assign pix_ib_d_o = pix_d.ib;
   assign pix_cb_d_o = pix_d.cb;
   assign pix_cb_o = pix_q.cb;
@@ -321,6 +337,12 @@ module conv_addr_gen
   // Buffer indexes and the next set, from the next cycle's counters.
   always_ff @(posedge clk_i) begin
     s_nt_q <= s_nt_d;
+    s_pmi_q <= s_pmi_d;
+    s_pmc_q <= s_pmc_d;
+    s_pmo_q <= s_pmo_d;
+    s_pri_q <= s_pri_d;
+    s_prc_q <= s_prc_d;
+    s_pro_q <= s_pro_d;
     s_ky_q <= s_ky_d;
     s_ri_q <= s_ri_d;
     s_mt_q <= s_mt_d;
