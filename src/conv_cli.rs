@@ -106,7 +106,7 @@ pub struct AdaptArgs {
     #[arg(long, default_value_t = 8)]
     batch: usize,
     /// Fine-tune on the first N images of the adaptation set only (the
-    /// twin moves about 86 KB over its 1 Mbaud link per training step).
+    /// twin moves about 120 KB over its 1 Mbaud link per full training step).
     #[arg(long)]
     adapt_images: Option<usize>,
     /// Test on the first N images of the shifted and original test sets only.
