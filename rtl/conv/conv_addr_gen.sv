@@ -129,8 +129,8 @@ module conv_addr_gen
   // widths: the index arithmetic wraps there, as the buffer addresses do.
   logic [IbAW-1:0]  nrinw_q, ib_c_q, pp_ib_q;
   logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
-  logic [WAW-1:0]   wsel_kk_d;  // (the weight index is next cycle's: no register)
-  assign wsel_kk_d = WAW'(g.is_bp ? mtn : ntn) * WAW'(g.kk);
+  logic [WAW-1:0]   wsel_kk_d;  // BP: mtn * kk (the weight index is next cycle's: no register)
+  assign wsel_kk_d = WAW'(mtn) * WAW'(g.kk);
   always_ff @(posedge clk_i) begin
     nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
     // (row0 - pad - lo) * iw - pad: the input row and column offsets.
@@ -205,43 +205,72 @@ module conv_addr_gen
   assign s_ntl_o = (state_i == StWLoad) ? ntl_i : nxs_q.ntl;
   assign s_ky    = (state_i == StWLoad) ? ky_i : nxs_q.ky;
   assign s_kx    = (state_i == StWLoad) ? kx_i : nxs_q.kx;
-  // FP: block (mtl, ntl), slice (ky, kx), row mi. BP: block (ntl, mtl) of the
-  // forward weights, slice (K-1-ky, K-1-kx), forward row mi. The weight
-  // buffer's index is given for the next cycle: the same function of the
-  // next state, counters, set and stride; wb_idx_q (its register) is
-  // checked against the formula.
-  // (tm, tn, ty, tx): the target set; mi: the row or column.
-  function automatic logic [WAW-1:0] wb_index(input logic [WAW-1:0] tm, tn, ty, tx, mi,
-                                               input logic [WAW-1:0] sel_kk);
-    logic [WAW-1:0] blk, slice;
-    blk   = g.is_bp ? tn * sel_kk + tm * WAW'(g.kk) : tm * sel_kk + tn * WAW'(g.kk);
-    slice = ty * WAW'(g.k) + tx;
-    return (blk + (g.is_bp ? WAW'(g.kk) - 1 - slice : slice)) * WAW'(T32) + mi;
-  endfunction
-
-  logic [WAW-1:0] wb_idx_q;
-  logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
-  assign st_wl_d    = state_d_i == StWLoad;
-  assign wb_idx_d_o = wb_index(WAW'(st_wl_d ? mtl_d_i : nxs_d.mtl),
-                               WAW'(st_wl_d ? ntl_d_i : nxs_d.ntl),
-                               WAW'(st_wl_d ? ky_d_i : nxs_d.ky),
-                               WAW'(st_wl_d ? kx_d_i : nxs_d.kx), WAW'(mi_d_i), wsel_kk_d);
-
-  // WU: the set's T x T entries of the gradient buffer.
   // The sets of a step are walked in one order (kx, ky, n tile, m tile,
   // innermost first) and every change of the compute counters moves to the
-  // next set, so the set's number is a counter, and its gradient row is
-  // that number times T * T (no multiplier).
-  logic [GAW-1:0] set_q, set_d;
+  // next set, so the set's number is a counter (set_q). WU's gradient row
+  // is that number times T * T.
+  //
+  // Weight-buffer index of the shadow's target set (the current set in
+  // StWLoad, else the next one), row or column mi, for the next cycle (no
+  // multiplier): FP's blocks (mtl, ntl) and slices (ky, kx) are stored in
+  // the walk's order, so FP's index is the target's set number times T plus
+  // mi. BP reads block (ntl, mtl) of the forward weights, slice
+  // (K-1-ky, K-1-kx): bk = (ntl * mtn + mtl) * kk and the slice sl = ky * k
+  // + kx are counters too (sl steps by one within a block; bk by mtn * kk
+  // with the n tile, and restarts at mtl * kk, mk, with the m tile), and the
+  // index is (bk + kk - 1 - sl) * T + mi. wb_idx_q (the index's register) is
+  // checked against the formula.
+  logic [31:0]    set_q, set_d;
+  logic [WAW-1:0] mk_q, mk_d, bk_q, bk_d, sl_q, sl_d;
   always_comb begin
+    mk_d = (mtl_d_i == '0) ? '0 : (mtl_d_i == mtl_i) ? mk_q : mk_q + WAW'(g.kk);
     if (mtl_d_i == '0 && ntl_d_i == '0 && ky_d_i == '0 && kx_d_i == '0) begin
       set_d = '0;
+      bk_d  = '0;
+      sl_d  = '0;
     end else if (mtl_d_i == mtl_i && ntl_d_i == ntl_i && ky_d_i == ky_i && kx_d_i == kx_i) begin
       set_d = set_q;
+      bk_d  = bk_q;
+      sl_d  = sl_q;
     end else begin
-      set_d = set_q + GAW'(1);
+      set_d = set_q + 1;
+      if (mtl_d_i != mtl_i) begin
+        bk_d = mk_d;
+        sl_d = '0;
+      end else if (ntl_d_i != ntl_i) begin
+        bk_d = bk_q + wsel_kk_d;
+        sl_d = '0;
+      end else begin
+        bk_d = bk_q;
+        sl_d = sl_q + WAW'(1);
+      end
     end
   end
+
+  logic [WAW-1:0] wb_idx_q, t_bk, t_sl, t_set;
+  logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
+  assign st_wl_d = state_d_i == StWLoad;
+  always_comb begin
+    t_set = WAW'(set_d);
+    t_bk  = bk_d;
+    t_sl  = sl_d;
+    if (!st_wl_d) begin
+      t_set = WAW'(set_d + 1);
+      if (nxs_d.mtl != mtl_d_i) begin
+        t_bk = mk_d + WAW'(g.kk);
+        t_sl = '0;
+      end else if (nxs_d.ntl != ntl_d_i) begin
+        t_bk = bk_d + wsel_kk_d;
+        t_sl = '0;
+      end else begin
+        t_sl = sl_d + WAW'(1);
+      end
+    end
+  end
+  logic [WAW-1:0] t_blk;  // the target's block-and-slice number
+  assign t_blk      = g.is_bp ? t_bk + WAW'(g.kk) - WAW'(1) - t_sl : t_set;
+  assign wb_idx_d_o = WAW'(times_const(32'(t_blk), T)) + WAW'(mi_d_i);
+
   assign g_row_o = GAW'(times_const(32'(set_q), T * T));
 
   ///////////////////
@@ -353,6 +382,9 @@ module conv_addr_gen
     pix_q    <= pix_d;
     wb_idx_q <= wb_idx_d_o;
     set_q    <= set_d;
+    mk_q     <= mk_d;
+    bk_q     <= bk_d;
+    sl_q     <= sl_d;
     xr_q     <= xr_d;
     oc_q     <= oc_d;
     cr_q     <= cr_d;
