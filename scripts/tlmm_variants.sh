@@ -12,8 +12,9 @@
 # Usage: scripts/tlmm_variants.sh [variant ...]   (default: all)
 # Variants: g1-direct, g3-tables, g3-lutram, g3-digits (192 MACs/cycle
 # each), g3-digits-soc (the SoC of the `hlsk results` preset
-# ecp5-85f-g3-t4-p16: engine, self-test, job sequencer, no host link), and
-# the engines at 36 MACs/cycle on the UP5K with an -up5k suffix.
+# ecp5-85f-g3-t4-p16: engine, self-test and, without the host link, the
+# engine fed from shift registers on uart_rx after the self-test), and the
+# engines at 36 MACs/cycle on the UP5K with an -up5k suffix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
