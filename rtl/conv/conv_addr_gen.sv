@@ -127,20 +127,27 @@ module conv_addr_gen
   // Per-step products of the index arithmetic, registered from the step's
   // extent (settled during the plan cycles), in the buffers' address
   // widths: the index arithmetic wraps there, as the buffer addresses do.
-  logic [IbAW-1:0]  nrinw_q, ib_c_q, pp_ib_q;
-  logic [OutAW-1:0] nrow_q, pp_cb_q, pp_ob_q;
+  // (The strides of an m tile are not products: when mtl moves, the row
+  // counter is at the tile's last row, so the next tile starts one row
+  // stride past the last row's term; see the scaled counters below.)
+  logic [IbAW-1:0]  nrinw_q, ib_c_q;
   logic [WAW-1:0]   wsel_kk_d;  // BP: mtn * kk (the weight index is next cycle's: no register)
   assign wsel_kk_d = WAW'(mtn) * WAW'(g.kk);
+  // (pad + lo - row0) * iw: at most 15 rows of padding above the band, as
+  // shifts and adds.
+  logic [3:0]       pad_rows;
+  logic [IbAW-1:0]  pad_w;
+  assign pad_rows = 4'(g.pad + lo - row0_i);
+  always_comb begin
+    pad_w = '0;
+    for (int unsigned i = 0; i < 4; i++) begin
+      if (pad_rows[i]) pad_w = pad_w + (IbAW'(g.iw) << i);
+    end
+  end
   always_ff @(posedge clk_i) begin
     nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
     // (row0 - pad - lo) * iw - pad: the input row and column offsets.
-    ib_c_q    <= IbAW'(row0_i - g.pad - lo) * IbAW'(g.iw) - IbAW'(g.pad);
-    nrow_q    <= OutAW'(nr) * OutAW'(g.ow);
-    // Pools: one channel tile of the band in the input, argmax and output
-    // buffers.
-    pp_ib_q   <= g.is_pf ? IbAW'(2 * nr) * IbAW'(g.w) : IbAW'(nr) * IbAW'(g.ow);
-    pp_cb_q   <= OutAW'(nr) * OutAW'(g.cw);
-    pp_ob_q   <= OutAW'(2 * nr) * OutAW'(g.w);  // POOL_BWD; POOL_FWD's is nrow_q
+    ib_c_q    <= -pad_w - IbAW'(g.pad);
   end
 
   //////////////////
@@ -161,7 +168,8 @@ module conv_addr_gen
     s_nt_d = scaled(ntl_i, ntl_d_i, s_nt_q, 32'(nrinw_q));
     s_ky_d = scaled(ky_i, ky_d_i, s_ky_q, g.iw);
     s_ri_d = scaled(r_i, r_d_i, s_ri_q, g.iw);
-    s_mt_d = scaled(mtl_i, mtl_d_i, s_mt_q, 32'(nrow_q));
+    // mtl * nr * ow: the next m tile starts a row past the last row's r * ow.
+    s_mt_d = scaled(mtl_i, mtl_d_i, s_mt_q, s_ro_q + g.ow);
     s_ro_d = scaled(r_i, r_d_i, s_ro_q, g.ow);
   end
 
@@ -297,9 +305,11 @@ module conv_addr_gen
   always_comb begin
     logic half;  // the row term moves with r (POOL_FWD), or with r/2 (POOL_BWD)
     half    = g.is_pf || !r_d_i[0];
-    s_pmi_d = scaled(mtl_i, mtl_d_i, s_pmi_q, 32'(pp_ib_q));
-    s_pmc_d = scaled(mtl_i, mtl_d_i, s_pmc_q, 32'(pp_cb_q));
-    s_pmo_d = scaled(mtl_i, mtl_d_i, s_pmo_q, g.is_pf ? 32'(nrow_q) : 32'(pp_ob_q));
+    // mtl times the tile's rows: when mtl moves, r is at the tile's last row,
+    // so the next tile starts one row stride past that row's term.
+    s_pmi_d = scaled(mtl_i, mtl_d_i, s_pmi_q, s_pri_q + (g.is_pf ? 2 * g.w : g.ow));
+    s_pmc_d = scaled(mtl_i, mtl_d_i, s_pmc_q, s_prc_q + g.cw);
+    s_pmo_d = scaled(mtl_i, mtl_d_i, s_pmo_q, s_pro_q + (g.is_pf ? g.ow : g.w));
     s_pri_d = scaled(r_i, r_d_i, s_pri_q, !half ? '0 : g.is_pf ? 2 * g.w : g.ow);
     s_prc_d = scaled(r_i, r_d_i, s_prc_q, !half ? '0 : g.cw);
     s_pro_d = scaled(r_i, r_d_i, s_pro_q, g.is_pf ? g.ow : g.w);
