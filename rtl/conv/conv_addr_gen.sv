@@ -130,9 +130,30 @@ module conv_addr_gen
   // (The strides of an m tile are not products: when mtl moves, the row
   // counter is at the tile's last row, so the next tile starts one row
   // stride past the last row's term; see the scaled counters below.)
+  // nrin * iw and BP's mtn * kk are shift-adds over the PlanCycles cycles
+  // of StPlan (the extent is loaded with the step's counters as StPlan
+  // starts and holds through the step): in plan cycle j, NB bits of nrin
+  // and two bits of kk (at most 225) add their shifted multiples.
+  localparam int unsigned NB = (IbAW + PlanCycles - 1) / PlanCycles;
+  localparam int unsigned PcW = $clog2(PlanCycles);
   logic [IbAW-1:0]  nrinw_q, ib_c_q;
-  logic [WAW-1:0]   wsel_kk_d;  // BP: mtn * kk (the weight index is next cycle's: no register)
-  assign wsel_kk_d = WAW'(mtn) * WAW'(g.kk);
+  logic [WAW-1:0]   wsel_kk_q;  // BP: mtn * kk
+  logic [PcW-1:0]   pc_q;       // plan cycle
+  logic [IbAW-1:0]  nrinw_d;
+  logic [WAW-1:0]   wsel_kk_d;
+  always_comb begin
+    logic [31:0] nb, kb;
+    nrinw_d   = (pc_q == '0) ? '0 : nrinw_q;
+    wsel_kk_d = (pc_q == '0) ? '0 : wsel_kk_q;
+    nb        = nrin >> (NB * 32'(pc_q));
+    kb        = g.kk >> (2 * 32'(pc_q));
+    for (int unsigned i = 0; i < NB; i++) begin
+      if (nb[i]) nrinw_d = nrinw_d + (IbAW'(g.iw) << (NB * 32'(pc_q) + i));
+    end
+    for (int unsigned i = 0; i < 2; i++) begin
+      if (kb[i]) wsel_kk_d = wsel_kk_d + (WAW'(mtn) << (2 * 32'(pc_q) + i));
+    end
+  end
   // (pad + lo - row0) * iw: at most 15 rows of padding above the band, as
   // shifts and adds.
   logic [3:0]       pad_rows;
@@ -145,7 +166,11 @@ module conv_addr_gen
     end
   end
   always_ff @(posedge clk_i) begin
-    nrinw_q   <= IbAW'(nrin) * IbAW'(g.iw);
+    pc_q <= (state_i == StPlan) ? pc_q + PcW'(1) : '0;
+    if (state_i == StPlan) begin
+      nrinw_q   <= nrinw_d;
+      wsel_kk_q <= wsel_kk_d;
+    end
     // (row0 - pad - lo) * iw - pad: the input row and column offsets.
     ib_c_q    <= -pad_w - IbAW'(g.pad);
   end
@@ -246,7 +271,7 @@ module conv_addr_gen
         bk_d = mk_d;
         sl_d = '0;
       end else if (ntl_d_i != ntl_i) begin
-        bk_d = bk_q + wsel_kk_d;
+        bk_d = bk_q + wsel_kk_q;
         sl_d = '0;
       end else begin
         bk_d = bk_q;
@@ -268,7 +293,7 @@ module conv_addr_gen
         t_bk = mk_d + WAW'(g.kk);
         t_sl = '0;
       end else if (nxs_d.ntl != ntl_d_i) begin
-        t_bk = bk_d + wsel_kk_d;
+        t_bk = bk_d + wsel_kk_q;
         t_sl = '0;
       end else begin
         t_sl = sl_d + WAW'(1);
