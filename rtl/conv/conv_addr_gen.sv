@@ -142,13 +142,14 @@ module conv_addr_gen
   logic [IbAW-1:0]  nrinw_d;
   logic [WAW-1:0]   wsel_kk_d;
   always_comb begin
-    logic [31:0] nb, kb;
+    logic [31:0] nb, kb, nsh;
     nrinw_d   = (pc_q == '0) ? '0 : nrinw_q;
     wsel_kk_d = (pc_q == '0) ? '0 : wsel_kk_q;
-    nb        = nrin >> (NB * 32'(pc_q));
+    nsh       = times_const(32'(pc_q), NB);  // NB * pc_q
+    nb        = nrin >> nsh;
     kb        = g.kk >> (2 * 32'(pc_q));
     for (int unsigned i = 0; i < NB; i++) begin
-      if (nb[i]) nrinw_d = nrinw_d + (IbAW'(g.iw) << (NB * 32'(pc_q) + i));
+      if (nb[i]) nrinw_d = nrinw_d + (IbAW'(g.iw) << (nsh + i));
     end
     for (int unsigned i = 0; i < 2; i++) begin
       if (kb[i]) wsel_kk_d = wsel_kk_d + (WAW'(mtn) << (2 * 32'(pc_q) + i));
