@@ -129,13 +129,17 @@ fn tools() -> Tools {
     Tools::for_root(&root())
 }
 
-/// Runs `cfg`'s PLL tool as the flow does, into `target/hlsk-boards-pll/<board>`;
-/// the module's path relative to the root.
+/// Runs `cfg`'s PLL tool as the flow does, into
+/// `target/hlsk-boards-pll/<board>-<n>`, a directory of its own per call (the
+/// tests run in parallel: one removing the module another is reading made
+/// a clean-clone CI run fail); the module's path relative to the root.
 fn run_tool(board: &str, mhz: f64) -> (Pll, PathBuf) {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let cfg = load_board(&root(), board).expect("board");
     let tool = Pll::tool(cfg.device.family);
     let bin = tools().path(tool).unwrap_or_else(|e| panic!("{e}"));
-    let dir = PathBuf::from("target/hlsk-boards-pll").join(board);
+    let dir = PathBuf::from("target/hlsk-boards-pll").join(format!("{board}-{n}"));
     std::fs::create_dir_all(root().join(&dir)).expect("mkdir");
     let out = dir.join(format!("{}.v", pll::PLL_MODULE));
     let _ = std::fs::remove_file(root().join(&out));
