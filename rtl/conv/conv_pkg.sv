@@ -33,7 +33,7 @@ package conv_pkg;
   // of up to 18 bits); the check then takes DescCheckCycles cycles in all
   // (StCheck: the products, the verdict register, the check itself), which
   // is the model's t_desc for the RTL (hlsk_cosim::ConvConfig::hw).
-  localparam int unsigned NProd           = 15;
+  localparam int unsigned NProd           = 27;
   localparam int unsigned ProdCycles      = 10;
   localparam int unsigned DescCheckCycles = NProd * ProdCycles + 2;
 
@@ -88,11 +88,18 @@ package conv_pkg;
   } tile_t;
 
   // Memory layout of a tensor the steps move: the tile of image b, channel
-  // tile c, from row r starts sb*b + sc*c + sr*r words in; a whole-height
-  // tile of cnt channel tiles is cnt*area beats, a band of `rows` rows of
-  // one channel tile rows*rw beats. Input (FP, BP, WU: rct channel tiles of
-  // ih x iw), input-size (POOL_FWD input, POOL_BWD output: 2 rows of W per
-  // pooled row), output (oh x ow) and argmax words (oh x cw).
+  // tile c, from row r starts sb*b + sc*c + sr*r words in (sc = T*area,
+  // sr = T*rw: a beat is T words); a whole-height tile of cnt channel tiles
+  // is cnt*area beats, a band of `rows` rows of one channel tile rows*rw
+  // beats. Input (FP, BP, WU: rct channel tiles of ih x iw), input-size
+  // (POOL_FWD input, POOL_BWD output: 2 rows of W per pooled row), output
+  // (oh x ow) and argmax words (oh x cw).
+  //
+  // conv_plan steps the offsets instead of multiplying (the step's loop
+  // counters move by a full chunk or band, or wrap to zero): `s` holds the
+  // per-descriptor products it steps by, in beats: cs, a full chunk of
+  // channel tiles (M_on/T or, for the input, N_on/T) times area; rs, Tr
+  // rows times rw; ca, every channel tile of an image (sb / T).
   typedef struct packed {
     logic [31:0] sb;
     logic [31:0] sc;
@@ -103,8 +110,14 @@ package conv_pkg;
     logic [31:0] rw;
   } lay_size_t;
   typedef struct packed {
+    logic [31:0] cs;
+    logic [31:0] rs;
+    logic [31:0] ca;
+  } lay_step_t;
+  typedef struct packed {
     lay_off_t  o;
     lay_size_t z;
+    lay_step_t s;
   } layout_t;
 
   // The descriptor as the units see it (conv_desc): its fields, and the
@@ -160,12 +173,22 @@ package conv_pkg;
     logic [31:0] wt_sa;
     logic [31:0] wt_sw;
     logic [31:0] wt_sp;
+    // Per-descriptor products conv_plan steps by (see layout_t), in beats:
+    // input rows times iw: pad (above the first band), Tr + K-1-pad (the
+    // end of a full band's input rows, past row0), oh + K-1-pad (the end
+    // of the last band's); the weight tile's first-index step (a full chunk
+    // times wt_sw), every block of that index (wt_sw times the tiles it
+    // runs over), and its second-index step (a full chunk times wt_sp).
+    logic [31:0] in_pad;
+    logic [31:0] in_hi;
+    logic [31:0] in_oh;
+    logic [31:0] wt_as;
+    logic [31:0] wt_all;
+    logic [31:0] wt_cs;
   } conv_geom_t;
 
-  // Loop counters are below 2^16 and rows below 2^17 (descriptor fields
-  // are 16-bit): 17-bit factors keep the multipliers small.
-  // Offsets are registered as their three products, then summed a plan
-  // cycle later.
+  // A tile offset as three terms (conv_plan): pb in words (image), pc and
+  // pr in beats (channel tiles, rows), so the offset is pb + T*(pc + pr).
   typedef struct packed {
     logic [31:0] pb;
     logic [31:0] pc;
@@ -187,13 +210,14 @@ package conv_pkg;
     logic [31:0] tile_beats;  // beats of one channel tile of the drained band
   } xfers_t;
 
-  // A step's input tile as products (in_tile_p), before its address is
-  // summed (tile_sum).
+  // A step's input tile as terms (conv_plan), before its address and
+  // beats are summed: beats = bh - bl.
   typedef struct packed {
     off_p_t      off;
     logic [31:0] stride;
     logic [31:0] n;
-    logic [31:0] beats;
+    logic [31:0] bh;
+    logic [31:0] bl;
   } tile_p_t;
 
   // The set after a set of the step (kx fastest, then ky, n tile, m tile).
@@ -231,41 +255,95 @@ package conv_pkg;
     return s;
   endfunction
 
-  function automatic off_p_t lay_off(input lay_off_t l, input logic [16:0] b, c, r);
-    return '{pb: 32'(b) * l.sb, pc: 32'(c) * l.sc, pr: 32'(r) * l.sr};
+  // The running terms of a tile offset in a layout (conv_plan): b*sb
+  // (words), c*area and r*rw (beats), for the step's image b, channel tile
+  // c and row r.
+  typedef struct packed {
+    logic [31:0] b;
+    logic [31:0] c;
+    logic [31:0] r;
+  } run_t;
+
+  // The beats of a layout's tile at running terms t, as {bh, bl} (beats =
+  // bh - bl): whole height, its channel tiles (a full chunk: s.cs; the last
+  // chunk, every tile from c on: s.ca - t.c); else its band's rows (a full
+  // band: s.rs; the last band, every row from r on: area - t.r).
+  function automatic logic [63:0] beats_p(input layout_t l, input logic whole, full_cnt,
+                                          full_rows, input run_t t);
+    if (whole) return full_cnt ? {l.s.cs, 32'd0} : {l.s.ca, t.c};
+    return full_rows ? {l.s.rs, 32'd0} : {l.z.area, t.r};
   endfunction
 
-  function automatic logic [31:0] off_sum(input off_p_t p);
-    return p.pb + p.pc + p.pr;
+  // A step's input tile from the running terms of the input layout (ti)
+  // and of the output layout (to; pools), at row0 and extent e. FP, BP, WU:
+  // its n tiles' input rows, full width (rows lo..hi: lo*iw is ti.r less
+  // the padding rows, hi*iw ti.r plus a full band's rows, or the last
+  // band's end, or ih*iw); POOL_FWD: 2 nr rows of W, which is four times
+  // the output layout's tile; POOL_BWD: the pooled gradient tile. Then the
+  // address and beats (tile_sum).
+  function automatic tile_p_t in_tile_p(input conv_geom_t g, input run_t ti, to,
+                                        input logic [31:0] row0, input extent_t e);
+    tile_p_t     t;
+    logic        whole;
+    logic [31:0] lo_rw, hi_rw;
+    if (g.is_pool) begin
+      whole      = e.nr == g.oh;
+      {t.bh, t.bl} = beats_p(g.lay_out, whole, e.mtn == g.mo, e.nr == g.tr, to);
+      t.off      = '{pb: to.b, pc: to.c, pr: to.r};
+      t.stride   = g.lay_out.o.sc;
+      if (g.is_pf) begin
+        t.off    = '{pb: to.b << 2, pc: to.c << 2, pr: to.r << 2};
+        t.bh     = t.bh << 2;
+        t.bl     = t.bl << 2;
+        t.stride = g.lay_big.o.sc;
+      end
+      t.n = whole ? 32'd1 : e.mtn;
+    end else begin
+      whole  = e.nrin == g.ih;
+      lo_rw  = row0 >= g.pad ? ti.r - g.in_pad : '0;
+      hi_rw  = e.lo + e.nrin < g.ih ? (e.nr == g.tr ? ti.r + g.in_hi : g.in_oh) : g.lay_in.z.area;
+      {t.bh, t.bl} = whole ? beats_p(g.lay_in, 1'b1, e.ntn == g.no, 1'b0, ti) : {hi_rw, lo_rw};
+      t.off    = '{pb: ti.b, pc: ti.c, pr: lo_rw};
+      t.stride = g.lay_in.o.sc;
+      t.n      = whole ? 32'd1 : e.ntn;
+    end
+    return t;
   endfunction
 
-  function automatic logic [31:0] lay_beats(input lay_size_t l, input logic whole,
-                                            input logic [16:0] cnt, rows);
-    logic [16:0] f;
-    f = whole ? cnt : rows;
-    return 32'(f) * (whole ? l.area : l.rw);
+  // A tile's offset in words from its terms, for T lanes.
+  function automatic logic [31:0] off_sum(input off_p_t p, input int unsigned t);
+    return p.pb + times_const(p.pc + p.pr, t);
   endfunction
 
-  // A step's input tile: FP, BP, WU: its n tiles' input rows, full width;
-  // POOL_FWD: 2 nr rows of W; POOL_BWD: the pooled gradient tile. First
-  // the products (in_tile_p), then the address (tile_sum).
-  function automatic tile_p_t in_tile_p(input conv_geom_t g, input logic [16:0] nc, row0, b, mc,
+  function automatic tile_t tile_sum(input conv_geom_t g, input tile_p_t p, input int unsigned t);
+    return '{addr: g.in_base + off_sum(p.off, t), stride: p.stride, n: p.n, beats: p.bh - p.bl};
+  endfunction
+
+  // The formulas the running terms replace, for the simulation checks of
+  // conv_plan (their products are not built: synthesis ignores
+  // assertions).
+  function automatic logic [31:0] lay_off_ref(input lay_off_t l, input logic [31:0] b, c, r);
+    return b * l.sb + c * l.sc + r * l.sr;
+  endfunction
+
+  function automatic logic [31:0] lay_beats_ref(input lay_size_t l, input logic whole,
+                                                input logic [31:0] cnt, rows);
+    return whole ? cnt * l.area : rows * l.rw;
+  endfunction
+
+  function automatic tile_t in_tile_ref(input conv_geom_t g, input logic [31:0] nc, row0, b, mc,
                                         input extent_t e);
-    tile_p_t t;
+    tile_t   t;
     layout_t l;
     logic    whole;
     l       = g.is_pf ? g.lay_big : g.is_pb ? g.lay_out : g.lay_in;
     whole   = g.is_pool ? e.nr == g.oh : e.nrin == g.ih;
-    t.off   = g.is_pool ? lay_off(l.o, b, mc, row0) : lay_off(l.o, b, nc, 17'(e.lo));
+    t.addr  = g.in_base + (g.is_pool ? lay_off_ref(l.o, b, mc, row0) : lay_off_ref(l.o, b, nc, e.lo));
     t.stride = l.o.sc;
     t.n     = whole ? 32'd1 : g.is_pool ? e.mtn : e.ntn;
-    t.beats = g.is_pool ? lay_beats(l.z, whole, 17'(e.mtn), 17'(e.nr)) :
-                          lay_beats(l.z, whole, 17'(e.ntn), 17'(e.nrin));
+    t.beats = g.is_pool ? lay_beats_ref(l.z, whole, e.mtn, e.nr) :
+                          lay_beats_ref(l.z, whole, e.ntn, e.nrin);
     return t;
-  endfunction
-
-  function automatic tile_t tile_sum(input conv_geom_t g, input tile_p_t p);
-    return '{addr: g.in_base + off_sum(p.off), stride: p.stride, n: p.n, beats: p.beats};
   endfunction
 
   /* verilator lint_on UNUSEDSIGNAL */
