@@ -394,11 +394,12 @@ fn check_case(dut: &mut Conv, fc: &ConvCase, hw: &HwConfig) -> Result<(), String
 
 /// A descriptor of `op` that no build can run: an input tile far over the
 /// input buffer (rows of 2000 pixels), or for WU with `grad` a gradient tile
-/// (12 x 12 x 3 x 3) over the gradient buffer. Bases inside 1024 words.
+/// (24 x 24 x 3 x 3 = 5,184 entries) over every build's gradient buffer.
+/// Bases inside 1024 words.
 pub fn oversized(op: Op, t: usize, b: usize, grad: bool) -> Descriptor {
     let pool = !op.is_conv();
     let (n, w) = if op == Op::Wu && grad {
-        (12, 1)
+        (24, 1)
     } else {
         (3, 2000)
     };

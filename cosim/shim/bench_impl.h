@@ -114,16 +114,19 @@ uint64_t conv_bench(unsigned beat_bits, uint32_t seed, uint32_t reset_cycles,
     in.req_ready = !open && !((g >> 1) & 1);
     in.rd_valid = false;
     in.rd_data = 0;
+    in.rd_data_hi = 0;
     in.wr_ready = false;
     if (open && wait == 0 && !((g >> 2) & 1)) {
       if (write) {
         in.wr_ready = true;
       } else {
         bench_check(addr + t <= mem.size(), "conv bench: read burst outside the image");
-        uint64_t d = 0;
-        for (size_t k = 0; k < t; ++k) d |= uint64_t{static_cast<uint16_t>(mem[addr + k])} << (16 * k);
+        uint64_t d[2] = {0, 0};
+        for (size_t k = 0; k < t; ++k)
+          d[k / 4] |= uint64_t{static_cast<uint16_t>(mem[addr + k])} << (16 * (k % 4));
         in.rd_valid = true;
-        in.rd_data = d;
+        in.rd_data = d[0];
+        in.rd_data_hi = d[1];
       }
     }
     const ConvPins p = dut.step(in);
@@ -134,7 +137,8 @@ uint64_t conv_bench(unsigned beat_bits, uint32_t seed, uint32_t reset_cycles,
         --wait;
       } else if (write && wr) {
         bench_check(addr + t <= mem.size(), "conv bench: write burst outside the image");
-        for (size_t k = 0; k < t; ++k) mem[addr + k] = static_cast<int16_t>(p.wr_data >> (16 * k));
+        for (size_t k = 0; k < t; ++k)
+          mem[addr + k] = static_cast<int16_t>((k < 4 ? p.wr_data : p.wr_data_hi) >> (16 * (k % 4)));
         addr += t;
         --beats;
       } else if (!write && in.rd_valid && p.rd_ready) {
@@ -151,7 +155,7 @@ uint64_t conv_bench(unsigned beat_bits, uint32_t seed, uint32_t reset_cycles,
       beats = p.req_len / t;
       wait = stim.wait;
     }
-    uint64_t word = wr ? p.wr_data : 0;
+    uint64_t word = wr ? p.wr_data ^ (p.wr_data_hi * 0x9e3779b97f4a7c15ull) : 0;
     word ^= (uint64_t{p.req_valid} << 63) ^ (uint64_t{p.desc_ready} << 62) ^
             (uint64_t{p.rd_ready} << 61) ^ (uint64_t{p.busy} << 60) ^ (uint64_t{p.done} << 59) ^
             (uint64_t{p.error} << 58);

@@ -28,6 +28,36 @@ constexpr uint64_t width_mask(unsigned width) {
   return width >= 64 ? ~uint64_t{0} : ((uint64_t{1} << width) - 1);
 }
 
+// A data port of up to 128 bits from two 64-bit halves (lo: bits 0..63),
+// masked to the port's `width` bits, and back: plain integers (up to 64
+// bits) or Verilator's VlWide (32-bit words).
+template <class Port>
+inline void set_wide(Port& port, uint64_t lo, uint64_t, unsigned width) {
+  port = lo & width_mask(width);
+}
+template <std::size_t N>
+inline void set_wide(VlWide<N>& port, uint64_t lo, uint64_t hi, unsigned width) {
+  for (std::size_t w = 0; w < N; ++w) {
+    const uint64_t half = w < 2 ? lo : hi;
+    uint32_t v = static_cast<uint32_t>(half >> (32 * (w % 2)));
+    const unsigned lsb = 32 * static_cast<unsigned>(w);
+    if (width < lsb + 32) v &= width > lsb ? (uint32_t{1} << (width - lsb)) - 1 : 0;
+    port[w] = v;
+  }
+}
+template <class Port>
+inline void get_wide(const Port& port, uint64_t& lo, uint64_t& hi) {
+  lo = port;
+  hi = 0;
+}
+template <std::size_t N>
+inline void get_wide(const VlWide<N>& port, uint64_t& lo, uint64_t& hi) {
+  uint64_t h[2] = {0, 0};
+  for (std::size_t w = 0; w < N && w < 4; ++w) h[w / 2] |= uint64_t{port[w]} << (32 * (w % 2));
+  lo = h[0];
+  hi = h[1];
+}
+
 // Verilator's random state is reseeded from the current thread's context
 // when any context's seed changes; constructing models one at a time keeps
 // the X-randomised power-up state a pure function of the seed.
@@ -385,7 +415,7 @@ template <class V>
 class ConvImpl final : public HarnessDut<ConvDut, V> {
  public:
   ConvImpl(unsigned beat_bits, uint32_t seed, rust::Str trace)
-      : HarnessDut<ConvDut, V>(seed, trace), mask_(width_mask(beat_bits)) {}
+      : HarnessDut<ConvDut, V>(seed, trace), beat_bits_(beat_bits) {}
   void reset(uint32_t cycles) override {
     this->h_.reset(cycles, [](V& t) {
       t.desc_valid_i = 0;
@@ -401,11 +431,11 @@ class ConvImpl final : public HarnessDut<ConvDut, V> {
           t.desc_data_i = in.desc_data;
           t.req_ready_i = in.req_ready;
           t.rd_valid_i = in.rd_valid;
-          t.rd_data_i = in.rd_data & mask_;
+          set_wide(t.rd_data_i, in.rd_data, in.rd_data_hi, beat_bits_);
           t.wr_ready_i = in.wr_ready;
         },
         [](const V& t) {
-          ConvPins p;
+          ConvPins p{};
           p.desc_ready = t.desc_ready_o;
           p.req_valid = t.req_valid_o;
           p.req_addr = t.req_addr_o;
@@ -413,7 +443,7 @@ class ConvImpl final : public HarnessDut<ConvDut, V> {
           p.req_write = t.req_write_o;
           p.rd_ready = t.rd_ready_o;
           p.wr_valid = t.wr_valid_o;
-          p.wr_data = t.wr_data_o;
+          get_wide(t.wr_data_o, p.wr_data, p.wr_data_hi);
           p.busy = t.busy_o;
           p.done = t.done_o;
           p.error = t.error_o;
@@ -430,7 +460,7 @@ class ConvImpl final : public HarnessDut<ConvDut, V> {
   }
 
  private:
-  uint64_t mask_;
+  unsigned beat_bits_;
 };
 
 // UART receiver: the line idles high, also during reset.

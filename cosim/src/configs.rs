@@ -395,9 +395,11 @@ pub struct ConvConfig {
 pub const CONV_CHECK_CYCLES: u64 = 27 * 10 + 2;
 
 /// Convolution engine builds, (T, P): UP5K-like (2, 1) with ACC_W/ACC_W_WU
-/// = 32/40, a non-power-of-two (3, 1) with 48/64, (4, 1) with 40/48, and
-/// the pixel-parallel (2, 2) and (4, 3) (an odd P: partial column groups
-/// at most widths). Beats are up to 64 bits, as the shim's data ports carry.
+/// = 32/40, a non-power-of-two (3, 1) with 48/64, (4, 1) with 40/48, the
+/// pixel-parallel (2, 2) and (4, 3) (an odd P: partial column groups at
+/// most widths), and the ULX3S target of issue 12, (8, 2): 128 MACs, 128-bit
+/// beats (the shim's data ports carry up to 128 bits: `rd_data` and
+/// `rd_data_hi`).
 pub const CONV_CONFIGS: &[ConvConfig] = &[
     ConvConfig {
         p: 1,
@@ -448,6 +450,16 @@ pub const CONV_CONFIGS: &[ConvConfig] = &[
         w_words: 2304,
         out_ent: 2048,
         g_ent: 1024,
+    },
+    ConvConfig {
+        p: 2,
+        t: 8,
+        acc_w: 32,
+        acc_w_wu: 40,
+        in_words: 4096,
+        w_words: 2304,
+        out_ent: 2048,
+        g_ent: 2304,
     },
 ];
 

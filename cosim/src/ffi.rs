@@ -102,7 +102,10 @@ pub(crate) mod bridge {
         desc_data: u32,
         req_ready: bool,
         rd_valid: bool,
+        /// Beat bits 0..63 (word k of the beat in bits 16k..16k+15).
         rd_data: u64,
+        /// Beat bits 64..127 (T > 4).
+        rd_data_hi: u64,
         wr_ready: bool,
     }
 
@@ -116,7 +119,10 @@ pub(crate) mod bridge {
         req_write: bool,
         rd_ready: bool,
         wr_valid: bool,
+        /// Beat bits 0..63.
         wr_data: u64,
+        /// Beat bits 64..127 (T > 4).
+        wr_data_hi: u64,
         busy: bool,
         done: bool,
         error: bool,

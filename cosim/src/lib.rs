@@ -490,9 +490,45 @@ pin_model! {
 ///
 /// Cycle level: [`Conv::step`] takes every input of the cycle (descriptor
 /// stream, memory request ready, read beat as the low `16*T` bits of
-/// `rd_data`, write ready); the memory behind the port lives in the test
-/// bench (`hlsk-tests`).
+/// `rd_data` and `rd_data_hi`, see [`ConvIn::set_beat`], write ready); the
+/// memory behind the port lives in the test bench (`hlsk-tests`).
     Conv, ConvDut, ConvConfig, CONV_CONFIGS, new_conv, "conv", ConvIn => ConvPins
+}
+
+/// The most words a beat of the conv engine's memory port carries
+/// (`T <= 8`: `rd_data` and `rd_data_hi`).
+pub const CONV_MAX_BEAT_WORDS: usize = 8;
+
+impl ConvIn {
+    /// Puts a read beat of int16 words on the data pins: word `k` in bits
+    /// `16k..16k+15` of `rd_data` (`k < 4`) or `rd_data_hi`.
+    ///
+    /// # Panics
+    ///
+    /// If the beat has more than [`CONV_MAX_BEAT_WORDS`] words.
+    pub fn set_beat(&mut self, words: &[i16]) {
+        assert!(
+            words.len() <= CONV_MAX_BEAT_WORDS,
+            "a conv beat carries at most {CONV_MAX_BEAT_WORDS} words, not {}",
+            words.len()
+        );
+        let pack = |ws: &[i16]| {
+            ws.iter()
+                .enumerate()
+                .fold(0u64, |acc, (k, &w)| acc | u64::from(w as u16) << (16 * k))
+        };
+        let split = words.len().min(4);
+        self.rd_data = pack(&words[..split]);
+        self.rd_data_hi = pack(&words[split..]);
+    }
+}
+
+impl ConvPins {
+    /// Word `k` (< [`CONV_MAX_BEAT_WORDS`]) of the write beat.
+    pub fn wr_word(&self, k: usize) -> i16 {
+        let half = if k < 4 { self.wr_data } else { self.wr_data_hi };
+        (half >> (16 * (k % 4))) as u16 as i16
+    }
 }
 
 pub use configs::UartConfig;

@@ -246,10 +246,7 @@ pub fn run_on(
                     .slice(b.addr, t)
                     .map_err(|e| format!("read burst: {e}"))?;
                 i.rd_valid = true;
-                i.rd_data = beat
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |acc, (k, &w)| acc | u64::from(w as u16) << (16 * k));
+                i.set_beat(beat);
             }
         }
         let p = dut.step(&i);
@@ -268,7 +265,7 @@ pub fn run_on(
                     .slice_mut(b.addr, t)
                     .map_err(|e| format!("write burst: {e}"))?;
                 for (k, w) in dst.iter_mut().enumerate() {
-                    *w = (p.wr_data >> (16 * k)) as u16 as i16;
+                    *w = p.wr_word(k);
                 }
                 (b.addr, b.beats) = (b.addr + t, b.beats - 1);
             } else if !b.write && i.rd_valid && p.rd_ready {

@@ -168,10 +168,7 @@ pub fn rust_run(stim: &ConvBenchStim, cycles: u64, act: &mut Activity) -> u64 {
                     .get(b.addr..b.addr + t)
                     .unwrap_or_else(|| fail("conv bench: read burst outside the image"));
                 i.rd_valid = true;
-                i.rd_data = beat
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |d, (k, &w)| d | u64::from(w as u16) << (16 * k));
+                i.set_beat(beat);
             }
         }
         let p = dut.step(&i);
@@ -187,7 +184,7 @@ pub fn rust_run(stim: &ConvBenchStim, cycles: u64, act: &mut Activity) -> u64 {
                     .get_mut(b.addr..b.addr + t)
                     .unwrap_or_else(|| fail("conv bench: write burst outside the image"));
                 for (k, w) in dst.iter_mut().enumerate() {
-                    *w = (p.wr_data >> (16 * k)) as u16 as i16;
+                    *w = p.wr_word(k);
                 }
                 (b.addr, b.beats) = (b.addr + t, b.beats - 1);
             } else if !b.write && i.rd_valid && p.rd_ready {
@@ -208,7 +205,11 @@ pub fn rust_run(stim: &ConvBenchStim, cycles: u64, act: &mut Activity) -> u64 {
                 wait: stim.wait,
             });
         }
-        let mut word = if wr { p.wr_data } else { 0 };
+        let mut word = if wr {
+            p.wr_data ^ p.wr_data_hi.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        } else {
+            0
+        };
         word ^= (u64::from(p.req_valid) << 63)
             ^ (u64::from(p.desc_ready) << 62)
             ^ (u64::from(p.rd_ready) << 61)
