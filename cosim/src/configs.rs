@@ -389,10 +389,10 @@ pub struct ConvConfig {
 
 /// Busy cycles of a descriptor's check in `conv_engine` (`StCheck`: its
 /// products, one at a time on a shift-add unit, its verdict, the check):
-/// `conv_pkg::DescCheckCycles` = NProd * ProdCycles + 2 = 27 * 10 + 2. A
+/// `conv_pkg::DescCheckCycles` = NProd * ProdCycles + 2 = 27 * 6 + 2. A
 /// rejected descriptor is busy for exactly these cycles; the model's
 /// `t_desc` for the RTL ([`ConvConfig::hw`](crate::ConvConfig::hw)).
-pub const CONV_CHECK_CYCLES: u64 = 27 * 10 + 2;
+pub const CONV_CHECK_CYCLES: u64 = 27 * 6 + 2;
 
 /// Convolution engine builds, (T, P): UP5K-like (2, 1) with ACC_W/ACC_W_WU
 /// = 32/40, a non-power-of-two (3, 1) with 48/64, (4, 1) with 40/48, the

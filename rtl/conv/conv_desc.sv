@@ -153,8 +153,8 @@ module conv_desc
   // Products //
   //////////////
 
-  // One product at a time, a * b with b of up to BW bits, two bits of b per
-  // cycle (shift and add): ProdCycles = 1 + BW/2 cycles each, in this order
+  // One product at a time, a * b with b of up to BW bits, three bits of b
+  // per cycle (shift and add): ProdCycles = BW/3 cycles each, in this order
   // (a product's operands are fields, registers above, or earlier products).
   localparam int unsigned AW = 36;
   localparam int unsigned BW = 18;
@@ -192,7 +192,9 @@ module conv_desc
 
   logic [PW-1:0] prod_q [NProd];
   logic [4:0]    pi_q;   // the product being computed (NProd: all done)
-  logic [3:0]    it_q;   // 0: load the operands, 1..BW/2: shift-add steps
+  logic [4:0]    pn;     // the product whose operands load this cycle
+  logic [2:0]    it_q;   // shift-add step 0..ProdCycles-1
+  logic          start;
   logic [PW-1:0] pa_q, acc_q, acc_d;
   logic [BW-1:0] pb_q;
   logic          ready_q;
@@ -202,7 +204,7 @@ module conv_desc
   always_comb begin
     op_a = '0;
     op_b = '0;
-    unique case (prod_e'(pi_q))
+    unique case (prod_e'(pn))
       PMonTr:    begin op_a = AW'(f_mon);  op_b = BW'(f_tr);    end
       PMonNon:   begin op_a = AW'(f_mon);  op_b = BW'(f_non);   end
       PNonRows:  begin op_a = AW'(f_non);  op_b = BW'(in_rows); end
@@ -249,30 +251,37 @@ module conv_desc
     endcase
   end
 
-  assign acc_d = acc_q + (pb_q[0] ? pa_q : '0) + (pb_q[1] ? pa_q << 1 : '0);
+  // Three bits of b per cycle. Word 11 loads the first product's operands;
+  // each product's last step stores it and loads the next one's, so a
+  // product takes ProdCycles = BW/3 cycles. (No product's operand is the
+  // product just before it, which is stored in the cycle its successor's
+  // operands load.)
+  assign start = we_i && idx_i == 4'(DescWords - 1);
+  assign pn    = start ? '0 : pi_q + 5'd1;
+  assign acc_d = acc_q + (pb_q[0] ? pa_q : '0) + (pb_q[1] ? pa_q << 1 : '0) +
+                 (pb_q[2] ? pa_q << 2 : '0);
 
   always_ff @(posedge clk_i) begin
-    if (we_i && idx_i == 4'(DescWords - 1)) begin
+    if (start) begin
       pi_q    <= '0;
       it_q    <= '0;
       ready_q <= 1'b0;
+      pa_q    <= PW'(op_a);
+      pb_q    <= op_b;
+      acc_q   <= '0;
     end else if (32'(pi_q) < NProd) begin
-      if (it_q == '0) begin
-        pa_q  <= PW'(op_a);
-        pb_q  <= op_b;
-        acc_q <= '0;
-        it_q  <= 4'd1;
+      if (32'(it_q) == ProdCycles - 1) begin
+        prod_q[pi_q] <= acc_d;
+        pi_q         <= pi_q + 5'd1;
+        it_q         <= '0;
+        pa_q         <= PW'(op_a);
+        pb_q         <= op_b;
+        acc_q        <= '0;
       end else begin
-        pa_q  <= pa_q << 2;
-        pb_q  <= pb_q >> 2;
+        pa_q  <= pa_q << 3;
+        pb_q  <= pb_q >> 3;
         acc_q <= acc_d;
-        if (32'(it_q) == BW / 2) begin
-          prod_q[pi_q] <= acc_d;
-          pi_q         <= pi_q + 5'd1;
-          it_q         <= '0;
-        end else begin
-          it_q <= it_q + 4'd1;
-        end
+        it_q  <= it_q + 3'd1;
       end
     end else begin
       // The verdict below is registered from the last product this cycle.

@@ -29,12 +29,12 @@ package conv_pkg;
   localparam int unsigned PlanCycles = 4;
 
   // The descriptor's products (conv_desc): NProd of them, one at a time,
-  // ProdCycles cycles each (a load and BW/2 shift-add steps of a B operand
-  // of up to 18 bits); the check then takes DescCheckCycles cycles in all
+  // ProdCycles cycles each (BW/3 shift-add steps of a B operand of up to
+  // 18 bits); the check then takes DescCheckCycles cycles in all
   // (StCheck: the products, the verdict register, the check itself), which
   // is the model's t_desc for the RTL (hlsk_cosim::ConvConfig::hw).
   localparam int unsigned NProd           = 27;
-  localparam int unsigned ProdCycles      = 10;
+  localparam int unsigned ProdCycles      = 6;
   localparam int unsigned DescCheckCycles = NProd * ProdCycles + 2;
 
   /* verilator lint_on UNUSEDPARAM */
