@@ -112,6 +112,10 @@ pub struct AdaptArgs {
     /// Test on the first N images of the shifted and original test sets only.
     #[arg(long)]
     test_images: Option<usize>,
+    /// Keep N original (unshifted) training images and mix them into every
+    /// fine-tuning epoch, against forgetting (rehearsal).
+    #[arg(long, default_value_t = 0)]
+    replay: usize,
     /// With `--engine rtl`: the conv build (index into `CONV_CONFIGS`; its
     /// T and accumulator widths must be the ULX3S engine's).
     #[arg(long, default_value_t = 0)]

@@ -1,7 +1,8 @@
 //! Adaptation to a shifted domain (`hls_rust::conv::adapt`): the domain
 //! is what its documentation says and disjoint from the adaptation set,
 //! frozen layers get no backward steps, and a last-layer fine-tuning
-//! leaves the frozen layers' masters alone.
+//! leaves the frozen layers' masters alone; replayed original images join
+//! every fine-tuning epoch.
 
 use hls_rust::conv::adapt::{
     AdaptConfig, LEVELS, Mode, NOISE, SHIFT_DX, ShiftedSplit, adapt_on, freeze, pretrain,
@@ -162,4 +163,39 @@ fn last_layer_fine_tuning_moves_only_the_last_layers_masters() {
         assert_eq!(run.shifted.logits.len(), 16);
         assert_eq!(run.original.logits.len(), 16);
     }
+}
+
+#[test]
+fn replayed_original_images_join_every_fine_tuning_epoch() {
+    let cfg = AdaptConfig {
+        adapt_images: Some(24),
+        test_images: Some(8),
+        replay: 8,
+        ..AdaptConfig::new(5, 1, 2, HwConfig::up5k())
+    };
+    let pre = pretrain(&cfg, &mut |_| {}).unwrap();
+    // The replayed images are unshifted training images, chosen by the seed.
+    let (train, _) = Digits::load().unwrap().split();
+    assert_eq!(pre.replay.len(), 8);
+    for (img, label) in pre.replay.images.iter().zip(&pre.replay.labels) {
+        assert!(
+            train
+                .images
+                .iter()
+                .zip(&train.labels)
+                .any(|(i, l)| i == img && l == label),
+            "a replayed image is not a training image"
+        );
+    }
+    let again = pretrain(&cfg, &mut |_| {}).unwrap();
+    assert_eq!(pre.replay.images, again.replay.images);
+    // 24 adaptation and 8 replayed images at batch 8: 4 steps per epoch.
+    let run = adapt_on(&pre, &cfg, Mode::Full, &mut Reference(cfg.hw), &mut |_| {}).unwrap();
+    assert_eq!(run.steps, 2 * 4);
+    let too_many = AdaptConfig {
+        replay: train.len() + 1,
+        ..cfg
+    };
+    let err = pretrain(&too_many, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("replayed images asked"), "{err}");
 }

@@ -85,6 +85,7 @@ struct AdaptJson {
     noise: u8,
     adapt_images: usize,
     test_images: usize,
+    replay_images: usize,
     pretrained_heldout_acc: f64,
     pretrained_shifted_acc: f64,
     pretrained_original_acc: f64,
@@ -107,6 +108,7 @@ pub fn run(a: &AdaptArgs) -> Result<()> {
         adapt_lr: a.lr,
         adapt_images: a.adapt_images,
         test_images: a.test_images,
+        replay: a.replay,
         ..AdaptConfig::new(a.seed, a.pretrain_epochs, a.epochs, hw)
     };
     eprintln!(
@@ -120,10 +122,12 @@ pub fn run(a: &AdaptArgs) -> Result<()> {
     let memory = memory_fit(&pre.trained.plan, 2 * soc.mem_words as usize)?;
     println!(
         "domain: held-out digits moved {SHIFT_DX} pixel right, inverted, noise -{NOISE}..={NOISE} \
-         (seed {}): {} images to adapt on, {} to test (shifted and original)",
+         (seed {}): {} images to adapt on, {} to test (shifted and original); {} original \
+         training images replayed in every fine-tuning epoch",
         a.seed,
         pre.split.adapt.len(),
-        pre.split.test.len()
+        pre.split.test.len(),
+        pre.replay.len()
     );
     println!(
         "memory: batch {} needs {} engine words as one image, the twin's memory holds {} \
@@ -164,6 +168,7 @@ pub fn run(a: &AdaptArgs) -> Result<()> {
         noise: NOISE,
         adapt_images: pre.split.adapt.len(),
         test_images: pre.split.test.len(),
+        replay_images: pre.replay.len(),
         pretrained_heldout_acc: pre.trained.report.test_acc,
         pretrained_shifted_acc: pre.shifted.accuracy(),
         pretrained_original_acc: pre.original.accuracy(),

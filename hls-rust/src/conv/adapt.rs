@@ -18,6 +18,11 @@
 //!   layer's BP (no input gradient is needed below it): a frozen layer gets
 //!   no BP, no WU and no pool backward, and nothing it produced is kept for
 //!   the backward pass ([`training_memory`] counts what is).
+//! - **Replay.** With [`AdaptConfig::replay`] = n, n original training
+//!   images (chosen by the seed, the ones the network was pretrained on)
+//!   stay on the device and join the adaptation set in every fine-tuning
+//!   epoch: rehearsal against forgetting, at the cost of their memory and
+//!   of n more images per epoch.
 //!
 //! ```no_run
 //! use hls_rust::conv::adapt::{AdaptConfig, Mode, adapt_on, pretrain};
@@ -66,6 +71,8 @@ const NOISE_SALT: u64 = 0x0d0e_a1a5_0001;
 const CUT_SALT: u64 = 0x0d0e_a1a5_0002;
 /// Salt of the adaptation minibatch order.
 const ORDER_SALT: u64 = 0x0d0e_a1a5_0003;
+/// Salt of the choice of replayed original training images.
+const REPLAY_SALT: u64 = 0x0d0e_a1a5_0004;
 
 /// `img` in the shifted domain: moved [`SHIFT_DX`] pixels right
 /// (background enters on the left), inverted (`16 - v`), plus noise uniform
@@ -197,6 +204,16 @@ pub enum AdaptError {
     /// pretrained one (it must continue on the same image).
     #[error("the fine-tuning plan's memory map differs from the pretrained plan's")]
     MemoryMap,
+    /// More replayed images asked for than the training split has.
+    #[error(
+        "{asked} replayed images asked; the training split has {available} (use 0..={available})"
+    )]
+    Replay {
+        /// Images asked for.
+        asked: usize,
+        /// Images in the training split.
+        available: usize,
+    },
 }
 
 /// The experiment's settings.
@@ -221,6 +238,9 @@ pub struct AdaptConfig {
     pub adapt_images: Option<usize>,
     /// Test on the first this many test images only (`None`: all).
     pub test_images: Option<usize>,
+    /// Original (unshifted) training images kept on the device and mixed
+    /// into every fine-tuning epoch against forgetting (rehearsal; 0: none).
+    pub replay: usize,
 }
 
 impl AdaptConfig {
@@ -236,6 +256,7 @@ impl AdaptConfig {
             hw,
             adapt_images: None,
             test_images: None,
+            replay: 0,
         }
     }
 
@@ -263,6 +284,9 @@ pub struct Pretrained {
     pub shifted: Evaluation,
     /// On the same images unshifted.
     pub original: Evaluation,
+    /// The original training images fine-tuning replays (`cfg.replay` of
+    /// the training split, chosen by the seed).
+    pub replay: Digits,
 }
 
 /// Pretrains the digits CNN with the reference ([`train_fixed_state`]:
@@ -273,10 +297,21 @@ pub fn pretrain(
     cfg: &AdaptConfig,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Pretrained, AdaptError> {
+    let digits = Digits::load().map_err(|e| AdaptError::Train(TrainError::Data(e)))?;
+    let (train, heldout) = digits.split();
+    if cfg.replay > train.len() {
+        return Err(AdaptError::Replay {
+            asked: cfg.replay,
+            available: train.len(),
+        });
+    }
     let mut exec = Reference(cfg.hw);
     let trained = train_fixed_state(&cfg.pretrain_config(), &mut exec, progress)?;
-    let mut split =
-        ShiftedSplit::load(cfg.seed).map_err(|e| AdaptError::Train(TrainError::Data(e)))?;
+    let mut split = ShiftedSplit::new(&heldout, cfg.seed);
+    let mut pick: Vec<usize> = (0..train.len()).collect();
+    Rng::new(cfg.seed ^ REPLAY_SALT).shuffle(&mut pick);
+    pick.truncate(cfg.replay);
+    let replay = train.subset(&pick);
     if let Some(n) = cfg.adapt_images {
         split.adapt.truncate(n);
         split.adapt_idx.truncate(n);
@@ -306,6 +341,7 @@ pub fn pretrain(
         split,
         shifted,
         original,
+        replay,
     })
 }
 
@@ -502,7 +538,10 @@ pub fn adapt_on(
     let first = mode.first_trainable(&plan.net)?;
     exec.memory_map(&plan.regions);
     let mut mem = pre.trained.mem.clone();
-    let data = &pre.split.adapt;
+    let mut data = pre.split.adapt.clone();
+    data.images.extend_from_slice(&pre.replay.images);
+    data.labels.extend_from_slice(&pre.replay.labels);
+    let data = &data;
     let mut by_op: Vec<(Op, usize, Stats)> = Op::ALL
         .iter()
         .map(|&op| (op, 0, Stats::default()))
