@@ -14,6 +14,11 @@
 // (out_valid_o = pl_valid_i, pl_ready_o = out_ready_i), so the payload may
 // come straight from a memory read stream with no buffer; there is no path
 // from out_ready_i to out_valid_o. Other outputs come from registers.
+// Each byte sent is folded into the CRC in the cycle after it goes (the
+// byte and an enable registered: the payload byte's mux in the producer and
+// the CRC's XOR tree are then in different cycles); the first CRC byte
+// waits for the last update, one cycle at most, which only a sink that is
+// ready in consecutive cycles sees.
 
 module hlsk_frame_tx
   import hlsk_link_pkg::*;
@@ -63,6 +68,8 @@ module hlsk_frame_tx
   logic [7:0]  left_q, left_d;     // payload bytes, then CRC bytes, to send
   logic [31:0] crc_q, crc_d;       // CRC-32C, or CRC-16 in the low half (v2_q)
   logic        v2_q, v2_d;         // protocol version 2 framing
+  logic        upd_q, upd_d;       // crc_q still to take byte upd_byte_q
+  logic [7:0]  upd_byte_q;
 
   /////////////
   // Control //
@@ -74,7 +81,8 @@ module hlsk_frame_tx
 
   assign hdr_ready_o = (state_q == StIdle);
   assign pl_ready_o  = (state_q == StPayload) && out_ready_i;
-  assign out_valid_o = (state_q == StPayload) ? pl_valid_i : (state_q != StIdle);
+  assign out_valid_o = (state_q == StPayload) ? pl_valid_i :
+                       (state_q == StCrc)     ? !upd_q     : (state_q != StIdle);
   assign out_fire    = out_valid_o && out_ready_i;
   assign busy_o      = (state_q != StIdle);
 
@@ -106,8 +114,10 @@ module hlsk_frame_tx
     crc_d    = crc_q;
     v2_d     = v2_q;
 
-    if (out_fire && state_q != StSof && state_q != StCrc) begin
-      crc_d = v2_q ? {16'h0, crc16_byte(crc_q[15:0], byte_out)} : crc32c_byte(crc_q, byte_out);
+    upd_d = out_fire && state_q != StSof && state_q != StCrc;
+    if (upd_q) begin
+      crc_d = v2_q ? {16'h0, crc16_byte(crc_q[15:0], upd_byte_q)} :
+                     crc32c_byte(crc_q, upd_byte_q);
     end
 
     unique case (state_q)
@@ -170,6 +180,7 @@ module hlsk_frame_tx
       left_q   <= '0;
       crc_q    <= '0;
       v2_q     <= 1'b0;
+      upd_q    <= 1'b0;
     end else begin
       state_q  <= state_d;
       len_q    <= len_d;
@@ -178,7 +189,25 @@ module hlsk_frame_tx
       left_q   <= left_d;
       crc_q    <= crc_d;
       v2_q     <= v2_d;
+      upd_q    <= upd_d;
     end
   end
+
+  always_ff @(posedge clk_i) begin
+    upd_byte_q <= byte_out;
+  end
+
+  ////////////////
+  // Assertions //
+  ////////////////
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (!(upd_q && state_q == StIdle && hdr_valid_i))
+        else $error("hlsk_frame_tx: a CRC update pending when a new frame starts");
+    end
+  end
+`endif
 
 endmodule

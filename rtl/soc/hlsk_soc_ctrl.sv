@@ -135,6 +135,8 @@ module hlsk_soc_ctrl
   typedef enum logic [3:0] {
     EIdle,
     EArgs,
+    ESum,
+    ECheck,
     EDispatch,
     EWrite,
     EReadStart,
@@ -188,27 +190,41 @@ module hlsk_soc_ctrl
   // Arguments and checks //
   //////////////////////////
 
+  // The checks take two registered steps after the arguments are loaded:
+  // ESum adds each range's start and length, ECheck compares the ends with
+  // the memory's size and registers the verdicts for EDispatch (an adder, a
+  // comparator and the dispatch decision in one cycle were the UP5K's
+  // longest path). A WRITE's word count is LEN[7:2], (LEN - 2) / 4 for the
+  // lengths wr_ok accepts (LEN mod 4 = 2).
   logic [7:0]  nargs;
   logic [15:0] addr;
-  logic [31:0] wr_words, rd_words;
-  logic        dup, wr_ok, rd_ok, job_ok, conv_ok;
+  logic [31:0] rd_words;
+  logic [16:0] wr_end_q, rd_end_q;
+  logic        dup_d, wr_ok_d, rd_ok_d, job_ok_d, conv_ok_d;
+  logic        dup_q, wr_ok_q, rd_ok_q, job_ok_q, conv_ok_q;
+  logic        dup, wr_ok, rd_ok, job_ok, conv_ok;  // as registered in ECheck
 
   assign nargs    = (32'(frm_len_i) < NArgs) ? frm_len_i : 8'(NArgs);
   assign addr     = {args_q[1], args_q[0]};
-  assign wr_words = (32'(frm_len_i) - 32'd2) / 32'd4;
   assign rd_words = 32'(args_q[2]);
-  assign dup      = last_valid_q && (frm_seq_i == last_seq_q);
+  assign dup_d    = last_valid_q && (frm_seq_i == last_seq_q);
   // Commands whose SEQ the duplicate check remembers: INFO and those with
   // side effects (not STATUS and READ).
   logic seq_kept;
   assign seq_kept = (frm_cmd_i == CmdInfo) || (frm_cmd_i == CmdWrite) ||
                     (frm_cmd_i == CmdTlmmStart) || (frm_cmd_i == CmdConvStart);
-  assign wr_ok    = (frm_len_i >= 8'd6) && (frm_len_i[1:0] == 2'd2) &&
-                    (32'(addr) + wr_words <= MemWords);
-  assign rd_ok    = (frm_len_i == 8'd3) && (rd_words != '0) && (rd_words <= MaxWords) &&
-                    (32'(addr) + rd_words <= MemWords);
-  assign job_ok   = (32'(frm_len_i) == TlmmDescLen) && (args_q[10] == '0) && (args_q[11] == '0);
-  assign conv_ok  = (32'(frm_len_i) == ConvDescLen);
+  assign wr_ok_d   = (frm_len_i >= 8'd6) && (frm_len_i[1:0] == 2'd2) &&
+                     (32'(wr_end_q) <= MemWords);
+  assign rd_ok_d   = (frm_len_i == 8'd3) && (rd_words != '0) && (rd_words <= MaxWords) &&
+                     (32'(rd_end_q) <= MemWords);
+  assign job_ok_d  = (32'(frm_len_i) == TlmmDescLen) && (args_q[10] == '0) &&
+                     (args_q[11] == '0);
+  assign conv_ok_d = (32'(frm_len_i) == ConvDescLen);
+  assign dup       = dup_q;
+  assign wr_ok     = wr_ok_q;
+  assign rd_ok     = rd_ok_q;
+  assign job_ok    = job_ok_q;
+  assign conv_ok   = conv_ok_q;
 
   /////////////
   // Control //
@@ -248,10 +264,18 @@ module hlsk_soc_ctrl
       // Payload byte idx_q - 1 arrives while idx_q is read.
       EArgs: begin
         if (idx_q == nargs) begin
-          state_d = EDispatch;
+          state_d = ESum;
         end else begin
           idx_d = idx_q + 1'b1;
         end
+      end
+      // The arguments are all loaded: the ranges' ends, then the checks,
+      // are registered.
+      ESum: begin
+        state_d = ECheck;
+      end
+      ECheck: begin
+        state_d = EDispatch;
       end
       EDispatch: begin
         state_d  = EHdr;
@@ -472,6 +496,13 @@ module hlsk_soc_ctrl
   ///////////////
 
   always_ff @(posedge clk_i) begin
+    dup_q     <= dup_d;
+    wr_ok_q   <= wr_ok_d;
+    rd_ok_q   <= rd_ok_d;
+    job_ok_q  <= job_ok_d;
+    conv_ok_q <= conv_ok_d;
+    wr_end_q  <= 17'(addr) + 17'(frm_len_i[7:2]);
+    rd_end_q  <= 17'(addr) + 17'(args_q[2]);
     if (state_q == EArgs && idx_q != '0) begin
       args_q[ArgAW'(idx_q - 1'b1)] <= pl_rdata_i;
     end

@@ -88,11 +88,15 @@ module hlsk_soc_tlmm_job
 
   localparam int unsigned GT   = G * T;
   localparam int unsigned SumW = CntW + 8;  // room above MemWords while sizing
+  // A region's end: a 16-bit address plus a count, without overflow.
+  localparam int unsigned EndW = (SumW + 1 > 17) ? SumW + 1 : 17;
 
   typedef enum logic [3:0] {
     JIdle,
     JSizeK,
     JSizeM,
+    JSum,
+    JCheck,
     JVerdict,
     JCmd,
     JActStart,
@@ -111,6 +115,10 @@ module hlsk_soc_tlmm_job
   logic [15:0]          left_q, left_d;       // K or M still to size
   logic [SumW-1:0]      blk_words_q, blk_words_d;  // weight words per row block
   logic [SumW-1:0]      w_words_q, w_words_d;      // weight words of the job
+  // Each region's end (address + words), registered in JSum for JCheck's
+  // compares: an adder and a comparator in series were the UP5K's longest
+  // path.
+  logic [EndW-1:0]      w_end_q, a_end_q, o_end_q;
   logic                 ok_q, ok_d;
   logic [15:0]          res_cnt_q, res_cnt_d;
   logic                 done_q, done_d;
@@ -131,7 +139,7 @@ module hlsk_soc_tlmm_job
   assign req_fire    = req_valid_i && req_ready_o;
   assign a_words     = (32'(k_q) + 32'd3) / 32'd4;
   assign running     = (state_q != JIdle) && (state_q != JSizeK) && (state_q != JSizeM) &&
-                       (state_q != JVerdict);
+                       (state_q != JSum) && (state_q != JCheck) && (state_q != JVerdict);
   assign res_ready_o = 1'b1;
   assign res_fire    = res_valid_i;
   assign last_res    = res_fire && (res_cnt_q == m_q - 1'b1);
@@ -178,19 +186,25 @@ module hlsk_soc_tlmm_job
           state_d = JSizeM;
         end
       end
-      // Weight words of the job: one row block per cycle, stopping past
-      // the memory (the job is then rejected).
+      // Weight words of the job: one row block per cycle, stopping once
+      // past the memory (the job is then rejected; the sum before this
+      // cycle's block is compared, so it may take one block more).
       JSizeM: begin
         w_words_d = w_words_q + blk_words_q;
-        if (32'(left_q) > P && 32'(w_words_d) <= MemWords) begin
+        if (32'(left_q) > P && 32'(w_words_q) <= MemWords) begin
           left_d = left_q - 16'(P);
         end else begin
-          state_d = JVerdict;
-          ok_d    = (32'(w_words_d) <= MemWords) &&
-                    (32'(w_addr_q) + 32'(w_words_d) <= MemWords) &&
-                    (32'(a_addr_q) + a_words <= MemWords) &&
-                    (32'(o_addr_q) + 32'(m_q) <= MemWords);
+          state_d = JSum;
         end
+      end
+      // The regions' ends are registered (w_end_q, a_end_q, o_end_q).
+      JSum: begin
+        state_d = JCheck;
+      end
+      JCheck: begin
+        state_d = JVerdict;
+        ok_d    = (32'(w_words_q) <= MemWords) && (32'(w_end_q) <= MemWords) &&
+                  (32'(a_end_q) <= MemWords) && (32'(o_end_q) <= MemWords);
       end
       JVerdict: begin
         if (rsp_ready_i) begin
@@ -303,6 +317,15 @@ module hlsk_soc_tlmm_job
   ///////////////
   // Registers //
   ///////////////
+
+  // Region ends need no reset: JCheck reads them after JSum wrote them.
+  always_ff @(posedge clk_i) begin
+    if (state_q == JSum) begin
+      w_end_q <= EndW'(w_addr_q) + EndW'(w_words_q);
+      a_end_q <= EndW'(32'(a_addr_q) + a_words);
+      o_end_q <= EndW'(o_addr_q) + EndW'(m_q);
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -203,13 +203,62 @@ module hlsk_soc_top
     .failed_o    (bist_fail)
   );
 
+  // The command's fields reach the engine from registers: both sources
+  // hold them for cycles before they raise valid (the self-test's are
+  // constants, the job's come from its descriptor registers), so the copy
+  // a cycle late is the same and the engine's command checks start at a
+  // flip-flop, not at the switch-over mux (asserted below with the link).
+  logic [CmdMW-1:0]     cmd_m_q;
+  logic [CmdKW-1:0]     cmd_k_q;
+  logic [CmdFlagsW-1:0] cmd_flags_q;
+
+  always_ff @(posedge clk_i) begin
+    cmd_m_q     <= bist_done ? j_cmd_m     : b_cmd_m;
+    cmd_k_q     <= bist_done ? j_cmd_k     : b_cmd_k;
+    cmd_flags_q <= bist_done ? j_cmd_flags : b_cmd_flags;
+  end
+
   assign cmd_valid = bist_done ? j_cmd_valid : b_cmd_valid;
-  assign cmd_m     = bist_done ? j_cmd_m     : b_cmd_m;
-  assign cmd_k     = bist_done ? j_cmd_k     : b_cmd_k;
-  assign cmd_flags = bist_done ? j_cmd_flags : b_cmd_flags;
+  assign cmd_m     = cmd_m_q;
+  assign cmd_k     = cmd_k_q;
+  assign cmd_flags = cmd_flags_q;
+
+`ifndef SYNTHESIS
+  // Without the host link the job's command comes from shift registers that
+  // change every cycle: the engine then sees them a cycle late, which the
+  // kernel presets do not mind.
+  always_ff @(posedge clk_i) begin
+    if (rst_n && cmd_valid && HostLink) begin
+      assert (cmd_m == (bist_done ? j_cmd_m : b_cmd_m) &&
+              cmd_k == (bist_done ? j_cmd_k : b_cmd_k) &&
+              cmd_flags == (bist_done ? j_cmd_flags : b_cmd_flags))
+        else $error("hlsk_soc_top: command fields changed with valid");
+    end
+  end
+`endif
   assign act_valid = bist_done ? j_act_valid : b_act_valid;
   assign act_data  = bist_done ? j_act_data  : b_act_data;
   assign act_last  = bist_done ? j_act_last  : b_act_last;
+
+  // The activation stream reaches the engine through a register slice (full
+  // throughput): the memory's read stream, the switch-over mux and the act
+  // buffer's byte steering are then in different cycles. The engine's own
+  // cycles (from its command) do not change; a job's may, by one.
+  logic        act_valid_e, act_ready_e, act_last_e;
+  logic [31:0] act_data_e;
+
+  hlsk_skid_buffer #(
+    .Width(33)
+  ) u_act_slice (
+    .clk_i,
+    .rst_ni     (rst_n),
+    .in_valid_i (act_valid),
+    .in_ready_o (act_ready),
+    .in_data_i  ({act_last, act_data}),
+    .out_valid_o(act_valid_e),
+    .out_ready_i(act_ready_e),
+    .out_data_o ({act_last_e, act_data_e})
+  );
   assign w_valid   = bist_done ? j_w_valid   : b_w_valid;
   assign w_data    = bist_done ? j_w_data    : b_w_data;
   assign w_last    = bist_done ? j_w_last    : b_w_last;
@@ -230,10 +279,10 @@ module hlsk_soc_top
     .cmd_m_i           (cmd_m),
     .cmd_k_i           (cmd_k),
     .cmd_flags_i       (cmd_flags),
-    .act_valid_i       (act_valid),
-    .act_ready_o       (act_ready),
-    .act_data_i        (act_data),
-    .act_last_i        (act_last),
+    .act_valid_i       (act_valid_e),
+    .act_ready_o       (act_ready_e),
+    .act_data_i        (act_data_e),
+    .act_last_i        (act_last_e),
     .w_valid_i         (w_valid),
     .w_ready_o         (w_ready),
     .w_data_i          (w_data),
