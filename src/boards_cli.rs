@@ -4,10 +4,14 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use hlsk_boards::clock_search::{self, Verdict};
 use hlsk_boards::stage::Outcome;
-use hlsk_boards::{BoardConfig, BuildReport, Design, Flow, Progress, known_boards, load_board};
+use hlsk_boards::{
+    BoardConfig, BuildReport, Design, Family, Flow, FlowError, Progress, known_boards, load_board,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::str::FromStr;
 
 /// The board a subcommand works on.
 #[derive(Args)]
@@ -61,10 +65,42 @@ pub fn list() -> Result<()> {
     Ok(())
 }
 
-/// `hlsk build`: runs the flow and prints the report.
-pub fn build(arg: &BoardArg) -> Result<()> {
-    let cfg = load(&arg.board)?;
+/// `hlsk build --clock`: the clock to build for instead of the board
+/// file's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClockChoice {
+    /// The fastest PLL setting that meets timing ([`build_auto`]).
+    Auto,
+    /// This PLL frequency, MHz (as `[clock] pll_mhz` would ask).
+    Mhz(f64),
+}
+
+impl FromStr for ClockChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ClockChoice, String> {
+        if s == "auto" {
+            return Ok(ClockChoice::Auto);
+        }
+        match s.parse::<f64>() {
+            Ok(f) if f > 0.0 && f <= 1000.0 => Ok(ClockChoice::Mhz(f)),
+            _ => Err(format!(
+                "{s:?} is neither `auto` nor a frequency in MHz (0 < f <= 1000)"
+            )),
+        }
+    }
+}
+
+/// `hlsk build`: runs the flow and prints the report; `--clock` overrides
+/// the board file's PLL frequency or, `auto`, searches for the fastest.
+pub fn build(arg: &BoardArg, clock: Option<ClockChoice>) -> Result<()> {
+    let mut cfg = load(&arg.board)?;
     let flow = Flow::new(&root(), &cfg.board.name);
+    match clock {
+        Some(ClockChoice::Auto) => return build_auto(cfg, &flow),
+        Some(ClockChoice::Mhz(f)) => cfg.clock.pll_mhz = Some(f),
+        None => {}
+    }
     let report = run_flow(&cfg, &flow)?;
     println!("{report}");
     println!(
@@ -72,6 +108,173 @@ pub fn build(arg: &BoardArg) -> Result<()> {
         flow.build_dir().join("build-report.json").display()
     );
     Ok(())
+}
+
+/// Place-and-route tries of `--clock auto` at most.
+const AUTO_MAX_TRIES: usize = 8;
+/// Real builds at the chosen clock and those below it, should the build at
+/// the chosen clock's own `ClkHz` place differently and miss.
+const AUTO_FINAL_BUILDS: usize = 3;
+
+/// The highest clock `--clock auto` asks the PLL tool for, MHz: above what
+/// the family's fabric reaches (nextpnr's figures for this project's
+/// designs: UP5K 25-45, ECP5 80-110, GW1N 40), so the search's first
+/// failure bounds it.
+fn auto_ceiling_mhz(cfg: &BoardConfig) -> f64 {
+    match cfg.device.family {
+        Family::Ice40 if cfg.device.part.starts_with("up") => 80.0,
+        Family::Ice40 => 150.0,
+        Family::Ecp5 => 200.0,
+        Family::Gowin => 150.0,
+    }
+}
+
+/// `hlsk build --clock auto`: the fastest PLL clock that meets timing.
+///
+/// The PLL tool is asked for every whole MHz from the crystal up to
+/// [`auto_ceiling_mhz`]; what it makes (and the UART divides) are the
+/// candidates. The design is synthesized once, at the lowest candidate, in
+/// `build/<board>/clock-auto/` (incremental: a rerun with the same RTL
+/// synthesizes nothing), and each try places and routes it aiming at one
+/// candidate ([`clock_search::search`]: bisection steered by nextpnr's
+/// Fmax, early stop when the highest met candidate's next one up failed).
+/// Then the board is built for real at the highest met candidate (its own
+/// `ClkHz`, so its own netlist); should that placement miss, the next
+/// candidates down are built, [`AUTO_FINAL_BUILDS`] in all. The flow keeps
+/// the previous bitstream on every failure.
+fn build_auto(cfg: BoardConfig, flow: &Flow) -> Result<()> {
+    let root = root();
+    let design = Design::for_board(&cfg, &root).context("listing the SoC's RTL files")?;
+    let with_uart = design.params.iter().any(|(k, _)| k == "Baud");
+    let lo = cfg.clock.freq_mhz.ceil().max(1.0) as u32;
+    let hi = auto_ceiling_mhz(&cfg) as u32;
+    let asks: Vec<f64> = (lo..=hi).map(f64::from).collect();
+    let probe = Flow::with_build_dir(&root, flow.build_dir().join("clock-auto"));
+    println!(
+        "hlsk build --clock auto: {}: asking the PLL tool for {lo}-{hi} MHz from the {} MHz crystal",
+        cfg.board.name, cfg.clock.freq_mhz
+    );
+    let plls = probe.pll_candidates(&cfg, &asks, with_uart)?;
+    let Some(lowest) = plls.first() else {
+        bail!(
+            "--clock auto: the PLL makes none of {lo}-{hi} MHz from {} MHz{}; set [clock] \
+             pll_mhz in boards/{}.toml by hand",
+            cfg.clock.freq_mhz,
+            if with_uart {
+                " that the UART's baud rate divides"
+            } else {
+                ""
+            },
+            cfg.board.name
+        );
+    };
+    let candidates: Vec<f64> = plls.iter().map(|p| p.achieved_mhz).collect();
+    let list: Vec<String> = candidates.iter().map(|c| format!("{c:.3}")).collect();
+    println!(
+        "  {} candidates (MHz): {}",
+        candidates.len(),
+        list.join(" ")
+    );
+    let mut base = cfg.clone();
+    base.clock.pll_mhz = Some(lowest.requested_mhz);
+    let mut n = 0;
+    let search = clock_search::search(&candidates, AUTO_MAX_TRIES, |mhz| -> Result<f64> {
+        n += 1;
+        println!(
+            "  try {n}: place and route aiming at {mhz:.3} MHz (synthesis at {:.3} MHz, reused)",
+            lowest.achieved_mhz
+        );
+        let trial = probe.clone().with_pnr_target_mhz(mhz);
+        let fmax = match run_flow(&base, &trial) {
+            Ok(r) => r
+                .fmax_mhz
+                .context("nextpnr's report has no Fmax for the design's clock")?,
+            Err(e) => match e.downcast_ref::<FlowError>() {
+                // Even the lowest candidate missed: its Fmax still steers.
+                Some(FlowError::Timing { fmax, .. }) => *fmax,
+                _ => return Err(e),
+            },
+        };
+        println!(
+            "  try {n}: Fmax {fmax:.2} MHz aiming at {mhz:.3}: {}",
+            if fmax >= mhz { "met" } else { "failed" }
+        );
+        Ok(fmax)
+    })?;
+    let tried: Vec<String> = search
+        .tries
+        .iter()
+        .map(|t| {
+            format!(
+                "{:.3} ({}, Fmax {:.2})",
+                t.mhz,
+                if t.verdict == Verdict::Met {
+                    "met"
+                } else {
+                    "failed"
+                },
+                t.fmax_mhz
+            )
+        })
+        .collect();
+    let Some(best) = search.best() else {
+        bail!(
+            "--clock auto: no PLL clock of {} meets timing (tried {}); the previous bitstream \
+             is kept; shorten the critical path named in {}",
+            cfg.board.name,
+            tried.join(", "),
+            probe.build_dir().join("pnr.log").display()
+        );
+    };
+    println!(
+        "  search: {} tries ({:?}): {}; building at {best:.3} MHz",
+        search.tries.len(),
+        search.stop,
+        tried.join(", ")
+    );
+    let mut cfg = cfg;
+    let mut last_err = None;
+    for pll in plls
+        .iter()
+        .rev()
+        .filter(|p| p.achieved_mhz <= best)
+        .take(AUTO_FINAL_BUILDS)
+    {
+        cfg.clock.pll_mhz = Some(pll.requested_mhz);
+        match run_flow(&cfg, flow) {
+            Ok(report) => {
+                println!("{report}");
+                println!(
+                    "report: {}",
+                    flow.build_dir().join("build-report.json").display()
+                );
+                println!(
+                    "clock: {:.3} MHz chosen by --clock auto (pll_mhz = {} in boards/{}.toml \
+                     builds it without the search)",
+                    pll.achieved_mhz, pll.requested_mhz, cfg.board.name
+                );
+                return Ok(());
+            }
+            Err(e) => match e.downcast_ref::<FlowError>() {
+                Some(FlowError::Timing { fmax, .. }) => {
+                    println!(
+                        "  {:.3} MHz: the build at its own clock reached {fmax:.2} MHz; \
+                         trying the next candidate down",
+                        pll.achieved_mhz
+                    );
+                    last_err = Some(e);
+                }
+                _ => return Err(e),
+            },
+        }
+    }
+    Err(last_err
+        .unwrap_or_else(|| anyhow::anyhow!("no candidate at or below {best:.3} MHz"))
+        .context(format!(
+            "--clock auto: the search met {best:.3} MHz but no build at it or the {} \
+             candidates below met timing at its own clock",
+            AUTO_FINAL_BUILDS - 1
+        )))
 }
 
 /// Runs the whole flow for `cfg` in `flow`'s build folder with progress

@@ -69,6 +69,11 @@ enum Command {
     Build {
         #[command(flatten)]
         board: boards_cli::BoardArg,
+        /// The clock in MHz, overriding the board file's `[clock] pll_mhz`;
+        /// `auto` searches the PLL's settings for the fastest that meets
+        /// timing (synthesis once, a place and route per try) and builds it.
+        #[arg(long, value_name = "MHZ|auto")]
+        clock: Option<boards_cli::ClockChoice>,
     },
     /// Print the report of a board's last build.
     Report {
@@ -113,7 +118,7 @@ fn main() -> Result<()> {
         Command::Lm { cmd } => lm_cli::run(cmd),
         Command::Results { out, skip } => results_cli::run(&out, &skip),
         Command::Boards => boards_cli::list(),
-        Command::Build { board } => boards_cli::build(&board),
+        Command::Build { board, clock } => boards_cli::build(&board, clock),
         Command::Report { board, json } => boards_cli::report(&board, json),
         #[cfg(feature = "cosim")]
         Command::Twin(args) => run_cli::serve_twin(&args),

@@ -573,6 +573,54 @@ impl Flow {
         }
     }
 
+    /// The clocks the PLL of `cfg`'s family makes from its crystal when
+    /// asked for each of `asks` (MHz): each achieved frequency within
+    /// [`pll::MAX_DEVIATION`] of its ask and, for a design with a host link
+    /// (`with_uart`), one that `[uart] baud` divides (the flow's own check),
+    /// ascending and distinct. Runs the PLL tool once per ask (a fraction
+    /// of a second each), writing `pll-probe.v` in the build directory.
+    pub fn pll_candidates(
+        &self,
+        cfg: &BoardConfig,
+        asks: &[f64],
+        with_uart: bool,
+    ) -> Result<Vec<Pll>, FlowError> {
+        let family = cfg.device.family;
+        let tool = Pll::tool(family);
+        let bin = self.tools.path(tool)?;
+        let dir = self.abs(&self.build_rel);
+        std::fs::create_dir_all(&dir).map_err(io_ctx(format!("{}", dir.display())))?;
+        let out = self.build_rel.join("pll-probe.v");
+        let mut found: Vec<Pll> = Vec::new();
+        for &ask in asks {
+            let _ = std::fs::remove_file(self.abs(&out));
+            let o = Command::new(&bin)
+                .args(Pll::tool_args(cfg, ask, &out))
+                .current_dir(&self.root)
+                .output()
+                .map_err(io_ctx(format!("cannot run {}", bin.display())))?;
+            // No setting for this ask: the tool says so and writes nothing.
+            let Ok(text) = std::fs::read_to_string(self.abs(&out)) else {
+                continue;
+            };
+            if !o.status.success() {
+                continue;
+            }
+            let Ok(pll) = Pll::parse(family, &text, cfg.clock.freq_mhz, ask) else {
+                continue;
+            };
+            if !pll.close_enough() || (with_uart && cfg.uart_divider(pll.clk_hz()).is_err()) {
+                continue;
+            }
+            if !found.iter().any(|p| p.clk_hz() == pll.clk_hz()) {
+                found.push(pll);
+            }
+        }
+        let _ = std::fs::remove_file(self.abs(&out));
+        found.sort_by(|a, b| a.achieved_mhz.total_cmp(&b.achieved_mhz));
+        Ok(found)
+    }
+
     /// Runs the PLL tool of `cfg`'s family for `requested` MHz (a stage:
     /// skipped when its fingerprint is unchanged), checks its output and
     /// returns the PLL it set up; its Verilog module is `f.pll`.

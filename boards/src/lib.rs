@@ -57,6 +57,7 @@
 //! # Ok::<(), hlsk_boards::ConfigError>(())
 //! ```
 
+pub mod clock_search;
 pub mod config;
 pub mod constraints;
 pub mod flow;
