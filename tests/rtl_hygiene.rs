@@ -139,6 +139,19 @@ const CORNERS: &[(&str, &[(&str, u32)])] = &[
             ("GEnt", 1),
         ],
     ),
+    // The 128-MAC target of issue 12 (cosim build 5): 128-bit beats, T x T
+    // lane indices of six bits.
+    (
+        "conv_engine",
+        &[
+            ("T", 8),
+            ("P", 2),
+            ("InWords", 4096),
+            ("WWords", 2304),
+            ("OutEnt", 2048),
+            ("GEnt", 2304),
+        ],
+    ),
     // The SoC with the convolution engine (the ULX3S build).
     (
         "hlsk_soc_top",
