@@ -11,7 +11,7 @@
 //! milliseconds) mean what they mean on the board.
 //!
 //! The twin's clock is not the board's, though (24 MHz for the iCEBreaker's
-//! 3 Mbaud against its 21 MHz; 921.6 kHz for a 115,200 board at 75 MHz):
+//! 3 Mbaud against its 30 MHz; 921.6 kHz for a 115,200 board at 75 MHz):
 //! link time is the board's, engine cycles are the board's cycles at the
 //! wrong clock. [`BoardTime`] puts a job back on the board's clock: its link
 //! bytes at the board's baud plus its engine cycles at the board's clock.
