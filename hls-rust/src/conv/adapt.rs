@@ -43,7 +43,7 @@
 use super::desc::Op;
 use super::digits::{
     self, Evaluation, Progress, TrainConfig, TrainError, Trained, epoch_batches, evaluate,
-    master_codes, train_fixed_state, train_step,
+    load_split, master_codes, train_fixed_state, train_step,
 };
 use super::exec::{self, Executor, Reference};
 use super::hw::HwConfig;
@@ -133,11 +133,6 @@ impl ShiftedSplit {
             adapt_idx: idx,
             test_idx,
         }
-    }
-
-    /// The split of the data set's held-out images ([`Digits::split`]).
-    pub fn load(seed: u64) -> Result<Self, crate::digits::Error> {
-        Ok(Self::new(&Digits::load()?.split().1, seed))
     }
 }
 
@@ -297,8 +292,9 @@ pub fn pretrain(
     cfg: &AdaptConfig,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<Pretrained, AdaptError> {
-    let digits = Digits::load().map_err(|e| AdaptError::Train(TrainError::Data(e)))?;
-    let (train, heldout) = digits.split();
+    // The pretraining's own split: the replayed images are among the ones
+    // it trains on.
+    let (train, heldout) = load_split(&cfg.pretrain_config())?;
     if cfg.replay > train.len() {
         return Err(AdaptError::Replay {
             asked: cfg.replay,

@@ -281,7 +281,7 @@ pub fn batch_images(d: &Digits, idx: &[usize], batch: usize) -> Tensor4<f64> {
 }
 
 /// The train and test splits, cut to `cfg`'s subsets.
-fn load_split(cfg: &TrainConfig) -> Result<(Digits, Digits), TrainError> {
+pub(crate) fn load_split(cfg: &TrainConfig) -> Result<(Digits, Digits), TrainError> {
     let (mut train, mut test) = Digits::load()?.split();
     if let Some(n) = cfg.train_images {
         train.truncate(n);
