@@ -20,7 +20,8 @@ struct Case {
     buffer_bits: u64,
 }
 
-/// The conv units with buffers, at T = 2 with P = 1 and P = 2.
+/// The conv units with buffers, at T = 2 with P = 1 and P = 2 (the
+/// gradient buffer also at T = 3).
 const CASES: &[Case] = &[
     // Input buffer (P copies of two banks) and weight buffer.
     Case {
@@ -50,6 +51,20 @@ const CASES: &[Case] = &[
         top: "conv_pool",
         params: &[("T", 2), ("AccW", 32), ("OutEnt", 1024)],
         buffer_bits: 512 * 32,
+    },
+    // The gradient buffer: GEnt entries of AccWWu bits and a valid bit, in
+    // banks of block RAM (2 at T = 2; 4 at T = 3, whose drains start at any
+    // bank). T = 8 is `scripts/conv_area.sh`'s: its 128 lanes take Yosys
+    // a quarter of an hour alone.
+    Case {
+        top: "conv_wu",
+        params: &[("T", 2), ("P", 1), ("AccWWu", 40), ("GEnt", 1024)],
+        buffer_bits: 1024 * 41,
+    },
+    Case {
+        top: "conv_wu",
+        params: &[("T", 3), ("P", 1), ("AccWWu", 40), ("GEnt", 1152)],
+        buffer_bits: 1152 * 41,
     },
 ];
 

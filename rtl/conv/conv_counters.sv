@@ -3,7 +3,10 @@
 //
 // Performance counters of the training-convolution engine, with the stall
 // attribution of hls_rust::conv::model::Stats: every busy cycle is exactly
-// one of fired (StFire, StPool), an input, weight or output stall, or
+// one of fired (StFire, StPool), an input, weight or output stall (a
+// WU set held for the gradient drain, g_hold_i, is an output stall, the
+// master read's request held for it, req_hold_i, a weight stall even while
+// the prefetcher owns the port), or
 // overhead (StCheck, the plan cycles, StStep, and StNext once the prefetch
 // is done), which has no counter. A transfer (its StReq and StData cycles,
 // memory stalls included) stalls for its phase's cause: input (the input
@@ -36,6 +39,8 @@ module conv_counters
   input  logic        pf_busy_i,
   input  logic        pf_beat_i,
   input  logic        req_fire_i,    // a request is accepted
+  input  logic        g_hold_i,      // StFire held for the gradient drain
+  input  logic        req_hold_i,    // StReq held: the master read waits for the drain
 
   // Counters
   output logic [31:0] cnt_cycles_o,
@@ -57,11 +62,13 @@ module conv_counters
   // StNext (once the prefetch is done) are overhead.
   logic xfer, stall_in, stall_w, stall_out;
   assign xfer      = (state_i == StReq || state_i == StData) && !(state_i == StReq && pf_busy_i);
-  assign stall_in  = ((state_i == StReq || state_i == StNext) && pf_busy_i) ||
+  assign stall_in  = ((state_i == StReq || state_i == StNext) && pf_busy_i && !req_hold_i) ||
                      (xfer && (phase_i == PhIn || phase_i == PhD || phase_i == PhCRd));
-  assign stall_w   = (state_i == StWLoad) || (xfer && (phase_i == PhW || phase_i == PhMRd));
-  assign stall_out = xfer && (phase_i == PhMask || phase_i == PhOut || phase_i == PhMWr ||
-                              phase_i == PhW16 || phase_i == PhCWr);
+  assign stall_w   = (state_i == StWLoad) || req_hold_i ||
+                     (xfer && (phase_i == PhW || phase_i == PhMRd));
+  assign stall_out = g_hold_i ||
+                     (xfer && (phase_i == PhMask || phase_i == PhOut || phase_i == PhMWr ||
+                               phase_i == PhW16 || phase_i == PhCWr));
 
   logic [31:0] cnt_cycles_q, cnt_fired_q, cnt_rd_q, cnt_wr_q, cnt_bursts_q;
   logic [31:0] cnt_sin_q, cnt_sw_q, cnt_sout_q;
@@ -87,7 +94,9 @@ module conv_counters
       cnt_sout_q   <= '0;
     end else begin
       if (state_i != StIdle) cnt_cycles_q <= cnt_cycles_q + 1;
-      if (state_i == StFire || state_i == StPool) cnt_fired_q <= cnt_fired_q + 1;
+      if ((state_i == StFire && !g_hold_i) || state_i == StPool) begin
+        cnt_fired_q <= cnt_fired_q + 1;
+      end
       if ((beat_i && !wr_phase_i) || pf_beat_i) cnt_rd_q <= cnt_rd_q + T32;
       if (beat_i && wr_phase_i) cnt_wr_q <= cnt_wr_q + T32;
       if (req_fire_i) cnt_bursts_q <= cnt_bursts_q + 1;

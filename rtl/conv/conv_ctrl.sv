@@ -18,6 +18,11 @@
 // the prefetch is done). A phase always restarts its beat pointer in
 // StReq, a cycle without a beat.
 //
+// Gradient-drain interlocks (conv_wu, WU only): StFire holds (g_hold_o,
+// nothing moves, no fire) while a set's last fire would meet the previous
+// set's drain still reading the gradient buffer, and the master read's
+// StReq holds (req_hold_o, no request) until the last drain is written.
+//
 // Compute counters (mtl, ntl, ky, kx: the set; r, x: row and column group;
 // mi: rows or columns of the target set in the shadow weights) are outputs
 // together with their next values (*_d_o, combinational), which
@@ -70,6 +75,8 @@ module conv_ctrl
   // Units
   input  logic        has_next_i,   // conv_addr_gen: the step has a set after this one
   input  logic        cand_last_i,  // conv_pool: the pixel's last cycle
+  input  logic        g_busy_i,     // conv_wu: the gradient drain reads (no set may end)
+  input  logic        g_idle_i,     // conv_wu: the gradient drain is written
 
   // State (and the next cycle's, for the buffers' registered reads)
   output state_e      state_o,
@@ -98,6 +105,9 @@ module conv_ctrl
   output logic        wswap_o,      // the shadow becomes the weight registers
   output logic        first_add_o,  // the fire starts the accumulators from zero
   output logic        set_last_o,   // the set's last column group fires
+  output logic        fire_o,       // StFire, not held for the gradient drain
+  output logic        g_hold_o,     // StFire held: a WU set ends while the drain reads
+  output logic        req_hold_o,   // StReq held: the master read waits for the drain
   output logic        ib_bank_o,    // the input-buffer bank compute reads
   output logic        ib_bank_d_o,  // ... in the next cycle
   output tile_t       bx_o,         // the current burst
@@ -167,6 +177,13 @@ module conv_ctrl
   assign first_add_o = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
   assign set_last    = (x_q + P32 >= g.ow) && (r_q + 1 == nr);
   assign wu_last     = (b_i + 1 == g.b) && (row0_i + nr == g.oh);
+
+  // Gradient drain interlocks (conv_wu): a WU set's last fire waits while
+  // the previous set's drain still reads the gradient buffer, and the
+  // master read's request waits until the last drain is written.
+  logic g_hold, req_hold;
+  assign g_hold   = (state_q == StFire) && g.is_wu && set_last && g_busy_i;
+  assign req_hold = (phase_q == PhMRd) && !g_idle_i;
 
   // What follows the step's input tile (loaded or prefetched): the weight
   // tile (FP, BP, unless resident), the argmax words (POOL_BWD), the dO
@@ -291,7 +308,7 @@ module conv_ctrl
       end
 
       StReq: begin
-        if (req_ready_i && !pf_busy_i) begin
+        if (req_ready_i && !pf_busy_i && !req_hold) begin
           bx_left_d = bx_q.beats;
           state_d   = StData;
         end
@@ -367,7 +384,8 @@ module conv_ctrl
         end
       end
 
-      StFire: begin
+      // (Held in place while g_hold: nothing moves.)
+      StFire: if (!g_hold) begin
         // A new set fires on at once when its shadow is complete.
         state_d = (g.is_wu || sh_full) ? StFire : StWLoad;
         if (set_last && has_next_i && sh_full) begin
@@ -504,6 +522,9 @@ module conv_ctrl
   assign fill_now_o      = fill_now;
   assign wswap_o         = wswap;
   assign set_last_o      = set_last;
+  assign fire_o          = (state_q == StFire) && !g_hold;
+  assign g_hold_o        = g_hold;
+  assign req_hold_o      = req_hold;
   assign ib_bank_o       = ib_bank_q;
   assign bx_o            = bx_q;
   assign ptr_o           = ptr_q;

@@ -148,6 +148,7 @@ module conv_engine
   logic [31:0] mtl, ntl, ky, kx, mi, r, x;
   logic [31:0] mtl_d, ntl_d, ky_d, kx_d, r_d, x_d, mi_d;
   logic        fill_now, wswap, first_add, set_last, ib_bank, ib_bank_d, enter_compute;
+  logic        fire, g_hold, req_hold, g_busy, g_idle;
   tile_t       bx;
   logic [31:0] ptr, ptr_d, dm;
 
@@ -253,6 +254,8 @@ module conv_engine
     .enter_compute_o (enter_compute),
     .has_next_i      (has_next),
     .cand_last_i     (cand_last),
+    .g_busy_i        (g_busy),
+    .g_idle_i        (g_idle),
     .state_o         (state),
     .state_d_o       (state_d),
     .phase_o         (phase),
@@ -275,6 +278,9 @@ module conv_engine
     .wswap_o         (wswap),
     .first_add_o     (first_add),
     .set_last_o      (set_last),
+    .fire_o          (fire),
+    .g_hold_o        (g_hold),
+    .req_hold_o      (req_hold),
     .ib_bank_o       (ib_bank),
     .ib_bank_d_o     (ib_bank_d),
     .bx_o            (bx),
@@ -300,6 +306,8 @@ module conv_engine
     .pf_busy_i       (pf_busy),
     .pf_beat_i       (pf_beat),
     .req_fire_i      (req_valid_o && req_ready_i),
+    .g_hold_i        (g_hold),
+    .req_hold_i      (req_hold),
     .cnt_cycles_o    (cnt_cycles_o),
     .cnt_fired_o     (cnt_fired_o),
     .cnt_stall_in_o  (cnt_stall_in_o),
@@ -455,7 +463,7 @@ module conv_engine
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .geom_i     (geom),
-    .fire_i     (state == StFire),
+    .fire_i     (fire),
     .set_last_i (set_last),
     .g_row_i    (g_row),
     .b_i        (b),
@@ -468,9 +476,13 @@ module conv_engine
     .x_i        (x),
     .prod_i     (prod),
     .px_ok_i    (px_ok),
+    .g_busy_o   (g_busy),
+    .g_idle_o   (g_idle),
     .beat_i     (beat),
     .phase_i    (phase),
     .ptr_i      (ptr),
+    .phase_d_i  (phase_d),
+    .ptr_d_i    (ptr_d),
     .rd_data_i  (rd_data_i),
     .mw_data_o  (mw_data),
     .w16_data_o (w16_data)
@@ -522,6 +534,7 @@ module conv_engine
     .phase_i         (phase),
     .bx_i            (bx),
     .enter_compute_i (enter_compute),
+    .req_hold_i      (req_hold),
     .step_last_i     (step_last),
     .nx_in_i         (nx_in),
     .beat_o          (beat),

@@ -38,6 +38,7 @@ module conv_mem_port
   input  tile_t            bx_i,            // the current burst (addr, beats)
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic             enter_compute_i, // the step's compute starts
+  input  logic             req_hold_i,      // StReq held (conv_ctrl): no request
   input  logic             step_last_i,
   input  tile_t            nx_in_i,         // the next step's input tile
   output logic             beat_o,
@@ -149,7 +150,7 @@ module conv_mem_port
 
   assign wr_phase_o   = (phase_i == PhOut) || (phase_i == PhMWr) || (phase_i == PhW16) ||
                         (phase_i == PhCWr);
-  assign req_valid_o  = (state_i == StReq && !pf_busy_o) || (pf_q == PfReq);
+  assign req_valid_o  = (state_i == StReq && !pf_busy_o && !req_hold_i) || (pf_q == PfReq);
   assign req_addr_o   = pf_busy_o ? pf_t_q.addr : bx_i.addr;
   assign req_len_o    = (pf_busy_o ? pf_t_q.beats : bx_i.beats) * T32;
   assign req_write_o  = !pf_busy_o && wr_phase_o;

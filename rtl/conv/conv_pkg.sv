@@ -28,6 +28,21 @@ package conv_pkg;
   // Plan cycles per step (see conv_plan).
   localparam int unsigned PlanCycles = 4;
 
+  // Gradient buffer (conv_wu): a completed set's T x T lane sums are added
+  // into it GradRows rows of T entries per cycle, in GradDrain cycles
+  // (hls_rust::conv::HwConfig::grad_drain_cycles). GradRows is ceil(T/4)
+  // when that divides T, else 1, so the drain takes at most 4 cycles at the
+  // usual T (2, 4, 8, 16) with T x GradRows entries written per cycle.
+  function automatic int unsigned grad_rows(input int unsigned t);
+    int unsigned r;
+    r = (t + 3) / 4;
+    return (t % r == 0) ? r : 1;
+  endfunction
+
+  function automatic int unsigned grad_drain(input int unsigned t);
+    return t / grad_rows(t);
+  endfunction
+
   // The descriptor's products (conv_desc): NProd of them, one at a time,
   // ProdCycles cycles each (BW/3 shift-add steps of a B operand of up to
   // 18 bits); the check then takes DescCheckCycles cycles in all

@@ -6,13 +6,27 @@
 // Fire (fire_i in a WU descriptor): every lane (m, n) of the T x T array
 // adds rs(dO[p][m] * x[p][n], g_pre) of the P columns (the products of the
 // MAC array's multipliers, prod_i: dO from the output buffer, x from the
-// input buffer) to its own accumulator (AccWWu bits,
-// wrapping). When the set's last column group has fired (set_last_i) the
-// lane sums are complete, and the next cycle adds them into the gradient
-// buffer (GEnt entries of AccWWu bits, wrapping, cleared by the chunk
-// pair's first step, resident for the whole batch) at row g_row_i, with a
-// valid bit per entry (0 for padded channels). The buffer is ordered like
-// the chunk's master words.
+// input buffer) to its own accumulator (AccWWu bits, wrapping). When the
+// set's last column group fires (set_last_i) the lane sums are complete:
+// they are staged, and the drain adds them into the gradient buffer
+// (GEnt entries of AccWWu bits, wrapping, cleared by the chunk pair's
+// first step, resident for the whole batch) at entries g_row_i + m*T + n,
+// GradRows rows of T entries per cycle over the next GradDrain cycles
+// (conv_pkg::grad_drain), with a valid bit per entry (0 for padded
+// channels). The buffer is ordered like the chunk's master words.
+//
+// Gradient buffer: NB block-RAM banks (hlsk_ram_1r1w, write-first), NB the
+// power of two at or above T*GradRows and the master stream's window of
+// T (T+1 at odd T) entries; entry e lives in bank e mod NB, row e / NB, so
+// any NB consecutive entries are one per bank. One registered read a
+// cycle: the drain's next rows, else the window the master stream needs
+// in the next cycle (from ptr_d_i, phase_d_i); one write: the drain's
+// rows, or a master read beat's updated masters.
+//
+// Interlocks (conv_ctrl): g_busy_o while the drain still reads, so a set's
+// last fire must wait (a set of F < GradDrain fires waits GradDrain - F
+// cycles); g_idle_o once the drain is written, before which the master
+// read must not start (its first read would see stale gradients).
 //
 // Master read (beats of phase PhMRd): beat word i is word q = ptr*T + i of
 // the chunk's master words; an odd q completes master q/2 (its low word is
@@ -20,12 +34,12 @@
 // replaces the gradient with master' = sat32(master - rs(g * lr_mant,
 // lr_shift)) (0 for padded channels). Write-back (PhMWr, PhW16): the
 // masters low word first (mw_data_o), then the copy sat16(rs(master', 16))
-// (w16_data_o), both for beat ptr_i, combinational.
+// (w16_data_o), both for beat ptr_i, from the window read a cycle before.
 //
 // Timing: the SGD update is two stages: every cycle registers g * lr_mant
 // of the masters the next cycle's beat completes, for both pointers it can
-// have (ptr_i, ptr_i + 1, picked by beat_i), reading the gradient buffer
-// through the pending write; the beat shifts, subtracts and saturates. A
+// have (ptr_i, ptr_i + 1, picked by beat_i), from the window read at
+// ptr_d_i a cycle before; the beat shifts, subtracts and saturates. A
 // phase restarting at pointer 0 must spend a cycle without a beat first
 // (conv_ctrl's StReq), so the stage is refilled before its first beat.
 
@@ -47,7 +61,7 @@ module conv_wu
   input  conv_geom_t        geom_i,
 
   // Fire: the main machine's counters, the set's gradient row, operands
-  input  logic              fire_i,      // StFire (WU descriptors only add)
+  input  logic              fire_i,      // StFire, not held (WU descriptors only add)
   input  logic              set_last_i,
   input  logic [GAW-1:0]    g_row_i,
   input  logic [31:0]       b_i,
@@ -60,11 +74,15 @@ module conv_wu
   input  logic [31:0]       x_i,
   input  logic signed [31:0] prod_i [P][T][T],  // dO[p][m] * x[p][n] (conv_mac_array)
   input  logic              px_ok_i [P],
+  output logic              g_busy_o,    // the drain reads in this cycle: no set may end
+  output logic              g_idle_o,    // the drain is written: the master read may start
 
   // Master stream: read beats (update) and write-back words at ptr_i
   input  logic              beat_i,
   input  phase_e            phase_i,
   input  logic [31:0]       ptr_i,
+  input  phase_e            phase_d_i,   // next cycle's phase and pointer
+  input  logic [31:0]       ptr_d_i,
   input  logic [BeatW-1:0]  rd_data_i,
   output logic [BeatW-1:0]  mw_data_o,
   output logic [BeatW-1:0]  w16_data_o
@@ -73,6 +91,24 @@ module conv_wu
   localparam logic [31:0] T32 = 32'(T);
   // delta = rs(g * lr_mant, lr_shift): g (AccWWu bits) times a 15-bit mantissa.
   localparam int unsigned DW  = AccWWu + 17;
+  // Drain: GR rows of T entries (RT) per cycle, GD cycles per set.
+  localparam int unsigned GR  = grad_rows(T);
+  localparam int unsigned GD  = grad_drain(T);
+  localparam int unsigned RT  = GR * T;
+  // Banks: NB (a power of two) >= RT and >= the master window WM.
+  localparam int unsigned WM  = T + (T % 2);
+  localparam int unsigned LNB = $clog2((RT > WM) ? RT : WM);
+  localparam int unsigned NB  = 1 << LNB;
+  localparam int unsigned GB  = (GEnt + NB - 1) / NB;      // rows per bank
+  localparam int unsigned GBW = (GB > 1) ? $clog2(GB) : 1;
+  localparam int unsigned EW  = GAW + 2;                   // entry indexes (window overrun)
+  localparam int unsigned GW  = AccWWu + 1;                // {valid, gradient}
+  // Drains start at bank 0 when a drain's rows fill the banks exactly
+  // (g_row_i is a multiple of T*T, so of RT).
+  localparam bit          Aligned = (RT == NB);
+  localparam int unsigned DCW = $clog2(GD + 1);
+  localparam int unsigned SIW = (T > 1) ? $clog2(T * T) : 1;  // staged-sum index
+  localparam int unsigned LW  = (T > 1) ? $clog2(T) : 1;      // lane index
 
   // The descriptor's fields and geometry (each unit reads the ones it needs).
   /* verilator lint_off UNUSEDSIGNAL */
@@ -80,11 +116,6 @@ module conv_wu
   /* verilator lint_on UNUSEDSIGNAL */
   assign g = geom_i;
 
-  // Gradient buffer (ACC_W_WU, wrapping), resident for the batch, in the
-  // order of the chunk's master words; after the master read it holds the
-  // updated masters. gval_q marks entries of real (not padded) channels.
-  logic [AccWWu-1:0] gbuf_q [GEnt];
-  logic              gval_q [GEnt];
   // Per-lane accumulators of the current (m tile, n tile, ky, kx) set.
   logic [AccWWu-1:0] lacc_q [T][T];
   logic [AccWWu-1:0] lacc_d [T][T];
@@ -95,14 +126,14 @@ module conv_wu
   //////////////////
 
   // WU fire: every lane (m, n) adds rs(dO[p][m] * x[p][n], g_pre) of the P
-  // columns to its own accumulator. When the set's last column group has
-  // fired the lane sums are complete in lacc_q, and the next cycle adds them
-  // into the gradient buffer (cleared by the first step of the chunk pair)
-  // at the set's entries, registered with the sums' destination (gw_*).
-  logic set_first, wu_first, wu_fire;
+  // columns to its own accumulator. When the set's last column group fires
+  // the sums in lacc_d are complete and are staged for the drain, with the
+  // set's entries and whether they are real channels (g_ok).
+  logic set_first, wu_first, wu_fire, dr_start;
   assign set_first = (x_i == 0) && (r_i == 0);
   assign wu_first  = (b_i == 0) && (row0_i == 0);
   assign wu_fire   = fire_i && g.is_wu;
+  assign dr_start  = wu_fire && set_last_i;
 
   logic g_ok [T][T];
   always_comb begin
@@ -126,27 +157,127 @@ module conv_wu
     end
   end
 
-  // The pending gradient write: gw_q one cycle after a WU set's last fire.
-  logic              gw_q, gw_first_q;
-  logic [GAW-1:0]    gw_row_q;
-  logic              gw_ok_q  [T][T];
-  logic [AccWWu-1:0] gw_val   [T*T];
+  ///////////
+  // Drain //
+  ///////////
+
+  // The staged sums shift down by RT entries per drain cycle, so the rows
+  // written are always stg_q[0 +: RT]. dr_n_q: drain writes left (the write
+  // of rows k*GR.. happens at dr_n_q = GD - k, the read a cycle before).
+  logic [AccWWu-1:0] stg_q    [T*T];
+  logic              stg_ok_q [T*T];
+  logic              stg_first_q;
+  logic [DCW-1:0]    dr_n_q;
+  logic [EW-1:0]     dr_next_q;  // first entry of the drain's next read
+
+  assign g_busy_o = 32'(dr_n_q) >= 32'd2;
+  assign g_idle_o = dr_n_q == '0;
+
+  // The read of this cycle: a window of consecutive entries from rd_base,
+  // entry rd_base + o in bank (rd_base + o) mod NB.
+  logic [EW-1:0] rd_base;
+  logic          rd_par;  // master stream: ptr*T is odd (odd T only)
   always_comb begin
-    for (int unsigned j = 0; j < T * T; j++) begin
-      gw_val[j] = (gw_first_q ? '0 : gbuf_q[gw_row_q + GAW'(j)]) + lacc_q[j / T][j % T];
+    logic [31:0] pt;
+    pt     = ptr_d_i * T32;
+    rd_par = pt[0];
+    if (dr_start) begin
+      rd_base = EW'(g_row_i);
+    end else if (g_busy_o) begin
+      rd_base = dr_next_q;
+    end else if (phase_d_i == PhW16) begin
+      rd_base = EW'(pt);
+    end else begin
+      rd_base = EW'(pt >> 1);
     end
   end
 
-  // The gradient buffer entry idx as it is after this cycle's pending
-  // write (the master read's first stage reads it a cycle ahead).
-  function automatic logic [AccWWu:0] g_fwd(input logic [GAW-1:0] idx);
-    logic [31:0] off;
-    off = 32'(GAW'(idx - gw_row_q));
-    if (gw_q && off < T32 * T32) begin
-      return {gw_ok_q[off / T32][off % T32], gw_val[off]};
+  // Banks.
+  logic [LNB-1:0] rd_lo, rlo_q;
+  logic [EW-1:0]  rbase_q;
+  logic           rpar_q;
+  logic [GBW-1:0] rrow [NB];
+  logic           b_we    [NB];
+  logic [GBW-1:0] b_wrow  [NB];
+  logic [GW-1:0]  b_wdata [NB];
+  logic [GW-1:0]  b_rdata [NB];
+  assign rd_lo = LNB'(rd_base);
+  for (genvar b = 0; b < NB; b++) begin : g_bank
+    // The window's entry in bank b: rd_base + ((b - rd_lo) mod NB).
+    assign rrow[b] = GBW'((rd_base + EW'(LNB'(LNB'(b) - rd_lo))) >> LNB);
+    hlsk_ram_1r1w #(
+      .Width      (GW),
+      .Depth      (GB),
+      .WriteFirst (1)
+    ) u_bank (
+      .clk_i   (clk_i),
+      .we_i    (b_we[b]),
+      .waddr_i (b_wrow[b]),
+      .wdata_i (b_wdata[b]),
+      .re_i    (1'b1),
+      .raddr_i (rrow[b]),
+      .rdata_o (b_rdata[b])
+    );
+  end
+
+  // The window read in the previous cycle: win[o] is entry rbase_q + o.
+  logic [GW-1:0] win [NB];
+  always_comb begin
+    for (int unsigned o = 0; o < NB; o++) begin
+      win[o] = b_rdata[LNB'(rlo_q + LNB'(o))];
     end
-    return {gval_q[idx], gbuf_q[idx]};
-  endfunction
+  end
+
+  // Writes: the drain's rows (the window read in the previous cycle, at
+  // dr_n_q != 0), else a master read beat's updated masters.
+  logic              dr_we;
+  logic [AccWWu-1:0] m_new [T];
+  logic              mrd_beat;
+  logic [EW-1:0]     m_base;  // first entry of the current beat's window
+  logic              m_par;
+  assign dr_we    = dr_n_q != '0;
+  assign mrd_beat = beat_i && phase_i == PhMRd;
+  always_comb begin
+    logic [31:0] pt;
+    pt     = ptr_i * T32;
+    m_base = EW'(pt >> 1);
+    m_par  = pt[0];
+  end
+  always_comb begin
+    for (int unsigned b = 0; b < NB; b++) begin
+      logic [LNB-1:0] lo, o;
+      logic [31:0]    lane;
+      b_we[b]    = 1'b0;
+      b_wrow[b]  = '0;
+      b_wdata[b] = '0;
+      lo         = '0;
+      o          = '0;
+      lane       = '0;
+      if (dr_we) begin
+        // The drain's rows: entry rbase_q + o, o < RT, in bank b (read from
+        // it in the previous cycle).
+        lo = Aligned ? '0 : rlo_q;
+        o  = LNB'(LNB'(b) - lo);
+        if (32'(o) < RT) begin
+          b_we[b]    = 1'b1;
+          b_wrow[b]  = GBW'((rbase_q + EW'(o)) >> LNB);
+          b_wdata[b] = {stg_ok_q[SIW'(o)],
+                        (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + stg_q[SIW'(o)]};
+        end
+      end else if (mrd_beat) begin
+        // Master q/2 of an odd q = ptr*T + lane: entry m_base + o with
+        // lane = 2o + 1 - par.
+        lo   = LNB'(m_base);
+        o    = LNB'(LNB'(b) - lo);
+        lane = 2 * 32'(o) + 32'd1 - 32'(m_par);
+        if (lane < T32) begin
+          b_we[b]    = 1'b1;
+          b_wrow[b]  = GBW'((m_base + EW'(o)) >> LNB);
+          b_wdata[b] = {1'b0, m_new[lane[LW-1:0]]};
+        end
+      end
+    end
+  end
 
   //////////////////
   // SGD update   //
@@ -159,25 +290,23 @@ module conv_wu
   // master' = sat32(master - delta); padded channels give 0. Two stages:
   // every cycle registers g * lr_mant of the masters the next cycle's beat
   // completes (the entries a beat updates are never those of the next
-  // beat); the beat then shifts, subtracts and saturates. Stage 1 reads and
-  // multiplies for both beat pointers the next cycle can have, ptr_q and
-  // ptr_q + 1, and only the last step picks one by `beat`, so the state
-  // machine's control is not in front of the buffer read and the multiplier.
-  // (A phase restarting at pointer 0 always passes StReq, a cycle without a
-  // beat at ptr_q = 0, before its first beat.)
+  // beat); the beat then shifts, subtracts and saturates. Stage 1 takes
+  // the window read at ptr_d_i in the previous cycle (the beat pointer's
+  // masters and the next one's) and multiplies for both, and only the last
+  // step picks one by `beat`, so the state machine's control is not in
+  // front of the buffer read and the multiplier. (A phase restarting at
+  // pointer 0 always passes StReq, a cycle without a beat at ptr_q = 0,
+  // before its first beat.)
   logic signed [DW-1:0] sgd_prod_q [T];
   logic                 sgd_ok_q   [T];
-  logic [AccWWu-1:0]    m_new [T];
-  logic [GAW-1:0]       m_idx [T];
-  logic                 m_we  [T];
   logic [BeatW+15:0]    m_words;  // {beat, pending low word}
   assign m_words = {rd_data_i, pend_q};
-  logic [AccWWu:0]      sgd_g    [2][T];  // [0]: at ptr_q, [1]: at ptr_q + 1
+  logic [GW-1:0]        sgd_g    [2][T];  // [0]: at ptr_q, [1]: at ptr_q + 1
   logic signed [DW-1:0] sgd_prod [2][T];
   always_comb begin
     for (int unsigned a = 0; a < 2; a++) begin
       for (int unsigned i = 0; i < T; i++) begin
-        sgd_g[a][i]    = g_fwd(GAW'(((ptr_i + 32'(a)) * T32 + 32'(i)) >> 1));
+        sgd_g[a][i]    = win[LNB'((a * T + i + 32'(rpar_q)) >> 1)];
         sgd_prod[a][i] = DW'($signed(sgd_g[a][i][AccWWu-1:0])) *
                          $signed(DW'({1'b0, g.lr_mant}));
       end
@@ -191,16 +320,12 @@ module conv_wu
   end
   always_comb begin
     for (int unsigned i = 0; i < T; i++) begin
-      logic [31:0]            q;
       logic signed [31:0]     master;
       logic signed [DW-1:0]   sh;
       logic                   rbit;
       logic signed [DW:0]     diff;
       logic [DW:31]           hi;
-      q        = ptr_i * T32 + 32'(i);
       master   = $signed(m_words[16*i +: 32]);
-      m_idx[i] = GAW'(q >> 1);
-      m_we[i]  = q[0];
       sh       = sgd_prod_q[i] >>> g.lr_shift;
       rbit     = (g.lr_shift != 0) &&
                  (((sgd_prod_q[i] >>> (g.lr_shift - 6'd1)) & DW'(1)) != 0);
@@ -219,17 +344,19 @@ module conv_wu
   // Write-back //
   ////////////////
 
-  // WU write-back words: masters (low word first), then the w16 copy
-  // sat16(rs(master', MF)).
+  // WU write-back words, from the window read at ptr_d_i a cycle before:
+  // masters (low word first; word q = ptr*T + i is entry q/2, window
+  // offset (i + par)/2), then the w16 copy sat16(rs(master', MF)) (entry
+  // ptr*T + i, offset i).
   always_comb begin
     for (int unsigned i = 0; i < T; i++) begin
-      logic [31:0]        q;
+      logic [31:0]        qo;  // word q's offset from the window's first word
       logic signed [31:0] mst;
       logic signed [31:0] r;
-      q   = ptr_i * T32 + 32'(i);
-      mst = $signed(gbuf_q[GAW'(q >> 1)][31:0]);
-      mw_data_o[16*i +: 16] = q[0] ? mst[31:16] : mst[15:0];
-      mst = $signed(gbuf_q[GAW'(q)][31:0]);
+      qo  = 32'(i) + 32'(rpar_q);
+      mst = $signed(win[LNB'(qo >> 1)][31:0]);
+      mw_data_o[16*i +: 16] = qo[0] ? mst[31:16] : mst[15:0];
+      mst = $signed(win[LNB'(i)][31:0]);
       r   = (mst >>> MF) + ((mst >>> (MF - 1)) & 32'sd1);
       if (r > 32'sd32767) begin
         w16_data_o[16*i +: 16] = 16'sh7fff;
@@ -247,32 +374,37 @@ module conv_wu
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      gw_q <= 1'b0;
-    end else begin
-      gw_q <= wu_fire && set_last_i;
+      dr_n_q <= '0;
+    end else if (dr_start) begin
+      dr_n_q <= DCW'(GD);
+    end else if (dr_we) begin
+      dr_n_q <= dr_n_q - DCW'(1);
     end
   end
 
-  // Buffers and stages (no reset).
+  // Stages (no reset).
   always_ff @(posedge clk_i) begin
     if (wu_fire) begin
       lacc_q <= lacc_d;
     end
-    if (wu_fire && set_last_i) begin
-      gw_row_q   <= g_row_i;
-      gw_first_q <= wu_first;
-      gw_ok_q    <= g_ok;
-    end
-    if (gw_q) begin
-      for (int unsigned j = 0; j < T * T; j++) begin
-        gbuf_q[gw_row_q + GAW'(j)] <= gw_val[j];
-        gval_q[gw_row_q + GAW'(j)] <= gw_ok_q[j / T][j % T];
+    rbase_q <= rd_base;
+    rlo_q   <= rd_lo;
+    rpar_q  <= rd_par;
+    if (dr_start) begin
+      for (int unsigned m = 0; m < T; m++) begin
+        for (int unsigned n = 0; n < T; n++) begin
+          stg_q[m * T + n]    <= lacc_d[m][n];
+          stg_ok_q[m * T + n] <= g_ok[m][n];
+        end
       end
-    end
-    if (beat_i && phase_i == PhMRd) begin
-      for (int unsigned i = 0; i < T; i++) begin
-        if (m_we[i]) gbuf_q[m_idx[i]] <= m_new[i];
+      stg_first_q <= wu_first;
+      dr_next_q   <= EW'(g_row_i) + EW'(RT);
+    end else if (dr_we) begin
+      for (int unsigned j = 0; j + RT < T * T; j++) begin
+        stg_q[j]    <= stg_q[j + RT];
+        stg_ok_q[j] <= stg_ok_q[j + RT];
       end
+      if (g_busy_o) dr_next_q <= dr_next_q + EW'(RT);
     end
     if (beat_i) pend_q <= rd_data_i[BeatW-16 +: 16];
   end
@@ -281,25 +413,34 @@ module conv_wu
   // Assertions //
   ////////////////
 
-  // The SGD stage holds g * lr_mant of the beat's masters.
-  logic sgd_in_step;
-  always_comb begin
-    sgd_in_step = 1'b1;
-    for (int unsigned i = 0; i < T; i++) begin
-      if (sgd_ok_q[i] != gval_q[m_idx[i]] ||
-          sgd_prod_q[i] != DW'($signed(gbuf_q[m_idx[i]])) * $signed(DW'({1'b0, g.lr_mant}))) begin
-        sgd_in_step = 1'b0;
-      end
-    end
+  // The SGD stage multiplied the window of the beat's pointer (read at
+  // ptr_d a cycle before it, not a drain's rows).
+  logic        sgd_src_ok_q;
+  logic [31:0] sgd_ptr_q;
+  always_ff @(posedge clk_i) begin
+    sgd_src_ok_q <= rbase_q == m_base && rpar_q == m_par;
+    sgd_ptr_q    <= ptr_i + 32'(beat_i);
   end
 
   always_ff @(posedge clk_i) begin
+    if (rst_ni && dr_start) begin
+      assert (!g_busy_o) else $error("a set ended while the drain still reads");
+      assert (!Aligned || LNB'(g_row_i) == '0) else $error("gradient row %0d not bank-aligned", g_row_i);
+    end
+    if (rst_ni && beat_i && (phase_i == PhMRd || phase_i == PhMWr || phase_i == PhW16)) begin
+      assert (dr_n_q == '0) else $error("master beat during the gradient drain");
+      // The window read a cycle before is this beat's.
+      assert (rbase_q == ((phase_i == PhW16) ? EW'(ptr_i * T32) : m_base) &&
+              rpar_q == m_par)
+        else $error("gradient window out of step at beat %0d", ptr_i);
+    end
+    if (rst_ni && mrd_beat) begin
+      assert (sgd_src_ok_q && sgd_ptr_q == ptr_i)
+        else $error("SGD stage out of step at beat %0d", ptr_i);
+    end
     if (rst_ni && beat_i && (phase_i == PhMRd || phase_i == PhMWr)) begin
       assert ((ptr_i * T32 + T32 - 1) / 2 < 32'(GEnt))
         else $error("master beat %0d beyond the gradient buffer", ptr_i);
-    end
-    if (rst_ni && beat_i && phase_i == PhMRd) begin
-      assert (sgd_in_step) else $error("SGD stage out of step at beat %0d", ptr_i);
     end
     if (rst_ni && beat_i && phase_i == PhW16) begin
       assert (ptr_i * T32 + T32 <= 32'(GEnt))

@@ -114,6 +114,17 @@ impl HwConfig {
         (self.t * self.t * self.p) as u64
     }
 
+    /// Cycles the engine takes to add a completed WU set's `T x T` lane
+    /// sums into the gradient buffer (`conv_pkg::grad_drain`): `R` rows of
+    /// `T` entries per cycle, `R = ceil(T/4)` when that divides `T`, else 1.
+    /// A set of fewer fires waits for the previous set's drain, and the
+    /// master read waits for the last one.
+    pub fn grad_drain_cycles(&self) -> u64 {
+        let r = self.t.div_ceil(4);
+        let r = if self.t.is_multiple_of(r) { r } else { 1 };
+        (self.t / r) as u64
+    }
+
     /// Checks every parameter.
     pub fn validate(&self) -> Result<(), HwError> {
         let bad = |field, value: usize, reason| {

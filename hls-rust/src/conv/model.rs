@@ -38,7 +38,8 @@
 //! | `l_s` (load) | `xfer(input tile) + xfer(weight tile, if loaded)` |
 //! | `d_s` (drain) | `xfer(output tile)` (+ act_in read; WU: master read + write + w16 write) |
 //! | `port_s` | `l_{s+1} + d_{s-1}` (prefetch of the next step and store of the previous band share the port) |
-//! | step time | `t_step + max(c_s, port_s)` |
+//! | `g_s` (WU gradient drain wait) | `(sets - 1) * max(0, D - set)`, `D` = [`HwConfig::grad_drain_cycles`] |
+//! | step time | `t_step + max(c_s + g_s, port_s)` |
 //! | total | `t_desc + l_1 + sum_s (t_step + max(c_s, port_s)) + d_S` |
 //!
 //! `fired = sum c_s`; a step's excess `max(0, port_s - c_s)` is a stall,
@@ -50,14 +51,19 @@
 //! an engine that loads, computes and stores one after the other, except
 //! that the next step's input tile is prefetched while a step computes, like
 //! the current RTL), every step costs
-//! `t_step + l'_s + max(w_s + c_s, i_{s+1}) + d_s`, where `i_s` is the
+//! `t_step + l'_s + max(w_s + c_s + g_s, i_{s+1}) + d_s`, where `i_s` is the
 //! input tile's part of `l_s`, `l'_s = l_s - i_s` for every step but the
 //! first, and `w_s` is the weight-register wait of FP and BP: `T` cycles for
 //! the step's first (ky, kx) set, plus `T - set` for every later set shorter
 //! than `T` cycles (`set = rows * ceil(W_out/P)`; longer sets fill the
 //! shadow registers of the next set while they fire). Transfers are stalls
 //! of their cause (a prefetch longer than the compute an input stall), `w_s`
-//! a weight stall.
+//! a weight stall. `g_s` (WU only) is the output stall of sets shorter than
+//! the gradient buffer's drain of `D` cycles (`D` =
+//! [`HwConfig::grad_drain_cycles`]: each set's last fire waits for the
+//! previous set's drain), and the master read after a chunk pair's last
+//! step waits `D` cycles for the last one (a weight stall; the prefetch
+//! wait overlaps it and only what exceeds `D` is an input stall).
 //! The constants `t_desc`, `t_step`, `t_burst` and `words_per_cycle` live in
 //! [`HwConfig`] for calibration.
 //!
@@ -414,6 +420,13 @@ pub(crate) struct Step {
     pub compute: u64,
     /// Weight-register wait of a sequential engine (FP, BP).
     pub wreg: u64,
+    /// WU: cycles its sets wait for the previous set's gradient drain
+    /// (`max(0, D - set)` for every set but the step's first, `D` =
+    /// [`HwConfig::grad_drain_cycles`]).
+    pub gwait: u64,
+    /// WU, last step of a chunk pair: the master read waits `D` cycles
+    /// for the last set's drain (the prefetch wait overlaps them).
+    pub mrd_wait: u64,
     /// Port cycles of the input tile (part of `load`; a sequential engine
     /// prefetches it during the previous step's compute).
     pub in_cycles: u64,
@@ -515,6 +528,8 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
         load_w: false,
         compute: 0,
         wreg: 0,
+        gwait: 0,
+        mrd_wait: 0,
         in_cycles: 0,
         load: Traffic::default(),
         drain: Traffic::default(),
@@ -583,9 +598,13 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                                 &act_runs(&d_lay, b, mt.clone(), rows.clone()),
                                 false,
                             );
-                            st.compute =
-                                rows.len() as u64 * cols * kk * (mt.len() * nt.len()) as u64;
+                            let set = rows.len() as u64 * cols;
+                            let sets = kk * (mt.len() * nt.len()) as u64;
+                            st.compute = set * sets;
+                            let drain = hw.grad_drain_cycles();
+                            st.gwait = (sets - 1) * drain.saturating_sub(set);
                             if st.last {
+                                st.mrd_wait = drain;
                                 let master = weight_runs(&wl, mt.clone(), nt.clone(), 2);
                                 st.drain.add(hw, Cause::Weights, &master, false);
                                 st.drain.add(hw, Cause::Output, &master, true);
@@ -702,9 +721,15 @@ pub(crate) fn predict_steps(d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> St
                 }
             }
             xfer[Cause::Weights as usize] += s.wreg;
-            let busy = s.wreg + s.compute;
+            xfer[Cause::Output as usize] += s.gwait;
+            let busy = s.wreg + s.compute + s.gwait;
             let next = steps.get(i + 1).map_or(0, |n| n.in_cycles);
-            xfer[Cause::Input as usize] += next.saturating_sub(busy);
+            // The master read's request first waits for the gradient drain
+            // (a weight stall, even while the prefetch runs), then for the
+            // rest of the prefetch.
+            let pf_wait = next.saturating_sub(busy);
+            xfer[Cause::Input as usize] += pf_wait.saturating_sub(s.mrd_wait);
+            xfer[Cause::Weights as usize] += s.mrd_wait;
             st.cycles += hw.cycle.t_step + s.compute + xfer.iter().sum::<u64>();
             st.overhead += hw.cycle.t_step;
             st.fired += s.compute;
@@ -733,10 +758,13 @@ pub(crate) fn predict_steps(d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> St
                 }
             }
             let p: u64 = port.iter().sum();
-            st.cycles += hw.cycle.t_step + s.compute.max(p);
+            // WU sets held for the gradient drain are busy, not fired.
+            let busy = s.compute + s.gwait;
+            st.cycles += hw.cycle.t_step + busy.max(p);
             st.overhead += hw.cycle.t_step;
             st.fired += s.compute;
-            let ex = split(p.saturating_sub(s.compute), port);
+            stall[Cause::Output as usize] += s.gwait;
+            let ex = split(p.saturating_sub(busy), port);
             for j in 0..3 {
                 stall[j] += ex[j];
             }
