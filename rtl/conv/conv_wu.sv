@@ -273,7 +273,7 @@ module conv_wu
         if (lane < T32) begin
           b_we[b]    = 1'b1;
           b_wrow[b]  = GBW'((m_base + EW'(o)) >> LNB);
-          b_wdata[b] = {1'b0, m_new[lane[LW-1:0]]};
+          b_wdata[b] = {sgd_ok_q[lane[LW-1:0]], m_new[lane[LW-1:0]]};
         end
       end
     end
@@ -420,6 +420,13 @@ module conv_wu
   always_ff @(posedge clk_i) begin
     sgd_src_ok_q <= rbase_q == m_base && rpar_q == m_par;
     sgd_ptr_q    <= ptr_i + 32'(beat_i);
+  end
+
+  // A step's first set ends at least 9 cycles after the previous step's
+  // last (StNext, 4 plan cycles, StStep, the dO tile's request and beat),
+  // so a drain of at most 8 cycles never holds it (the model's premise).
+  initial begin
+    assert (GD <= 8) else $error("T = %0d: gradient drain of %0d cycles (at most 8)", T, GD);
   end
 
   always_ff @(posedge clk_i) begin

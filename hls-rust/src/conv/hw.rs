@@ -140,6 +140,15 @@ impl HwConfig {
         if !(1..=256).contains(&self.p) {
             return bad("P", self.p, "must be in 1..=256");
         }
+        if self.grad_drain_cycles() > 8 {
+            // conv_wu's drain must end within the 9 cycles between two
+            // steps' sets (the cycle model assumes it).
+            return bad(
+                "T",
+                self.t,
+                "its gradient drain (T / R cycles, R = ceil(T/4) if that divides T, else 1) exceeds 8 cycles",
+            );
+        }
         if self.words_per_cycle == 0 {
             return bad("words_per_cycle", 0, "must be at least 1");
         }
