@@ -232,6 +232,8 @@ module conv_wu
   // dr_n_q != 0), else a master read beat's updated masters.
   logic              dr_we;
   logic [AccWWu-1:0] m_new [T];
+  logic signed [DW-1:0] sgd_prod_q [T];  // SGD stage (below)
+  logic                 sgd_ok_q   [T];
   logic              mrd_beat;
   logic [EW-1:0]     m_base;  // first entry of the current beat's window
   logic              m_par;
@@ -297,8 +299,6 @@ module conv_wu
   // front of the buffer read and the multiplier. (A phase restarting at
   // pointer 0 always passes StReq, a cycle without a beat at ptr_q = 0,
   // before its first beat.)
-  logic signed [DW-1:0] sgd_prod_q [T];
-  logic                 sgd_ok_q   [T];
   logic [BeatW+15:0]    m_words;  // {beat, pending low word}
   assign m_words = {rd_data_i, pend_q};
   logic [GW-1:0]        sgd_g    [2][T];  // [0]: at ptr_q, [1]: at ptr_q + 1
