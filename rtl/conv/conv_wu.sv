@@ -135,19 +135,29 @@ module conv_wu
   assign wu_fire   = fire_i && g.is_wu;
   assign dr_start  = wu_fire && set_last_i;
 
+  // rs(p, s) = (p >>> s) + bit s-1 of p is floor((p + 2^(s-1)) / 2^s):
+  // one shift of a 33-bit sum per product instead of two, with the half
+  // 2^(s-1) shared by every lane. Products are exact in 32 bits
+  // (|p| <= 2^30), so the sum fits 33 bits, and rs(p, s) is 0 for every
+  // s >= 32 (the sign plus bit 31, the sign again).
+  logic [32:0] g_half;
+  logic        g_zero;
+  always_comb begin
+    g_zero = g.g_pre > 6'd31;
+    g_half = (g.g_pre == 0 || g_zero) ? '0 : 33'd1 << (g.g_pre[4:0] - 5'd1);
+  end
+
   logic g_ok [T][T];
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       for (int unsigned n = 0; n < T; n++) begin
-        // Products are exact in 32 bits (|p| <= 2^30), and so is rs(p, s)
-        // for every s (shifts of 32 or more leave the sign).
-        logic signed [31:0] prod, term;
+        logic signed [32:0] half_sum;
+        logic signed [31:0] term;
         logic [AccWWu-1:0]  sum;
         sum = set_first ? '0 : lacc_q[m][n];
         for (int unsigned p = 0; p < P; p++) begin
-          prod = prod_i[p][m][n];
-          term = (g.g_pre == 0) ? prod :
-                 (prod >>> g.g_pre) + ((prod >>> (g.g_pre - 6'd1)) & 32'sd1);
+          half_sum = 33'($signed(prod_i[p][m][n])) + $signed(g_half);
+          term     = g_zero ? '0 : 32'(half_sum >>> g.g_pre[4:0]);
           if (px_ok_i[p]) sum = sum + AccWWu'(term);
         end
         lacc_d[m][n] = sum;
