@@ -29,8 +29,8 @@ package conv_pkg;
   localparam int unsigned PlanCycles = 4;
 
   // Gradient buffer (conv_wu): a completed set's T x T lane sums are added
-  // into it GradRows rows of T entries per cycle, in GradDrain cycles
-  // (hls_rust::conv::HwConfig::grad_drain_cycles). GradRows is ceil(T/4)
+  // into it grad_rows(T) rows of T entries per cycle, in grad_drain(T) cycles
+  // (hls_rust::conv::HwConfig::grad_drain_cycles). grad_rows is ceil(T/4)
   // when that divides T, else 1, so the drain takes at most 4 cycles at the
   // usual T (2, 4, 8, 16) with T x GradRows entries written per cycle.
   function automatic int unsigned grad_rows(input int unsigned t);

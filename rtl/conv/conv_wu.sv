@@ -183,8 +183,13 @@ module conv_wu
   assign g_busy_o = 32'(dr_n_q) >= 32'd2;
   assign g_idle_o = dr_n_q == '0;
 
-  // The read of this cycle: a window of consecutive entries from rd_base,
-  // entry rd_base + o in bank (rd_base + o) mod NB.
+  // A window of consecutive entries from base: entry base + o is in bank
+  // (base + o) mod NB, at this row.
+  function automatic logic [GBW-1:0] row_of(input logic [EW-1:0] base, input logic [LNB-1:0] o);
+    return GBW'((base + EW'(o)) >> LNB);
+  endfunction
+
+  // The read of this cycle: the window from rd_base.
   logic [EW-1:0] rd_base;
   logic          rd_par;  // master stream: ptr*T is odd (odd T only)
   always_comb begin
@@ -214,7 +219,7 @@ module conv_wu
   assign rd_lo = LNB'(rd_base);
   for (genvar b = 0; b < NB; b++) begin : g_bank
     // The window's entry in bank b: rd_base + ((b - rd_lo) mod NB).
-    assign rrow[b] = GBW'((rd_base + EW'(LNB'(LNB'(b) - rd_lo))) >> LNB);
+    assign rrow[b] = row_of(rd_base, LNB'(LNB'(b) - rd_lo));
     hlsk_ram_1r1w #(
       .Width      (GW),
       .Depth      (GB),
@@ -238,55 +243,35 @@ module conv_wu
     end
   end
 
-  // Writes: the drain's rows (the window read in the previous cycle, at
-  // dr_n_q != 0), else a master read beat's updated masters.
+  // Writes go to the window read in the previous cycle (entry rbase_q + o
+  // in bank b): the drain's rows (o < RT, at dr_n_q != 0), else a master
+  // read beat's updated masters (that window is the beat's, asserted).
   logic              dr_we;
   logic [AccWWu-1:0] m_new [T];
   logic signed [DW-1:0] sgd_prod_q [T];  // SGD stage (below)
   logic                 sgd_ok_q   [T];
   logic              mrd_beat;
-  logic [EW-1:0]     m_base;  // first entry of the current beat's window
-  logic              m_par;
   assign dr_we    = dr_n_q != '0;
   assign mrd_beat = beat_i && phase_i == PhMRd;
   always_comb begin
-    logic [31:0] pt;
-    pt     = ptr_i * T32;
-    m_base = EW'(pt >> 1);
-    m_par  = pt[0];
-  end
-  always_comb begin
     for (int unsigned b = 0; b < NB; b++) begin
-      logic [LNB-1:0] lo, o;
+      logic [LNB-1:0] o;
       logic [31:0]    lane;
+      // (A drain's window starts at bank 0 when Aligned: no rotation.)
+      o          = LNB'(LNB'(b) - ((Aligned && dr_we) ? '0 : rlo_q));
+      // Master q/2 of an odd q = ptr*T + lane is window entry o with
+      // lane = 2o + 1 - par.
+      lane       = 2 * 32'(o) + 32'd1 - 32'(rpar_q);
+      b_wrow[b]  = row_of(rbase_q, o);
       b_we[b]    = 1'b0;
-      b_wrow[b]  = '0;
       b_wdata[b] = '0;
-      lo         = '0;
-      o          = '0;
-      lane       = '0;
       if (dr_we) begin
-        // The drain's rows: entry rbase_q + o, o < RT, in bank b (read from
-        // it in the previous cycle).
-        lo = Aligned ? '0 : rlo_q;
-        o  = LNB'(LNB'(b) - lo);
-        if (32'(o) < RT) begin
-          b_we[b]    = 1'b1;
-          b_wrow[b]  = GBW'((rbase_q + EW'(o)) >> LNB);
-          b_wdata[b] = {stg_ok_q[SIW'(o)],
-                        (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + stg_q[SIW'(o)]};
-        end
+        b_we[b]    = 32'(o) < RT;
+        b_wdata[b] = {stg_ok_q[SIW'(o)],
+                      (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + stg_q[SIW'(o)]};
       end else if (mrd_beat) begin
-        // Master q/2 of an odd q = ptr*T + lane: entry m_base + o with
-        // lane = 2o + 1 - par.
-        lo   = LNB'(m_base);
-        o    = LNB'(LNB'(b) - lo);
-        lane = 2 * 32'(o) + 32'd1 - 32'(m_par);
-        if (lane < T32) begin
-          b_we[b]    = 1'b1;
-          b_wrow[b]  = GBW'((m_base + EW'(o)) >> LNB);
-          b_wdata[b] = {sgd_ok_q[lane[LW-1:0]], m_new[lane[LW-1:0]]};
-        end
+        b_we[b]    = lane < T32;
+        b_wdata[b] = {sgd_ok_q[lane[LW-1:0]], m_new[lane[LW-1:0]]};
       end
     end
   end
@@ -422,6 +407,16 @@ module conv_wu
   ////////////////
   // Assertions //
   ////////////////
+
+  // The window of the current beat's pointer, recomputed for the checks.
+  logic [EW-1:0] m_base;
+  logic          m_par;
+  always_comb begin
+    logic [31:0] pt;
+    pt     = ptr_i * T32;
+    m_base = EW'(pt >> 1);
+    m_par  = pt[0];
+  end
 
   // The SGD stage multiplied the window of the beat's pointer (read at
   // ptr_d a cycle before it, not a drain's rows).

@@ -761,9 +761,8 @@ pub(crate) fn predict_steps(d: &Descriptor, hw: &HwConfig, steps: &[Step]) -> St
             // WU sets held for the gradient drain are busy, not fired; the
             // master read waits for the last drain.
             let busy = s.compute + s.gwait;
-            st.cycles += s.mrd_wait;
+            st.cycles += hw.cycle.t_step + busy.max(p) + s.mrd_wait;
             stall[Cause::Weights as usize] += s.mrd_wait;
-            st.cycles += hw.cycle.t_step + busy.max(p);
             st.overhead += hw.cycle.t_step;
             st.fired += s.compute;
             stall[Cause::Output as usize] += s.gwait;
