@@ -22,6 +22,14 @@ did=0
 command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain (rustup) first"
 command -v python3 >/dev/null || die "python3 not found: apt-get install -y python3 python3-venv"
 
+# A clean `make test` needs about 4 GB (target/ and .venv); a full disk shows
+# up much later as a linker's 'No space left on device', so say it up front.
+avail_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ -n "$avail_kb" ] && [ "$avail_kb" -lt $((4 * 1024 * 1024)) ]; then
+  printf 'setup: warning: only %s MB free here; a clean make test needs about 4 GB (target/, .venv)\n' \
+    "$((avail_kb / 1024))" >&2
+fi
+
 # --- 1. apt packages ------------------------------------------------------
 missing=()
 command -v verilator >/dev/null || missing+=(verilator)
