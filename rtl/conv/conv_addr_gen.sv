@@ -16,9 +16,10 @@
 // input and weight buffers read through registered block-RAM ports, so
 // their indexes are given a cycle ahead: ib_idx_d_o, pix_ib_d_o and
 // wb_idx_d_o are the indexes of the next cycle (from the *_d inputs and the
-// D sides of the registers they use), combinational. g_row_o, in_ok_o and
-// px_ok_o are combinational from registers. All index arithmetic wraps at the buffers' address
-// widths, as the addresses do. In simulation, assertions compare every
+// D sides of the registers they use), combinational. g_row_o is
+// combinational from registers; in_ok_o and px_ok_o are registers. All
+// index arithmetic wraps at the buffers' address widths, as the addresses
+// do. In simulation, assertions compare every
 // index with its 32-bit formula in each cycle it is used (synthesis leaves
 // them out). rst_ni only qualifies the assertions.
 
@@ -56,6 +57,7 @@ module conv_addr_gen
   input  state_e           state_d_i,
   input  logic             fill_now_i,  // the shadow takes beat wb_idx_o this cycle
   input  logic             set_last_i,  // the set's last column group fires
+  input  logic             set_mv_i,    // the set moves on to the next set (nxs) this cycle
   input  logic [31:0]      mtl_i,
   input  logic [31:0]      ntl_i,
   input  logic [31:0]      ky_i,
@@ -199,15 +201,27 @@ module conv_addr_gen
     s_ro_d = scaled(r_i, r_d_i, s_ro_q, g.ow);
   end
 
-  logic [31:0] iy_p;
+  // Column range and padding of the P columns, registered from the next
+  // cycle's counters (row0 holds through a step's compute): they mask the
+  // input and gate the accumulators, and would otherwise sit in front of
+  // the multipliers. The assertions compare them with the current
+  // counters' formula.
+  function automatic logic [1:0] col_ok(input logic [31:0] row0, r, ky, x, kx,
+                                        input int unsigned p);
+    logic [31:0] iy, ix;
+    logic        px;
+    iy = row0 + r + ky;
+    ix = x + 32'(p) + kx;
+    px = x + 32'(p) < g.ow;
+    return {px, px && (iy >= g.pad) && (iy - g.pad < g.ih) && (ix >= g.pad) &&
+                (ix - g.pad < g.iw)};
+  endfunction
+
+  logic [31:0] iy_p;  // (the assertions' input row)
   assign iy_p = row0_i + r_i + ky_i;
-  always_comb begin
+  always_ff @(posedge clk_i) begin
     for (int unsigned p = 0; p < P; p++) begin
-      logic [31:0] ix;
-      ix          = x_i + 32'(p) + kx_i;
-      px_ok_o[p]  = x_i + 32'(p) < g.ow;
-      in_ok_o[p]  = px_ok_o[p] && (iy_p >= g.pad) && (iy_p - g.pad < g.ih) && (ix >= g.pad) &&
-                    (ix - g.pad < g.iw);
+      {px_ok_o[p], in_ok_o[p]} <= col_ok(row0_i, r_d_i, ky_d_i, x_d_i, kx_d_i, p);
     end
   end
 
@@ -222,9 +236,25 @@ module conv_addr_gen
     end
   end
 
-  // The next set, registered from the next cycle's counters.
+  // The next set, registered: next_set of the next cycle's counters, known
+  // from registers (see the shadow fill below).
   set_t nxs_q, nxs_d;
-  assign nxs_d      = next_set(g.k, ntn, mtn, mtl_d_i, ntl_d_i, ky_d_i, kx_d_i);
+  logic           zero_d;  // the next cycle's set is the step's first
+  assign zero_d = state_i == StStep;
+  set_t nn, nz;  // the set after nxs_q, the set after the first
+  assign nn = next_set(g.k, ntn, mtn, nxs_q.mtl, nxs_q.ntl, nxs_q.ky, nxs_q.kx);
+  assign nz = next_set(g.k, ntn, mtn, '0, '0, '0, '0);
+  // How the set after a set moves: to another m tile, to another n tile
+  // (else within the block's slices). From the current set (to nxs_q),
+  // from nxs_q (to nn) and from the first set (to nz).
+  logic cur_mt, cur_nt, nx_mt, nx_nt, z_mt, z_nt;
+  assign cur_mt = nxs_q.mtl != mtl_i;
+  assign cur_nt = nxs_q.ntl != ntl_i;
+  assign nx_mt  = nn.mtl != nxs_q.mtl;
+  assign nx_nt  = nn.ntl != nxs_q.ntl;
+  assign z_mt   = nz.mtl != '0;
+  assign z_nt   = nz.ntl != '0;
+  assign nxs_d      = zero_d ? nz : set_mv_i ? nn : nxs_q;
   assign has_next_o = nxs_q.has;
 
   /////////////////////////
@@ -254,46 +284,63 @@ module conv_addr_gen
   // with the n tile, and restarts at mtl * kk, mk, with the m tile), and the
   // index is (bk + kk - 1 - sl) * T + mi. wb_idx_q (the index's register) is
   // checked against the formula.
+  //
+  // Timing: the weight index is the longest path of the engine if it is
+  // computed from the next cycle's counters (they come out of conv_ctrl's
+  // loop nest). It is not: the next cycle's set is one of three, each known
+  // from registers: the first set (state StStep, which zeroes the counters),
+  // the next set nxs_q (set_mv_i: the set's last column group fires and a
+  // set follows), or the current set. Likewise the set after the next
+  // cycle's set: next_set of the first set, of nxs_q (nn), or nxs_q. Only
+  // those two late selects, StWLoad in the next cycle and mi's next value
+  // reach the index late. (The pools move the counters otherwise; their
+  // sets are never used and StStep restarts them.)
+
   logic [31:0]    set_q, set_d;
   logic [WAW-1:0] mk_q, mk_d, bk_q, bk_d, sl_q, sl_d;
   always_comb begin
-    mk_d = (mtl_d_i == '0) ? '0 : (mtl_d_i == mtl_i) ? mk_q : mk_q + WAW'(g.kk);
-    if (mtl_d_i == '0 && ntl_d_i == '0 && ky_d_i == '0 && kx_d_i == '0) begin
+    if (zero_d) begin
       set_d = '0;
+      mk_d  = '0;
       bk_d  = '0;
       sl_d  = '0;
-    end else if (mtl_d_i == mtl_i && ntl_d_i == ntl_i && ky_d_i == ky_i && kx_d_i == kx_i) begin
-      set_d = set_q;
-      bk_d  = bk_q;
-      sl_d  = sl_q;
-    end else begin
+    end else if (set_mv_i) begin
       set_d = set_q + 1;
-      if (mtl_d_i != mtl_i) begin
-        bk_d = mk_d;
+      mk_d  = cur_mt ? mk_q + WAW'(g.kk) : mk_q;
+      if (cur_mt) begin
+        bk_d = mk_q + WAW'(g.kk);
         sl_d = '0;
-      end else if (ntl_d_i != ntl_i) begin
+      end else if (cur_nt) begin
         bk_d = bk_q + wsel_kk_q;
         sl_d = '0;
       end else begin
         bk_d = bk_q;
         sl_d = sl_q + WAW'(1);
       end
+    end else begin
+      set_d = set_q;
+      mk_d  = mk_q;
+      bk_d  = bk_q;
+      sl_d  = sl_q;
     end
   end
 
   logic [WAW-1:0] wb_idx_q, t_bk, t_sl, t_set;
   logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
+  logic           t_mt, t_nt;  // how the set after the next cycle's set moves
   assign st_wl_d = state_d_i == StWLoad;
+  assign t_mt    = zero_d ? z_mt : set_mv_i ? nx_mt : cur_mt;
+  assign t_nt    = zero_d ? z_nt : set_mv_i ? nx_nt : cur_nt;
   always_comb begin
     t_set = WAW'(set_d);
     t_bk  = bk_d;
     t_sl  = sl_d;
     if (!st_wl_d) begin
       t_set = WAW'(set_d + 1);
-      if (nxs_d.mtl != mtl_d_i) begin
+      if (t_mt) begin
         t_bk = mk_d + WAW'(g.kk);
         t_sl = '0;
-      end else if (nxs_d.ntl != ntl_d_i) begin
+      end else if (t_nt) begin
         t_bk = bk_d + wsel_kk_q;
         t_sl = '0;
       end else begin
@@ -434,9 +481,11 @@ module conv_addr_gen
   // indexes above must equal them (modulo the address width), and they
   // must be in range. Simulation only (synthesis ignores assertions).
   logic [31:0] ib_ref [P];
+  logic [1:0]  ok_ref [P];
   logic [31:0] ob_ref, wb_ref, g_ref, pib_ref, pcb_ref, pob_ref, p_col;
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
+      ok_ref[p] = col_ok(row0_i, r_i, ky_i, x_i, kx_i, p);
       ib_ref[p] = (ntl_i * nrin + (iy_p - g.pad - lo)) * g.iw + (x_i + 32'(p) + kx_i - g.pad);
     end
     ob_ref  = (mtl_i * nr + r_i) * g.ow + x_i;
@@ -467,9 +516,27 @@ module conv_addr_gen
               (mtl_d_i == '0 || mtl_d_i == mtl_i || mtl_d_i == mtl_i + 1))
         else $error("a scaled counter moved by more than one");
     end
+    for (int unsigned p = 0; p < P; p++) begin
+      if (rst_ni && (state_i == StFire || state_i == StWLoad || state_i == StPool)) begin
+        assert (px_ok_o[p] == ok_ref[p][1] && in_ok_o[p] == ok_ref[p][0])
+          else $error("column %0d validity out of step", p);
+      end
+    end
     if (rst_ni && (state_i == StFire || state_i == StWLoad)) begin
       assert (nxs_q == next_set(g.k, ntn, mtn, mtl_i, ntl_i, ky_i, kx_i))
         else $error("next set out of step");
+    end
+    // The next cycle's set is the first (StStep), the next one (set_mv_i)
+    // or the current one, as the set registers above assume.
+    if (rst_ni && zero_d) begin
+      assert (mtl_d_i == '0 && ntl_d_i == '0 && ky_d_i == '0 && kx_d_i == '0)
+        else $error("StStep does not start the first set");
+    end
+    if (rst_ni && !zero_d && state_i != StPool) begin
+      assert (set_mv_i ? (mtl_d_i == nxs_q.mtl && ntl_d_i == nxs_q.ntl && ky_d_i == nxs_q.ky &&
+                          kx_d_i == nxs_q.kx && nxs_q.has) :
+                         (mtl_d_i == mtl_i && ntl_d_i == ntl_i && ky_d_i == ky_i && kx_d_i == kx_i))
+        else $error("the set moved otherwise than to the next set");
     end
     if (rst_ni && fill_now_i) begin
       assert (wb_ref < 32'(WBeats)) else $error("weight buffer read at %0d", wb_ref);
