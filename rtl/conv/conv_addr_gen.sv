@@ -72,7 +72,8 @@ module conv_addr_gen
   input  logic [31:0]      r_d_i,
   input  logic [31:0]      x_d_i,
   input  logic [31:0]      ptr_i,     // the phase's beat index (drain, dO load)
-  input  logic [31:0]      ptr_d_i,
+  input  logic             ptr_clr_i, // next cycle's beat index: 0,
+  input  logic             ptr_inc_i, // ... ptr_i + 1 (else ptr_i)
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
   /* verilator lint_on UNUSEDSIGNAL */
@@ -423,10 +424,10 @@ module conv_addr_gen
     xr_d = (x_d_i == '0) ? '0 : (x_d_i == x_i + 1) ? inc_mod(xr_q) : xr_q;
     oc_d = oc_q;
     cr_d = cr_q;
-    if (ptr_d_i == '0) begin
+    if (ptr_clr_i) begin
       oc_d = '0;
       cr_d = '0;
-    end else if (ptr_d_i != ptr_i) begin
+    end else if (ptr_inc_i) begin
       oc_d = (oc_q + 1 == orw) ? '0 : oc_q + 1;
       cr_d = (oc_q + 1 == orw) ? '0 : inc_mod(cr_q);
     end

@@ -114,6 +114,8 @@ module conv_ctrl
   output tile_t       bx_o,         // the current burst
   output logic [31:0] ptr_o,        // buffer index across the bursts of a phase
   output logic [31:0] ptr_d_o,      // ... in the next cycle
+  output logic        ptr_clr_o,    // ptr_d_o is zero (a phase starts: so does every new phase)
+  output logic        ptr_inc_o,    // ptr_d_o is ptr_o + 1 (else, without ptr_clr_o, ptr_o)
   output logic [31:0] dm_o,         // drain: m tile
 
   // Status
@@ -149,6 +151,10 @@ module conv_ctrl
   tile_t          bx_q, bx_d;
   logic [31:0]    bx_left_q, bx_left_d;
   logic [31:0]    ptr_q, ptr_d;             // buffer index across the bursts of a phase
+  // The pointer's move: to zero (a phase starts; every change of phase
+  // does), or by one (a beat), else it holds. Units that index by the next
+  // cycle's pointer use these flags rather than compare ptr_d.
+  logic           ptr_clr, ptr_inc;
   logic [31:0]    dm_q, dm_d, dcnt_q, dcnt_d; // drain: m tile and beat within it
   logic           ib_bank_q, ib_bank_d;
   logic           wswap, enter_compute, start, advance;
@@ -229,7 +235,8 @@ module conv_ctrl
     x_d        = x_q;
     bx_d       = bx_q;
     bx_left_d  = bx_left_q;
-    ptr_d      = ptr_q;
+    ptr_clr    = 1'b0;
+    ptr_inc    = 1'b0;
     dm_d       = dm_q;
     dcnt_d     = dcnt_q;
     wswap      = 1'b0;
@@ -283,7 +290,7 @@ module conv_ctrl
       // The compute counters start from zero.
       StStep: begin
         phase_d = PhIn;
-        ptr_d   = '0;
+        ptr_clr = 1'b1;
         mtl_d   = '0;
         ntl_d   = '0;
         ky_d    = '0;
@@ -317,7 +324,7 @@ module conv_ctrl
 
       StData: begin
         if (beat_i) begin
-          ptr_d     = ptr_q + 1;
+          ptr_inc   = 1'b1;
           bx_left_d = bx_left_q - 1;
           if (phase_q == PhOut) begin
             if (dcnt_q + 1 == xf_i.tile_beats) begin
@@ -335,31 +342,31 @@ module conv_ctrl
             end else if (phase_q == PhOut && g.is_pf) begin
               // POOL_FWD: the band's argmax words after its maxima.
               phase_d     = PhCWr;
-              ptr_d       = '0;
+              ptr_clr     = 1'b1;
               bx_d        = xf_i.code;
               state_d     = StReq;
             end else if (al_load) begin
               phase_d     = al_phase;
-              ptr_d       = '0;
+              ptr_clr     = 1'b1;
               bx_d        = al_tile;
               loaded_d    = loaded_q || al_phase == PhW;
               state_d     = StReq;
             end else if (phase_q == PhMRd) begin
               // Masters updated in the gradient buffer: write them back.
               phase_d     = PhMWr;
-              ptr_d       = '0;
+              ptr_clr     = 1'b1;
               bx_d.addr   = xf_i.m_wr.addr;
               bx_d.n      = xf_i.m_wr.n;
               state_d     = StReq;
             end else if (phase_q == PhMWr && g.write_w16) begin
               phase_d     = PhW16;
-              ptr_d       = '0;
+              ptr_clr     = 1'b1;
               bx_d        = xf_i.w16;
               state_d     = StReq;
             end else if (phase_q == PhMask) begin
               // act_in read: now write the band to the same offsets of out.
               phase_d   = PhOut;
-              ptr_d     = '0;
+              ptr_clr   = 1'b1;
               bx_d.addr = xf_i.drain.addr;
               bx_d.n    = xf_i.drain.n;
               state_d   = StReq;
@@ -422,7 +429,7 @@ module conv_ctrl
           if (wu_last) begin
             // The chunk pair's gradients are complete: read the masters.
             phase_d     = PhMRd;
-            ptr_d       = '0;
+            ptr_clr     = 1'b1;
             bx_d        = xf_i.m_rd;
             state_d     = StReq;
           end else begin
@@ -432,7 +439,7 @@ module conv_ctrl
           // The band drains: one burst per m tile, merged when contiguous
           // (BP with relu_mask reads act_in at the same offsets first).
           phase_d     = g.relu_mask ? PhMask : PhOut;
-          ptr_d       = '0;
+          ptr_clr     = 1'b1;
           dm_d        = '0;
           dcnt_d      = '0;
           bx_d        = g.relu_mask ? xf_i.aux : xf_i.drain;
@@ -462,7 +469,7 @@ module conv_ctrl
             // The band drains: the pooled tile (POOL_FWD, then its argmax
             // words) or the input-size gradient tile (POOL_BWD).
             phase_d     = PhOut;
-            ptr_d       = '0;
+            ptr_clr     = 1'b1;
             dm_d        = '0;
             dcnt_d      = '0;
             bx_d        = g.is_pf ? xf_i.drain : xf_i.big;
@@ -489,6 +496,15 @@ module conv_ctrl
 
       default: state_d = StIdle;
     endcase
+  end
+
+  assign ptr_d = ptr_clr ? '0 : ptr_inc ? ptr_q + 1 : ptr_q;
+
+  // Every new phase starts its pointer at zero (the units rely on it).
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && phase_d != phase_q) begin
+      assert (ptr_clr) else $error("phase %0d follows %0d without a pointer restart", phase_d, phase_q);
+    end
   end
 
   /////////////
@@ -519,6 +535,8 @@ module conv_ctrl
   assign state_d_o       = state_d;
   assign phase_d_o       = phase_d;
   assign ptr_d_o         = ptr_d;
+  assign ptr_clr_o       = ptr_clr;
+  assign ptr_inc_o       = ptr_inc && !ptr_clr;
   assign ib_bank_d_o     = ib_bank_d;
   assign fill_now_o      = fill_now;
   assign wswap_o         = wswap;

@@ -151,6 +151,7 @@ module conv_engine
   logic        fire, g_hold, req_hold, g_busy, g_idle;
   tile_t       bx;
   logic [31:0] ptr, ptr_d, dm;
+  logic        ptr_clr, ptr_inc;
 
   // Step plan.
   logic        nx_chunk_m, step_last;
@@ -287,6 +288,8 @@ module conv_engine
     .bx_o            (bx),
     .ptr_o           (ptr),
     .ptr_d_o         (ptr_d),
+    .ptr_clr_o       (ptr_clr),
+    .ptr_inc_o       (ptr_inc),
     .dm_o            (dm),
     .busy_o          (busy_o),
     .done_o          (done_o),
@@ -356,7 +359,8 @@ module conv_engine
     .x_d_i      (x_d),
     .mi_d_i     (mi_d),
     .ptr_i      (ptr),
-    .ptr_d_i    (ptr_d),
+    .ptr_clr_i  (ptr_clr),
+    .ptr_inc_i  (ptr_inc),
     .ib_idx_d_o (ib_idx_d),
     .in_ok_o    (in_ok),
     .px_ok_o    (px_ok),
@@ -483,8 +487,8 @@ module conv_engine
     .beat_i     (beat),
     .phase_i    (phase),
     .ptr_i      (ptr),
-    .phase_d_i  (phase_d),
-    .ptr_d_i    (ptr_d),
+    .ptr_clr_i  (ptr_clr),
+    .ptr_inc_i  (ptr_inc),
     .rd_data_i  (rd_data_i),
     .mw_data_o  (mw_data),
     .w16_data_o (w16_data)

@@ -20,7 +20,7 @@
 // T (T+1 at odd T) entries; entry e lives in bank e mod NB, row e / NB, so
 // any NB consecutive entries are one per bank. One registered read a
 // cycle: the drain's next rows, else the window the master stream needs
-// in the next cycle (from ptr_d_i, phase_d_i); one write: the drain's
+// in the next cycle (from ptr_clr_i, ptr_inc_i); one write: the drain's
 // rows, or a master read beat's updated masters.
 //
 // Interlocks (conv_ctrl): g_busy_o while the drain still reads, so a set's
@@ -39,7 +39,7 @@
 // Timing: the SGD update is two stages: every cycle registers g * lr_mant
 // of the masters the next cycle's beat completes, for both pointers it can
 // have (ptr_i, ptr_i + 1, picked by beat_i), from the window read at
-// ptr_d_i a cycle before; the beat shifts, subtracts and saturates. A
+// the next pointer a cycle before; the beat shifts, subtracts and saturates. A
 // phase restarting at pointer 0 must spend a cycle without a beat first
 // (conv_ctrl's StReq), so the stage is refilled before its first beat.
 
@@ -81,8 +81,8 @@ module conv_wu
   input  logic              beat_i,
   input  phase_e            phase_i,
   input  logic [31:0]       ptr_i,
-  input  phase_e            phase_d_i,   // next cycle's phase and pointer
-  input  logic [31:0]       ptr_d_i,
+  input  logic              ptr_clr_i,   // next cycle's pointer: 0 (a phase starts),
+  input  logic              ptr_inc_i,   // ... ptr_i + 1, else ptr_i
   input  logic [BeatW-1:0]  rd_data_i,
   output logic [BeatW-1:0]  mw_data_o,
   output logic [BeatW-1:0]  w16_data_o
@@ -189,21 +189,26 @@ module conv_wu
     return GBW'((base + EW'(o)) >> LNB);
   endfunction
 
-  // The read of this cycle: the window from rd_base.
+  // The read of this cycle: the window from rd_base. The master stream's
+  // is at the next cycle's pointer times T: pt_q is ptr_i * T (wrapping
+  // above the entry width), stepped by ctrl's move flags rather than
+  // multiplied from ptr_d, which leaves the main machine late. A new phase
+  // restarts the pointer at 0 (conv_ctrl asserts it), whose window is
+  // entry 0 in either phase, so the current phase picks the mapping.
+  logic [EW:0]   pt_q, pt_d;
   logic [EW-1:0] rd_base;
   logic          rd_par;  // master stream: ptr*T is odd (odd T only)
+  assign pt_d = ptr_clr_i ? '0 : ptr_inc_i ? pt_q + (EW + 1)'(T) : pt_q;
   always_comb begin
-    logic [31:0] pt;
-    pt     = ptr_d_i * T32;
-    rd_par = pt[0];
+    rd_par = pt_d[0];
     if (dr_start) begin
       rd_base = EW'(g_row_i);
     end else if (g_busy_o) begin
       rd_base = dr_next_q;
-    end else if (phase_d_i == PhW16) begin
-      rd_base = EW'(pt);
+    end else if (phase_i == PhW16) begin
+      rd_base = EW'(pt_d);
     end else begin
-      rd_base = EW'(pt >> 1);
+      rd_base = EW'(pt_d >> 1);
     end
   end
 
@@ -288,7 +293,7 @@ module conv_wu
   // every cycle registers g * lr_mant of the masters the next cycle's beat
   // completes (the entries a beat updates are never those of the next
   // beat); the beat then shifts, subtracts and saturates. Stage 1 takes
-  // the window read at ptr_d_i in the previous cycle (the beat pointer's
+  // the window read for the next pointer in the previous cycle (the beat pointer's
   // masters and the next one's) and multiplies for both, and only the last
   // step picks one by `beat`, so the state machine's control is not in
   // front of the buffer read and the multiplier. (A phase restarting at
@@ -339,7 +344,7 @@ module conv_wu
   // Write-back //
   ////////////////
 
-  // WU write-back words, from the window read at ptr_d_i a cycle before:
+  // WU write-back words, from the window read a cycle before:
   // masters (low word first; word q = ptr*T + i is entry q/2, window
   // offset (i + par)/2), then the w16 copy sat16(rs(master', MF)) (entry
   // ptr*T + i, offset i).
@@ -366,6 +371,14 @@ module conv_wu
   ///////////////
   // Registers //
   ///////////////
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pt_q <= '0;
+    end else begin
+      pt_q <= pt_d;
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -438,6 +451,9 @@ module conv_wu
     if (rst_ni && dr_start) begin
       assert (!g_busy_o) else $error("a set ended while the drain still reads");
       assert (!Aligned || LNB'(g_row_i) == '0) else $error("gradient row %0d not bank-aligned", g_row_i);
+    end
+    if (rst_ni) begin
+      assert (pt_q == (EW + 1)'(ptr_i * T32)) else $error("ptr * T out of step at %0d", ptr_i);
     end
     if (rst_ni && beat_i && (phase_i == PhMRd || phase_i == PhMWr || phase_i == PhW16)) begin
       assert (dr_n_q == '0) else $error("master beat during the gradient drain");
