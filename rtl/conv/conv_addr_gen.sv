@@ -76,6 +76,7 @@ module conv_addr_gen
   input  logic             ptr_inc_i, // ... ptr_i + 1 (else ptr_i)
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
+  input  cnt_mv_t          mv_i,    // how the counters move (kx's is not needed)
   /* verilator lint_on UNUSEDSIGNAL */
 
   // Fire: input buffer entries of the P columns (next cycle's), their
@@ -194,12 +195,12 @@ module conv_addr_gen
   logic [31:0] s_nt_q, s_ky_q, s_ri_q, s_mt_q, s_ro_q;
   logic [31:0] s_nt_d, s_ky_d, s_ri_d, s_mt_d, s_ro_d;
   always_comb begin
-    s_nt_d = scaled(ntl_i, ntl_d_i, s_nt_q, 32'(nrinw_q));
-    s_ky_d = scaled(ky_i, ky_d_i, s_ky_q, g.iw);
-    s_ri_d = scaled(r_i, r_d_i, s_ri_q, g.iw);
+    s_nt_d = scaled_mv(mv_i.ntl, s_nt_q, 32'(nrinw_q));
+    s_ky_d = scaled_mv(mv_i.ky, s_ky_q, g.iw);
+    s_ri_d = scaled_mv(mv_i.r, s_ri_q, g.iw);
     // mtl * nr * ow: the next m tile starts a row past the last row's r * ow.
-    s_mt_d = scaled(mtl_i, mtl_d_i, s_mt_q, s_ro_q + g.ow);
-    s_ro_d = scaled(r_i, r_d_i, s_ro_q, g.ow);
+    s_mt_d = scaled_mv(mv_i.mtl, s_mt_q, s_ro_q + g.ow);
+    s_ro_d = scaled_mv(mv_i.r, s_ro_q, g.ow);
   end
 
   // Column range and padding of the P columns, registered from the next
@@ -377,16 +378,16 @@ module conv_addr_gen
   logic [31:0] s_pmi_q, s_pmi_d, s_pmc_q, s_pmc_d, s_pmo_q, s_pmo_d;  // mtl * ...
   logic [31:0] s_pri_q, s_pri_d, s_prc_q, s_prc_d, s_pro_q, s_pro_d;  // r (or r/2) * ...
   always_comb begin
-    logic half;  // the row term moves with r (POOL_FWD), or with r/2 (POOL_BWD)
-    half    = g.is_pf || !r_d_i[0];
+    logic half;  // the row term moves with r (POOL_FWD), or with r/2 (POOL_BWD: r to even)
+    half    = g.is_pf || r_i[0];
     // mtl times the tile's rows: when mtl moves, r is at the tile's last row,
     // so the next tile starts one row stride past that row's term.
-    s_pmi_d = scaled(mtl_i, mtl_d_i, s_pmi_q, s_pri_q + (g.is_pf ? 2 * g.w : g.ow));
-    s_pmc_d = scaled(mtl_i, mtl_d_i, s_pmc_q, s_prc_q + g.cw);
-    s_pmo_d = scaled(mtl_i, mtl_d_i, s_pmo_q, s_pro_q + (g.is_pf ? g.ow : g.w));
-    s_pri_d = scaled(r_i, r_d_i, s_pri_q, !half ? '0 : g.is_pf ? 2 * g.w : g.ow);
-    s_prc_d = scaled(r_i, r_d_i, s_prc_q, !half ? '0 : g.cw);
-    s_pro_d = scaled(r_i, r_d_i, s_pro_q, g.is_pf ? g.ow : g.w);
+    s_pmi_d = scaled_mv(mv_i.mtl, s_pmi_q, s_pri_q + (g.is_pf ? 2 * g.w : g.ow));
+    s_pmc_d = scaled_mv(mv_i.mtl, s_pmc_q, s_prc_q + g.cw);
+    s_pmo_d = scaled_mv(mv_i.mtl, s_pmo_q, s_pro_q + (g.is_pf ? g.ow : g.w));
+    s_pri_d = scaled_mv(mv_i.r, s_pri_q, !half ? '0 : g.is_pf ? 2 * g.w : g.ow);
+    s_prc_d = scaled_mv(mv_i.r, s_prc_q, !half ? '0 : g.cw);
+    s_pro_d = scaled_mv(mv_i.r, s_pro_q, g.is_pf ? g.ow : g.w);
   end
 
   function automatic pool_idx_t pool_index(input logic [31:0] x, input logic ky, kx);
@@ -421,7 +422,8 @@ module conv_addr_gen
   assign orw = g.is_pb ? g.w : g.ow;
   always_comb begin
     // x moves to 0, by 1 (pools) or by P (fire: c mod P stays).
-    xr_d = (x_d_i == '0) ? '0 : (x_d_i == x_i + 1) ? inc_mod(xr_q) : xr_q;
+    xr_d = (mv_i.x == MvClr) ? '0 :
+           (mv_i.x == MvInc && state_i == StPool) ? inc_mod(xr_q) : xr_q;
     oc_d = oc_q;
     cr_d = cr_q;
     if (ptr_clr_i) begin

@@ -99,6 +99,7 @@ module conv_ctrl
   output logic [31:0] r_d_o,
   output logic [31:0] x_d_o,
   output logic [31:0] mi_d_o,
+  output cnt_mv_t     cnt_mv_o,     // how the counters move (the *_d_o follow from it)
 
   // Datapath control
   output logic        fill_now_o,   // the shadow takes a weight beat
@@ -147,6 +148,8 @@ module conv_ctrl
   // Compute counters (mi: rows or columns of the shadow weights filled).
   logic [31:0]    mtl_q, mtl_d, ntl_q, ntl_d, ky_q, ky_d, kx_q, kx_d, mi_q, mi_d;
   logic [31:0]    r_q, r_d, x_q, x_d;
+  // Their moves (the *_d values follow from them).
+  mv_e            mtl_mv, ntl_mv, ky_mv, kx_mv, r_mv, x_mv;
   // Burst engine.
   tile_t          bx_q, bx_d;
   logic [31:0]    bx_left_q, bx_left_d;
@@ -227,12 +230,12 @@ module conv_ctrl
     done_d     = done_q;
     error_d    = error_q;
     loaded_d   = loaded_q;
-    mtl_d      = mtl_q;
-    ntl_d      = ntl_q;
-    ky_d       = ky_q;
-    kx_d       = kx_q;
-    r_d        = r_q;
-    x_d        = x_q;
+    mtl_mv     = MvHold;
+    ntl_mv     = MvHold;
+    ky_mv      = MvHold;
+    kx_mv      = MvHold;
+    r_mv       = MvHold;
+    x_mv       = MvHold;
     bx_d       = bx_q;
     bx_left_d  = bx_left_q;
     ptr_clr    = 1'b0;
@@ -291,13 +294,13 @@ module conv_ctrl
       StStep: begin
         phase_d = PhIn;
         ptr_clr = 1'b1;
-        mtl_d   = '0;
-        ntl_d   = '0;
-        ky_d    = '0;
-        kx_d    = '0;
+        mtl_mv  = MvClr;
+        ntl_mv  = MvClr;
+        ky_mv   = MvClr;
+        kx_mv   = MvClr;
         mi_d    = '0;
-        r_d     = '0;
-        x_d     = '0;
+        r_mv    = MvClr;
+        x_mv    = MvClr;
         if (pf_have_i) begin
           ib_bank_d = !ib_bank_q;
           if (al_load) begin
@@ -386,8 +389,8 @@ module conv_ctrl
         if (sh_full) begin
           wswap   = 1'b1;
           mi_d    = '0;
-          r_d     = '0;
-          x_d     = '0;
+          r_mv    = MvClr;
+          x_mv    = MvClr;
           state_d = StFire;
         end
       end
@@ -401,30 +404,30 @@ module conv_ctrl
           mi_d  = '0;
         end
         if (set_last) begin
-          x_d = '0;
-          r_d = '0;
+          x_mv = MvClr;
+          r_mv = MvClr;
         end
         if (x_q + P32 < g.ow) begin
-          x_d     = x_q + P32;
+          x_mv    = MvInc;
           state_d = StFire;
         end else if (r_q + 1 != nr) begin
-          x_d     = '0;
-          r_d     = r_q + 1;
+          x_mv    = MvClr;
+          r_mv    = MvInc;
           state_d = StFire;
         end else if (kx_q + 1 != g.k) begin
-          kx_d = kx_q + 1;
+          kx_mv = MvInc;
         end else if (ky_q + 1 != g.k) begin
-          kx_d = '0;
-          ky_d = ky_q + 1;
+          kx_mv = MvClr;
+          ky_mv = MvInc;
         end else if (ntl_q + 1 != ntn) begin
-          kx_d  = '0;
-          ky_d  = '0;
-          ntl_d = ntl_q + 1;
+          kx_mv  = MvClr;
+          ky_mv  = MvClr;
+          ntl_mv = MvInc;
         end else if (mtl_q + 1 != mtn) begin
-          kx_d  = '0;
-          ky_d  = '0;
-          ntl_d = '0;
-          mtl_d = mtl_q + 1;
+          kx_mv  = MvClr;
+          ky_mv  = MvClr;
+          ntl_mv = MvClr;
+          mtl_mv = MvInc;
         end else if (g.is_wu) begin
           if (wu_last) begin
             // The chunk pair's gradients are complete: read the masters.
@@ -451,20 +454,20 @@ module conv_ctrl
 
       StPool: begin
         if (!cand_last_i) begin
-          kx_d = kx_q ^ 32'd1;
-          ky_d = (kx_q == 32'd1) ? 32'd1 : ky_q;
+          kx_mv = (kx_q == '0) ? MvInc : MvClr;
+          if (kx_q == 32'd1 && ky_q == '0) ky_mv = MvInc;
         end else begin
-          kx_d = '0;
-          ky_d = '0;
+          kx_mv = MvClr;
+          ky_mv = MvClr;
           if (x_q + 1 != (g.is_pf ? g.ow : g.w)) begin
-            x_d = x_q + 1;
+            x_mv = MvInc;
           end else if (r_q + 1 != (g.is_pf ? nr : 2 * nr)) begin
-            x_d = '0;
-            r_d = r_q + 1;
+            x_mv = MvClr;
+            r_mv = MvInc;
           end else if (mtl_q + 1 != mtn) begin
-            x_d   = '0;
-            r_d   = '0;
-            mtl_d = mtl_q + 1;
+            x_mv   = MvClr;
+            r_mv   = MvClr;
+            mtl_mv = MvInc;
           end else begin
             // The band drains: the pooled tile (POOL_FWD, then its argmax
             // words) or the input-size gradient tile (POOL_BWD).
@@ -499,11 +502,21 @@ module conv_ctrl
   end
 
   assign ptr_d = ptr_clr ? '0 : ptr_inc ? ptr_q + 1 : ptr_q;
+  assign mtl_d = mv_next(mtl_mv, mtl_q, 32'd1);
+  assign ntl_d = mv_next(ntl_mv, ntl_q, 32'd1);
+  assign ky_d  = mv_next(ky_mv, ky_q, 32'd1);
+  assign kx_d  = mv_next(kx_mv, kx_q, 32'd1);
+  assign r_d   = mv_next(r_mv, r_q, 32'd1);
+  assign x_d   = mv_next(x_mv, x_q, (state_q == StPool) ? 32'd1 : P32);
 
-  // Every new phase starts its pointer at zero (the units rely on it).
+  // Every new phase starts its pointer at zero (the units rely on it). The
+  // pools' window counters are bits (their moves above assume it).
   always_ff @(posedge clk_i) begin
     if (rst_ni && phase_d != phase_q) begin
       assert (ptr_clr) else $error("phase %0d follows %0d without a pointer restart", phase_d, phase_q);
+    end
+    if (rst_ni && state_q == StPool) begin
+      assert (kx_q <= 32'd1 && ky_q <= 32'd1) else $error("pool window at (%0d, %0d)", ky_q, kx_q);
     end
   end
 
@@ -532,6 +545,7 @@ module conv_ctrl
   assign r_d_o           = r_d;
   assign x_d_o           = x_d;
   assign mi_d_o          = mi_d;
+  assign cnt_mv_o        = '{mtl: mtl_mv, ntl: ntl_mv, ky: ky_mv, kx: kx_mv, r: r_mv, x: x_mv};
   assign state_d_o       = state_d;
   assign phase_d_o       = phase_d;
   assign ptr_d_o         = ptr_d;

@@ -152,6 +152,7 @@ module conv_engine
   tile_t       bx;
   logic [31:0] ptr, ptr_d, dm;
   logic        ptr_clr, ptr_inc;
+  cnt_mv_t     cnt_mv;
 
   // Step plan.
   logic        nx_chunk_m, step_last;
@@ -288,6 +289,7 @@ module conv_engine
     .bx_o            (bx),
     .ptr_o           (ptr),
     .ptr_d_o         (ptr_d),
+    .cnt_mv_o        (cnt_mv),
     .ptr_clr_o       (ptr_clr),
     .ptr_inc_o       (ptr_inc),
     .dm_o            (dm),
@@ -358,6 +360,7 @@ module conv_engine
     .r_d_i      (r_d),
     .x_d_i      (x_d),
     .mi_d_i     (mi_d),
+    .mv_i       (cnt_mv),
     .ptr_i      (ptr),
     .ptr_clr_i  (ptr_clr),
     .ptr_inc_i  (ptr_inc),

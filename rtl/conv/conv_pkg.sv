@@ -384,6 +384,28 @@ package conv_pkg;
     return s;
   endfunction
 
+  // How a compute counter moves (conv_ctrl): it holds, goes to zero, or
+  // steps (by one; x by P in StFire).
+  typedef enum logic [1:0] {
+    MvHold,
+    MvClr,
+    MvInc
+  } mv_e;
+
+  // The moves of the compute counters in a cycle.
+  typedef struct packed {
+    mv_e mtl;
+    mv_e ntl;
+    mv_e ky;
+    mv_e kx;
+    mv_e r;
+    mv_e x;
+  } cnt_mv_t;
+
+  function automatic logic [31:0] mv_next(input mv_e mv, input logic [31:0] v, step);
+    return (mv == MvClr) ? '0 : (mv == MvInc) ? v + step : v;
+  endfunction
+
   // A scaled counter sc = cnt * stride from the counter's next value: a
   // counter's next value is itself, one more or zero, so its multiple is
   // sc, sc + stride or zero, no multiplier needed.
@@ -391,6 +413,12 @@ package conv_pkg;
     if (cnt_d == '0) return '0;
     if (cnt_d == cnt_q) return sc_q;
     return sc_q + stride;
+  endfunction
+
+  // The same from the counter's move (conv_ctrl's compute counters, whose
+  // next values come late out of its loop nest: no comparison of them).
+  function automatic logic [31:0] scaled_mv(input mv_e mv, input logic [31:0] sc_q, stride);
+    return (mv == MvClr) ? '0 : (mv == MvInc) ? sc_q + stride : sc_q;
   endfunction
 
 endpackage
