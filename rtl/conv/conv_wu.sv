@@ -135,30 +135,32 @@ module conv_wu
   assign wu_fire   = fire_i && g.is_wu;
   assign dr_start  = wu_fire && set_last_i;
 
-  // rs(p, s) = (p >>> s) + bit s-1 of p is floor((p + 2^(s-1)) / 2^s):
-  // one shift of a 33-bit sum per product instead of two, with the half
-  // 2^(s-1) shared by every lane. Products are exact in 32 bits
-  // (|p| <= 2^30), so the sum fits 33 bits, and rs(p, s) is 0 for every
-  // s >= 32 (the sign plus bit 31, the sign again).
-  logic [32:0] g_half;
-  logic        g_zero;
-  always_comb begin
-    g_zero = g.g_pre > 6'd31;
-    g_half = (g.g_pre == 0 || g_zero) ? '0 : 33'd1 << (g.g_pre[4:0] - 5'd1);
-  end
+  // rs(p, s) = floor((p + 2^(s-1)) / 2^s) is (p >>> s) plus bit s-1 of p
+  // (the rounding bit), which the lane's adder takes as one more 1-bit
+  // term: no carry chain between the multiplier and the shift. Products
+  // are exact in 32 bits (|p| <= 2^30); rs(p, 0) is p, and rs(p, s) is 0
+  // for every s >= 32 (the sign plus bit 31, the sign again).
+  logic       g_zero, g_rnd;  // s >= 32; a rounding bit (0 < s < 32)
+  logic [4:0] g_rb;           // its index, s - 1
+  assign g_zero = g.g_pre > 6'd31;
+  assign g_rnd  = g.g_pre != 6'd0 && !g_zero;
+  assign g_rb   = g.g_pre[4:0] - 5'd1;
 
   logic g_ok [T][T];
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       for (int unsigned n = 0; n < T; n++) begin
-        logic signed [32:0] half_sum;
         logic signed [31:0] term;
+        logic               rbit;
         logic [AccWWu-1:0]  sum;
         sum = set_first ? '0 : lacc_q[m][n];
         for (int unsigned p = 0; p < P; p++) begin
-          half_sum = 33'($signed(prod_i[p][m][n])) + $signed(g_half);
-          term     = g_zero ? '0 : 32'(half_sum >>> g.g_pre[4:0]);
-          if (px_ok_i[p]) sum = sum + AccWWu'(term);
+          // (A separate statement: in a conditional with '0 the shift
+          // would be unsigned.)
+          term = prod_i[p][m][n] >>> g.g_pre[4:0];
+          if (g_zero) term = '0;
+          rbit = g_rnd && prod_i[p][m][n][g_rb];
+          if (px_ok_i[p]) sum = sum + AccWWu'(term) + AccWWu'(rbit);
         end
         lacc_d[m][n] = sum;
         g_ok[m][n]   = ((mc_i + mtl_i) * T32 + 32'(m) < g.out_c) &&
