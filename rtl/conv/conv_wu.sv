@@ -192,15 +192,18 @@ module conv_wu
   endfunction
 
   // The read of this cycle: the window from rd_base. The master stream's
-  // is at the next cycle's pointer times T: pt_q is ptr_i * T (wrapping
-  // above the entry width), stepped by ctrl's move flags rather than
-  // multiplied from ptr_d, which leaves the main machine late. A new phase
-  // restarts the pointer at 0 (conv_ctrl asserts it), whose window is
-  // entry 0 in either phase, so the current phase picks the mapping.
-  logic [EW:0]   pt_q, pt_d;
+  // is at the next cycle's pointer times T, picked by ctrl's move flags
+  // from the products of the current pointer and the one after it (as
+  // shifts and adds, so a power-of-two T leaves low bits that are
+  // constant zero), not multiplied from ptr_d, which leaves the main
+  // machine late. A new phase restarts the pointer at 0 (conv_ctrl
+  // asserts it), whose window is entry 0 in either phase, so the current
+  // phase picks the mapping.
+  logic [31:0]   pt_d;
   logic [EW-1:0] rd_base;
   logic          rd_par;  // master stream: ptr*T is odd (odd T only)
-  assign pt_d = ptr_clr_i ? '0 : ptr_inc_i ? pt_q + (EW + 1)'(T) : pt_q;
+  assign pt_d = ptr_clr_i ? '0 :
+                ptr_inc_i ? times_const(ptr_i + 32'd1, T) : times_const(ptr_i, T);
   always_comb begin
     rd_par = pt_d[0];
     if (dr_start) begin
@@ -376,14 +379,6 @@ module conv_wu
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      pt_q <= '0;
-    end else begin
-      pt_q <= pt_d;
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
       dr_n_q <= '0;
     end else if (dr_start) begin
       dr_n_q <= DCW'(GD);
@@ -453,9 +448,6 @@ module conv_wu
     if (rst_ni && dr_start) begin
       assert (!g_busy_o) else $error("a set ended while the drain still reads");
       assert (!Aligned || LNB'(g_row_i) == '0) else $error("gradient row %0d not bank-aligned", g_row_i);
-    end
-    if (rst_ni) begin
-      assert (pt_q == (EW + 1)'(ptr_i * T32)) else $error("ptr * T out of step at %0d", ptr_i);
     end
     if (rst_ni && beat_i && (phase_i == PhMRd || phase_i == PhMWr || phase_i == PhW16)) begin
       assert (dr_n_q == '0) else $error("master beat during the gradient drain");
