@@ -192,18 +192,18 @@ module conv_wu
   endfunction
 
   // The read of this cycle: the window from rd_base. The master stream's
-  // is at the next cycle's pointer times T, picked by ctrl's move flags
-  // from the products of the current pointer and the one after it (as
-  // shifts and adds, so a power-of-two T leaves low bits that are
-  // constant zero), not multiplied from ptr_d, which leaves the main
-  // machine late. A new phase restarts the pointer at 0 (conv_ctrl
-  // asserts it), whose window is entry 0 in either phase, so the current
-  // phase picks the mapping.
+  // is at the next cycle's pointer times T: the pointer picked by ctrl's
+  // move flags (not ptr_d, which leaves the main machine late), times T as
+  // shifts and adds (wiring alone at a power-of-two T, whose low bits are
+  // then constant zero; two products picked by the flags instead cost
+  // conv_wu 3 more MULT18 at T = 4, 9 for its SGD stage instead of 6). A
+  // new phase restarts the pointer at 0 (conv_ctrl asserts it), whose
+  // window is entry 0 in either phase, so the current phase picks the
+  // mapping.
   logic [31:0]   pt_d;
   logic [EW-1:0] rd_base;
   logic          rd_par;  // master stream: ptr*T is odd (odd T only)
-  assign pt_d = ptr_clr_i ? '0 :
-                ptr_inc_i ? times_const(ptr_i + 32'd1, T) : times_const(ptr_i, T);
+  assign pt_d = times_const(ptr_clr_i ? '0 : ptr_inc_i ? ptr_i + 32'd1 : ptr_i, T);
   always_comb begin
     rd_par = pt_d[0];
     if (dr_start) begin
