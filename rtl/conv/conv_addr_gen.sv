@@ -57,6 +57,7 @@ module conv_addr_gen
   input  state_e           state_d_i,
   input  logic             fill_now_i,  // the shadow takes beat wb_idx_o this cycle
   input  logic             set_last_i,  // the set's last column group fires
+  input  logic             set_mv_i,    // the set moves on to the next set (nxs) this cycle
   input  logic [31:0]      mtl_i,
   input  logic [31:0]      ntl_i,
   input  logic [31:0]      ky_i,
@@ -75,8 +76,8 @@ module conv_addr_gen
   input  logic             ptr_inc_i, // ... ptr_i + 1 (else ptr_i)
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
+  input  cnt_mv_t          mv_i,    // how the counters move (kx's is not needed)
   /* verilator lint_on UNUSEDSIGNAL */
-  input  cnt_mv_t          mv_i,    // how the counters move (to the *_d values)
 
   // Fire: input buffer entries of the P columns (next cycle's), their
   // validity
@@ -241,11 +242,7 @@ module conv_addr_gen
   // from registers (see the shadow fill below).
   set_t nxs_q, nxs_d;
   logic           zero_d;  // the next cycle's set is the step's first
-  logic           set_mv;  // the set moves on to the next set, nxs_q
   assign zero_d = state_i == StStep;
-  // Outside the pools a set counter steps only when the set moves on.
-  assign set_mv = state_i != StPool && (mv_i.mtl == MvInc || mv_i.ntl == MvInc ||
-                                        mv_i.ky == MvInc || mv_i.kx == MvInc);
   set_t nn, nz;  // the set after nxs_q, the set after the first
   assign nn = next_set(g.k, ntn, mtn, nxs_q.mtl, nxs_q.ntl, nxs_q.ky, nxs_q.kx);
   assign nz = next_set(g.k, ntn, mtn, '0, '0, '0, '0);
@@ -259,7 +256,7 @@ module conv_addr_gen
   assign nx_nt  = nn.ntl != nxs_q.ntl;
   assign z_mt   = nz.mtl != '0;
   assign z_nt   = nz.ntl != '0;
-  assign nxs_d      = zero_d ? nz : set_mv ? nn : nxs_q;
+  assign nxs_d      = zero_d ? nz : set_mv_i ? nn : nxs_q;
   assign has_next_o = nxs_q.has;
 
   /////////////////////////
@@ -294,7 +291,7 @@ module conv_addr_gen
   // computed from the next cycle's counters (they come out of conv_ctrl's
   // loop nest). It is not: the next cycle's set is one of three, each known
   // from registers: the first set (state StStep, which zeroes the counters),
-  // the next set nxs_q (set_mv: the set's last column group fires and a
+  // the next set nxs_q (set_mv_i: the set's last column group fires and a
   // set follows), or the current set. Likewise the set after the next
   // cycle's set: next_set of the first set, of nxs_q (nn), or nxs_q. Only
   // those two late selects, StWLoad in the next cycle and mi's next value
@@ -309,7 +306,7 @@ module conv_addr_gen
       mk_d  = '0;
       bk_d  = '0;
       sl_d  = '0;
-    end else if (set_mv) begin
+    end else if (set_mv_i) begin
       set_d = set_q + 1;
       mk_d  = cur_mt ? mk_q + WAW'(g.kk) : mk_q;
       if (cur_mt) begin
@@ -334,8 +331,8 @@ module conv_addr_gen
   logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
   logic           t_mt, t_nt;  // how the set after the next cycle's set moves
   assign st_wl_d = state_d_i == StWLoad;
-  assign t_mt    = zero_d ? z_mt : set_mv ? nx_mt : cur_mt;
-  assign t_nt    = zero_d ? z_nt : set_mv ? nx_nt : cur_nt;
+  assign t_mt    = zero_d ? z_mt : set_mv_i ? nx_mt : cur_mt;
+  assign t_nt    = zero_d ? z_nt : set_mv_i ? nx_nt : cur_nt;
   always_comb begin
     t_set = WAW'(set_d);
     t_bk  = bk_d;
@@ -532,14 +529,14 @@ module conv_addr_gen
       assert (nxs_q == next_set(g.k, ntn, mtn, mtl_i, ntl_i, ky_i, kx_i))
         else $error("next set out of step");
     end
-    // The next cycle's set is the first (StStep), the next one (set_mv)
+    // The next cycle's set is the first (StStep), the next one (set_mv_i)
     // or the current one, as the set registers above assume.
     if (rst_ni && zero_d) begin
       assert (mtl_d_i == '0 && ntl_d_i == '0 && ky_d_i == '0 && kx_d_i == '0)
         else $error("StStep does not start the first set");
     end
     if (rst_ni && !zero_d && state_i != StPool) begin
-      assert (set_mv ? (mtl_d_i == nxs_q.mtl && ntl_d_i == nxs_q.ntl && ky_d_i == nxs_q.ky &&
+      assert (set_mv_i ? (mtl_d_i == nxs_q.mtl && ntl_d_i == nxs_q.ntl && ky_d_i == nxs_q.ky &&
                           kx_d_i == nxs_q.kx && nxs_q.has) :
                          (mtl_d_i == mtl_i && ntl_d_i == ntl_i && ky_d_i == ky_i && kx_d_i == kx_i))
         else $error("the set moved otherwise than to the next set");

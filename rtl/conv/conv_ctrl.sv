@@ -106,6 +106,7 @@ module conv_ctrl
   output logic        wswap_o,      // the shadow becomes the weight registers
   output logic        first_add_o,  // the fire starts the accumulators from zero
   output logic        set_last_o,   // the set's last column group fires
+  output logic        set_mv_o,     // ... and the counters move on to the next set
   output logic        fire_o,       // StFire, not held for the gradient drain
   output logic        g_hold_o,     // StFire held: a WU set ends while the drain reads
   output logic        req_hold_o,   // StReq held: the master read waits for the drain
@@ -554,6 +555,9 @@ module conv_ctrl
   assign fill_now_o      = fill_now;
   assign wswap_o         = wswap;
   assign set_last_o      = set_last;
+  // In StFire the set counters move exactly when the set's last column
+  // group fires (not held) and a set follows (conv_addr_gen's next set).
+  assign set_mv_o        = (state_q == StFire) && !g_hold && set_last && has_next_i;
   assign fire_o          = (state_q == StFire) && !g_hold;
   assign g_hold_o        = g_hold;
   assign req_hold_o      = req_hold;

@@ -147,7 +147,7 @@ module conv_engine
   extent_t     ext;
   logic [31:0] mtl, ntl, ky, kx, mi, r, x;
   logic [31:0] mtl_d, ntl_d, ky_d, kx_d, r_d, x_d, mi_d;
-  logic        fill_now, wswap, first_add, set_last, ib_bank, ib_bank_d, enter_compute;
+  logic        fill_now, wswap, first_add, set_last, set_mv, ib_bank, ib_bank_d, enter_compute;
   logic        fire, g_hold, req_hold, g_busy, g_idle;
   tile_t       bx;
   logic [31:0] ptr, ptr_d, dm;
@@ -280,6 +280,7 @@ module conv_engine
     .wswap_o         (wswap),
     .first_add_o     (first_add),
     .set_last_o      (set_last),
+    .set_mv_o        (set_mv),
     .fire_o          (fire),
     .g_hold_o        (g_hold),
     .req_hold_o      (req_hold),
@@ -344,6 +345,7 @@ module conv_engine
     .state_d_i  (state_d),
     .fill_now_i (fill_now),
     .set_last_i (set_last),
+    .set_mv_i   (set_mv),
     .mtl_i      (mtl),
     .ntl_i      (ntl),
     .ky_i       (ky),
@@ -488,7 +490,8 @@ module conv_engine
     .beat_i     (beat),
     .phase_i    (phase),
     .ptr_i      (ptr),
-    .ptr_d_i    (ptr_d),
+    .ptr_clr_i  (ptr_clr),
+    .ptr_inc_i  (ptr_inc),
     .rd_data_i  (rd_data_i),
     .mw_data_o  (mw_data),
     .w16_data_o (w16_data)

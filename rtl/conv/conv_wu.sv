@@ -20,7 +20,7 @@
 // T (T+1 at odd T) entries; entry e lives in bank e mod NB, row e / NB, so
 // any NB consecutive entries are one per bank. One registered read a
 // cycle: the drain's next rows, else the window the master stream needs
-// in the next cycle (from ptr_d_i); one write: the drain's
+// in the next cycle (from ptr_clr_i, ptr_inc_i); one write: the drain's
 // rows, or a master read beat's updated masters.
 //
 // Interlocks (conv_ctrl): g_busy_o while the drain still reads, so a set's
@@ -81,7 +81,8 @@ module conv_wu
   input  logic              beat_i,
   input  phase_e            phase_i,
   input  logic [31:0]       ptr_i,
-  input  logic [31:0]       ptr_d_i,     // next cycle's pointer
+  input  logic              ptr_clr_i,   // next cycle's pointer: 0 (a phase starts),
+  input  logic              ptr_inc_i,   // ... ptr_i + 1, else ptr_i
   input  logic [BeatW-1:0]  rd_data_i,
   output logic [BeatW-1:0]  mw_data_o,
   output logic [BeatW-1:0]  w16_data_o
@@ -191,17 +192,18 @@ module conv_wu
   endfunction
 
   // The read of this cycle: the window from rd_base. The master stream's
-  // is at the next cycle's pointer times T, as shifts and adds (wiring
-  // alone at a power-of-two T, whose low bits are then constant zero; a
-  // stepped ptr*T register, or two products picked by the pointer's move,
-  // cost conv_wu's SGD stage 3 more MULT18 at T = 4). ptr_d_i is conv_ctrl's
-  // mux of 0, ptr and ptr + 1 by its move flags. A new phase restarts the
-  // pointer at 0 (conv_ctrl asserts it), whose window is entry 0 in either
-  // phase, so the current phase picks the mapping (phase_d would be late).
+  // is at the next cycle's pointer times T: the pointer picked by ctrl's
+  // move flags (not ptr_d, which leaves the main machine late), times T as
+  // shifts and adds (wiring alone at a power-of-two T, whose low bits are
+  // then constant zero; two products picked by the flags instead cost
+  // conv_wu 3 more MULT18 at T = 4, 9 for its SGD stage instead of 6). A
+  // new phase restarts the pointer at 0 (conv_ctrl asserts it), whose
+  // window is entry 0 in either phase, so the current phase picks the
+  // mapping.
   logic [31:0]   pt_d;
   logic [EW-1:0] rd_base;
   logic          rd_par;  // master stream: ptr*T is odd (odd T only)
-  assign pt_d = times_const(ptr_d_i, T);
+  assign pt_d = times_const(ptr_clr_i ? '0 : ptr_inc_i ? ptr_i + 32'd1 : ptr_i, T);
   always_comb begin
     rd_par = pt_d[0];
     if (dr_start) begin
