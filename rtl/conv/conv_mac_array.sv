@@ -7,9 +7,11 @@
 // weight registers. Its T x T x P multipliers are the engine's only
 // datapath products for FP, BP and WU alike: in a WU descriptor they
 // multiply dO[p][m] (the low 16 bits of the output buffer's lane m, column
-// p) by x[p][n] instead, and conv_wu sums the products (prod_o); the accumulators live in the output buffer (OutBeats
-// entries of T accumulators) and are read-modify-written in the firing
-// cycle (no hazard). The drain formats an entry as sat16(rs(acc, s_out)),
+// p) by x[p][n] instead, and conv_wu sums the products (prod_o, a cycle
+// after the fire). The products are registered: a fire multiplies in its
+// own cycle (stage 0) and adds in the next (stage 1), where the
+// accumulators, which live in the output buffer (OutBeats entries of T
+// accumulators), are read-modify-written. The drain formats an entry as sat16(rs(acc, s_out)),
 // then ReLU (FP) or the act_in mask (BP, from the mask buffer loaded
 // before the drain), padded channels zero; pools write their values
 // through it with s_out = 0.
@@ -25,13 +27,19 @@
 // load, pix_xr for pools), so a fire's P columns are one row across the
 // banks. The mask buffer is one RAM of OutBeats entries of T bits.
 //
-// Timing: reads are registered, so their rows come a cycle ahead (the *_d
-// inputs: the drain's beat ptr_d_i while drain_d_i, else the fire's entry
-// ob_fi_d_i); the RAMs are write-first, so the read data are the contents
-// at the current cycle's index as an asynchronous read would give them,
-// also when the previous cycle wrote that entry (back-to-back fires of a
-// one-group set). Writes take effect at the clock edge. At most one of
-// fire_we_i, d_we_i and pool_we_i is high in a cycle. No reset.
+// Timing: reads are registered, so their rows come a cycle ahead: the
+// entry ob_fi_i of an FP/BP fire in this cycle, whose sum stage 1 writes
+// back in the next, else the drain's beat ptr_d_i while drain_d_i, else
+// (WU) the dO of the next cycle's fire, ob_fi_d_i. The RAMs are
+// write-first, so a read returns the contents as an asynchronous read at
+// the registered row would, also when the cycle that presented it wrote
+// that entry: back-to-back fires of a one-group set (stage 1 of the first
+// writes while stage 0 of the second presents the same row), and the
+// drain's first row, presented again in its request cycle (conv_ctrl's
+// StReq, no beat), while the band's last fire writes. (The last fire's own
+// cycle already has drain_d_i; its read is the fire's.) Writes take effect
+// at the clock edge; at most one of stage 1's write, d_we_i and pool_we_i
+// is high in a cycle (asserted).
 
 module conv_mac_array
   import conv_pkg::*;
@@ -60,7 +68,7 @@ module conv_mac_array
   input  logic              px_ok_i [P],
   input  logic [OutAW-1:0]  ob_fi_i,
   input  logic [OutAW-1:0]  ob_fi_d_i,   // next cycle's
-  output logic signed [31:0] prod_o [P][T][T],  // this cycle's products
+  output logic signed [31:0] prod_o [P][T][T],  // the previous cycle's products
 
   // Loads into the output buffer and the mask buffer, at ptr_i
   input  logic [BeatW-1:0]  rd_data_i,
@@ -115,16 +123,35 @@ module conv_mac_array
     end
   end
 
-  assign ob_rrow = drain_d_i ? OutAW'(ptr_d_i) - OutAW'(ob_cr_d_i) : ob_fi_d_i;
-  assign ob_wrow = fire_we_i ? ob_fi_i :
+  // Stage 1 of an FP/BP fire: its write enable, columns, entry, start.
+  logic             fire_we_q;
+  logic             first_add_q;
+  logic             px_ok_q [P];
+  logic [OutAW-1:0] ob_fi_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      fire_we_q <= 1'b0;
+    end else begin
+      fire_we_q <= fire_we_i;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    first_add_q <= first_add_i;
+    px_ok_q     <= px_ok_i;
+    ob_fi_q     <= ob_fi_i;
+  end
+
+  assign ob_rrow = fire_we_i ? ob_fi_i :
+                   drain_d_i ? OutAW'(ptr_d_i) - OutAW'(ob_cr_d_i) : ob_fi_d_i;
+  assign ob_wrow = fire_we_q ? ob_fi_q :
                    d_we_i    ? OutAW'(ptr_i) - OutAW'(ob_cr_i) :
                                pool_idx_i - OutAW'(pool_bank_i);
 
   for (genvar b = 0; b < P; b++) begin : g_obuf
-    assign ob_we[b]    = fire_we_i ? px_ok_i[b] :
+    assign ob_we[b]    = fire_we_q ? px_ok_q[b] :
                          d_we_i    ? (32'(ob_cr_i) == b) :
                                      (pool_we_i && 32'(pool_bank_i) == b);
-    assign ob_wdata[b] = fire_we_i ? ob_new[b] : d_we_i ? d_word : pool_data_i;
+    assign ob_wdata[b] = fire_we_q ? ob_new[b] : d_we_i ? d_word : pool_data_i;
     hlsk_ram_1r1w #(
       .Width      (T * AccW),
       .Depth      (OutBeats),
@@ -152,27 +179,31 @@ module conv_mac_array
   // MAC array //
   ///////////////
 
-  // The T x T x P multipliers: w[m][n] * x[p][n], or in WU dO[p][m] *
-  // x[p][n] (exact in 32 bits).
+  // Stage 0, the T x T x P multipliers: w[m][n] * x[p][n], or in WU
+  // dO[p][m] * x[p][n] (exact in 32 bits), registered (prod_o).
+  logic signed [31:0] prod [P][T][T];
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       for (int unsigned m = 0; m < T; m++) begin
         for (int unsigned n = 0; n < T; n++) begin
           logic signed [15:0] a;
           a = g.is_wu ? $signed(ob_bank_rd[p][AccW*m +: 16]) : $signed(wreg_i[m][n]);
-          prod_o[p][m][n] = a * $signed(ib_rd_i[p][16*n +: 16]);
+          prod[p][m][n] = a * $signed(ib_rd_i[p][16*n +: 16]);
         end
       end
     end
   end
+  always_ff @(posedge clk_i) begin
+    prod_o <= prod;
+  end
 
-  // The MAC array: acc[p][m] += sum_n w[m][n] * x[p][n], wrapping at AccW;
-  // the P columns share the weight registers.
+  // Stage 1, the MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
+  // wrapping at AccW; the P columns share the weight registers.
   always_comb begin
     for (int unsigned p = 0; p < P; p++) begin
       for (int unsigned m = 0; m < T; m++) begin
         logic signed [AccW-1:0] acc;
-        acc = first_add_i ? '0 : $signed(ob_bank_rd[p][AccW*m +: AccW]);
+        acc = first_add_q ? '0 : $signed(ob_bank_rd[p][AccW*m +: AccW]);
         for (int unsigned n = 0; n < T; n++) begin
           acc = acc + AccW'(prod_o[p][m][n]);
         end
@@ -237,6 +268,10 @@ module conv_mac_array
   always_ff @(posedge clk_i) begin
     if (rst_ni && mask_we_i) begin
       assert (ptr_i < 32'(OutBeats)) else $error("mask buffer overrun at beat %0d", ptr_i);
+    end
+    if (rst_ni) begin
+      assert (32'(fire_we_q) + 32'(d_we_i) + 32'(pool_we_i) <= 1)
+        else $error("two writes to the output buffer in a cycle");
     end
   end
 

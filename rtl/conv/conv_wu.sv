@@ -6,8 +6,11 @@
 // Fire (fire_i in a WU descriptor): every lane (m, n) of the T x T array
 // adds rs(dO[p][m] * x[p][n], g_pre) of the P columns (the products of the
 // MAC array's multipliers, prod_i: dO from the output buffer, x from the
-// input buffer) to its own accumulator (AccWWu bits, wrapping). When the
-// set's last column group fires (set_last_i) the lane sums are complete:
+// input buffer, registered there) to its own accumulator (AccWWu bits,
+// wrapping). The products arrive a cycle after the fire, so the lanes add
+// in stage 1, from the fire's registered counters (set start, columns,
+// gradient row, channel checks). When the set's last column group has
+// added (set_last_i a cycle before) the lane sums are complete:
 // they are staged, and the drain adds them into the gradient buffer
 // (GEnt entries of AccWWu bits, wrapping, cleared by the chunk pair's
 // first step, resident for the whole batch) at entries g_row_i + m*T + n,
@@ -23,10 +26,13 @@
 // in the next cycle (from ptr_clr_i, ptr_inc_i); one write: the drain's
 // rows, or a master read beat's updated masters.
 //
-// Interlocks (conv_ctrl): g_busy_o while the drain still reads, so a set's
-// last fire must wait (a set of F < GradDrain fires waits GradDrain - F
-// cycles); g_idle_o once the drain is written, before which the master
-// read must not start (its first read would see stale gradients).
+// Interlocks (conv_ctrl): g_busy_o while a set's last fire in this cycle
+// would start its drain (a cycle later) while the previous drain still
+// reads, so that fire must wait (a set of F < GradDrain fires waits
+// GradDrain - F cycles, as without the product register); g_idle_o once
+// the drain is written, before which the master read must not start (its
+// first read would see stale gradients): GradDrain + 1 cycles after the
+// chunk pair's last fire.
 //
 // Master read (beats of phase PhMRd): beat word i is word q = ptr*T + i of
 // the chunk's master words; an odd q completes master q/2 (its low word is
@@ -74,7 +80,7 @@ module conv_wu
   input  logic [31:0]       x_i,
   input  logic signed [31:0] prod_i [P][T][T],  // dO[p][m] * x[p][n] (conv_mac_array)
   input  logic              px_ok_i [P],
-  output logic              g_busy_o,    // the drain reads in this cycle: no set may end
+  output logic              g_busy_o,    // the drain reads in the next cycle: no set may end now
   output logic              g_idle_o,    // the drain is written: the master read may start
 
   // Master stream: read beats (update) and write-back words at ptr_i
@@ -129,11 +135,16 @@ module conv_wu
   // columns to its own accumulator. When the set's last column group fires
   // the sums in lacc_d are complete and are staged for the drain, with the
   // set's entries and whether they are real channels (g_ok).
-  logic set_first, wu_first, wu_fire, dr_start;
-  assign set_first = (x_i == 0) && (r_i == 0);
-  assign wu_first  = (b_i == 0) && (row0_i == 0);
-  assign wu_fire   = fire_i && g.is_wu;
-  assign dr_start  = wu_fire && set_last_i;
+  logic wu_fire, dr_start;
+  assign wu_fire  = fire_i && g.is_wu;
+
+  // Stage 1: the fire of the previous cycle (fire_q) and its counters.
+  logic           fire_q, last_q, set_first_q, wu_first_q;
+  logic           px_ok_q [P];
+  logic [GAW-1:0] g_row_q;
+  logic           g_ok_q  [T][T];
+  logic           g_ok    [T][T];
+  assign dr_start = fire_q && last_q;
 
   // rs(p, s) = floor((p + 2^(s-1)) / 2^s) is (p >>> s) plus bit s-1 of p
   // (the rounding bit), which the lane's adder takes as one more 1-bit
@@ -146,21 +157,20 @@ module conv_wu
   assign g_rnd  = g.g_pre != 6'd0 && !g_zero;
   assign g_rb   = g.g_pre[4:0] - 5'd1;
 
-  logic g_ok [T][T];
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       for (int unsigned n = 0; n < T; n++) begin
         logic signed [31:0] term;
         logic               rbit;
         logic [AccWWu-1:0]  sum;
-        sum = set_first ? '0 : lacc_q[m][n];
+        sum = set_first_q ? '0 : lacc_q[m][n];
         for (int unsigned p = 0; p < P; p++) begin
           // (A separate statement: in a conditional with '0 the shift
           // would be unsigned.)
           term = prod_i[p][m][n] >>> g.g_pre[4:0];
           if (g_zero) term = '0;
           rbit = g_rnd && prod_i[p][m][n][g_rb];
-          if (px_ok_i[p]) sum = sum + AccWWu'(term) + AccWWu'(rbit);
+          if (px_ok_q[p]) sum = sum + AccWWu'(term) + AccWWu'(rbit);
         end
         lacc_d[m][n] = sum;
         g_ok[m][n]   = ((mc_i + mtl_i) * T32 + 32'(m) < g.out_c) &&
@@ -182,8 +192,12 @@ module conv_wu
   logic [DCW-1:0]    dr_n_q;
   logic [EW-1:0]     dr_next_q;  // first entry of the drain's next read
 
-  assign g_busy_o = 32'(dr_n_q) >= 32'd2;
-  assign g_idle_o = dr_n_q == '0;
+  // dr_rd: the drain reads in this cycle. A last fire now starts its
+  // drain in the next cycle, when the previous drain must not read.
+  logic dr_rd;
+  assign dr_rd    = 32'(dr_n_q) >= 32'd2;
+  assign g_busy_o = 32'(dr_n_q) >= 32'd3 || (dr_start && GD >= 2);
+  assign g_idle_o = dr_n_q == '0 && !dr_start;
 
   // A window of consecutive entries from base: entry base + o is in bank
   // (base + o) mod NB, at this row.
@@ -207,8 +221,8 @@ module conv_wu
   always_comb begin
     rd_par = pt_d[0];
     if (dr_start) begin
-      rd_base = EW'(g_row_i);
-    end else if (g_busy_o) begin
+      rd_base = EW'(g_row_q);
+    end else if (dr_rd) begin
       rd_base = dr_next_q;
     end else if (phase_i == PhW16) begin
       rd_base = EW'(pt_d);
@@ -388,8 +402,22 @@ module conv_wu
   end
 
   // Stages (no reset).
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      fire_q <= 1'b0;
+    end else begin
+      fire_q <= wu_fire;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
-    if (wu_fire) begin
+    last_q      <= set_last_i;
+    set_first_q <= (x_i == 0) && (r_i == 0);
+    wu_first_q  <= (b_i == 0) && (row0_i == 0);
+    px_ok_q     <= px_ok_i;
+    g_row_q     <= g_row_i;
+    g_ok_q      <= g_ok;
+    if (fire_q) begin
       lacc_q <= lacc_d;
     end
     rbase_q <= rd_base;
@@ -399,17 +427,17 @@ module conv_wu
       for (int unsigned m = 0; m < T; m++) begin
         for (int unsigned n = 0; n < T; n++) begin
           stg_q[m * T + n]    <= lacc_d[m][n];
-          stg_ok_q[m * T + n] <= g_ok[m][n];
+          stg_ok_q[m * T + n] <= g_ok_q[m][n];
         end
       end
-      stg_first_q <= wu_first;
-      dr_next_q   <= EW'(g_row_i) + EW'(RT);
+      stg_first_q <= wu_first_q;
+      dr_next_q   <= EW'(g_row_q) + EW'(RT);
     end else if (dr_we) begin
       for (int unsigned j = 0; j + RT < T * T; j++) begin
         stg_q[j]    <= stg_q[j + RT];
         stg_ok_q[j] <= stg_ok_q[j + RT];
       end
-      if (g_busy_o) dr_next_q <= dr_next_q + EW'(RT);
+      if (dr_rd) dr_next_q <= dr_next_q + EW'(RT);
     end
     if (beat_i) pend_q <= rd_data_i[BeatW-16 +: 16];
   end
@@ -446,11 +474,11 @@ module conv_wu
 
   always_ff @(posedge clk_i) begin
     if (rst_ni && dr_start) begin
-      assert (!g_busy_o) else $error("a set ended while the drain still reads");
-      assert (!Aligned || LNB'(g_row_i) == '0) else $error("gradient row %0d not bank-aligned", g_row_i);
+      assert (!dr_rd) else $error("a set ended while the drain still reads");
+      assert (!Aligned || LNB'(g_row_q) == '0) else $error("gradient row %0d not bank-aligned", g_row_q);
     end
     if (rst_ni && beat_i && (phase_i == PhMRd || phase_i == PhMWr || phase_i == PhW16)) begin
-      assert (dr_n_q == '0) else $error("master beat during the gradient drain");
+      assert (dr_n_q == '0 && !dr_start) else $error("master beat during the gradient drain");
       // The window read a cycle before is this beat's.
       assert (rbase_q == ((phase_i == PhW16) ? EW'(ptr_i * T32) : m_base) &&
               rpar_q == m_par)

@@ -125,6 +125,14 @@ impl HwConfig {
         (self.t / r) as u64
     }
 
+    /// Cycles the master read after a chunk pair's last WU step waits for
+    /// that step's last gradient drain: `D + 1`, since the MAC array's
+    /// products are registered and the lanes add (and the drain starts) a
+    /// cycle after the last fire.
+    pub fn mrd_wait_cycles(&self) -> u64 {
+        self.grad_drain_cycles() + 1
+    }
+
     /// Checks every parameter.
     pub fn validate(&self) -> Result<(), HwError> {
         let bad = |field, value: usize, reason| {

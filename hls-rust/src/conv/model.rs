@@ -62,8 +62,9 @@
 //! the gradient buffer's drain of `D` cycles (`D` =
 //! [`HwConfig::grad_drain_cycles`]: each set's last fire waits for the
 //! previous set's drain), and the master read after a chunk pair's last
-//! step waits `D` cycles for the last one (a weight stall; the prefetch
-//! wait overlaps it and only what exceeds `D` is an input stall).
+//! step waits `D + 1` cycles for the last one (the lanes add a cycle after
+//! the fire, behind the product register; a weight stall; the prefetch
+//! wait overlaps it and only what exceeds `D + 1` is an input stall).
 //! The constants `t_desc`, `t_step`, `t_burst` and `words_per_cycle` live in
 //! [`HwConfig`] for calibration.
 //!
@@ -424,8 +425,9 @@ pub(crate) struct Step {
     /// (`max(0, D - set)` for every set but the step's first, `D` =
     /// [`HwConfig::grad_drain_cycles`]).
     pub gwait: u64,
-    /// WU, last step of a chunk pair: the master read waits `D` cycles
-    /// for the last set's drain (the prefetch wait overlaps them).
+    /// WU, last step of a chunk pair: the master read waits `D + 1`
+    /// cycles for the last set's drain ([`HwConfig::mrd_wait_cycles`]; the
+    /// prefetch wait overlaps them).
     pub mrd_wait: u64,
     /// Port cycles of the input tile (part of `load`; a sequential engine
     /// prefetches it during the previous step's compute).
@@ -604,7 +606,7 @@ pub(crate) fn steps(d: &Descriptor, hw: &HwConfig) -> Vec<Step> {
                             let drain = hw.grad_drain_cycles();
                             st.gwait = (sets - 1) * drain.saturating_sub(set);
                             if st.last {
-                                st.mrd_wait = drain;
+                                st.mrd_wait = hw.mrd_wait_cycles();
                                 let master = weight_runs(&wl, mt.clone(), nt.clone(), 2);
                                 st.drain.add(hw, Cause::Weights, &master, false);
                                 st.drain.add(hw, Cause::Output, &master, true);
