@@ -244,20 +244,70 @@ module conv_addr_gen
   logic           zero_d;  // the next cycle's set is the step's first
   assign zero_d = state_i == StStep;
   set_t nn, nz;  // the set after nxs_q, the set after the first
-  assign nn = next_set(g.k, ntn, mtn, nxs_q.mtl, nxs_q.ntl, nxs_q.ky, nxs_q.kx);
-  assign nz = next_set(g.k, ntn, mtn, '0, '0, '0, '0);
+  // Which of nxs_q's counters are at their last value (kx = k - 1, ...),
+  // kept beside it (nxl_q), so that the set after it (nn) and how it
+  // moves there are functions of registers and equality compares, not of
+  // 32-bit increments and compares (the weight index's path, 28 ns at
+  // 8d0c27b). The last values and the ones before them are registered
+  // from the descriptor and the step's extents (stable for the cycles of
+  // the step's plan, before its first set).
+  lst_t        nxl_q, nxl_d, nnl, nzl, zl;
+  logic [31:0] k1_q, k2_q, nt1_q, nt2_q, mt1_q, mt2_q;  // k - 1, k - 2, ...
+  assign zl = '{kx: k1_q == '0, ky: k1_q == '0, ntl: nt1_q == '0, mtl: mt1_q == '0};
+  always_comb begin
+    {nn, nnl} = next_set_l(nxs_q, nxl_q);
+    {nz, nzl} = next_set_l('{mtl: '0, ntl: '0, ky: '0, kx: '0, has: 1'b1}, zl);
+  end
   // How the set after a set moves: to another m tile, to another n tile
-  // (else within the block's slices). From the current set (to nxs_q),
-  // from nxs_q (to nn) and from the first set (to nz).
+  // (else within the block's slices; an n-tile move is only looked at when
+  // there is no m-tile move). From the current set (to nxs_q), from nxs_q
+  // (to nn) and from the first set (to nz).
   logic cur_mt, cur_nt, nx_mt, nx_nt, z_mt, z_nt;
   assign cur_mt = nxs_q.mtl != mtl_i;
   assign cur_nt = nxs_q.ntl != ntl_i;
-  assign nx_mt  = nn.mtl != nxs_q.mtl;
-  assign nx_nt  = nn.ntl != nxs_q.ntl;
+  assign nx_mt  = nxl_q.kx && nxl_q.ky && nxl_q.ntl && !nxl_q.mtl;
+  assign nx_nt  = nxl_q.kx && nxl_q.ky && !nxl_q.ntl;
   assign z_mt   = nz.mtl != '0;
   assign z_nt   = nz.ntl != '0;
   assign nxs_d      = zero_d ? nz : set_mv_i ? nn : nxs_q;
+  assign nxl_d      = zero_d ? nzl : set_mv_i ? nnl : nxl_q;
   assign has_next_o = nxs_q.has;
+
+  // next_set of a set s whose last flags are l, and the next set's last
+  // flags: increments feed registers only, the flags are equality
+  // compares against the registered last values (asserted against
+  // next_set and the direct compares).
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic [$bits(set_t)+$bits(lst_t)-1:0] next_set_l(input set_t s,
+                                                                    input lst_t l);
+  /* verilator lint_on UNUSEDSIGNAL */
+    set_t n;
+    lst_t nl;
+    n  = '{mtl: s.mtl, ntl: s.ntl, ky: s.ky, kx: '0, has: 1'b1};
+    nl = '{kx: k1_q == '0, ky: l.ky, ntl: l.ntl, mtl: l.mtl};
+    if (!l.kx) begin
+      n.kx  = s.kx + 1;
+      nl.kx = s.kx == k2_q;
+    end else if (!l.ky) begin
+      n.ky  = s.ky + 1;
+      nl.ky = s.ky == k2_q;
+    end else if (!l.ntl) begin
+      n.ky   = '0;
+      n.ntl  = s.ntl + 1;
+      nl.ky  = k1_q == '0;
+      nl.ntl = s.ntl == nt2_q;
+    end else if (!l.mtl) begin
+      n.ky   = '0;
+      n.ntl  = '0;
+      n.mtl  = s.mtl + 1;
+      nl.ky  = k1_q == '0;
+      nl.ntl = nt1_q == '0;
+      nl.mtl = s.mtl == mt2_q;
+    end else begin
+      n.has = 1'b0;
+    end
+    return {n, nl};
+  endfunction
 
   /////////////////////////
   // Shadow weight fill  //
@@ -465,6 +515,13 @@ module conv_addr_gen
     ib_idx_q <= ib_idx_d_o;
     ob_fi_o  <= OutAW'(s_mt_d + s_ro_d + x_d_i);
     nxs_q    <= nxs_d;
+    nxl_q    <= nxl_d;
+    k1_q     <= g.k - 32'd1;
+    k2_q     <= g.k - 32'd2;
+    nt1_q    <= ntn - 32'd1;
+    nt2_q    <= ntn - 32'd2;
+    mt1_q    <= mtn - 32'd1;
+    mt2_q    <= mtn - 32'd2;
     pix_q    <= pix_d;
     wb_idx_q <= wb_idx_d_o;
     set_q    <= set_d;
@@ -528,6 +585,12 @@ module conv_addr_gen
     if (rst_ni && (state_i == StFire || state_i == StWLoad)) begin
       assert (nxs_q == next_set(g.k, ntn, mtn, mtl_i, ntl_i, ky_i, kx_i))
         else $error("next set out of step");
+      assert (nxl_q.kx == (nxs_q.kx + 1 == g.k) && nxl_q.ky == (nxs_q.ky + 1 == g.k) &&
+              nxl_q.ntl == (nxs_q.ntl + 1 == ntn) && nxl_q.mtl == (nxs_q.mtl + 1 == mtn))
+        else $error("next set's last flags out of step");
+      assert (nn == next_set(g.k, ntn, mtn, nxs_q.mtl, nxs_q.ntl, nxs_q.ky, nxs_q.kx) &&
+              nx_mt == (nn.mtl != nxs_q.mtl) && (nx_mt || nx_nt == (nn.ntl != nxs_q.ntl)))
+        else $error("the set after the next set out of step");
     end
     // The next cycle's set is the first (StStep), the next one (set_mv_i)
     // or the current one, as the set registers above assume.

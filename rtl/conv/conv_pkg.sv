@@ -244,6 +244,14 @@ package conv_pkg;
     logic        has;
   } set_t;
 
+  // Which of a set's counters are at their last value.
+  typedef struct packed {
+    logic kx;
+    logic ky;
+    logic ntl;
+    logic mtl;
+  } lst_t;
+
   // The functions below read only some fields of the geometry they take.
   /* verilator lint_off UNUSEDSIGNAL */
 
