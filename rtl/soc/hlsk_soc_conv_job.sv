@@ -10,7 +10,11 @@
 // T = 2 an engine beat is two engine words, so a burst at an even address
 // is whole memory words: a read burst streams them through the memory's
 // read stream (the weight feeder), a write burst writes one word per beat
-// through its write port (always ready).
+// through its write port (always ready). The write is registered: it lands
+// in the cycle after its beat (the drain's formatting then ends at a
+// register, not at the memory), and busy_o holds, done_o waits, until it
+// has landed; no read of the memory can start before it (a read burst
+// needs a request and a start cycle first).
 //
 // A burst the memory cannot serve (odd address, or past the memory's
 // 2*MemWords engine words) is not performed: a read returns zero beats, a
@@ -91,6 +95,7 @@ module hlsk_soc_conv_job #(
   logic [BeatW-1:0] rd_data, wr_data;
   logic [31:0]      cnt_rd_words, cnt_wr_words, cnt_bursts;
   logic [31:0]      cnt_stall_in, cnt_stall_w, cnt_stall_out;
+  logic             eng_busy, eng_done;
 
   conv_engine #(
     .T      (T),
@@ -118,8 +123,8 @@ module hlsk_soc_conv_job #(
     .wr_valid_o    (wr_valid),
     .wr_ready_i    (wr_ready),
     .wr_data_o     (wr_data),
-    .busy_o        (busy_o),
-    .done_o        (done_o),
+    .busy_o        (eng_busy),
+    .done_o        (eng_done),
     .error_o       (engine_error_o),
     .cnt_cycles_o   (cycles_o),
     .cnt_fired_o    (fired_o),
@@ -207,9 +212,26 @@ module hlsk_soc_conv_job #(
 
   // Writes: one memory word per beat, none for a burst not served.
   assign wr_ready  = (state_q == AWrite);
-  assign mw_en_o   = wr_fire && !bad_q;
-  assign mw_addr_o = base_q;
-  assign mw_data_o = wr_data;
+
+  logic             mw_en_q;
+  logic [AddrW-1:0] mw_addr_q;
+  logic [31:0]      mw_data_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      mw_en_q <= 1'b0;
+    end else begin
+      mw_en_q <= wr_fire && !bad_q;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    mw_addr_q <= base_q;
+    mw_data_q <= wr_data;
+  end
+  assign mw_en_o   = mw_en_q;
+  assign mw_addr_o = mw_addr_q;
+  assign mw_data_o = mw_data_q;
+  assign busy_o    = eng_busy || mw_en_q;
+  assign done_o    = eng_done && !mw_en_q;
 
   assign range_error_o = range_err_q;
 
