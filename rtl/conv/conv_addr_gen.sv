@@ -343,13 +343,21 @@ module conv_addr_gen
   // from registers: the first set (state StStep, which zeroes the counters),
   // the next set nxs_q (set_mv_i: the set's last column group fires and a
   // set follows), or the current set. Likewise the set after the next
-  // cycle's set: next_set of the first set, of nxs_q (nn), or nxs_q. Only
-  // those two late selects, StWLoad in the next cycle and mi's next value
-  // reach the index late. (The pools move the counters otherwise; their
-  // sets are never used and StStep restarts them.)
+  // cycle's set: next_set of the first set, of nxs_q (nn), or nxs_q. The
+  // index is computed in full for each of the three, for the set itself
+  // and for the one after it, and only the late selects (the set move,
+  // StWLoad in the next cycle, mi's next value) come after the adders
+  // (since the thirteenth session: the next state was the start of a
+  // 29 ns path through the block and slice adders). (The pools move the
+  // counters otherwise; their sets are never used and StStep restarts
+  // them.)
 
   logic [31:0]    set_q, set_d;
   logic [WAW-1:0] mk_q, mk_d, bk_q, bk_d, sl_q, sl_d;
+  logic [WAW-1:0] mk_m, bk_m, sl_m;  // nxs_q's (what a set move loads)
+  assign mk_m = cur_mt ? mk_q + WAW'(g.kk) : mk_q;
+  assign bk_m = cur_mt ? mk_q + WAW'(g.kk) : cur_nt ? bk_q + wsel_kk_q : bk_q;
+  assign sl_m = (cur_mt || cur_nt) ? '0 : sl_q + WAW'(1);
   always_comb begin
     if (zero_d) begin
       set_d = '0;
@@ -358,17 +366,9 @@ module conv_addr_gen
       sl_d  = '0;
     end else if (set_mv_i) begin
       set_d = set_q + 1;
-      mk_d  = cur_mt ? mk_q + WAW'(g.kk) : mk_q;
-      if (cur_mt) begin
-        bk_d = mk_q + WAW'(g.kk);
-        sl_d = '0;
-      end else if (cur_nt) begin
-        bk_d = bk_q + wsel_kk_q;
-        sl_d = '0;
-      end else begin
-        bk_d = bk_q;
-        sl_d = sl_q + WAW'(1);
-      end
+      mk_d  = mk_m;
+      bk_d  = bk_m;
+      sl_d  = sl_m;
     end else begin
       set_d = set_q;
       mk_d  = mk_q;
@@ -377,32 +377,40 @@ module conv_addr_gen
     end
   end
 
-  logic [WAW-1:0] wb_idx_q, t_bk, t_sl, t_set;
+  // The target's block-and-slice number, times T: for each of the three
+  // sets the next cycle can have (the first, nxs_q, the current one), both
+  // for that set itself (the next cycle waits in StWLoad) and for the set
+  // after it (which moves to another m tile, n tile or slice as a_mt,
+  // a_nt say), all from registers. The late selects (the set move, the
+  // next state, mi's next value) come last, as multiplexers and, at a
+  // power-of-two T, the OR of mi into the zero low bits.
+  function automatic logic [2*WAW-1:0] wb_pair(input logic [WAW-1:0] set, mk, bk, sl,
+                                                input logic a_mt, a_nt);
+    logic [WAW-1:0] own, aft, abk, asl;
+    own = g.is_bp ? bk + WAW'(g.kk) - WAW'(1) - sl : set;
+    abk = a_mt ? mk + WAW'(g.kk) : a_nt ? bk + wsel_kk_q : bk;
+    asl = (a_mt || a_nt) ? '0 : sl + WAW'(1);
+    aft = g.is_bp ? abk + WAW'(g.kk) - WAW'(1) - asl : set + WAW'(1);
+    return {WAW'(times_const(32'(own), T)), WAW'(times_const(32'(aft), T))};
+  endfunction
+
+  logic [WAW-1:0] wb_idx_q, wb_own, wb_aft, wb_t;
   logic           st_wl_d;  // the next cycle waits in StWLoad: its target is its own set
-  logic           t_mt, t_nt;  // how the set after the next cycle's set moves
   assign st_wl_d = state_d_i == StWLoad;
-  assign t_mt    = zero_d ? z_mt : set_mv_i ? nx_mt : cur_mt;
-  assign t_nt    = zero_d ? z_nt : set_mv_i ? nx_nt : cur_nt;
   always_comb begin
-    t_set = WAW'(set_d);
-    t_bk  = bk_d;
-    t_sl  = sl_d;
-    if (!st_wl_d) begin
-      t_set = WAW'(set_d + 1);
-      if (t_mt) begin
-        t_bk = mk_d + WAW'(g.kk);
-        t_sl = '0;
-      end else if (t_nt) begin
-        t_bk = bk_d + wsel_kk_q;
-        t_sl = '0;
-      end else begin
-        t_sl = sl_d + WAW'(1);
-      end
-    end
+    logic [2*WAW-1:0] pz, pm, ph;
+    pz = wb_pair('0, '0, '0, '0, z_mt, z_nt);
+    pm = wb_pair(WAW'(set_q + 1), mk_m, bk_m, sl_m, nx_mt, nx_nt);
+    ph = wb_pair(WAW'(set_q), mk_q, bk_q, sl_q, cur_mt, cur_nt);
+    {wb_own, wb_aft} = zero_d ? pz : set_mv_i ? pm : ph;
   end
-  logic [WAW-1:0] t_blk;  // the target's block-and-slice number
-  assign t_blk      = g.is_bp ? t_bk + WAW'(g.kk) - WAW'(1) - t_sl : t_set;
-  assign wb_idx_d_o = WAW'(times_const(32'(t_blk), T)) + WAW'(mi_d_i);
+  assign wb_t = st_wl_d ? wb_own : wb_aft;
+  if ((T & (T - 1)) == 0) begin : g_wb_or
+    // (mi < T where the index is used: checked with wb_idx_q below.)
+    assign wb_idx_d_o = wb_t | WAW'(mi_d_i);
+  end else begin : g_wb_add
+    assign wb_idx_d_o = wb_t + WAW'(mi_d_i);
+  end
 
   assign g_row_o = GAW'(times_const(32'(set_q), T * T));
 
