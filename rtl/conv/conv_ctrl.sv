@@ -183,9 +183,43 @@ module conv_ctrl
   assign fill_now = fill_en && (mi_q != T32);
   assign sh_full  = (mi_q == T32) || (fill_now && mi_q + 1 == T32);
 
+  // Last flags of the compute counters (l_*_q: the counter is at its last
+  // value), registered beside them from their moves, so the loop nest's
+  // decisions in StFire and StPool are functions of registers, not of
+  // 32-bit increments and compares (the start of the engine's longest
+  // paths, through the moves into every unit's indexes, before the
+  // thirteenth session). x steps by P (fire) or 1 (pools) up to xb, r by
+  // one up to rb; each flag's next value is picked by the move from the
+  // zero case, the step case (compares feeding the register only) and the
+  // hold. The extents change only between steps, and StStep restarts every
+  // counter (so every flag) after them. Asserted against the compares.
+  logic        l_x_q, l_r_q, l_kx_q, l_ky_q, l_nt_q, l_mt_q;
+  logic        l_x_d, l_r_d, l_kx_d, l_ky_d, l_nt_d, l_mt_d;
+  logic [31:0] xs, xb, rb;
+  assign xs = g.is_pool ? 32'd1 : P32;
+  assign xb = (g.is_pool && !g.is_pf) ? g.w : g.ow;
+  assign rb = (g.is_pool && !g.is_pf) ? 2 * nr : nr;
+  function automatic logic lst_next(input mv_e mv, input logic l, input logic [31:0] c, b);
+    return (mv == MvClr) ? (b == 32'd1) : (mv == MvInc) ? (c + 32'd2 == b) : l;
+  endfunction
+  assign l_x_d  = (x_mv == MvClr) ? (xs >= xb) : (x_mv == MvInc) ? (x_q + 2 * xs >= xb) : l_x_q;
+  assign l_r_d  = lst_next(r_mv, l_r_q, r_q, rb);
+  assign l_kx_d = lst_next(kx_mv, l_kx_q, kx_q, g.k);
+  assign l_ky_d = lst_next(ky_mv, l_ky_q, ky_q, g.k);
+  assign l_nt_d = lst_next(ntl_mv, l_nt_q, ntl_q, ntn);
+  assign l_mt_d = lst_next(mtl_mv, l_mt_q, mtl_q, mtn);
+  always_ff @(posedge clk_i) begin
+    l_x_q  <= l_x_d;
+    l_r_q  <= l_r_d;
+    l_kx_q <= l_kx_d;
+    l_ky_q <= l_ky_d;
+    l_nt_q <= l_nt_d;
+    l_mt_q <= l_mt_d;
+  end
+
   logic set_last, wu_last;
   assign first_add_o = first_chunk && (ntl_q == 0) && (ky_q == 0) && (kx_q == 0);
-  assign set_last    = (x_q + P32 >= g.ow) && (r_q + 1 == nr);
+  assign set_last    = l_x_q && l_r_q;
   assign wu_last     = (b_i + 1 == g.b) && (row0_i + nr == g.oh);
 
   // Gradient drain interlocks (conv_wu): a WU set's last fire waits while
@@ -407,23 +441,23 @@ module conv_ctrl
           x_mv = MvClr;
           r_mv = MvClr;
         end
-        if (x_q + P32 < g.ow) begin
+        if (!l_x_q) begin
           x_mv    = MvInc;
           state_d = StFire;
-        end else if (r_q + 1 != nr) begin
+        end else if (!l_r_q) begin
           x_mv    = MvClr;
           r_mv    = MvInc;
           state_d = StFire;
-        end else if (kx_q + 1 != g.k) begin
+        end else if (!l_kx_q) begin
           kx_mv = MvInc;
-        end else if (ky_q + 1 != g.k) begin
+        end else if (!l_ky_q) begin
           kx_mv = MvClr;
           ky_mv = MvInc;
-        end else if (ntl_q + 1 != ntn) begin
+        end else if (!l_nt_q) begin
           kx_mv  = MvClr;
           ky_mv  = MvClr;
           ntl_mv = MvInc;
-        end else if (mtl_q + 1 != mtn) begin
+        end else if (!l_mt_q) begin
           kx_mv  = MvClr;
           ky_mv  = MvClr;
           ntl_mv = MvClr;
@@ -459,12 +493,12 @@ module conv_ctrl
         end else begin
           kx_mv = MvClr;
           ky_mv = MvClr;
-          if (x_q + 1 != (g.is_pf ? g.ow : g.w)) begin
+          if (!l_x_q) begin
             x_mv = MvInc;
-          end else if (r_q + 1 != (g.is_pf ? nr : 2 * nr)) begin
+          end else if (!l_r_q) begin
             x_mv = MvClr;
             r_mv = MvInc;
-          end else if (mtl_q + 1 != mtn) begin
+          end else if (!l_mt_q) begin
             x_mv   = MvClr;
             r_mv   = MvClr;
             mtl_mv = MvInc;
@@ -517,6 +551,15 @@ module conv_ctrl
     end
     if (rst_ni && state_q == StPool) begin
       assert (kx_q <= 32'd1 && ky_q <= 32'd1) else $error("pool window at (%0d, %0d)", ky_q, kx_q);
+    end
+    if (rst_ni && (state_q == StFire || state_q == StPool)) begin
+      assert (l_x_q == (x_q + xs >= xb) && l_r_q == (r_q + 1 == rb) && l_mt_q == (mtl_q + 1 == mtn))
+        else $error("x, r or m-tile last flag out of step");
+    end
+    if (rst_ni && state_q == StFire) begin
+      assert (l_kx_q == (kx_q + 1 == g.k) && l_ky_q == (ky_q + 1 == g.k) &&
+              l_nt_q == (ntl_q + 1 == ntn))
+        else $error("kx, ky or n-tile last flag out of step");
     end
   end
 
