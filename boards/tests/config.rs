@@ -157,7 +157,7 @@ fn design_parameters_come_from_the_board_file() {
             "ConvWWords=256",
             "ConvOutEnt=256",
             "ConvGEnt=64",
-            "ClkHz=35000000",
+            "ClkHz=40000000",
             "Baud=1000000",
             "NumLeds=8",
             "LedActiveLow=0",
