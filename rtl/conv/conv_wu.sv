@@ -132,9 +132,11 @@ module conv_wu
   //////////////////
 
   // WU fire: every lane (m, n) adds rs(dO[p][m] * x[p][n], g_pre) of the P
-  // columns to its own accumulator. When the set's last column group fires
+  // columns to its own accumulator, in stage 1 (the cycle after the fire,
+  // when its products arrive). In stage 1 of the set's last column group
   // the sums in lacc_d are complete and are staged for the drain, with the
-  // set's entries and whether they are real channels (g_ok).
+  // set's entries and whether they are real channels (g_ok, registered at
+  // the fire).
   logic wu_fire, dr_start;
   assign wu_fire  = fire_i && g.is_wu;
 
