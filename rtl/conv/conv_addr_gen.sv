@@ -76,7 +76,7 @@ module conv_addr_gen
   input  logic             ptr_inc_i, // ... ptr_i + 1 (else ptr_i)
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [31:0]      mi_d_i,  // wraps at the weight buffer's address width
-  input  cnt_mv_t          mv_i,    // how the counters move
+  input  cnt_mv_t          mv_i,    // how the counters move (kx's is not needed)
   /* verilator lint_on UNUSEDSIGNAL */
 
   // Fire: input buffer entries of the P columns (next cycle's), their
@@ -230,44 +230,11 @@ module conv_addr_gen
   assign ob_fi_d_o = OutAW'(s_mt_d + s_ro_d + x_d_i);
 
   // The input indexes of the next cycle, and their registers (which the
-  // assertions check). The index is s_nt + s_ky + s_ri + x + kx + c + p of
-  // the next cycle's counters, which come late (conv_ctrl's moves); but
-  // the counters move as an odometer: one level steps and the levels
-  // inside it restart (or nothing moves, or everything restarts), so the
-  // next index is one of a few sums of registers, computed early and
-  // picked by the moves last. The moves of any other kind (the pools',
-  // which index by pix_*) leave the index unused; in StFire and StWLoad
-  // the moves are one of these kinds, asserted.
-  typedef enum logic [2:0] {
-    IbHold, IbX, IbR, IbKx, IbXr, IbKy, IbNt, IbZero
-  } ib_mv_e;
-  ib_mv_e ib_mv;
-  always_comb begin
-    unique case ({mv_i.ntl, mv_i.ky, mv_i.kx, mv_i.r, mv_i.x})
-      {MvHold, MvHold, MvHold, MvHold, MvInc}: ib_mv = IbX;
-      {MvHold, MvHold, MvHold, MvInc, MvClr}:  ib_mv = IbR;
-      {MvHold, MvHold, MvInc, MvClr, MvClr}:   ib_mv = IbKx;
-      {MvHold, MvHold, MvHold, MvClr, MvClr}:  ib_mv = IbXr;
-      {MvHold, MvInc, MvClr, MvClr, MvClr}:    ib_mv = IbKy;
-      {MvInc, MvClr, MvClr, MvClr, MvClr}:     ib_mv = IbNt;
-      {MvClr, MvClr, MvClr, MvClr, MvClr}:     ib_mv = IbZero;
-      default:                                 ib_mv = IbHold;
-    endcase
-  end
+  // assertions check).
   logic [IbAW-1:0] ib_idx_q [P];
   always_comb begin
-    logic [IbAW-1:0] a, c [8];
-    a = IbAW'(s_nt_q + s_ky_q);
-    c[IbHold] = a + IbAW'(s_ri_q + x_i + kx_i);
-    c[IbX]    = a + IbAW'(s_ri_q + x_i + kx_i + 32'(P));
-    c[IbR]    = a + IbAW'(s_ri_q + g.iw + kx_i);
-    c[IbKx]   = a + IbAW'(kx_i + 32'd1);
-    c[IbXr]   = a + IbAW'(kx_i);
-    c[IbKy]   = a + IbAW'(g.iw);
-    c[IbNt]   = IbAW'(s_nt_q) + nrinw_q;
-    c[IbZero] = '0;
     for (int unsigned p = 0; p < P; p++) begin
-      ib_idx_d_o[p] = c[ib_mv] + ib_c_q + IbAW'(p);
+      ib_idx_d_o[p] = IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d_i + kx_d_i) + ib_c_q + IbAW'(p);
     end
   end
 
@@ -621,13 +588,6 @@ module conv_addr_gen
       if (rst_ni && (state_i == StFire || state_i == StWLoad || state_i == StPool)) begin
         assert (px_ok_o[p] == ok_ref[p][1] && in_ok_o[p] == ok_ref[p][0])
           else $error("column %0d validity out of step", p);
-      end
-    end
-    for (int unsigned p = 0; p < P; p++) begin
-      if (rst_ni && (state_i == StFire || state_i == StWLoad || zero_d)) begin
-        assert (ib_idx_d_o[p] ==
-                IbAW'(s_nt_d + s_ky_d + s_ri_d + x_d_i + kx_d_i) + ib_c_q + IbAW'(p))
-          else $error("next input index of column %0d from moves of another kind", p);
       end
     end
     if (rst_ni && (state_i == StFire || state_i == StWLoad)) begin
