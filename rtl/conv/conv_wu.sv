@@ -97,6 +97,8 @@ module conv_wu
   localparam logic [31:0] T32 = 32'(T);
   // delta = rs(g * lr_mant, lr_shift): g (AccWWu bits) times a 15-bit mantissa.
   localparam int unsigned DW  = AccWWu + 17;
+  // Lane sums: rs(p, g_pre) terms scaled by 2^g_pre (below).
+  localparam int unsigned AW  = AccWWu + 31;
   // Drain: GR rows of T entries (RT) per cycle, GD cycles per set.
   localparam int unsigned GR  = grad_rows(T);
   localparam int unsigned GD  = grad_drain(T);
@@ -123,8 +125,8 @@ module conv_wu
   assign g = geom_i;
 
   // Per-lane accumulators of the current (m tile, n tile, ky, kx) set.
-  logic [AccWWu-1:0] lacc_q [T][T];
-  logic [AccWWu-1:0] lacc_d [T][T];
+  logic [AW-1:0]     lacc_q [T][T];
+  logic [AW-1:0]     lacc_d [T][T];
   logic [15:0]       pend_q;  // master low word waiting for its high word
 
   //////////////////
@@ -148,31 +150,44 @@ module conv_wu
   logic           g_ok    [T][T];
   assign dr_start = fire_q && last_q;
 
-  // rs(p, s) = floor((p + 2^(s-1)) / 2^s) is (p >>> s) plus bit s-1 of p
-  // (the rounding bit), which the lane's adder takes as one more 1-bit
-  // term: no carry chain between the multiplier and the shift. Products
-  // are exact in 32 bits (|p| <= 2^30); rs(p, 0) is p, and rs(p, s) is 0
-  // for every s >= 32 (the sign plus bit 31, the sign again).
-  logic       g_zero, g_rnd;  // s >= 32; a rounding bit (0 < s < 32)
-  logic [4:0] g_rb;           // its index, s - 1
+  // rs(p, s) = floor((p + 2^(s-1)) / 2^s) = q + r with q = p >>> s and r
+  // bit s-1 of p. The lanes do not shift: they add q*2^s + r*2^s, the
+  // product with its bits below s - 1 cleared (bit s-1 is r) plus r at bit
+  // s-1 of the other operand of the same adder, whose bits below s are zero
+  // (every operand of the sum is a multiple of 2^s). So each operand bit is
+  // one LUT in front of the adder, and the one shift by s is the drain's
+  // (RT entries a cycle instead of T*T*P products). The lane sums are
+  // AW = AccWWu + 31 bits wide, enough for bits [s, s + AccWWu) at every
+  // s <= 31. Products are exact in 32 bits (|p| <= 2^30); rs(p, 0) is p,
+  // and rs(p, s) is 0 for every s >= 32 (masks of zero). Padded columns
+  // (px_ok) get masks of zero, one pair per column shared by the lanes.
+  logic        g_zero;        // s >= 32
+  logic [31:0] keep_m, rnd_m; // bits >= s-1 (all at s = 0); bit s-1
+  logic [31:0] keep [P];
+  logic [31:0] rnd  [P];
   assign g_zero = g.g_pre > 6'd31;
-  assign g_rnd  = g.g_pre != 6'd0 && !g_zero;
-  assign g_rb   = g.g_pre[4:0] - 5'd1;
+  always_comb begin
+    for (int unsigned j = 0; j < 32; j++) begin
+      keep_m[j] = !g_zero && 6'(j + 1) >= g.g_pre;
+      rnd_m[j]  = !g_zero && 6'(j + 1) == g.g_pre;
+    end
+    for (int unsigned p = 0; p < P; p++) begin
+      keep[p] = px_ok_q[p] ? keep_m : '0;
+      rnd[p]  = px_ok_q[p] ? rnd_m : '0;
+    end
+  end
 
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       for (int unsigned n = 0; n < T; n++) begin
-        logic signed [31:0] term;
-        logic               rbit;
-        logic [AccWWu-1:0]  sum;
+        logic [AW-1:0]      sum;
+        logic [31:0]        r_bit;  // r at bit s-1
+        logic signed [31:0] q_r;    // q*2^s + r*2^(s-1)
         sum = set_first_q ? '0 : lacc_q[m][n];
         for (int unsigned p = 0; p < P; p++) begin
-          // (A separate statement: in a conditional with '0 the shift
-          // would be unsigned.)
-          term = prod_i[p][m][n] >>> g.g_pre[4:0];
-          if (g_zero) term = '0;
-          rbit = g_rnd && prod_i[p][m][n][g_rb];
-          if (px_ok_q[p]) sum = sum + AccWWu'(term) + AccWWu'(rbit);
+          r_bit = prod_i[p][m][n] & rnd[p];
+          q_r   = prod_i[p][m][n] & keep[p];
+          sum   = (sum | AW'(r_bit)) + AW'(q_r);
         end
         lacc_d[m][n] = sum;
         g_ok[m][n]   = ((mc_i + mtl_i) * T32 + 32'(m) < g.out_c) &&
@@ -188,7 +203,7 @@ module conv_wu
   // The staged sums shift down by RT entries per drain cycle, so the rows
   // written are always stg_q[0 +: RT]. dr_n_q: drain writes left (the write
   // of rows k*GR.. happens at dr_n_q = GD - k, the read a cycle before).
-  logic [AccWWu-1:0] stg_q    [T*T];
+  logic [AW-1:0]     stg_q    [T*T];
   logic              stg_ok_q [T*T];
   logic              stg_first_q;
   logic [DCW-1:0]    dr_n_q;
@@ -269,6 +284,17 @@ module conv_wu
     end
   end
 
+  // The drain's rows: the staged sums scaled back by 2^-g_pre (bits
+  // [g_pre, g_pre + AccWWu); all zero at g_pre >= 32, whatever the shift).
+  // (Entries from RT on are never written.)
+  logic [AccWWu-1:0] dr_sum [NB];
+  always_comb begin
+    for (int unsigned k = 0; k < NB; k++) begin
+      dr_sum[k] = '0;
+      if (k < RT) dr_sum[k] = AccWWu'(stg_q[k] >> g.g_pre[4:0]);
+    end
+  end
+
   // Writes go to the window read in the previous cycle (entry rbase_q + o
   // in bank b): the drain's rows (o < RT, at dr_n_q != 0), else a master
   // read beat's updated masters (that window is the beat's, asserted).
@@ -294,7 +320,7 @@ module conv_wu
       if (dr_we) begin
         b_we[b]    = 32'(o) < RT;
         b_wdata[b] = {stg_ok_q[SIW'(o)],
-                      (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + stg_q[SIW'(o)]};
+                      (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + dr_sum[o]};
       end else if (mrd_beat) begin
         b_we[b]    = lane < T32;
         b_wdata[b] = {sgd_ok_q[lane[LW-1:0]], m_new[lane[LW-1:0]]};
