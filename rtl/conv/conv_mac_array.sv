@@ -198,17 +198,28 @@ module conv_mac_array
   end
 
   // Stage 1, the MAC array: acc[p][m] += sum_n w[m][n] * x[p][n],
-  // wrapping at AccW; the P columns share the weight registers.
-  always_comb begin
-    for (int unsigned p = 0; p < P; p++) begin
-      for (int unsigned m = 0; m < T; m++) begin
-        logic signed [AccW-1:0] acc;
-        acc = first_add_q ? '0 : $signed(ob_bank_rd[p][AccW*m +: AccW]);
-        for (int unsigned n = 0; n < T; n++) begin
-          acc = acc + AccW'(prod_o[p][m][n]);
+  // wrapping at AccW; the P columns share the weight registers. Each sum
+  // of the T + 1 terms is a balanced tree of two-input adders whose nodes
+  // are kept: Yosys would otherwise merge the additions into one
+  // multi-operand sum, which it builds from LUT full adders (at T = 8,
+  // P = 2 this module took 13,704 LUT4 and 730 CCU2C that way, 6,790 and
+  // 2,523 with the tree: 3,328 fewer LUT4-equivalents). Heap order: node
+  // i adds nodes 2i+1 and 2i+2; the leaves are nodes L-1.. (the
+  // accumulator, then the products).
+  localparam int unsigned L = T + 1;
+  for (genvar p = 0; p < P; p++) begin : g_col
+    for (genvar m = 0; m < T; m++) begin : g_lane
+      for (genvar i = 0; i < 2 * L - 1; i++) begin : g_node
+        (* keep *) logic [AccW-1:0] v;
+        if (i == L - 1) begin : g_acc
+          assign v = first_add_q ? '0 : ob_bank_rd[p][AccW*m +: AccW];
+        end else if (i >= L) begin : g_prod
+          assign v = AccW'(prod_o[p][m][i-L]);
+        end else begin : g_add
+          assign v = g_node[2*i+1].v + g_node[2*i+2].v;
         end
-        ob_new[p][AccW*m +: AccW] = acc;
       end
+      assign ob_new[p][AccW*m +: AccW] = g_node[0].v;
     end
   end
 

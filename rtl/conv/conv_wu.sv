@@ -99,6 +99,8 @@ module conv_wu
   localparam int unsigned DW  = AccWWu + 17;
   // Lane sums: rs(p, g_pre) terms scaled by 2^g_pre (below).
   localparam int unsigned AW  = AccWWu + 31;
+  // The P products' sum (terms in [-2^31, 2^31)).
+  localparam int unsigned SW  = 32 + ((P > 1) ? $clog2(P) : 0);
   // Drain: GR rows of T entries (RT) per cycle, GD cycles per set.
   localparam int unsigned GR  = grad_rows(T);
   localparam int unsigned GD  = grad_drain(T);
@@ -151,24 +153,27 @@ module conv_wu
   assign dr_start = fire_q && last_q;
 
   // rs(p, s) = floor((p + 2^(s-1)) / 2^s) = q + r with q = p >>> s and r
-  // bit s-1 of p. The lanes do not shift: they add q*2^s + r*2^s, the
-  // product with its bits below s - 1 cleared (bit s-1 is r) plus r at bit
-  // s-1 of the other operand of the same adder, whose bits below s are zero
-  // (every operand of the sum is a multiple of 2^s). So each operand bit is
-  // one LUT in front of the adder, and the one shift by s is the drain's
-  // (RT entries a cycle instead of T*T*P products). The lane sums are
+  // bit s-1 of p. The lanes do not shift: they add the terms scaled by
+  // 2^s, each q*2^s (Q, the product with its bits below s cleared) plus
+  // r*2^s, which is r at bit s-1 (R) of both operands of one adder: every
+  // operand is otherwise a multiple of 2^s, so bit s-1 is free, and an
+  // adder takes one R. The P products are summed first (adder k adds
+  // Q_k | R_{k-1} to the sum so far, | R_{k-1}), then the lane's sum adds
+  // that, both operands | R_{P-1}. So each operand bit is one LUT in front
+  // of a carry-chain adder, and the one shift by s is the drain's (RT
+  // entries a cycle instead of T*T*P products). The lane sums are
   // AW = AccWWu + 31 bits wide, enough for bits [s, s + AccWWu) at every
   // s <= 31. Products are exact in 32 bits (|p| <= 2^30); rs(p, 0) is p,
   // and rs(p, s) is 0 for every s >= 32 (masks of zero). Padded columns
   // (px_ok) get masks of zero, one pair per column shared by the lanes.
   logic        g_zero;        // s >= 32
-  logic [31:0] keep_m, rnd_m; // bits >= s-1 (all at s = 0); bit s-1
+  logic [31:0] keep_m, rnd_m; // bits >= s (all at s = 0); bit s-1
   logic [31:0] keep [P];
   logic [31:0] rnd  [P];
   assign g_zero = g.g_pre > 6'd31;
   always_comb begin
     for (int unsigned j = 0; j < 32; j++) begin
-      keep_m[j] = !g_zero && 6'(j + 1) >= g.g_pre;
+      keep_m[j] = !g_zero && 6'(j) >= g.g_pre;
       rnd_m[j]  = !g_zero && 6'(j + 1) == g.g_pre;
     end
     for (int unsigned p = 0; p < P; p++) begin
@@ -180,16 +185,21 @@ module conv_wu
   always_comb begin
     for (int unsigned m = 0; m < T; m++) begin
       for (int unsigned n = 0; n < T; n++) begin
-        logic [AW-1:0]      sum;
-        logic [31:0]        r_bit;  // r at bit s-1
-        logic signed [31:0] q_r;    // q*2^s + r*2^(s-1)
-        sum = set_first_q ? '0 : lacc_q[m][n];
+        logic [31:0]        r_p [P];  // R_p: r at bit s-1
+        logic signed [31:0] q_p [P];  // Q_p: q*2^s
+        logic signed [SW-1:0] ps;     // the products' sum so far
+        logic signed [31:0] qr;       // Q_p | R_{p-1}
         for (int unsigned p = 0; p < P; p++) begin
-          r_bit = prod_i[p][m][n] & rnd[p];
-          q_r   = prod_i[p][m][n] & keep[p];
-          sum   = (sum | AW'(r_bit)) + AW'(q_r);
+          r_p[p] = prod_i[p][m][n] & rnd[p];
+          q_p[p] = prod_i[p][m][n] & keep[p];
         end
-        lacc_d[m][n] = sum;
+        ps = SW'(q_p[0]);
+        for (int unsigned p = 1; p < P; p++) begin
+          qr = q_p[p] | $signed(r_p[p-1]);
+          ps = (ps | SW'(r_p[p-1])) + SW'(qr);
+        end
+        lacc_d[m][n] = ((set_first_q ? '0 : lacc_q[m][n]) | AW'(r_p[P-1])) +
+                       (AW'(ps) | AW'(r_p[P-1]));
         g_ok[m][n]   = ((mc_i + mtl_i) * T32 + 32'(m) < g.out_c) &&
                        ((nc_i + ntl_i) * T32 + 32'(n) < g.red_c);
       end
