@@ -472,6 +472,7 @@ module conv_engine
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
     .geom_i     (geom),
+    .start_i    (start),
     .fire_i     (fire),
     .set_last_i (set_last),
     .g_row_i    (g_row),

@@ -66,6 +66,9 @@ module conv_wu
   // Descriptor
   input  conv_geom_t        geom_i,
 
+  // Descriptor start (conv_ctrl's start_o): the lane sums restart at zero
+  input  logic              start_i,
+
   // Fire: the main machine's counters, the set's gradient row, operands
   input  logic              fire_i,      // StFire, not held (WU descriptors only add)
   input  logic              set_last_i,
@@ -117,7 +120,6 @@ module conv_wu
   // (g_row_i is a multiple of T*T, so of RT).
   localparam bit          Aligned = (RT == NB);
   localparam int unsigned DCW = $clog2(GD + 1);
-  localparam int unsigned SIW = (T > 1) ? $clog2(T * T) : 1;  // staged-sum index
   localparam int unsigned LW  = (T > 1) ? $clog2(T) : 1;      // lane index
 
   // The descriptor's fields and geometry (each unit reads the ones it needs).
@@ -198,7 +200,7 @@ module conv_wu
           qr = q_p[p] | $signed(r_p[p-1]);
           ps = (ps | SW'(r_p[p-1])) + SW'(qr);
         end
-        lacc_d[m][n] = ((set_first_q ? '0 : lacc_q[m][n]) | AW'(r_p[P-1])) +
+        lacc_d[m][n] = (lacc_q[m][n] | AW'(r_p[P-1])) +
                        (AW'(ps) | AW'(r_p[P-1]));
         g_ok[m][n]   = ((mc_i + mtl_i) * T32 + 32'(m) < g.out_c) &&
                        ((nc_i + ntl_i) * T32 + 32'(n) < g.red_c);
@@ -210,9 +212,9 @@ module conv_wu
   // Drain //
   ///////////
 
-  // The staged sums shift down by RT entries per drain cycle, so the rows
-  // written are always stg_q[0 +: RT]. dr_n_q: drain writes left (the write
-  // of rows k*GR.. happens at dr_n_q = GD - k, the read a cycle before).
+  // The staged sums are written RT entries a cycle: block k (entries
+  // k*RT..) at dr_n_q = GD - k, the read a cycle before. dr_n_q: drain
+  // writes left.
   logic [AW-1:0]     stg_q    [T*T];
   logic              stg_ok_q [T*T];
   logic              stg_first_q;
@@ -298,10 +300,21 @@ module conv_wu
   // [g_pre, g_pre + AccWWu); all zero at g_pre >= 32, whatever the shift).
   // (Entries from RT on are never written.)
   logic [AccWWu-1:0] dr_sum [NB];
+  logic              dr_ok  [NB];
+  logic [DCW-1:0]    dr_k;  // the block written
+  assign dr_k = DCW'(GD) - dr_n_q;
   always_comb begin
-    for (int unsigned k = 0; k < NB; k++) begin
-      dr_sum[k] = '0;
-      if (k < RT) dr_sum[k] = AccWWu'(stg_q[k] >> g.g_pre[4:0]);
+    for (int unsigned o = 0; o < NB; o++) begin
+      logic [AW-1:0] e;
+      e         = '0;
+      dr_ok[o]  = 1'b0;
+      for (int unsigned k = 0; k < GD; k++) begin
+        if (o < RT && 32'(dr_k) == k) begin
+          e        = stg_q[k * RT + o];
+          dr_ok[o] = stg_ok_q[k * RT + o];
+        end
+      end
+      dr_sum[o] = AccWWu'(e >> g.g_pre[4:0]);
     end
   end
 
@@ -329,7 +342,7 @@ module conv_wu
       b_wdata[b] = '0;
       if (dr_we) begin
         b_we[b]    = 32'(o) < RT;
-        b_wdata[b] = {stg_ok_q[SIW'(o)],
+        b_wdata[b] = {dr_ok[o],
                       (stg_first_q ? '0 : b_rdata[b][AccWWu-1:0]) + dr_sum[o]};
       end else if (mrd_beat) begin
         b_we[b]    = lane < T32;
@@ -455,8 +468,16 @@ module conv_wu
     px_ok_q     <= px_ok_i;
     g_row_q     <= g_row_i;
     g_ok_q      <= g_ok;
-    if (fire_q) begin
-      lacc_q <= lacc_d;
+    // A set's sums restart at zero after its last fire (staged then) and
+    // at a descriptor's start (no mux in front of the lanes' adders).
+    for (int unsigned m = 0; m < T; m++) begin
+      for (int unsigned n = 0; n < T; n++) begin
+        if (start_i || dr_start) begin
+          lacc_q[m][n] <= '0;
+        end else if (fire_q) begin
+          lacc_q[m][n] <= lacc_d[m][n];
+        end
+      end
     end
     rbase_q <= rd_base;
     rlo_q   <= rd_lo;
@@ -470,12 +491,8 @@ module conv_wu
       end
       stg_first_q <= wu_first_q;
       dr_next_q   <= EW'(g_row_q) + EW'(RT);
-    end else if (dr_we) begin
-      for (int unsigned j = 0; j + RT < T * T; j++) begin
-        stg_q[j]    <= stg_q[j + RT];
-        stg_ok_q[j] <= stg_ok_q[j + RT];
-      end
-      if (dr_rd) dr_next_q <= dr_next_q + EW'(RT);
+    end else if (dr_rd) begin
+      dr_next_q <= dr_next_q + EW'(RT);
     end
     if (beat_i) pend_q <= rd_data_i[BeatW-16 +: 16];
   end
@@ -508,6 +525,17 @@ module conv_wu
   // so a drain of at most 8 cycles never holds it (the model's premise).
   initial begin
     assert (GD <= 8) else $error("T = %0d: gradient drain of %0d cycles (at most 8)", T, GD);
+  end
+
+  // A set's first fire adds to lane sums of zero.
+  for (genvar m = 0; m < T; m++) begin : g_chk_m
+    for (genvar n = 0; n < T; n++) begin : g_chk_n
+      always_ff @(posedge clk_i) begin
+        if (rst_ni && fire_q && set_first_q) begin
+          assert (lacc_q[m][n] == '0) else $error("lane (%0d, %0d) not cleared at a set's start", m, n);
+        end
+      end
+    end
   end
 
   always_ff @(posedge clk_i) begin
