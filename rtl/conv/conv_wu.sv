@@ -129,7 +129,9 @@ module conv_wu
   assign g = geom_i;
 
   // Per-lane accumulators of the current (m tile, n tile, ky, kx) set.
-  logic [AW-1:0]     lacc_q [T][T];
+  // (Packed, as are the staged sums: Yosys would make unpacked arrays
+  // memories, whose write ports cost a multiplexer per bit.)
+  logic [T-1:0][T-1:0][AW-1:0] lacc_q;
   logic [AW-1:0]     lacc_d [T][T];
   logic [15:0]       pend_q;  // master low word waiting for its high word
 
@@ -150,8 +152,8 @@ module conv_wu
   logic           fire_q, last_q, set_first_q, wu_first_q;
   logic           px_ok_q [P];
   logic [GAW-1:0] g_row_q;
-  logic           g_ok_q  [T][T];
-  logic           g_ok    [T][T];
+  logic [T-1:0][T-1:0] g_ok_q;
+  logic [T-1:0][T-1:0] g_ok;
   assign dr_start = fire_q && last_q;
 
   // rs(p, s) = floor((p + 2^(s-1)) / 2^s) = q + r with q = p >>> s and r
@@ -215,8 +217,8 @@ module conv_wu
   // The staged sums are written RT entries a cycle: block k (entries
   // k*RT..) at dr_n_q = GD - k, the read a cycle before. dr_n_q: drain
   // writes left.
-  logic [AW-1:0]     stg_q    [T*T];
-  logic              stg_ok_q [T*T];
+  logic [T*T-1:0][AW-1:0] stg_q;
+  logic [T*T-1:0]         stg_ok_q;
   logic              stg_first_q;
   logic [DCW-1:0]    dr_n_q;
   logic [EW-1:0]     dr_next_q;  // first entry of the drain's next read
