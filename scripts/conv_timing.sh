@@ -7,6 +7,8 @@
 # 7 minutes). Synthesis keeps the hierarchy until after mapping
 # (`synth_ecp5 -noflatten`, then `flatten`), so Fmax is a little below a
 # flattened build's; nextpnr places it out of context (no pins).
+# ROUTER=router2 routes a large build (the (8, 2) engine) in reasonable time;
+# nextpnr's default, router1, is what the earlier figures used.
 # Needs the venv of `make setup`. Runs from the repository root with relative
 # paths (the WebAssembly tools cannot see /tmp); output in build/conv-timing/.
 set -eu
@@ -26,7 +28,7 @@ echo "conv_timing: synth_ecp5 -noflatten of conv_engine T=$t P=$p InWords=$in WW
   synth_ecp5 -noflatten -top conv_engine; flatten; opt_clean; attrmap -remove src; write_json $out/engine.json"
 echo "conv_timing: nextpnr-ecp5 --out-of-context at $mhz MHz (log: $out/pnr.log)"
 # nextpnr exits non-zero when timing fails; the report is what is wanted.
-"$pnr" --85k --package CABGA381 --speed 6 --out-of-context --freq "$mhz" --seed 1 \
+"$pnr" --85k --package CABGA381 --speed 6 --out-of-context --freq "$mhz" --seed 1 --router "${ROUTER:-router1}" \
   --json $out/engine.json > $out/pnr.log 2>&1 || true
 grep "Max frequency for clock" $out/pnr.log | tail -1
 # The critical path, one line per module crossed (cell names keep it).

@@ -29,10 +29,18 @@ fn junk(rng: &mut Rng, len: usize) -> Memory {
     Memory::from_words((0..len).map(|_| rng.next_u64() as i16).collect())
 }
 
-/// A random data word in `-2^bits..2^bits` (clamped to int16).
+/// A random data word in `-2^bits..2^bits` (clamped to int16), one in eight
+/// an end of the range (at 15 bits -32768 and 32767: products of +-2^30,
+/// where the rounding bits of WU's `g_pre` sit at the top), the rest
+/// uniform.
 fn value(rng: &mut Rng, bits: u32) -> i16 {
     let half = 1i64 << bits;
-    (rng.below(2 * half as u64) as i64 - half).clamp(i16::MIN.into(), i16::MAX.into()) as i16
+    let v = match rng.below(16) {
+        0 => -half,
+        1 => half - 1,
+        _ => rng.below(2 * half as u64) as i64 - half,
+    };
+    v.clamp(i16::MIN.into(), i16::MAX.into()) as i16
 }
 
 /// A random FP, BP or WU layer, its tiling, data and memory timing.
