@@ -227,7 +227,6 @@ module conv_wu
   // drain in the next cycle, when the previous drain must not read.
   logic dr_rd;
   assign dr_rd    = 32'(dr_n_q) >= 32'd2;
-  assign g_busy_o = 32'(dr_n_q) >= 32'd3 || (dr_start && GD >= 2);
   assign g_idle_o = dr_n_q == '0 && !dr_start;
 
   // A window of consecutive entries from base: entry base + o is in bank
@@ -444,13 +443,22 @@ module conv_wu
   // Registers //
   ///////////////
 
+  // g_busy_o (the drain reads in the next cycle: dr_n_q >= 3, or a drain
+  // starts now and takes two cycles or more) is a register, set a cycle
+  // ahead from the next drain count and whether this cycle's fire ends a
+  // set (the next cycle's dr_start), so that conv_ctrl's hold starts at a
+  // flip-flop. (Asserted against the formula.)
+  logic [DCW-1:0] dr_n_d;
+  logic           g_busy_q;
+  assign dr_n_d   = dr_start ? DCW'(GD) : dr_we ? dr_n_q - DCW'(1) : dr_n_q;
+  assign g_busy_o = g_busy_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      dr_n_q <= '0;
-    end else if (dr_start) begin
-      dr_n_q <= DCW'(GD);
-    end else if (dr_we) begin
-      dr_n_q <= dr_n_q - DCW'(1);
+      dr_n_q   <= '0;
+      g_busy_q <= 1'b0;
+    end else begin
+      dr_n_q   <= dr_n_d;
+      g_busy_q <= 32'(dr_n_d) >= 32'd3 || (wu_fire && set_last_i && GD >= 2);
     end
   end
 
@@ -541,6 +549,10 @@ module conv_wu
   end
 
   always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      assert (g_busy_q == (32'(dr_n_q) >= 32'd3 || (dr_start && GD >= 2)))
+        else $error("g_busy out of step with the drain");
+    end
     if (rst_ni && dr_start) begin
       assert (!dr_rd) else $error("a set ended while the drain still reads");
       assert (!Aligned || LNB'(g_row_q) == '0) else $error("gradient row %0d not bank-aligned", g_row_q);
