@@ -23,10 +23,17 @@ done
 out=${OUT:-build/conv-timing}
 mkdir -p $out
 files="rtl/conv/conv_pkg.sv rtl/common/hlsk_ram_1r1w.sv $(ls rtl/conv/*.sv | grep -v '_pkg\.sv$' | tr '\n' ' ')"
-echo "conv_timing: synth_ecp5 -noflatten of conv_engine T=$t P=$p InWords=$in WWords=$w OutEnt=$o GEnt=$g"
-"$yosys" -q -l $out/synth.log -p "read_slang -j 1 --ignore-assertions --keep-hierarchy --top conv_engine \
+# FLAT=1 synthesises flattened instead (smaller, as a board build; the
+# path's names are then Yosys's).
+if [ "${FLAT:-0}" = 1 ]; then
+  keep= noflat=
+else
+  keep=--keep-hierarchy noflat=-noflatten
+fi
+echo "conv_timing: synth_ecp5 $noflat of conv_engine T=$t P=$p InWords=$in WWords=$w OutEnt=$o GEnt=$g"
+"$yosys" -q -l $out/synth.log -p "read_slang -j 1 --ignore-assertions $keep --top conv_engine \
   -G T=$t -G P=$p -G InWords=$in -G WWords=$w -G OutEnt=$o -G GEnt=$g $files; \
-  synth_ecp5 -noflatten -top conv_engine; flatten; opt_clean; attrmap -remove src; write_json $out/engine.json"
+  synth_ecp5 $noflat -top conv_engine; flatten; opt_clean; attrmap -remove src; write_json $out/engine.json"
 echo "conv_timing: nextpnr-ecp5 --out-of-context at $mhz MHz (log: $out/pnr.log)"
 # nextpnr exits non-zero when timing fails; the report is what is wanted.
 "$pnr" --85k --package CABGA381 --speed 6 --out-of-context --freq "$mhz" --seed 1 --router "${ROUTER:-router1}" \
