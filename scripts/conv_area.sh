@@ -28,14 +28,17 @@ else
 fi
 "$yosys" -q -p "read_slang -j 1 --ignore-assertions $keep --top conv_engine -G T=$t -G P=$p -G InWords=$in -G WWords=$w \
   -G OutEnt=$o -G GEnt=$g $files; synth_ecp5 $noflat -top conv_engine; tee -q -o $stat stat"
+cells="LUT4|CCU2C|TRELLIS_FF|MULT18X18D|TRELLIS_DPR16X4|DP16KD"
 if [ -n "$keep" ]; then
-  # One line per module: LUT4, CCU2C, FF (Yosys's stat prints each module's
-  # cells under its "=== name ===" header).
+  # One line per module (Yosys's stat prints each module's cells under its
+  # "=== name ===" header), then the totals ("=== design hierarchy ===").
   printf "%-40s %8s %7s %7s %5s %5s\n" module LUT4 CCU2C FF MULT DP16
-  awk '/^=== /{m=$2} m && $2 ~ /^(LUT4|CCU2C|TRELLIS_FF|MULT18X18D|DP16KD)$/ {v[m","$2]=$1; mods[m]=1}
+  awk '/^=== /{m=($2 == "design") ? "" : $2}
+       m && $2 ~ /^(LUT4|CCU2C|TRELLIS_FF|MULT18X18D|DP16KD)$/ {v[m","$2]=$1; mods[m]=1}
        END {for (m in mods) printf "%-40s %8d %7d %7d %5d %5d\n", substr(m,1,40), v[m",LUT4"], v[m",CCU2C"],
               v[m",TRELLIS_FF"], v[m",MULT18X18D"], v[m",DP16KD"]}' "$stat" | sort -k2 -n -r
-  echo "totals (design hierarchy):"
+  echo "totals:"
+  sed -n '/^=== design hierarchy ===/,$p' "$stat" | grep -E "$cells" | sort -u
+else
+  grep -E "$cells" "$stat" | sort -u
 fi
-sed -n '/design hierarchy/,$p' "$stat" | grep -E "LUT4|CCU2C|TRELLIS_FF|MULT18X18D|TRELLIS_DPR16X4|DP16KD" | sort -u |
-  grep . || grep -E "LUT4|CCU2C|TRELLIS_FF|MULT18X18D|TRELLIS_DPR16X4|DP16KD" "$stat" | sort -u

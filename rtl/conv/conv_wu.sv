@@ -148,7 +148,8 @@ module conv_wu
   logic wu_fire, dr_start;
   assign wu_fire  = fire_i && g.is_wu;
 
-  // Stage 1: the fire of the previous cycle (fire_q) and its counters.
+  // Stage 1: the fire of the previous cycle (fire_q) and its counters
+  // (set_first_q only for the assertion that the lanes start at zero).
   logic           fire_q, last_q, set_first_q, wu_first_q;
   logic           px_ok_q [P];
   logic [GAW-1:0] g_row_q;
