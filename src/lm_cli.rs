@@ -47,6 +47,11 @@ pub struct EngineArgs {
     /// The board whose twin runs the products for `--engine twin`.
     #[arg(long)]
     board: Option<String>,
+    /// `--engine twin`: upload each product's weights with it instead of
+    /// loading them once (for boards whose memory cannot hold the model;
+    /// about 350 KB over the link per token).
+    #[arg(long)]
+    stream_weights: bool,
     /// The checkpoint (default: the committed one).
     #[arg(long)]
     checkpoint: Option<PathBuf>,
@@ -73,6 +78,12 @@ pub struct TrainArgs {
     /// Validation windows (of the context) for the final bits per character.
     #[arg(long, default_value_t = 200)]
     eval_windows: usize,
+    /// Train an unquantized f32 model of the same shape instead (the
+    /// baseline for the ternary one): prints its validation bits per
+    /// character and those of its weights quantized after training, and
+    /// writes no checkpoint.
+    #[arg(long)]
+    f32: bool,
 }
 
 /// `hlsk lm generate`.
@@ -164,10 +175,18 @@ mod training {
         let mut cfg = TrainConfig::new(model, a.seed, a.steps);
         cfg.batch = a.batch;
         cfg.lr = a.lr;
+        if a.f32 {
+            cfg.precision = Precision::F32;
+        }
         println!(
-            "training {} ternary + {} f32 parameters ({model:?}) on {} characters, \
+            "training {} {} + {} f32 parameters ({model:?}) on {} characters, \
              {} steps of {} x {}, seed {}",
             model.ternary_params(),
+            if a.f32 {
+                "f32 (unquantized model)"
+            } else {
+                "ternary"
+            },
             model.f32_params(),
             train_ids.len(),
             a.steps,
@@ -197,6 +216,17 @@ mod training {
         let seconds = start.elapsed().as_secs_f64();
         let bpc_q = trainer.bits_per_char(&val_ids, Precision::Ternary, a.eval_windows)?;
         let bpc_f = trainer.bits_per_char(&val_ids, Precision::F32, a.eval_windows)?;
+        if a.f32 {
+            println!(
+                "trained the f32 model in {}; validation ({} windows of {}): {bpc_f:.4} bit/char \
+                 (f32), {bpc_q:.4} bit/char with its weights and activations quantized after \
+                 training; final training loss {loss:.4} nats/char; no checkpoint written",
+                hms(seconds),
+                a.eval_windows,
+                model.ctx
+            );
+            return Ok(());
+        }
         println!(
             "trained in {}; validation ({} windows of {}): {bpc_q:.4} bit/char fake-quantized (QAT forward), \
              {bpc_f:.4} bit/char with the latent f32 weights unquantized",
@@ -328,12 +358,12 @@ mod engines {
 mod engines {
     use super::{EngineArgs, EngineKind};
     use anyhow::{Result, bail};
-    use hlsk_lm::engines::{RtlEngine, TwinEngine};
+    use hlsk_lm::engines::RtlEngine;
     use hlsk_lm::model::{Engine, Model, Reference};
 
     pub fn make(a: &EngineArgs, model: &Model) -> Result<Box<dyn Engine>> {
-        if a.engine != EngineKind::Twin && a.board.is_some() {
-            bail!("--board goes with --engine twin");
+        if a.engine != EngineKind::Twin && (a.board.is_some() || a.stream_weights) {
+            bail!("--board and --stream-weights go with --engine twin");
         }
         Ok(match a.engine {
             EngineKind::Ref => Box::new(Reference),
@@ -344,14 +374,38 @@ mod engines {
                 let Some(board) = a.board.as_deref() else {
                     bail!("--engine twin needs --board (see `hlsk boards`)");
                 };
-                eprintln!(
-                    "note: the SoC keeps no weights resident yet: every product uploads its \
-                     weights over the link (about 350 KB per token, seconds per token on the twin)"
-                );
-                Box::new(TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?)
+                Box::new(super::twin(board, a.stream_weights, model)?)
             }
         })
     }
+}
+
+/// `board`'s twin with the model's weights loaded once (a progress line
+/// while they load), or uploaded with every product.
+#[cfg(feature = "cosim")]
+fn twin(board: &str, stream: bool, model: &Model) -> Result<hlsk_lm::engines::TwinEngine> {
+    use hlsk_lm::engines::TwinEngine;
+    if stream {
+        eprintln!(
+            "note: every product uploads its weights over the link (about 350 KB per token, \
+             seconds per token on the twin)"
+        );
+        return TwinEngine::streaming(board, 1).map_err(anyhow::Error::msg);
+    }
+    let t0 = std::time::Instant::now();
+    let mut last = 0;
+    let e = TwinEngine::resident(board, model.checkpoint(), 1, &mut |done, total| {
+        let pct = done * 100 / total.max(1);
+        if pct >= last + 10 || done == total {
+            last = pct;
+            eprint!(
+                "\rloading the weights into the {board} twin: {done} of {total} words ({pct} %)"
+            );
+        }
+    })
+    .map_err(|e| anyhow::anyhow!("{e}\n(`--stream-weights` uploads them with every product)"))?;
+    eprintln!(" in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(e)
 }
 
 mod bench {
@@ -395,7 +449,13 @@ mod bench {
     struct Projection {
         clock_mhz: f64,
         baud: u64,
+        /// False when the twin streamed the weights (`--stream-weights`):
+        /// then the measured link bytes include them.
+        weights_resident: bool,
         engine_s_per_token: f64,
+        /// From the twin's measured bytes per token when it ran, else from
+        /// the activations and results plus framing.
+        link_bytes_per_token: f64,
         link_s_per_token: f64,
         host_s_per_token: f64,
         tokens_per_s: f64,
@@ -466,15 +526,21 @@ mod bench {
             let engine_s = cyc / (a.clock_mhz * 1e6);
             // 10 bits per byte on the UART, plus a frame per product
             // (header and CRC; the protocol's ~8 bytes).
+            // The twin's measured traffic (framing, status polls, and the
+            // weights when they are streamed) when there is one.
             let frame = 8.0 * 2.0 * (g.decode_traffic.products as f64 / decoded.max(1) as f64);
-            let link_bytes = decode.link_bytes_per_token + frame;
+            let link_bytes = decode
+                .measured_link_bytes_per_token
+                .unwrap_or(decode.link_bytes_per_token + frame);
             let link_s = link_bytes * 10.0 / a.baud as f64;
             let w_bytes = weight_bytes(&model, a.engine.build);
             let streamed_s = engine_s + link_s + host_s + w_bytes * 10.0 / a.baud as f64;
             Projection {
                 clock_mhz: a.clock_mhz,
                 baud: a.baud,
+                weights_resident: !a.engine.stream_weights,
                 engine_s_per_token: engine_s,
+                link_bytes_per_token: link_bytes,
                 link_s_per_token: link_s,
                 host_s_per_token: host_s,
                 tokens_per_s: 1.0 / (engine_s + link_s + host_s),
@@ -527,16 +593,22 @@ mod bench {
         );
         if let Some(p) = &r.projection {
             println!(
-                "projected board decode at {} MHz, {} baud, weights resident: engine {:.2} ms + link {:.2} ms + host {:.2} ms = {:.2} tok/s",
+                "projected board decode at {} MHz, {} baud, weights {}: engine {:.2} ms + link {:.2} ms ({:.0} B) + host {:.2} ms = {:.2} tok/s",
                 p.clock_mhz,
                 p.baud,
+                if p.weights_resident {
+                    "resident"
+                } else {
+                    "streamed"
+                },
                 p.engine_s_per_token * 1e3,
                 p.link_s_per_token * 1e3,
+                p.link_bytes_per_token,
                 p.host_s_per_token * 1e3,
                 p.tokens_per_s
             );
             println!(
-                "  with the weights uploaded per token ({:.0} B/token, as the twin engine does now): {:.4} tok/s",
+                "  with the weights uploaded per token ({:.0} B/token, `--stream-weights`): {:.4} tok/s",
                 p.weight_bytes_per_token, p.tokens_per_s_weights_streamed
             );
         }
@@ -588,11 +660,12 @@ mod bench {
                 let diff =
                     |a: (u64, u64, u64), b: (u64, u64, u64)| (a.0 - b.0, a.1 - b.1, a.2 - b.2);
                 // Prefill alone first, to split the counts.
-                let mut e = TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?;
+                let stream = a.engine.stream_weights;
+                let mut e = super::twin(board, stream, model)?;
                 let c0 = counts(&mut e);
                 generate(model, a.prompt.as_bytes(), 1, Sampling::Greedy, &mut e)?;
                 let pre = diff(counts(&mut e), c0);
-                let mut e = TwinEngine::new(board, 1).map_err(anyhow::Error::msg)?;
+                let mut e = super::twin(board, stream, model)?;
                 let c0 = counts(&mut e);
                 let g = generate(
                     model,

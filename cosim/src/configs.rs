@@ -558,7 +558,8 @@ pub const SOC_CONV_ULX3S: ConvConfig = ConvConfig {
     g_ent: 64,
 };
 
-/// The ULX3S SoC (TLMM only; `ulx3s-conv` adds the convolution engine).
+/// The ULX3S SoC (TLMM only; `ulx3s-conv` adds the convolution engine):
+/// its memory holds the language model's weights resident (docs/lm.md).
 const SOC_ULX3S: SocConfig = SocConfig {
     boards: &["ulx3s"],
     g: 3,
@@ -566,7 +567,7 @@ const SOC_ULX3S: SocConfig = SocConfig {
     p: 8,
     acc_w: 24,
     k_max: 1024,
-    mem_words: 4096,
+    mem_words: 57_344,
     baud: 3_000_000,
     btn_active_low: true,
     conv: None,
@@ -594,6 +595,7 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
     SocConfig {
         boards: &["ulx3s-conv"],
         conv: Some(SOC_CONV_ULX3S),
+        mem_words: 4096,
         baud: 1_000_000,
         ..SOC_ULX3S
     },

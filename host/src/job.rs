@@ -54,6 +54,33 @@ pub struct JobPlan {
     pub weight_words: Vec<u32>,
 }
 
+/// The packed weight beats of `w` as the device `info` describes stores
+/// them: `w_words` words per beat, row-block-major (the layout a job's
+/// weight region holds, whether uploaded with the job or kept resident).
+pub fn weight_words(info: &DeviceInfo, w: &TernaryMatrix) -> Result<Vec<u32>, JobError> {
+    let g = Grouping::new(usize::from(info.g)).map_err(|e| JobError::Device(e.to_string()))?;
+    let layout = WeightLayout::new(
+        usize::from(info.p),
+        usize::from(info.t),
+        Arch::OutputStationary,
+    )
+    .map_err(|e| JobError::Device(e.to_string()))?;
+    let mut out = Vec::new();
+    for beat in pack_weights(&CodeMatrix::encode(w, g), &layout) {
+        let mut words = beat.words_u32();
+        if words.len() > usize::from(info.w_words) {
+            return Err(JobError::Device(format!(
+                "a weight beat is {} words, the device takes {}",
+                words.len(),
+                info.w_words
+            )));
+        }
+        words.resize(usize::from(info.w_words), 0);
+        out.extend(words);
+    }
+    Ok(out)
+}
+
 impl JobPlan {
     /// Packs `w` and `x` for the device `info` describes: activations from
     /// word 0, weights right after, results after those. An error names the
@@ -70,27 +97,8 @@ impl JobPlan {
         if k > usize::from(info.k_max) {
             return Err(fit(format!("K above the engine's KMax = {}", info.k_max)));
         }
-        let g = Grouping::new(usize::from(info.g)).map_err(|e| JobError::Device(e.to_string()))?;
-        let layout = WeightLayout::new(
-            usize::from(info.p),
-            usize::from(info.t),
-            Arch::OutputStationary,
-        )
-        .map_err(|e| JobError::Device(e.to_string()))?;
         let act_words = pack_activations(x);
-        let mut weight_words = Vec::new();
-        for beat in pack_weights(&CodeMatrix::encode(w, g), &layout) {
-            let mut words = beat.words_u32();
-            if words.len() > usize::from(info.w_words) {
-                return Err(JobError::Device(format!(
-                    "a weight beat is {} words, the device takes {}",
-                    words.len(),
-                    info.w_words
-                )));
-            }
-            words.resize(usize::from(info.w_words), 0);
-            weight_words.extend(words);
-        }
+        let weight_words = weight_words(info, w)?;
         let a_addr = 0;
         let w_addr = a_addr + act_words.len();
         let out_addr = w_addr + weight_words.len();
@@ -203,8 +211,61 @@ pub fn run_tlmm<T: Transport>(
             total: words.len(),
         });
     }
+    execute(link, &d, expected, t0, progress)
+}
+
+/// Runs `y = W x` with the weights already in the device memory at
+/// `d.w_addr` (kept resident by the caller, packed by [`weight_words`]):
+/// stores only the activations at `d.a_addr`, starts the job, reads the
+/// `M` results from `d.out_addr` and checks them against the reference.
+/// `d.m`/`d.k` must be `w`'s shape; the regions are the caller's to keep
+/// apart (the device refuses only regions beyond its memory).
+pub fn run_tlmm_resident<T: Transport>(
+    link: &mut Link<T>,
+    d: &TlmmDescriptor,
+    w: &TernaryMatrix,
+    x: &[i8],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<JobOutcome, JobError> {
+    let (m, k) = (w.m(), w.k());
+    if (usize::from(d.m), usize::from(d.k)) != (m, k) || x.len() != k {
+        return Err(JobError::DoesNotFit {
+            m,
+            k,
+            why: format!(
+                "the descriptor says {} x {} and there are {} activations",
+                d.m,
+                d.k,
+                x.len()
+            ),
+        });
+    }
+    let info = link.info();
+    let acc = AccWidth::new(u32::from(info.acc_w)).map_err(|e| JobError::Device(e.to_string()))?;
+    let expected = golden(w, x, acc)
+        .map_err(|e| JobError::Device(e.to_string()))?
+        .out;
+    let t0 = Instant::now();
+    let act = pack_activations(x);
+    link.write_words(usize::from(d.a_addr), &act)?;
+    progress(Progress::Upload {
+        done: act.len(),
+        total: act.len(),
+    });
+    execute(link, d, expected, t0, progress)
+}
+
+/// Starts the job `d` (its streams in place), waits for it and reads its
+/// results back.
+fn execute<T: Transport>(
+    link: &mut Link<T>,
+    d: &TlmmDescriptor,
+    expected: Vec<i32>,
+    t0: Instant,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<JobOutcome, JobError> {
     let jobs_before = link.status()?.counter(Counter::Jobs);
-    link.start_tlmm(&d)?;
+    link.start_tlmm(d)?;
     progress(Progress::Started);
     let mut polls = 0;
     let status = loop {

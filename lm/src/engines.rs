@@ -11,7 +11,8 @@
 use crate::model::{BitLinear, Config, Engine, LinearId};
 use hls_rust::tlmm::{AccWidth, CodeMatrix, Flags, Grouping, TernaryMatrix};
 use hlsk_cosim::TlmmDriver;
-use hlsk_host::job::JobPlan;
+use hlsk_host::job::{JobOutcome, JobPlan, run_tlmm_resident};
+use hlsk_host::proto::{DeviceInfo, TlmmDescriptor};
 use hlsk_host::{Link, LinkConfig};
 use hlsk_sim::tlmm::{Build, FLAG_CLEAR, Job, Pressure, run_jobs};
 use hlsk_sim::twin::Twin;
@@ -177,23 +178,126 @@ impl Engine for RtlEngine {
 }
 
 /// A board's digital twin through its UART host link: each product is one
-/// job per token per K chunk (and per block of rows that fits the device
-/// memory), its weights uploaded with it (no residency yet), every result
-/// checked against the reference by the job runner.
+/// job per token per K chunk, checked against the reference by the job
+/// runner. The weights either stay resident ([`TwinEngine::resident`]:
+/// loaded once, so a product moves only its activations and results) or
+/// are uploaded with every product ([`TwinEngine::streaming`], in blocks of
+/// rows that fit the device memory).
 pub struct TwinEngine {
     board: String,
     link: Link<Twin>,
     chunk: usize,
-    rows: HashMap<(usize, usize), usize>,
+    weights: Weights,
     /// Device job cycles over all jobs so far.
     pub job_cycles: u64,
     /// Jobs run so far.
     pub jobs: u64,
 }
 
+/// Where a [`TwinEngine`] keeps the weights.
+enum Weights {
+    /// Uploaded with every product: rows per job for each `(M, K chunk)`.
+    Streamed(HashMap<(usize, usize), usize>),
+    /// Loaded once: each projection's weights and its K chunks in memory;
+    /// every job's activations at word 0, its results at `out_addr`.
+    Resident {
+        chunks: HashMap<LinearId, (TernaryMatrix, Vec<ResidentChunk>)>,
+        out_addr: u16,
+    },
+}
+
+/// One K chunk of a resident projection.
+struct ResidentChunk {
+    /// First column.
+    lo: usize,
+    /// The chunk's columns (for the reference check).
+    w: TernaryMatrix,
+    /// Word address of its packed weight beats.
+    w_addr: u16,
+}
+
+/// The device memory a model needs with its weights resident: a scratch
+/// region for one job's activations and results, then every projection's
+/// K chunks, packed for the device (`hlsk_host::job::weight_words`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentLayout {
+    /// Words of the activation region (word 0 on).
+    pub act_words: usize,
+    /// Words of the result region (right after the activations).
+    pub out_words: usize,
+    /// Packed weight words of each layer, in layer order.
+    pub layer_words: Vec<usize>,
+    /// The device's memory, words.
+    pub mem_words: usize,
+}
+
+impl ResidentLayout {
+    /// Words needed in all.
+    pub fn total(&self) -> usize {
+        self.act_words + self.out_words + self.layer_words.iter().sum::<usize>()
+    }
+
+    /// The most leading layers whose weights fit beside the scratch.
+    pub fn layers_that_fit(&self) -> usize {
+        let mut left = self
+            .mem_words
+            .saturating_sub(self.act_words + self.out_words);
+        let mut n = 0;
+        for &w in &self.layer_words {
+            if w > left {
+                break;
+            }
+            left -= w;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// A projection's K chunk: which, its first column, its columns and their
+/// packed weight words.
+type PackedChunk = (LinearId, usize, TernaryMatrix, Vec<u32>);
+
+/// Each K chunk of every projection of `ckpt`, packed for `info`'s device,
+/// with the layout they need resident.
+fn resident_chunks(
+    info: &DeviceInfo,
+    ckpt: &crate::checkpoint::Checkpoint,
+    chunk: usize,
+) -> Result<(ResidentLayout, Vec<PackedChunk>), String> {
+    let c = ckpt.config;
+    let (mut act_words, mut out_words) = (0, 0);
+    let mut layer_words = vec![0; c.layers];
+    let mut chunks = Vec::new();
+    for id in c.linears() {
+        let w = &ckpt.linear(id).w;
+        let (m, k) = (w.m(), w.k());
+        check_total(k)?;
+        if m > usize::from(u16::MAX) {
+            return Err(format!(
+                "{id}: M = {m} does not fit a TLMM_START descriptor"
+            ));
+        }
+        out_words = out_words.max(m);
+        for lo in (0..k).step_by(chunk) {
+            let wc = columns(w, lo, (lo + chunk).min(k))?;
+            act_words = act_words.max(wc.k().div_ceil(4));
+            let words = hlsk_host::job::weight_words(info, &wc).map_err(|e| e.to_string())?;
+            layer_words[id.layer] += words.len();
+            chunks.push((id, lo, wc, words));
+        }
+    }
+    let layout = ResidentLayout {
+        act_words,
+        out_words,
+        layer_words,
+        mem_words: usize::from(info.mem_words),
+    };
+    Ok((layout, chunks))
+}
+
 impl TwinEngine {
-    /// Connects to `board`'s twin (power-up state from `seed`).
-    pub fn new(board: &str, seed: u64) -> Result<TwinEngine, String> {
+    fn connect(board: &str, seed: u64, weights: Weights) -> Result<TwinEngine, String> {
         let twin = Twin::for_board(board, seed as u32).map_err(|e| e.to_string())?;
         let config = LinkConfig {
             baud: twin.config().baud,
@@ -206,10 +310,74 @@ impl TwinEngine {
             board: board.to_owned(),
             link,
             chunk,
-            rows: HashMap::new(),
+            weights,
             job_cycles: 0,
             jobs: 0,
         })
+    }
+
+    /// Connects to `board`'s twin (power-up state from `seed`); every
+    /// product uploads its weights.
+    pub fn streaming(board: &str, seed: u64) -> Result<TwinEngine, String> {
+        Self::connect(board, seed, Weights::Streamed(HashMap::new()))
+    }
+
+    /// Connects to `board`'s twin and loads every ternary weight of `ckpt`
+    /// into its memory once (`progress(words written, words in all)`); an
+    /// error, before anything is written, if they do not fit, naming the
+    /// words needed and how many layers would fit.
+    pub fn resident(
+        board: &str,
+        ckpt: &crate::checkpoint::Checkpoint,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<TwinEngine, String> {
+        let mut e = Self::connect(board, seed, Weights::Streamed(HashMap::new()))?;
+        let (layout, chunks) = resident_chunks(&e.link.info(), ckpt, e.chunk)?;
+        if layout.total() > layout.mem_words {
+            return Err(format!(
+                "the model's weights do not fit the {board} SoC's memory: resident they need {} \
+                 words ({} for one job's activations and results, {} per layer for {} layers), the \
+                 device has {}, which holds {} of these layers; run with the weights uploaded per \
+                 product instead (slow), or on a board whose SoC memory holds them",
+                layout.total(),
+                layout.act_words + layout.out_words,
+                layout.layer_words.first().copied().unwrap_or(0),
+                layout.layer_words.len(),
+                layout.mem_words,
+                layout.layers_that_fit()
+            ));
+        }
+        let total: usize = layout.layer_words.iter().sum();
+        let mut addr = layout.act_words + layout.out_words;
+        let mut done = 0;
+        let mut map: HashMap<LinearId, (TernaryMatrix, Vec<ResidentChunk>)> = HashMap::new();
+        for (id, lo, w, words) in chunks {
+            e.link
+                .write_words(addr, &words)
+                .map_err(|err| format!("loading {id}: {err}"))?;
+            done += words.len();
+            progress(done, total);
+            map.entry(id)
+                .or_insert_with(|| (ckpt.linear(id).w.clone(), Vec::new()))
+                .1
+                .push(ResidentChunk {
+                    lo,
+                    w,
+                    w_addr: addr as u16,
+                });
+            addr += words.len();
+        }
+        e.weights = Weights::Resident {
+            chunks: map,
+            out_addr: layout.act_words as u16,
+        };
+        Ok(e)
+    }
+
+    /// Whether the weights stay in the device memory.
+    pub fn is_resident(&self) -> bool {
+        matches!(self.weights, Weights::Resident { .. })
     }
 
     /// Simulated SoC clock cycles so far.
@@ -226,7 +394,10 @@ impl TwinEngine {
     /// The most rows (at most `m`) whose job of `k` columns fits the
     /// device memory beside its activations and results.
     fn rows_that_fit(&mut self, m: usize, k: usize) -> Result<usize, String> {
-        if let Some(&r) = self.rows.get(&(m, k)) {
+        let Weights::Streamed(rows) = &self.weights else {
+            return Ok(m);
+        };
+        if let Some(&r) = rows.get(&(m, k)) {
             return Ok(r);
         }
         let info = self.link.info();
@@ -245,13 +416,13 @@ impl TwinEngine {
                 info.mem_words
             ));
         }
-        self.rows.insert((m, k), lo);
+        if let Weights::Streamed(rows) = &mut self.weights {
+            rows.insert((m, k), lo);
+        }
         Ok(lo)
     }
 
-    fn job(&mut self, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, String> {
-        let o = hlsk_host::job::run_tlmm(&mut self.link, w, x, &mut |_| {})
-            .map_err(|e| e.to_string())?;
+    fn account(&mut self, o: JobOutcome) -> Result<Vec<i32>, String> {
         if !o.passed() {
             return Err(format!(
                 "the twin's results differ from the reference in rows {:?}",
@@ -262,10 +433,65 @@ impl TwinEngine {
         self.jobs += 1;
         Ok(o.out)
     }
+
+    fn job(&mut self, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, String> {
+        let o = hlsk_host::job::run_tlmm(&mut self.link, w, x, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        self.account(o)
+    }
+
+    /// `lin` on resident weights: one job per token per K chunk, only the
+    /// activations written.
+    fn resident_matmul(
+        &mut self,
+        lin: &BitLinear,
+        x: &[i8],
+        tokens: usize,
+    ) -> Result<Vec<i32>, String> {
+        let (m, k) = (lin.w.m(), lin.w.k());
+        let weights = std::mem::replace(&mut self.weights, Weights::Streamed(HashMap::new()));
+        let Weights::Resident { chunks, out_addr } = &weights else {
+            self.weights = weights;
+            return Err("no resident weights".into());
+        };
+        let mut run = || -> Result<Vec<i32>, String> {
+            let Some((w, chunks)) = chunks.get(&lin.id) else {
+                return Err(format!("{}: not among the resident weights", lin.id));
+            };
+            if *w != lin.w {
+                return Err(format!("{}: differs from the weights loaded", lin.id));
+            }
+            let mut out = vec![0i32; tokens * m];
+            for c in chunks {
+                let d = TlmmDescriptor {
+                    m: m as u16,
+                    k: c.w.k() as u16,
+                    a_addr: 0,
+                    w_addr: c.w_addr,
+                    out_addr: *out_addr,
+                };
+                for t in 0..tokens {
+                    let xs = &x[t * k + c.lo..][..c.w.k()];
+                    let o = run_tlmm_resident(&mut self.link, &d, &c.w, xs, &mut |_| {})
+                        .map_err(|e| e.to_string())?;
+                    for (acc, v) in out[t * m..][..m].iter_mut().zip(self.account(o)?) {
+                        *acc += v;
+                    }
+                }
+            }
+            Ok(out)
+        };
+        let r = run();
+        self.weights = weights;
+        r
+    }
 }
 
 impl Engine for TwinEngine {
     fn matmul(&mut self, lin: &BitLinear, x: &[i8], tokens: usize) -> Result<Vec<i32>, String> {
+        if self.is_resident() {
+            return self.resident_matmul(lin, x, tokens);
+        }
         let (m, k) = (lin.w.m(), lin.w.k());
         check_total(k)?;
         let chunk = self.chunk;

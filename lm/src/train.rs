@@ -50,6 +50,10 @@ pub struct TrainConfig {
     pub warmup: usize,
     /// AdamW weight decay.
     pub weight_decay: f64,
+    /// The forward pass trained: fake-quantized (QAT, the default) or an
+    /// unquantized f32 model of the same shape (the baseline the ternary
+    /// model is measured against).
+    pub precision: Precision,
 }
 
 impl TrainConfig {
@@ -63,6 +67,7 @@ impl TrainConfig {
             lr: 2e-3,
             warmup: 100,
             weight_decay: 0.01,
+            precision: Precision::Ternary,
         }
     }
 
@@ -265,7 +270,7 @@ impl Trainer {
                 .collect();
             let lr = cfg.lr_at(step);
             opt.set_learning_rate(lr);
-            let loss = self.loss(&windows, Precision::Ternary)?;
+            let loss = self.loss(&windows, cfg.precision)?;
             opt.backward_step(&loss)?;
             let loss = loss.to_scalar::<f32>()?;
             avg = Some(avg.map_or(loss, |a| 0.98 * a + 0.02 * loss));
