@@ -181,6 +181,17 @@ fn main() -> Result<()> {
         let sample = sample(all, args.per_module, args.seed ^ fnv(rel));
         plan.push((rel.clone(), module, kernel, sample, n));
     }
+    let unmapped: Vec<&str> = plan
+        .iter()
+        .filter(|(_, m, ..)| plan::tests_for(m).is_empty())
+        .map(|(rel, ..)| rel.as_str())
+        .collect();
+    if !unmapped.is_empty() {
+        bail!(
+            "no test runs cover {unmapped:?}: map each module to its tests in mutants/src/plan.rs \
+             (without them every mutant would survive untested)"
+        );
+    }
     if args.list {
         for (rel, _, _, sample, n) in &plan {
             println!("{rel}: {} of {n} candidates", sample.len());
