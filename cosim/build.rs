@@ -7,8 +7,8 @@
 mod configs;
 
 use configs::{
-    CONV_CONFIGS, ConvConfig, FEEDER_CONFIGS, FIFO_CONFIGS, RAM_CONFIGS, SKID_CONFIGS,
-    TLMM_CONFIGS, TLMM_TS_CONFIGS, UART_CONFIGS,
+    CONV_CONFIGS, ConvConfig, FEEDER_CONFIGS, FIFO_CONFIGS, FRAME_TX_CONFIGS, RAM_CONFIGS,
+    SKID_CONFIGS, TLMM_CONFIGS, TLMM_TS_CONFIGS, UART_CONFIGS,
 };
 // SoC top (digital twin).
 use configs::SOC_CONFIGS;
@@ -236,6 +236,10 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
             &params,
             &[],
         ));
+    }
+
+    for c in FRAME_TX_CONFIGS {
+        jobs.push(Job::new(c.prefix(), "hlsk_frame_tx", "FrameTx", &[], &[]));
     }
 
     // ---- SoC top (digital twin): the whole board SoC, seen from its pins.

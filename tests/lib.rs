@@ -9,6 +9,7 @@
 
 pub mod blocks;
 pub mod conv;
+pub mod frame_tx;
 pub mod prop;
 pub mod rtl;
 pub mod tlmm;

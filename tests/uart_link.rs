@@ -1,6 +1,7 @@
 //! Co-simulation of the UART receiver and transmitter against the
-//! bit-level line model, for every build. See `hlsk_tests::uart` for the
-//! properties.
+//! bit-level line model, for every build, and of the frame encoder that
+//! feeds the transmitter against the host's frame format. See
+//! `hlsk_tests::uart` and `hlsk_tests::frame_tx` for the properties.
 
 use hlsk_cosim::configs::UART_CONFIGS;
 use hlsk_tests::prop::cases;
@@ -29,4 +30,13 @@ fn uart_rx_drops_a_bad_stop_bit_frame_and_sets_frame_err() {
 #[test]
 fn uart_tx_line_decodes_to_the_bytes_sent() {
     every_build(tx_line_decodes_to_bytes_on);
+}
+
+#[test]
+fn frame_tx_sends_each_frame_exactly_as_encoded_under_backpressure() {
+    for config in 0..hlsk_cosim::configs::FRAME_TX_CONFIGS.len() {
+        if let Err(e) = hlsk_tests::frame_tx::frame_tx_sends_encoded_frames_on(config, cases(256)) {
+            panic!("{e}");
+        }
+    }
 }

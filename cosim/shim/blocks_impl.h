@@ -515,6 +515,41 @@ class UartTxImpl final : public HarnessDut<UartTxDut, V> {
   }
 };
 
+// Host link frame encoder.
+template <class V>
+class FrameTxImpl final : public HarnessDut<FrameTxDut, V> {
+ public:
+  using HarnessDut<FrameTxDut, V>::HarnessDut;
+  void reset(uint32_t cycles) override {
+    this->h_.reset(cycles, [](V& t) {
+      t.hdr_valid_i = 0;
+      t.pl_valid_i = 0;
+      t.out_ready_i = 0;
+    });
+  }
+  FrameTxPins step(const FrameTxIn& in) override {
+    return this->h_.step(
+        [&](V& t) {
+          t.hdr_valid_i = in.hdr_valid;
+          t.hdr_len_i = in.hdr_len;
+          t.hdr_seq_i = in.hdr_seq;
+          t.hdr_status_i = in.hdr_status;
+          t.pl_valid_i = in.pl_valid;
+          t.pl_data_i = in.pl_data;
+          t.out_ready_i = in.out_ready;
+        },
+        [](const V& t) {
+          FrameTxPins p;
+          p.hdr_ready = t.hdr_ready_o;
+          p.pl_ready = t.pl_ready_o;
+          p.out_valid = t.out_valid_o;
+          p.out_data = t.out_data_o;
+          p.busy = t.busy_o;
+          return p;
+        });
+  }
+};
+
 // Order-dependent checksum of a FIFO's outputs over a run; the Rust
 // benchmark computes the same function (cosim/benches/fifo_speed.rs) so the
 // two harnesses are shown to have simulated the same thing.

@@ -501,6 +501,21 @@ pub const UART_CONFIGS: &[UartConfig] = &[
     UartConfig { clks_per_bit: 16 },
 ];
 
+/// The build of `hlsk_frame_tx` (the host link's frame encoder; it has no
+/// parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameTxConfig;
+
+/// Frame-encoder builds: the one.
+pub const FRAME_TX_CONFIGS: &[FrameTxConfig] = &[FrameTxConfig];
+
+impl FrameTxConfig {
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        "Vhlsk_frame_tx".into()
+    }
+}
+
 impl UartConfig {
     /// Verilator class prefix of this build of `hlsk_uart_<dir>`.
     pub fn prefix(&self, dir: &str) -> String {

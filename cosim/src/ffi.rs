@@ -167,6 +167,28 @@ pub(crate) mod bridge {
         busy: bool,
     }
 
+    /// Inputs of `hlsk_frame_tx` for one cycle.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct FrameTxIn {
+        hdr_valid: bool,
+        hdr_len: u8,
+        hdr_seq: u8,
+        hdr_status: u8,
+        pl_valid: bool,
+        pl_data: u8,
+        out_ready: bool,
+    }
+
+    /// Output pins of `hlsk_frame_tx`.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+    struct FrameTxPins {
+        hdr_ready: bool,
+        pl_ready: bool,
+        out_valid: bool,
+        out_data: u8,
+        busy: bool,
+    }
+
     /// Stimulus of the TLMM engine speed benchmark (`benches/`): whole jobs
     /// as command, activation and weight queues played round and round, and
     /// per-cycle gates (bit 0 command valid, 1 activation valid, 2 weight
@@ -260,6 +282,13 @@ pub(crate) mod bridge {
         fn step(self: Pin<&mut UartTxDut>, i: &UartTxIn) -> UartTxPins;
         fn cycles(self: &UartTxDut) -> u64;
         fn error(self: &UartTxDut) -> bool;
+
+        type FrameTxDut;
+        fn new_frametx(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<FrameTxDut>>;
+        fn reset(self: Pin<&mut FrameTxDut>, cycles: u32);
+        fn step(self: Pin<&mut FrameTxDut>, i: &FrameTxIn) -> FrameTxPins;
+        fn cycles(self: &FrameTxDut) -> u64;
+        fn error(self: &FrameTxDut) -> bool;
 
         fn fifo_cpp_run(
             config: usize,

@@ -550,6 +550,17 @@ pin_model! {
     UartTx, UartTxDut, UartConfig, UART_CONFIGS, new_uarttx, "UART", UartTxIn => UartTxPins
 }
 
+pub use configs::FrameTxConfig;
+pub use ffi::bridge::{FrameTxIn, FrameTxPins};
+
+pin_model! {
+/// The Verilated `hlsk_frame_tx`, the host link's frame encoder.
+///
+/// Cycle level: [`FrameTx::step`] takes the header and payload streams and
+/// the byte stream's ready for one cycle.
+    FrameTx, FrameTxDut, FrameTxConfig, FRAME_TX_CONFIGS, new_frametx, "frame-encoder", FrameTxIn => FrameTxPins
+}
+
 // ---- SoC top (digital twin) ----
 pub use configs::SocConfig;
 pub use soc::Soc;

@@ -43,6 +43,7 @@ const SKID: TestRun = TestRun::new(T, "common_blocks", Some("skid"));
 const RAM: TestRun = TestRun::new(T, "common_blocks", Some("ram"));
 const UART_RX: TestRun = TestRun::new(T, "uart_link", Some("uart_rx"));
 const UART_TX: TestRun = TestRun::new(T, "uart_link", Some("uart_tx"));
+const FRAME_TX: TestRun = TestRun::new(T, "uart_link", Some("frame_tx"));
 const TLMM: TestRun = TestRun::new(T, "tlmm_engine", None);
 const TLMM_JOBS: TestRun = TestRun::new(T, "tlmm_engine", Some("random_jobs"));
 const FEEDER: TestRun = TestRun::new(T, "tlmm_engine", Some("weight_feeder"));
@@ -74,10 +75,9 @@ pub fn tests_for(module: &str) -> Vec<TestRun> {
             vec![CONV, TWIN_CONV]
         }
         "hlsk_soc_bist" => vec![SOC_SELFTEST, SOC_SIM],
-        "hlsk_link_pkg" | "hlsk_frame_rx" | "hlsk_frame_tx" | "hlsk_soc_ctrl"
-        | "hlsk_soc_tlmm_job" | "hlsk_soc_conv_job" | "hlsk_soc_top" => {
-            vec![SOC_STATUS, TWIN, SOC_SIM]
-        }
+        "hlsk_frame_tx" => vec![FRAME_TX, SOC_STATUS, TWIN, SOC_SIM],
+        "hlsk_link_pkg" | "hlsk_frame_rx" | "hlsk_soc_ctrl" | "hlsk_soc_tlmm_job"
+        | "hlsk_soc_conv_job" | "hlsk_soc_top" => vec![SOC_STATUS, TWIN, SOC_SIM],
         _ => Vec::new(),
     }
 }
