@@ -335,17 +335,25 @@ impl TwinEngine {
         let mut e = Self::connect(board, seed, Weights::Streamed(HashMap::new()))?;
         let (layout, chunks) = resident_chunks(&e.link.info(), ckpt, e.chunk)?;
         if layout.total() > layout.mem_words {
+            let c = ckpt.config;
+            let per_layer = c.ternary_params() / c.layers.max(1);
+            let layer_words = layout.layer_words.first().copied().unwrap_or(1).max(1);
+            let room = layout
+                .mem_words
+                .saturating_sub(layout.act_words + layout.out_words);
             return Err(format!(
                 "the model's weights do not fit the {board} SoC's memory: resident they need {} \
-                 words ({} for one job's activations and results, {} per layer for {} layers), the \
-                 device has {}, which holds {} of these layers; run with the weights uploaded per \
-                 product instead (slow), or on a board whose SoC memory holds them",
+                 words ({} for one job's activations and results, {layer_words} per layer for {} \
+                 layers of {per_layer} weights), the device has {}, which holds {} of these \
+                 layers (the largest model it keeps resident has about {} ternary weights in \
+                 this engine's packing); run with the weights uploaded per product instead \
+                 (slow), or on a board whose SoC memory holds them",
                 layout.total(),
                 layout.act_words + layout.out_words,
-                layout.layer_words.first().copied().unwrap_or(0),
                 layout.layer_words.len(),
                 layout.mem_words,
-                layout.layers_that_fit()
+                layout.layers_that_fit(),
+                room * per_layer / layer_words
             ));
         }
         let total: usize = layout.layer_words.iter().sum();

@@ -107,7 +107,8 @@ fn icebreaker_twin_says_the_model_does_not_fit() {
     assert!(
         err.contains("do not fit the icebreaker SoC's memory")
             && err.contains("the device has 1024")
-            && err.contains("holds 0 of these layers"),
+            && err.contains("holds 0 of these layers")
+            && err.contains("the largest model it keeps resident has about"),
         "{err}"
     );
 }
