@@ -194,11 +194,8 @@ pub fn run_tlmm<T: Transport>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<JobOutcome, JobError> {
     let info = link.info();
-    let acc = AccWidth::new(u32::from(info.acc_w)).map_err(|e| JobError::Device(e.to_string()))?;
     let plan = JobPlan::new(&info, w, x)?;
-    let expected = golden(w, x, acc)
-        .map_err(|e| JobError::Device(e.to_string()))?
-        .out;
+    let expected = reference(&info, w, x)?;
     let t0 = Instant::now();
     let d = plan.desc;
     let words = plan.upload();
@@ -240,11 +237,7 @@ pub fn run_tlmm_resident<T: Transport>(
             ),
         });
     }
-    let info = link.info();
-    let acc = AccWidth::new(u32::from(info.acc_w)).map_err(|e| JobError::Device(e.to_string()))?;
-    let expected = golden(w, x, acc)
-        .map_err(|e| JobError::Device(e.to_string()))?
-        .out;
+    let expected = reference(&link.info(), w, x)?;
     let t0 = Instant::now();
     let act = pack_activations(x);
     link.write_words(usize::from(d.a_addr), &act)?;
@@ -253,6 +246,15 @@ pub fn run_tlmm_resident<T: Transport>(
         total: act.len(),
     });
     execute(link, d, expected, t0, progress)
+}
+
+/// `hls_rust::tlmm::golden`'s results for `y = W x` at the device's
+/// accumulator width.
+fn reference(info: &DeviceInfo, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, JobError> {
+    let acc = AccWidth::new(u32::from(info.acc_w)).map_err(|e| JobError::Device(e.to_string()))?;
+    Ok(golden(w, x, acc)
+        .map_err(|e| JobError::Device(e.to_string()))?
+        .out)
 }
 
 /// Starts the job `d` (its streams in place), waits for it and reads its

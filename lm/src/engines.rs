@@ -220,25 +220,25 @@ struct ResidentChunk {
 /// region for one job's activations and results, then every projection's
 /// K chunks, packed for the device (`hlsk_host::job::weight_words`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResidentLayout {
+struct ResidentLayout {
     /// Words of the activation region (word 0 on).
-    pub act_words: usize,
+    act_words: usize,
     /// Words of the result region (right after the activations).
-    pub out_words: usize,
+    out_words: usize,
     /// Packed weight words of each layer, in layer order.
-    pub layer_words: Vec<usize>,
+    layer_words: Vec<usize>,
     /// The device's memory, words.
-    pub mem_words: usize,
+    mem_words: usize,
 }
 
 impl ResidentLayout {
     /// Words needed in all.
-    pub fn total(&self) -> usize {
+    fn total(&self) -> usize {
         self.act_words + self.out_words + self.layer_words.iter().sum::<usize>()
     }
 
     /// The most leading layers whose weights fit beside the scratch.
-    pub fn layers_that_fit(&self) -> usize {
+    fn layers_that_fit(&self) -> usize {
         let mut left = self
             .mem_words
             .saturating_sub(self.act_words + self.out_words);
@@ -402,13 +402,13 @@ impl TwinEngine {
     /// The most rows (at most `m`) whose job of `k` columns fits the
     /// device memory beside its activations and results.
     fn rows_that_fit(&mut self, m: usize, k: usize) -> Result<usize, String> {
-        let Weights::Streamed(rows) = &self.weights else {
+        let info = self.link.info();
+        let Weights::Streamed(rows) = &mut self.weights else {
             return Ok(m);
         };
         if let Some(&r) = rows.get(&(m, k)) {
             return Ok(r);
         }
-        let info = self.link.info();
         let fits = |rows: usize| {
             TernaryMatrix::new(rows, k, vec![0; rows * k])
                 .is_ok_and(|w| JobPlan::new(&info, &w, &vec![0; k]).is_ok())
@@ -424,28 +424,14 @@ impl TwinEngine {
                 info.mem_words
             ));
         }
-        if let Weights::Streamed(rows) = &mut self.weights {
-            rows.insert((m, k), lo);
-        }
+        rows.insert((m, k), lo);
         Ok(lo)
-    }
-
-    fn account(&mut self, o: JobOutcome) -> Result<Vec<i32>, String> {
-        if !o.passed() {
-            return Err(format!(
-                "the twin's results differ from the reference in rows {:?}",
-                &o.mismatches()[..o.mismatches().len().min(8)]
-            ));
-        }
-        self.job_cycles += u64::from(o.status.job_cycles);
-        self.jobs += 1;
-        Ok(o.out)
     }
 
     fn job(&mut self, w: &TernaryMatrix, x: &[i8]) -> Result<Vec<i32>, String> {
         let o = hlsk_host::job::run_tlmm(&mut self.link, w, x, &mut |_| {})
             .map_err(|e| e.to_string())?;
-        self.account(o)
+        account(o, &mut self.job_cycles, &mut self.jobs)
     }
 
     /// `lin` on resident weights: one job per token per K chunk, only the
@@ -457,42 +443,50 @@ impl TwinEngine {
         tokens: usize,
     ) -> Result<Vec<i32>, String> {
         let (m, k) = (lin.w.m(), lin.w.k());
-        let weights = std::mem::replace(&mut self.weights, Weights::Streamed(HashMap::new()));
-        let Weights::Resident { chunks, out_addr } = &weights else {
-            self.weights = weights;
+        let Weights::Resident { chunks, out_addr } = &self.weights else {
             return Err("no resident weights".into());
         };
-        let mut run = || -> Result<Vec<i32>, String> {
-            let Some((w, chunks)) = chunks.get(&lin.id) else {
-                return Err(format!("{}: not among the resident weights", lin.id));
+        let Some((w, chunks)) = chunks.get(&lin.id) else {
+            return Err(format!("{}: not among the resident weights", lin.id));
+        };
+        if *w != lin.w {
+            return Err(format!("{}: differs from the weights loaded", lin.id));
+        }
+        let mut out = vec![0i32; tokens * m];
+        for c in chunks {
+            let d = TlmmDescriptor {
+                m: m as u16,
+                k: c.w.k() as u16,
+                a_addr: 0,
+                w_addr: c.w_addr,
+                out_addr: *out_addr,
             };
-            if *w != lin.w {
-                return Err(format!("{}: differs from the weights loaded", lin.id));
-            }
-            let mut out = vec![0i32; tokens * m];
-            for c in chunks {
-                let d = TlmmDescriptor {
-                    m: m as u16,
-                    k: c.w.k() as u16,
-                    a_addr: 0,
-                    w_addr: c.w_addr,
-                    out_addr: *out_addr,
-                };
-                for t in 0..tokens {
-                    let xs = &x[t * k + c.lo..][..c.w.k()];
-                    let o = run_tlmm_resident(&mut self.link, &d, &c.w, xs, &mut |_| {})
-                        .map_err(|e| e.to_string())?;
-                    for (acc, v) in out[t * m..][..m].iter_mut().zip(self.account(o)?) {
-                        *acc += v;
-                    }
+            for t in 0..tokens {
+                let xs = &x[t * k + c.lo..][..c.w.k()];
+                let o = run_tlmm_resident(&mut self.link, &d, &c.w, xs, &mut |_| {})
+                    .map_err(|e| e.to_string())?;
+                let y = account(o, &mut self.job_cycles, &mut self.jobs)?;
+                for (acc, v) in out[t * m..][..m].iter_mut().zip(y) {
+                    *acc += v;
                 }
             }
-            Ok(out)
-        };
-        let r = run();
-        self.weights = weights;
-        r
+        }
+        Ok(out)
     }
+}
+
+/// A finished twin job's results, once checked against the reference,
+/// counted into `job_cycles` and `jobs`.
+fn account(o: JobOutcome, job_cycles: &mut u64, jobs: &mut u64) -> Result<Vec<i32>, String> {
+    if !o.passed() {
+        return Err(format!(
+            "the twin's results differ from the reference in rows {:?}",
+            &o.mismatches()[..o.mismatches().len().min(8)]
+        ));
+    }
+    *job_cycles += u64::from(o.status.job_cycles);
+    *jobs += 1;
+    Ok(o.out)
 }
 
 impl Engine for TwinEngine {
