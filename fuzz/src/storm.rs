@@ -77,6 +77,24 @@ pub struct Wire {
     recent: VecDeque<Frame>,
     /// What was injected.
     pub counts: FaultCounts,
+    /// The first few frames counted in `forged_from_device`, each with the
+    /// frames the device had last sent (oldest first) and the device's
+    /// bytes of that read as sent and as corrupted.
+    pub forged_from_device_examples: Vec<ForgedReply>,
+}
+
+/// A frame decoded from the corrupted device stream that is none of the
+/// device's last frames.
+#[derive(Debug, Clone)]
+pub struct ForgedReply {
+    /// The frame the host-side decoder produced.
+    pub frame: Frame,
+    /// The device's last frames decoded from its clean stream, oldest first.
+    pub recent: Vec<Frame>,
+    /// The read's bytes as the device sent them and as they arrived.
+    pub sent: Vec<u8>,
+    /// See `sent`.
+    pub received: Vec<u8>,
 }
 
 impl Wire {
@@ -91,6 +109,7 @@ impl Wire {
             seen: Decoder::default(),
             recent: VecDeque::new(),
             counts: FaultCounts::default(),
+            forged_from_device_examples: Vec::new(),
         }
     }
 
@@ -217,6 +236,14 @@ impl Transport for WireRef<'_> {
                     && !w.recent.contains(&f)
                 {
                     w.counts.forged_from_device += 1;
+                    if w.forged_from_device_examples.len() < 8 {
+                        w.forged_from_device_examples.push(ForgedReply {
+                            frame: f,
+                            recent: w.recent.iter().cloned().collect(),
+                            sent: tmp[..n].to_vec(),
+                            received: out.clone(),
+                        });
+                    }
                 }
             }
             w.pending.extend(out);
@@ -257,7 +284,7 @@ pub struct StormConfig {
 impl Default for StormConfig {
     fn default() -> Self {
         StormConfig {
-            soc: 0,
+            soc: 4, // the iCEBreaker engine at 115,200 baud (see the CLI's --soc)
             faults: 1_000_000,
             max_wall: Duration::from_secs(900),
             rate_ppm: 10_000,
@@ -274,6 +301,9 @@ impl Default for StormConfig {
 pub struct StormReport {
     /// Faults injected.
     pub faults: FaultCounts,
+    /// The first frames counted as passing the host-side checks though
+    /// corrupted (`faults.forged_from_device`), for a reader to examine.
+    pub forged_replies: Vec<ForgedReply>,
     /// Jobs completed and checked.
     pub jobs_checked: u64,
     /// Jobs abandoned after a command failed (the next job starts over).
@@ -359,6 +389,12 @@ impl StormReport {
             "results: {} words checked against the reference, {} corrupted undetected\n",
             self.result_words, self.results_corrupted
         );
+        for e in &self.forged_replies {
+            s += &format!(
+                "  reply decoded though not sent: {:02x?}\n    device's last frames: {:02x?}\n    read as sent     {:02x?}\n    read as received {:02x?}\n",
+                e.frame, e.recent, e.sent, e.received
+            );
+        }
         let l = &self.link;
         s += &format!(
             "link: {} commands, {} retries, {} timeouts, {} garbled replies, {} NAKs, {} DUPs\n",
@@ -578,6 +614,7 @@ pub fn run(
     r.link = link.stats();
     r.status = Some(end);
     r.faults = link.transport().0.counts;
+    r.forged_replies = link.transport().0.forged_from_device_examples.clone();
     r.cycles = link.transport().0.twin().cycles();
     r.sim_seconds = r.cycles as f64 / clk_hz;
     r.wall = t0.elapsed();
