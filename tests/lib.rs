@@ -12,6 +12,7 @@ pub mod conv;
 pub mod frame_tx;
 pub mod prop;
 pub mod rtl;
+pub mod soc_preset;
 pub mod tlmm;
 pub mod twin_conv;
 pub mod twin_props;

@@ -4,7 +4,7 @@
 //! check`, which Verilator's LATCH warning does not replace), so a new module
 //! that breaks any of these fails the suite.
 
-use hlsk_rtl_lint::{Design, Problem, comb_check};
+use hlsk_rtl_lint::{CORNERS, Design, Problem, comb_check};
 use hlsk_tests::rtl::{
     is_package, module_name, repo_root, run_in_root, sv_files, verilator, yosys,
 };
@@ -71,93 +71,6 @@ fn every_module_elaborates_with_read_slang() {
     }
     assert!(failures.is_empty(), "read_slang:\n{}", failures.join("\n"));
 }
-
-/// Corner parameter sets (beyond the defaults) that must lint clean too:
-/// sizes where counters are one or two bits wide and comparisons against
-/// constants become degenerate.
-const CORNERS: &[(&str, &[(&str, u32)])] = &[
-    ("hlsk_fifo_sync", &[("Depth", 1)]),
-    ("hlsk_fifo_sync", &[("Depth", 2)]),
-    ("hlsk_fifo_sync", &[("Depth", 3)]),
-    ("hlsk_fifo_sync", &[("Depth", 5), ("Width", 1)]),
-    ("hlsk_ram_1r1w", &[("Depth", 2)]),
-    ("hlsk_ram_1r1w", &[("Depth", 3), ("Width", 1)]),
-    ("tlmm_act_buffer", &[("KMax", 1)]),
-    ("tlmm_act_buffer", &[("KMax", 3)]),
-    ("tlmm_act_buffer", &[("KMax", 4)]),
-    ("hlsk_uart_rx", &[("ClksPerBit", 2)]),
-    ("hlsk_uart_tx", &[("ClksPerBit", 2)]),
-    ("hlsk_uart_rx", &[("ClksPerBit", 3)]),
-    // T = 1 (one-lane beats, one-bit lane indices), P = 2..5 (P not a
-    // power of two, P above the tile), buffers of one to a few entries
-    // (one-bit addresses), accumulators at both ends of 32..64.
-    (
-        "conv_engine",
-        &[
-            ("T", 1),
-            ("P", 2),
-            ("InWords", 8),
-            ("WWords", 9),
-            ("OutEnt", 4),
-            ("GEnt", 2),
-        ],
-    ),
-    (
-        "conv_engine",
-        &[
-            ("T", 1),
-            ("P", 3),
-            ("InWords", 4),
-            ("WWords", 9),
-            ("OutEnt", 3),
-            ("GEnt", 1),
-        ],
-    ),
-    (
-        "conv_engine",
-        &[
-            ("T", 1),
-            ("P", 4),
-            ("AccW", 64),
-            ("AccWWu", 64),
-            ("InWords", 2),
-            ("WWords", 1),
-            ("OutEnt", 2),
-            ("GEnt", 2),
-        ],
-    ),
-    (
-        "conv_engine",
-        &[
-            ("T", 1),
-            ("P", 5),
-            ("AccW", 32),
-            ("AccWWu", 32),
-            ("InWords", 1),
-            ("WWords", 1),
-            ("OutEnt", 1),
-            ("GEnt", 1),
-        ],
-    ),
-    // The 128-MAC target of issue 12 (cosim build 5): 128-bit beats, T x T
-    // lane indices of six bits.
-    (
-        "conv_engine",
-        &[
-            ("T", 8),
-            ("P", 2),
-            ("InWords", 4096),
-            ("WWords", 2304),
-            ("OutEnt", 2048),
-            ("GEnt", 2304),
-        ],
-    ),
-    // The SoC with the convolution engine (the ULX3S build).
-    (
-        "hlsk_soc_top",
-        &[("Conv", 1), ("T", 2), ("P", 8), ("MemWords", 4096)],
-    ),
-];
 
 #[test]
 fn corner_parameter_sets_lint_clean_with_verilator_wall() {

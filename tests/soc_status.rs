@@ -3,6 +3,8 @@
 //! digital twin: every field at its documented place (`docs/host-protocol.md`),
 //! the reserved bits and the convolution part zero, the counters exact, the
 //! engine counters consistent with the job and the engine's cycle model.
+//! And the kernel-preset build (`HostLink = 0`) against its contract
+//! (`hlsk_tests::soc_preset`).
 
 use hls_rust::rng::Rng;
 use hls_rust::tlmm::TernaryMatrix;
@@ -145,6 +147,17 @@ fn status_word_after_a_tlmm_job_is_exact_on_every_soc_build() {
         if let Err(e) = check(&name, cases(4), strategy, |&(seed, m, k, data), _| {
             status_after_a_job(config, seed, m, k, data)
         }) {
+            panic!("{e}");
+        }
+    }
+}
+
+/// The kernel-preset SoC (`HostLink = 0`): self-test, stimulus registers,
+/// engine ports and the parity on tx (`hlsk_tests::soc_preset`).
+#[test]
+fn preset_soc_stimulus_and_parity_match_the_contract() {
+    for config in 0..hlsk_cosim::configs::SOC_PRESET_CONFIGS.len() {
+        if let Err(e) = hlsk_tests::soc_preset::preset_soc_meets_its_contract(config, cases(8)) {
             panic!("{e}");
         }
     }

@@ -602,6 +602,38 @@ const SOC_ICEBREAKER: SocConfig = SocConfig {
     conv: None,
 };
 
+/// A kernel-preset SoC build: `hlsk_soc_top` with `HostLink = 0`, as
+/// `hlsk results` synthesises the presets (the engine fed from shift
+/// registers on the rx pin after the self-test, the parity of its results
+/// and counters on tx). Verilated with every signal public, for the probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocPresetConfig {
+    /// The kernel preset it mirrors (`hlsk results`, src/results_cli.rs).
+    pub preset: &'static str,
+    /// The engine's parameters (the SoC builds `tlmm_os_engine`, `Direct = 1`).
+    pub engine: TlmmConfig,
+    /// Memory size in 32-bit words (unused without the link; passed on).
+    pub mem_words: u32,
+}
+
+/// Kernel-preset builds: the UP5K G = 3 preset (`up5k-g3-t3-p4`).
+pub const SOC_PRESET_CONFIGS: &[SocPresetConfig] = &[SocPresetConfig {
+    preset: "up5k-g3-t3-p4",
+    engine: TLMM_CONFIGS[5],
+    mem_words: 1024,
+}];
+
+impl SocPresetConfig {
+    /// Verilator class prefix of this build.
+    pub fn prefix(&self) -> String {
+        let e = &self.engine;
+        format!(
+            "Vhlsk_soc_preset_g{}_t{}_p{}_a{}_k{}_m{}",
+            e.g, e.t, e.p, e.acc_w, e.k_max, self.mem_words
+        )
+    }
+}
+
 /// Twin builds: one per distinct kernel and baud rate among the board
 /// files (build 0 is the iCEBreaker's, 1 the ULX3S's).
 pub const SOC_CONFIGS: &[SocConfig] = &[

@@ -332,4 +332,23 @@ pub(crate) mod bridge {
         fn cycles(self: &SocDut) -> u64;
         fn error(self: &SocDut) -> bool;
     }
+
+    // ---- Kernel-preset SoC (HostLink = 0), probed inside ----
+    unsafe extern "C++" {
+        include!("hlsk-cosim/shim/soc_preset.h");
+
+        type SocPresetDut;
+        fn new_socpreset(config: usize, seed: u32, trace: &str) -> Result<UniquePtr<SocPresetDut>>;
+        fn reset(self: Pin<&mut SocPresetDut>, cycles: u32);
+        fn probe_words(self: &SocPresetDut) -> usize;
+        fn run(
+            self: Pin<&mut SocPresetDut>,
+            rx: &[u8],
+            tx: &mut [u8],
+            probe: &mut [u64],
+        ) -> Result<()>;
+        fn leds(self: &SocPresetDut) -> u32;
+        fn cycles(self: &SocPresetDut) -> u64;
+        fn error(self: &SocPresetDut) -> bool;
+    }
 }

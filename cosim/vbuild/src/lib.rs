@@ -192,6 +192,9 @@ impl Verilator {
         if spec.coverage {
             cmd.arg("--coverage-line").arg("--coverage-toggle");
         }
+        if spec.public {
+            cmd.arg("--public-flat-rw");
+        }
         for (k, v) in &spec.params {
             cmd.arg(format!("-G{k}={v}"));
         }
@@ -254,6 +257,7 @@ pub struct VerilateSpec {
     sources: Vec<PathBuf>,
     trace: bool,
     coverage: bool,
+    public: bool,
 }
 
 impl VerilateSpec {
@@ -266,6 +270,7 @@ impl VerilateSpec {
             sources: Vec::new(),
             trace: false,
             coverage: false,
+            public: false,
         }
     }
 
@@ -290,6 +295,14 @@ impl VerilateSpec {
     /// Compiles FST tracing support into the model.
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
+        self
+    }
+
+    /// Keeps every signal of the design as a member of the model's root
+    /// class, `rootp-><top>__DOT__<path>__DOT__<name>` (`--public-flat-rw`),
+    /// for a shim that observes internal signals. Slower; for small builds.
+    pub fn public(mut self, on: bool) -> Self {
+        self.public = on;
         self
     }
 
