@@ -63,6 +63,10 @@ impl FaultCounts {
     }
 }
 
+/// Clean frames a frame decoded only from the corrupted device stream may
+/// wait for its twin in the clean stream before it counts as a CRC miss.
+pub const SUSPECT_FRAMES: usize = 8;
+
 /// The twin behind a wire that corrupts bytes at random.
 pub struct Wire {
     twin: Twin,
@@ -70,17 +74,10 @@ pub struct Wire {
     /// Faults on (off for the clean checks).
     pub enabled: bool,
     pending: VecDeque<u8>,
-    /// Decoders of the device's stream as sent and as corrupted, and the
-    /// last frames of the first (for the CRC-miss count).
-    sent: Decoder,
-    seen: Decoder,
-    recent: VecDeque<Frame>,
+    /// The host-side CRC-miss check on the device's stream.
+    shadow: ReplyShadow,
     /// What was injected.
     pub counts: FaultCounts,
-    /// The first few frames counted in `forged_from_device`, each with the
-    /// frames the device had last sent (oldest first) and the device's
-    /// bytes of that read as sent and as corrupted.
-    pub forged_from_device_examples: Vec<ForgedReply>,
 }
 
 /// A frame decoded from the corrupted device stream that is none of the
@@ -105,17 +102,22 @@ impl Wire {
             storm: Corrupter::new(rate_ppm, seed),
             enabled: true,
             pending: VecDeque::new(),
-            sent: Decoder::default(),
-            seen: Decoder::default(),
-            recent: VecDeque::new(),
+            shadow: ReplyShadow::default(),
             counts: FaultCounts::default(),
-            forged_from_device_examples: Vec::new(),
         }
     }
 
     /// The twin.
     pub fn twin(&self) -> &Twin {
         &self.twin
+    }
+
+    /// Counts every frame the host-side check still holds unexplained (at
+    /// the end of a storm) and returns the first ones counted.
+    pub fn settle(&mut self) -> Vec<ForgedReply> {
+        self.shadow.settle();
+        self.counts.forged_from_device = self.shadow.forged;
+        self.shadow.examples.clone()
     }
 
     fn corrupt(&mut self, bytes: &[u8], to_device: bool) -> (Vec<u8>, Option<usize>) {
@@ -128,6 +130,88 @@ impl Wire {
             &mut self.counts.from_device
         };
         self.storm.corrupt(bytes, to_device, counts)
+    }
+}
+
+/// The host-side CRC-miss check: the device's stream decoded as sent and
+/// as corrupted, read by read; a frame decoded from the corrupted stream
+/// that is none of the clean stream's is a frame the receiver's checks let
+/// through though corrupted.
+///
+/// A fault can also complete a genuine frame early: an inserted random
+/// byte equal to the frame's last byte, which the device has not sent by
+/// the end of the read. So a frame not among the clean stream's last
+/// frames is held as a suspect; it is explained when the clean stream
+/// gives it, and counted once [`SUSPECT_FRAMES`] clean frames have passed
+/// without it (or at [`ReplyShadow::settle`]).
+#[derive(Debug, Default)]
+pub struct ReplyShadow {
+    sent: Decoder,
+    seen: Decoder,
+    recent: VecDeque<Frame>,
+    suspects: VecDeque<(ForgedReply, usize)>,
+    /// Frames counted as passing the checks though corrupted.
+    pub forged: u64,
+    /// The first 8 of them.
+    pub examples: Vec<ForgedReply>,
+}
+
+impl ReplyShadow {
+    /// One read of the device's stream: its bytes as sent and as received.
+    pub fn read(&mut self, sent: &[u8], received: &[u8]) {
+        for &b in sent {
+            if let Some(Ok(f)) = self.sent.push(b) {
+                self.clean_frame(f);
+            }
+        }
+        for &b in received {
+            if let Some(Ok(f)) = self.seen.push(b)
+                && !self.recent.contains(&f)
+            {
+                let suspect = ForgedReply {
+                    frame: f,
+                    recent: self.recent.iter().cloned().collect(),
+                    sent: sent.to_vec(),
+                    received: received.to_vec(),
+                };
+                self.suspects.push_back((suspect, 0));
+            }
+        }
+    }
+
+    /// Counts every suspect still unexplained.
+    pub fn settle(&mut self) {
+        while let Some((s, _)) = self.suspects.pop_front() {
+            self.count(s);
+        }
+    }
+
+    fn clean_frame(&mut self, f: Frame) {
+        if let Some(i) = self.suspects.iter().position(|(s, _)| s.frame == f) {
+            self.suspects.remove(i);
+        }
+        for (_, age) in self.suspects.iter_mut() {
+            *age += 1;
+        }
+        while self
+            .suspects
+            .front()
+            .is_some_and(|(_, age)| *age >= SUSPECT_FRAMES)
+        {
+            let (s, _) = self.suspects.pop_front().expect("front checked");
+            self.count(s);
+        }
+        if self.recent.len() == 8 {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(f);
+    }
+
+    fn count(&mut self, s: ForgedReply) {
+        self.forged += 1;
+        if self.examples.len() < 8 {
+            self.examples.push(s);
+        }
     }
 }
 
@@ -223,29 +307,8 @@ impl Transport for WireRef<'_> {
             }
             w.counts.bytes_from_device += n as u64;
             let (out, _) = w.corrupt(&tmp[..n], false);
-            for &b in &tmp[..n] {
-                if let Some(Ok(f)) = w.sent.push(b) {
-                    if w.recent.len() == 8 {
-                        w.recent.pop_front();
-                    }
-                    w.recent.push_back(f);
-                }
-            }
-            for &b in &out {
-                if let Some(Ok(f)) = w.seen.push(b)
-                    && !w.recent.contains(&f)
-                {
-                    w.counts.forged_from_device += 1;
-                    if w.forged_from_device_examples.len() < 8 {
-                        w.forged_from_device_examples.push(ForgedReply {
-                            frame: f,
-                            recent: w.recent.iter().cloned().collect(),
-                            sent: tmp[..n].to_vec(),
-                            received: out.clone(),
-                        });
-                    }
-                }
-            }
+            w.shadow.read(&tmp[..n], &out);
+            w.counts.forged_from_device = w.shadow.forged;
             w.pending.extend(out);
         }
         let n = buf.len().min(w.pending.len());
@@ -613,8 +676,8 @@ pub fn run(
         .count() as u64;
     r.link = link.stats();
     r.status = Some(end);
+    r.forged_replies = link.transport_mut().0.settle();
     r.faults = link.transport().0.counts;
-    r.forged_replies = link.transport().0.forged_from_device_examples.clone();
     r.cycles = link.transport().0.twin().cycles();
     r.sim_seconds = r.cycles as f64 / clk_hz;
     r.wall = t0.elapsed();
@@ -695,4 +758,54 @@ pub fn decoder_storm(
     r.faults = counts.iter().sum();
     r.wall = t0.elapsed();
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(seq: u8) -> Vec<u8> {
+        Frame {
+            seq,
+            code: 0,
+            payload: Vec::new(),
+        }
+        .encode()
+    }
+
+    /// The storm's case (seed 7): a read ends one byte before the end of a
+    /// genuine frame, and an inserted random byte after the read's last
+    /// byte equals the byte still to come. The received stream completes
+    /// the frame a read before the clean one: not a CRC miss.
+    #[test]
+    fn a_genuine_frame_completed_early_by_an_inserted_byte_is_not_counted() {
+        let (a, b) = (ack(0x19), ack(0x1a));
+        let mut first: Vec<u8> = a.iter().chain(&b[..b.len() - 1]).copied().collect();
+        let mut shadow = ReplyShadow::default();
+        let sent = first.clone();
+        first.push(b[b.len() - 1]);
+        shadow.read(&sent, &first);
+        shadow.read(&b[b.len() - 1..], &b[b.len() - 1..]);
+        shadow.read(&ack(0x1b), &ack(0x1b));
+        shadow.settle();
+        assert_eq!(shadow.forged, 0, "{:?}", shadow.examples);
+    }
+
+    /// A frame in the received stream that the device never sends is
+    /// counted, whether more frames follow or the storm ends.
+    #[test]
+    fn a_frame_the_device_never_sent_is_counted() {
+        let mut shadow = ReplyShadow::default();
+        let forged: Vec<u8> = ack(1).into_iter().chain(ack(0x77)).collect();
+        shadow.read(&ack(1), &forged);
+        for seq in 2..2 + SUSPECT_FRAMES as u8 {
+            shadow.read(&ack(seq), &ack(seq));
+        }
+        assert_eq!(shadow.forged, 1);
+        assert_eq!(shadow.examples[0].frame.seq, 0x77);
+        shadow.read(&ack(0x30), &[ack(0x30), ack(0x78)].concat());
+        assert_eq!(shadow.forged, 1, "counted before its wait is over");
+        shadow.settle();
+        assert_eq!(shadow.forged, 2);
+    }
 }
