@@ -136,7 +136,7 @@ pub fn run(args: &LinkBenchArgs) -> Result<()> {
         let m = measure(i, args.m, k, args.seed)?;
         println!(
             "  build {i} ({}, {} baud): {} bytes ({} out, {} in), {} job cycles, {} cycles simulated",
-            SOC_CONFIGS[i].boards.join("/"),
+            SOC_CONFIGS[i].name(),
             m.baud,
             m.link_bytes,
             m.bytes_out,

@@ -41,9 +41,22 @@ fn status_after_a_job(
         u32::from(info.acc_w),
         u32::from(info.k_max),
         u32::from(info.mem_words),
+        usize::from(info.w_words),
         info.kernels,
     );
-    if want_info != (c.g, c.t, c.p, c.acc_w, c.k_max, c.mem_words, 1 | conv << 1) {
+    let beat_words = c.engine().weight_beat_words();
+    if want_info
+        != (
+            c.g,
+            c.t,
+            c.p,
+            c.acc_w,
+            c.k_max,
+            c.mem_words,
+            beat_words,
+            1 | conv << 1,
+        )
+    {
         return Err(format!("INFO {info:?} does not describe build {c:?}"));
     }
 
@@ -137,7 +150,7 @@ fn status_after_a_job(
 #[test]
 fn status_word_after_a_tlmm_job_is_exact_on_every_soc_build() {
     for (config, &c) in SOC_CONFIGS.iter().enumerate() {
-        let name = format!("twin_status_after_a_job[{}]", c.boards[0]);
+        let name = format!("twin_status_after_a_job[{}]", c.name());
         let strategy = (
             any::<u32>(),
             1..=2 * c.p as usize + 1,

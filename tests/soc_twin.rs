@@ -2,7 +2,7 @@
 //! Verilated `hlsk_soc_top` behind the bit-level UART line model, driven by
 //! `hlsk_host`. See `hlsk_tests::twin_props` for the properties.
 
-use hlsk_cosim::configs::SOC_CONFIGS;
+use hlsk_cosim::configs::{SOC_CONFIGS, SocConfig};
 use hlsk_tests::prop::cases;
 use hlsk_tests::twin::WireFault;
 use hlsk_tests::twin_conv::{
@@ -69,7 +69,7 @@ fn a_lost_acknowledgement_is_retried_and_not_executed_twice() {
 
 #[test]
 fn a_retry_after_a_status_poll_is_not_executed_twice() {
-    for config in 0..SOC_CONFIGS.len() {
+    for config in SocConfig::board_builds() {
         ok(retry_after_a_poll_is_not_re_executed(config));
     }
 }
@@ -81,14 +81,14 @@ fn the_seq_wrapping_around_is_never_taken_for_a_repeat() {
 
 #[test]
 fn bad_frames_are_refused_counted_and_never_executed() {
-    for config in 0..SOC_CONFIGS.len() {
+    for config in SocConfig::board_builds() {
         ok(bad_frames_are_refused(config));
     }
 }
 
 #[test]
 fn nak_reasons_are_exact_for_good_bad_oversize_and_cut_frames_on_every_twin_build() {
-    for config in 0..SOC_CONFIGS.len() {
+    for config in SocConfig::board_builds() {
         ok(nak_reasons_are_exact_on(config, cases(24)));
     }
 }

@@ -108,7 +108,7 @@ pub fn conv_jobs_match_reference_on(config: usize, cases: u32) -> Result<(), Str
     let hw = soc_conv_hw(config)?;
     let name = format!(
         "twin_conv_jobs_match_reference[{}]",
-        SOC_CONFIGS[config].boards[0]
+        SOC_CONFIGS[config].name()
     );
     check(&name, cases, conv_case(config), |case, waves| {
         let mut link = connect(case.config, case.seed, waves)?;

@@ -106,7 +106,7 @@ fn job_data(case: &JobCase, m: usize) -> (TernaryMatrix, Vec<i8>) {
 pub fn jobs_match_reference_on(config: usize, cases: u32) -> Result<(), String> {
     let name = format!(
         "twin_tlmm_jobs_match_reference[{}]",
-        SOC_CONFIGS[config].boards[0]
+        SOC_CONFIGS[config].name()
     );
     check(&name, cases, job_case(config), |case, waves| {
         let mut link = connect(case.config, case.seed, waves)?;
@@ -684,10 +684,7 @@ fn rx_frame() -> impl Strategy<Value = RxFrame> {
 pub fn nak_reasons_are_exact_on(config: usize, cases: u32) -> Result<(), String> {
     use hlsk_host::Transport;
     use hlsk_host::proto::{Decoder, DeviceInfo, Framing, VERSION};
-    let name = format!(
-        "twin_nak_reasons_are_exact[{}]",
-        SOC_CONFIGS[config].boards[0]
-    );
+    let name = format!("twin_nak_reasons_are_exact[{}]", SOC_CONFIGS[config].name());
     let strategy = (any::<u32>(), prop::collection::vec(rx_frame(), 1..=5));
     check(&name, cases, strategy, |(seed, frames), waves| {
         let mut link = connect(config, *seed, waves)?;
@@ -856,7 +853,7 @@ fn injected() -> impl Strategy<Value = Injected> {
 pub fn jobs_survive_wire_faults_on(config: usize, cases: u32) -> Result<(), String> {
     let name = format!(
         "twin_jobs_survive_wire_faults[{}]",
-        SOC_CONFIGS[config].boards[0]
+        SOC_CONFIGS[config].name()
     );
     let c = SOC_CONFIGS[config];
     let strategy = (

@@ -170,7 +170,7 @@ fn soc_row(cycles: u64, cocotb_on: bool) -> Row {
         format!(
             "hlsk_soc_top build {} ({}: G{}/T{}/P{}), UART at {} clocks per bit",
             soc::BUILD,
-            c.boards.join("/"),
+            c.name(),
             c.g,
             c.t,
             c.p,

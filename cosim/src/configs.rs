@@ -635,7 +635,8 @@ impl SocPresetConfig {
 }
 
 /// Twin builds: one per distinct kernel and baud rate among the board
-/// files (build 0 is the iCEBreaker's, 1 the ULX3S's).
+/// files (build 0 is the iCEBreaker's, 1 the ULX3S's), and one wide build
+/// without a board.
 pub const SOC_CONFIGS: &[SocConfig] = &[
     SOC_ICEBREAKER,
     SOC_ULX3S,
@@ -662,6 +663,21 @@ pub const SOC_CONFIGS: &[SocConfig] = &[
         boards: &["tangnano9k"],
         baud: 115_200,
         ..SOC_ICEBREAKER
+    },
+    // No board: the ULX3S's 768-MAC preset shape with the host link, so that
+    // a beat of more than 1,000 bits (1,280: 40 words) goes through the
+    // link, the job unit's beat assembly and INFO.
+    SocConfig {
+        boards: &[],
+        g: 3,
+        t: 8,
+        p: 32,
+        acc_w: 24,
+        k_max: 256,
+        mem_words: 4096,
+        baud: 3_000_000,
+        btn_active_low: true,
+        conv: None,
     },
 ];
 
@@ -690,6 +706,37 @@ impl SocConfig {
     /// The twin's clock, `baud * TWIN_CLKS_PER_BIT` Hz.
     pub fn clk_hz(&self) -> u32 {
         self.baud * Self::TWIN_CLKS_PER_BIT
+    }
+
+    /// The TLMM engine this SoC carries (`tlmm_os_engine`, `Direct = 1`).
+    pub fn engine(&self) -> TlmmConfig {
+        TlmmConfig {
+            arch: TlmmArch::OutputStationary,
+            g: self.g,
+            t: self.t,
+            p: self.p,
+            acc_w: self.acc_w,
+            k_max: self.k_max,
+            m_max: CMD_M_MAX,
+            direct: 1,
+        }
+    }
+
+    /// A name for reports: the boards it carries, or its shape when none.
+    pub fn name(&self) -> String {
+        if self.boards.is_empty() {
+            format!("g{}-t{}-p{} (no board)", self.g, self.t, self.p)
+        } else {
+            self.boards.join("/")
+        }
+    }
+
+    /// The builds that carry a board's kernel (indices into
+    /// [`SOC_CONFIGS`]): every build but the wide one. The link is the same
+    /// RTL in all of them; the wide build simulates about ten times slower,
+    /// so properties of the link alone (frames, NAKs, retries) run on these.
+    pub fn board_builds() -> impl Iterator<Item = usize> {
+        (0..SOC_CONFIGS.len()).filter(|&c| !SOC_CONFIGS[c].boards.is_empty())
     }
 
     /// The build carrying `board`'s kernel, if any.

@@ -128,7 +128,7 @@ impl Twin {
     pub fn new(config: usize, seed: u32, trace: Option<&Path>) -> Result<Twin, TwinError> {
         let mut soc = Soc::with_trace(config, seed, trace)?;
         soc.reset();
-        let name = format!("twin of {}", soc.config().boards.join("/"));
+        let name = format!("twin of {}", soc.config().name());
         let mut twin = Twin {
             cpb: SocConfig::TWIN_CLKS_PER_BIT,
             soc,

@@ -14,7 +14,7 @@
 
 use hls_rust::rng::Rng;
 use hls_rust::tlmm::{AccWidth, TernaryMatrix, golden};
-use hlsk_cosim::configs::SOC_CONFIGS;
+use hlsk_cosim::configs::{SOC_CONFIGS, SocConfig};
 use hlsk_host::job::JobPlan;
 use hlsk_host::proto::{Command, Counter, DeviceStatus, Status};
 use hlsk_host::{Link, LinkConfig, LinkError};
@@ -114,7 +114,7 @@ fn malformed_frames_are_refused(config: usize, n: u32) -> Result<(), String> {
     );
     let name = format!(
         "soc_malformed_frames_are_refused[{}]",
-        SOC_CONFIGS[config].boards[0]
+        SOC_CONFIGS[config].name()
     );
     check(&name, n, strategy, |case, _waves| {
         let mut link = connect(case.config, case.seed)?;
@@ -222,10 +222,7 @@ fn commands_during_a_job_are_refused_busy(config: usize, n: u32) -> Result<(), S
             zeros,
             intruder,
         });
-    let name = format!(
-        "soc_commands_during_a_job_are_refused_busy[{}]",
-        c.boards[0]
-    );
+    let name = format!("soc_commands_during_a_job_are_refused_busy[{}]", c.name());
     check(&name, n, strategy, |case, _waves| {
         let mut link = connect(case.config, case.seed)?;
         let info = link.info();
@@ -342,8 +339,10 @@ fn commands_during_a_job_are_refused_busy(config: usize, n: u32) -> Result<(), S
     })
 }
 
+/// Every build that carries a board's kernel (the refusals are the link's,
+/// the same RTL in the wide build, which simulates ten times slower).
 fn every_build(property: fn(usize, u32) -> Result<(), String>, default_cases: u32) {
-    for config in 0..SOC_CONFIGS.len() {
+    for config in SocConfig::board_builds() {
         if let Err(e) = property(config, cases(default_cases)) {
             panic!("{e}");
         }
