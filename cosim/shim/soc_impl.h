@@ -13,11 +13,13 @@
 
 namespace hlsk {
 
-template <class V>
-class SocImpl final : public HarnessDut<SocDut, V> {
+// The pins every SoC build shares: the reset button (board polarity), rx
+// idle high until driven, and the LEDs.
+template <class Dut, class V>
+class SocPinsImpl : public HarnessDut<Dut, V> {
  public:
-  SocImpl(bool btn_active_low, uint32_t seed, rust::Str trace)
-      : HarnessDut<SocDut, V>(seed, trace), pressed_(btn_active_low ? 0 : 1) {
+  SocPinsImpl(bool btn_active_low, uint32_t seed, rust::Str trace)
+      : HarnessDut<Dut, V>(seed, trace), pressed_(btn_active_low ? 0 : 1) {
     this->h_.top().rst_btn_i = !pressed_;
     this->h_.top().uart_rx_i = 1;
   }
@@ -36,6 +38,16 @@ class SocImpl final : public HarnessDut<SocDut, V> {
         },
         [this](V& t) { t.rst_btn_i = !pressed_; });
   }
+  uint32_t leds() const override { return this->h_.top().led_o; }
+
+ private:
+  uint8_t pressed_;
+};
+
+template <class V>
+class SocImpl final : public SocPinsImpl<SocDut, V> {
+ public:
+  using SocPinsImpl<SocDut, V>::SocPinsImpl;
   void run(rust::Slice<const uint8_t> rx, rust::Slice<uint8_t> tx) override {
     if (rx.size() != tx.size()) throw std::invalid_argument("rx and tx lengths differ");
     for (size_t i = 0; i < rx.size(); ++i) {
@@ -43,10 +55,6 @@ class SocImpl final : public HarnessDut<SocDut, V> {
                             [](const V& t) { return static_cast<uint8_t>(t.uart_tx_o & 1); });
     }
   }
-  uint32_t leds() const override { return this->h_.top().led_o; }
-
- private:
-  uint8_t pressed_;
 };
 
 }  // namespace hlsk

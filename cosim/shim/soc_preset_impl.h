@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "hlsk-cosim/shim/blocks_impl.h"
+#include "hlsk-cosim/shim/soc_impl.h"
 #include "hlsk-cosim/shim/soc_preset.h"
 
 namespace hlsk {
@@ -33,24 +34,9 @@ inline void put64(const VlWide<N>& s, uint64_t* out) {
 }
 
 template <class V>
-class SocPresetImpl final : public HarnessDut<SocPresetDut, V> {
+class SocPresetImpl final : public SocPinsImpl<SocPresetDut, V> {
  public:
-  SocPresetImpl(bool btn_active_low, uint32_t seed, rust::Str trace)
-      : HarnessDut<SocPresetDut, V>(seed, trace), pressed_(btn_active_low ? 0 : 1) {
-    this->h_.top().rst_btn_i = !pressed_;
-    this->h_.top().uart_rx_i = 1;
-  }
-  void reset(uint32_t cycles) override {
-    this->h_.hold_reset(
-        cycles,
-        [this](V& t) {
-          t.uart_rx_i = 1;
-          t.rst_btn_i = !pressed_;  // an edge whatever the pin powered up as
-          t.eval();
-          t.rst_btn_i = pressed_;
-        },
-        [this](V& t) { t.rst_btn_i = !pressed_; });
-  }
+  using SocPinsImpl<SocPresetDut, V>::SocPinsImpl;
   size_t probe_words() const override {
     return 3 + words64(this->h_.top().rootp->hlsk_soc_top__DOT__g_no_link__DOT__stim_q);
   }
@@ -83,10 +69,6 @@ class SocPresetImpl final : public HarnessDut<SocPresetDut, V> {
                             });
     }
   }
-  uint32_t leds() const override { return this->h_.top().led_o; }
-
- private:
-  uint8_t pressed_;
 };
 
 }  // namespace hlsk
