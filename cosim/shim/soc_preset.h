@@ -27,8 +27,9 @@ class SocPresetDut : public DutBase {
   // uart_tx_o into tx[i] and the probe into probe[i * probe_words() ..],
   // then clocks the edge. Probe words of a cycle:
   //   0: bit 0 rst_n, 1 bist_done, 2 res_valid, 3 res_last, 4 cmd_valid,
-  //      5 act_valid, 6 w_valid, 7 res_ready (the engine's ports, after the
-  //      self-test/stimulus switch), bits 32..63 res_data;
+  //      5 act_valid, 6 w_valid, 7 res_ready (into the engine after the
+  //      self-test/stimulus switch; act_valid before the activation slice),
+  //      bits 32..63 res_data;
   //   1: eng_cnt_busy | eng_cnt_starved << 32;
   //   2: eng_cnt_blocked | eng_cnt_beats << 32;
   //   3..: the stimulus shift registers g_no_link.stim_q, bit 0 first.
