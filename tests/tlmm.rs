@@ -64,7 +64,9 @@ pub fn tlmm_case(cfg: TlmmConfig, k_cap: usize) -> impl Strategy<Value = TlmmCas
 /// between the cycles with `w_ready` and no `w_valid` (the engine only
 /// offers `w_ready` while computing) and the busy cycles without `w_valid`
 /// before the job's last weight beat (it computes no longer). A command
-/// with the clear flag zeroes them; so does reset.
+/// with the clear flag zeroes them in the cycle after it moves (the engine
+/// acts on a command then: the accept cycle, the job's first busy one); so
+/// does reset.
 pub struct PinCounters<'a> {
     dut: &'a mut dyn TlmmDriver,
     busy: u32,
@@ -74,6 +76,9 @@ pub struct PinCounters<'a> {
     starved_max: u32,
     /// Weight beats of the current job not yet taken.
     beats_left: usize,
+    /// A clearing command moved in the last cycle: the counters are zero
+    /// from this cycle's edge.
+    clear_next: bool,
     /// The first disagreement.
     pub error: Option<String>,
 }
@@ -89,6 +94,7 @@ impl<'a> PinCounters<'a> {
             starved_min: 0,
             starved_max: 0,
             beats_left: 0,
+            clear_next: false,
             error: None,
         }
     }
@@ -134,21 +140,23 @@ impl TlmmDriver for PinCounters<'_> {
         self.dut.reset();
         self.zero();
         self.beats_left = 0;
+        self.clear_next = false;
     }
 
     fn step(&mut self, i: &TlmmIn, w_data: &[u32]) -> TlmmPins {
         let o = self.dut.step(i, w_data);
         // The pins show the counters the previous edges left.
         self.check(&o);
+        if self.clear_next {
+            self.zero();
+            self.clear_next = false;
+        }
         if i.cmd_valid && o.cmd_ready {
             let c = self.dut.config();
             let (m, k) = (i.cmd_m as usize, i.cmd_k as usize);
             self.beats_left =
                 m.div_ceil(c.p as usize) * k.div_ceil(c.g as usize).div_ceil(c.t as usize);
-            if i.cmd_flags & FLAG_CLEAR != 0 {
-                self.zero();
-                return o;
-            }
+            self.clear_next = i.cmd_flags & FLAG_CLEAR != 0;
         }
         let add = |n: &mut u32, c: bool| *n = n.wrapping_add(u32::from(c));
         add(&mut self.busy, o.busy);
@@ -509,9 +517,18 @@ fn run_reject(dut: &mut dyn TlmmDriver, j: &Job) -> Result<Flags, String> {
     if !o.cmd_ready {
         return Err("engine not ready for a command after reset".into());
     }
+    // The engine acts on a command in the cycle after it moves (busy, not
+    // ready), and is idle again the cycle after that.
     let o = dut.step(&TlmmIn::default(), &zero);
-    if o.busy {
-        return Err("engine busy after a rejected command".into());
+    if !o.busy || o.cmd_ready {
+        return Err(format!(
+            "the cycle after a command: busy {}, ready {} (want the accept cycle: busy, not ready)",
+            o.busy, o.cmd_ready
+        ));
+    }
+    let o = dut.step(&TlmmIn::default(), &zero);
+    if o.busy || !o.cmd_ready {
+        return Err("engine busy or not ready two cycles after a rejected command".into());
     }
     Ok(Flags::from_bits_truncate(o.status))
 }
@@ -664,12 +681,12 @@ pub fn feeder_streams_what_was_written(config: usize, cases: u32) -> Result<(), 
                     ));
                 }
                 if let (true, Some(s), Some(l)) = (ideal, started_at, last_at)
-                    && l - s != u64::from(count) + 2
+                    && l - s != u64::from(count) + 3
                 {
                     return Err(format!(
                         "transfer {n}: last of {count} beats {} cycles after the start, expected {}",
                         l - s,
-                        count + 2
+                        count + 3
                     ));
                 }
             }

@@ -171,7 +171,10 @@ module hlsk_frame_rx
           cnt_d  = cnt_q + 1'b1;
           tail_d = {tail_q[7:0], in_data_i};
           if (32'(cnt_q) == CrcBytes - 1) begin
-            verdict_d = (crc_d == Crc32cResidue) ? StOk : NakCrc;
+            // crc_d == Crc32cResidue, from crc_q and the byte
+            // (hlsk_link_pkg::Crc32cLastIdx).
+            verdict_d = (crc_q[31:8] == Crc32cLastHigh &&
+                         (crc_q[7:0] ^ in_data_i) == Crc32cLastIdx) ? StOk : NakCrc;
             state_d   = StHold;
           end
         end

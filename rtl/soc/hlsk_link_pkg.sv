@@ -63,6 +63,26 @@ package hlsk_link_pkg;
     return c;
   endfunction
 
+  // The residue check of a frame's last byte without its CRC update:
+  // crc32c_byte(crc, b) = (crc >> 8) ^ T[crc[7:0] ^ b] with T[i] =
+  // crc32c_byte(0, i), and the top bytes of the 256 entries T[i] are all
+  // different, so crc32c_byte(crc, b) == Crc32cResidue exactly when
+  // crc[7:0] ^ b is the one index whose entry's top byte is the residue's
+  // (Crc32cLastIdx) and crc[31:8] is the residue's low 24 bits xor that
+  // entry's (Crc32cLastHigh): a compare of the register with a constant
+  // and an 8-bit compare, in parallel (hlsk_frame_rx's verdict).
+  function automatic logic [7:0] crc32c_last_idx();
+    for (int i = 0; i < 256; i++) begin
+      if (crc32c_byte(32'h0, 8'(i)) >> 24 == Crc32cResidue >> 24) begin
+        return 8'(i);
+      end
+    end
+    return 8'h00;
+  endfunction
+
+  localparam logic [7:0]  Crc32cLastIdx  = crc32c_last_idx();
+  localparam logic [23:0] Crc32cLastHigh = 24'(Crc32cResidue ^ crc32c_byte(32'h0, Crc32cLastIdx));
+
   // Protocol version 2's check, CRC-16/CCITT-FALSE (poly 0x1021, init
   // 0xFFFF, MSB first, no final xor; high byte first on the wire): only to
   // recognize an old host's INFO and to answer it (RxV2Info).

@@ -176,6 +176,11 @@ module hlsk_soc_bist
   logic [WdogW-1:0]     wdog_q;
 
   logic                 status_bad;
+  // Results are registered on arrival and compared a cycle later, so the
+  // compare (a ROM word against the result) starts at flip-flops here, not
+  // at the engine's output bank across the die.
+  logic                 res_v_q, res_last_q;
+  logic [31:0]          res_data_q;
 
   assign cmd_valid_o = (state_q == StCmd);
   assign act_valid_o = (state_q == StAct);
@@ -198,9 +203,9 @@ module hlsk_soc_bist
     mismatch_d = mismatch_q;
 
     // Results may arrive while weights are still streaming.
-    if (res_valid_i) begin
-      if (res_cnt_q == ResCntW'(BistM) || res_data_i != y_rom[res_idx_q] ||
-          res_last_i != (res_cnt_q == ResCntW'(BistM - 1))) begin
+    if (res_v_q) begin
+      if (res_cnt_q == ResCntW'(BistM) || res_data_q != y_rom[res_idx_q] ||
+          res_last_q != (res_cnt_q == ResCntW'(BistM - 1))) begin
         mismatch_d = 1'b1;
       end
       res_idx_d = res_idx_q + 1'b1;
@@ -230,7 +235,7 @@ module hlsk_soc_bist
         end
       end
       StResults: begin
-        if (!busy_i && !res_valid_i) begin
+        if (!busy_i && !res_valid_i && !res_v_q) begin
           state_d = (mismatch_q || status_bad || res_cnt_q != ResCntW'(BistM)) ? StFail : StPass;
         end
       end
@@ -259,7 +264,11 @@ module hlsk_soc_bist
       res_cnt_q  <= '0;
       mismatch_q <= 1'b0;
       wdog_q     <= '0;
+      res_v_q    <= 1'b0;
+      res_last_q <= 1'b0;
     end else begin
+      res_v_q    <= res_valid_i;
+      res_last_q <= res_last_i;
       state_q    <= state_d;
       abeat_q    <= abeat_d;
       act_data_q <= a_rom[abeat_d];
@@ -272,6 +281,11 @@ module hlsk_soc_bist
         wdog_q <= wdog_q + 1'b1;
       end
     end
+  end
+
+  // Result data needs no reset: read only with res_v_q.
+  always_ff @(posedge clk_i) begin
+    res_data_q <= res_data_i;
   end
 
   assign cmd_m_o     = CmdMW'(BistM);

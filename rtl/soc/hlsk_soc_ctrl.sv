@@ -473,18 +473,61 @@ module hlsk_soc_ctrl
     status[384 +: 32] = conv_fired_i;
   end
 
-  always_comb begin
-    unique case (src_q)
-      SrcInfo:   tx_data_o = info[8*idx_q[4:0] +: 8];
-      SrcStatus: tx_data_o = status[8*idx_q[5:0] +: 8];
-      default:   tx_data_o = fd_data_i[8*idx_q[1:0] +: 8];
-    endcase
+  // Payload bytes pass through one register (txb_q) on their way to the
+  // frame encoder: the byte multiplexers (INFO and STATUS words, the read
+  // stream) and the memory's read handshake end at a flip-flop instead of
+  // running into the encoder's CRC and counters (the UP5K's longest paths).
+  // INFO and STATUS bytes come from a register too: word idx_q / 4 of
+  // the reply, taken every cycle (reply_q), is byte idx_q's word once idx_q
+  // has stood still for a cycle (reply_ok_q).
+  // pl_fire moves byte idx_q into the empty register; the encoder takes it
+  // from there. A byte takes two or three cycles more; the UART takes a byte
+  // time. A read word moves out of the stream with its last byte.
+  logic [7:0]   txb_q;
+  logic         txb_v_q;
+  logic [31:0]  reply_q;
+  logic         reply_ok_q;
+  logic [255:0] info_w;
+  logic [511:0] status_w;
+
+  assign info_w   = 256'(info);
+  assign status_w = 512'(status);
+
+  always_ff @(posedge clk_i) begin
+    reply_q <= (src_q == SrcInfo) ? info_w[32*idx_q[4:2] +: 32] : status_w[32*idx_q[5:2] +: 32];
   end
 
-  assign tx_valid_o  = (state_q == EPayload) && ((src_q != SrcRead) || fd_valid_i);
-  assign pl_fire     = tx_valid_o && tx_ready_i;
-  assign fd_ready_o  = (state_q == EPayload) && (src_q == SrcRead) && tx_ready_i &&
-                       (idx_q[1:0] == 2'd3);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      reply_ok_q <= 1'b0;
+    end else begin
+      reply_ok_q <= (state_q == EPayload) && !pl_fire;
+    end
+  end
+
+  assign pl_fire    = (state_q == EPayload) && !txb_v_q &&
+                      ((src_q != SrcRead) ? reply_ok_q : fd_valid_i);
+  assign fd_ready_o = (state_q == EPayload) && (src_q == SrcRead) && !txb_v_q &&
+                      (idx_q[1:0] == 2'd3);
+
+  always_ff @(posedge clk_i) begin
+    if (pl_fire) begin
+      txb_q <= (src_q == SrcRead) ? fd_data_i[8*idx_q[1:0] +: 8] : reply_q[8*idx_q[1:0] +: 8];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      txb_v_q <= 1'b0;
+    end else if (pl_fire) begin
+      txb_v_q <= 1'b1;
+    end else if (tx_ready_i) begin
+      txb_v_q <= 1'b0;
+    end
+  end
+
+  assign tx_valid_o = txb_v_q;
+  assign tx_data_o  = txb_q;
 
   assign hdr_valid_o  = (state_q == EHdr);
   assign hdr_len_o    = rlen_q;

@@ -93,9 +93,11 @@ module hlsk_soc_tlmm_job
 
   typedef enum logic [3:0] {
     JIdle,
+    JAccept,
     JSizeK,
     JSizeM,
     JSum,
+    JFit,
     JCheck,
     JVerdict,
     JCmd,
@@ -113,12 +115,24 @@ module hlsk_soc_tlmm_job
   logic [15:0]          m_q, m_d, k_q, k_d;
   logic [15:0]          a_addr_q, a_addr_d, w_addr_q, w_addr_d, o_addr_q, o_addr_d;
   logic [15:0]          left_q, left_d;       // K or M still to size
+  // The sizing loop's decisions start at flip-flops, not at a carry chain
+  // (the UP5K's longest paths ran through left_q > G*T and the sums):
+  // left_q > G*T and left_q > P registered beside left_q, each computed
+  // from the register the next left_q comes from; MemWords - w_words_q
+  // kept as a signed down-count, whose sign says whether the words fit.
+  logic                 left_gt_gt_q, left_gt_gt_d, left_gt_p_q, left_gt_p_d;
+  logic [SumW:0]        w_room_q, w_room_d;
+  // Results still to come (m_q - res_cnt_q), and whether one is left,
+  // registered beside it from compares with constants.
+  logic [15:0]          res_left_q, res_left_d;
+  logic                 res_at_last_q, res_at_last_d;
   logic [SumW-1:0]      blk_words_q, blk_words_d;  // weight words per row block
   logic [SumW-1:0]      w_words_q, w_words_d;      // weight words of the job
-  // Each region's end (address + words), registered in JSum for JCheck's
-  // compares: an adder and a comparator in series were the UP5K's longest
-  // path.
+  // Each region's end (address + words), registered in JSum; JFit
+  // compares them with MemWords, JCheck ands the results: an adder, a
+  // comparator and the and in one cycle were the UP5K's longest path.
   logic [EndW-1:0]      w_end_q, a_end_q, o_end_q;
+  logic [3:0]           fits_q;  // the words and each region's end within MemWords
   logic                 ok_q, ok_d;
   logic [15:0]          res_cnt_q, res_cnt_d;
   logic                 done_q, done_d;
@@ -138,11 +152,13 @@ module hlsk_soc_tlmm_job
   assign req_ready_o = (state_q == JIdle);
   assign req_fire    = req_valid_i && req_ready_o;
   assign a_words     = (32'(k_q) + 32'd3) / 32'd4;
-  assign running     = (state_q != JIdle) && (state_q != JSizeK) && (state_q != JSizeM) &&
-                       (state_q != JSum) && (state_q != JCheck) && (state_q != JVerdict);
+  assign running     = (state_q != JIdle) && (state_q != JAccept) &&
+                       (state_q != JSizeK) && (state_q != JSizeM) &&
+                       (state_q != JSum) && (state_q != JFit) && (state_q != JCheck) &&
+                       (state_q != JVerdict);
   assign res_ready_o = 1'b1;
   assign res_fire    = res_valid_i;
-  assign last_res    = res_fire && (res_cnt_q == m_q - 1'b1);
+  assign last_res    = res_fire && res_at_last_q;
 
   always_comb begin
     state_d     = state_q;
@@ -152,10 +168,15 @@ module hlsk_soc_tlmm_job
     w_addr_d    = w_addr_q;
     o_addr_d    = o_addr_q;
     left_d      = left_q;
+    left_gt_gt_d = left_gt_gt_q;
+    left_gt_p_d = left_gt_p_q;
+    w_room_d    = w_room_q;
     blk_words_d = blk_words_q;
     w_words_d   = w_words_q;
     ok_d        = ok_q;
     res_cnt_d   = res_cnt_q;
+    res_left_d  = res_left_q;
+    res_at_last_d = res_at_last_q;
     done_d      = done_q;
 
     unique case (state_q)
@@ -167,23 +188,36 @@ module hlsk_soc_tlmm_job
           w_addr_d    = req_w_addr_i;
           o_addr_d    = req_o_addr_i;
           left_d      = req_k_i;
+          w_room_d    = (SumW + 1)'(MemWords);
           blk_words_d = '0;
           w_words_d   = '0;
           res_cnt_d   = '0;
+          res_left_d  = req_m_i;
           done_d      = 1'b0;
-          ok_d        = (req_m_i != '0) && (req_k_i != '0) && (32'(req_k_i) <= KMax) &&
-                        (32'(req_m_i) <= MemWords);
-          state_d     = ok_d ? JSizeK : JVerdict;
+          state_d     = JAccept;
         end
+      end
+      // The request's shape is checked from its registers.
+      JAccept: begin
+        ok_d          = (m_q != '0) && (k_q != '0) && (32'(k_q) <= KMax) &&
+                        (32'(m_q) <= MemWords);
+        state_d       = ok_d ? JSizeK : JVerdict;
+        left_gt_gt_d  = (32'(k_q) > GT);
+        left_gt_p_d   = (32'(k_q) > P);
+        res_at_last_d = (m_q == 16'd1);
       end
       // Weight words per row block: WWords per chunk of G*T activations.
       JSizeK: begin
         blk_words_d = blk_words_q + SumW'(WWords);
-        if (32'(left_q) > GT) begin
-          left_d = left_q - 16'(GT);
+        if (left_gt_gt_q) begin
+          left_d       = left_q - 16'(GT);
+          left_gt_gt_d = (32'(left_q) > 2 * GT);
+          left_gt_p_d  = (32'(left_q) > GT + P);
         end else begin
-          left_d  = m_q;
-          state_d = JSizeM;
+          left_d       = m_q;
+          left_gt_gt_d = (32'(m_q) > GT);
+          left_gt_p_d  = (32'(m_q) > P);
+          state_d      = JSizeM;
         end
       end
       // Weight words of the job: one row block per cycle, stopping once
@@ -191,20 +225,26 @@ module hlsk_soc_tlmm_job
       // cycle's block is compared, so it may take one block more).
       JSizeM: begin
         w_words_d = w_words_q + blk_words_q;
-        if (32'(left_q) > P && 32'(w_words_q) <= MemWords) begin
-          left_d = left_q - 16'(P);
+        w_room_d  = w_room_q - (SumW + 1)'(blk_words_q);
+        if (left_gt_p_q && !w_room_q[SumW]) begin
+          left_d       = left_q - 16'(P);
+          left_gt_gt_d = (32'(left_q) > GT + P);
+          left_gt_p_d  = (32'(left_q) > 2 * P);
         end else begin
           state_d = JSum;
         end
       end
       // The regions' ends are registered (w_end_q, a_end_q, o_end_q).
+      // ... then whether each fits (fits_q) ...
       JSum: begin
+        state_d = JFit;
+      end
+      JFit: begin
         state_d = JCheck;
       end
       JCheck: begin
         state_d = JVerdict;
-        ok_d    = (32'(w_words_q) <= MemWords) && (32'(w_end_q) <= MemWords) &&
-                  (32'(a_end_q) <= MemWords) && (32'(o_end_q) <= MemWords);
+        ok_d    = &fits_q;
       end
       JVerdict: begin
         if (rsp_ready_i) begin
@@ -242,7 +282,9 @@ module hlsk_soc_tlmm_job
     endcase
 
     if (res_fire) begin
-      res_cnt_d = res_cnt_q + 1'b1;
+      res_cnt_d     = res_cnt_q + 1'b1;
+      res_left_d    = res_left_q - 1'b1;
+      res_at_last_d = (res_left_q == 16'd2);
     end
   end
 
@@ -318,12 +360,17 @@ module hlsk_soc_tlmm_job
   // Registers //
   ///////////////
 
-  // Region ends need no reset: JCheck reads them after JSum wrote them.
+  // Region ends and their fits need no reset: JFit and JCheck read them
+  // after JSum and JFit wrote them.
   always_ff @(posedge clk_i) begin
     if (state_q == JSum) begin
       w_end_q <= EndW'(w_addr_q) + EndW'(w_words_q);
       a_end_q <= EndW'(32'(a_addr_q) + a_words);
       o_end_q <= EndW'(o_addr_q) + EndW'(m_q);
+    end
+    if (state_q == JFit) begin
+      fits_q <= {32'(w_words_q) <= MemWords, 32'(w_end_q) <= MemWords,
+                 32'(a_end_q) <= MemWords, 32'(o_end_q) <= MemWords};
     end
   end
 
@@ -336,6 +383,11 @@ module hlsk_soc_tlmm_job
       w_addr_q    <= '0;
       o_addr_q    <= '0;
       left_q      <= '0;
+      left_gt_gt_q <= 1'b0;
+      left_gt_p_q <= 1'b0;
+      w_room_q    <= '0;
+      res_at_last_q <= 1'b0;
+      res_left_q  <= '0;
       blk_words_q <= '0;
       w_words_q   <= '0;
       ok_q        <= 1'b0;
@@ -350,6 +402,11 @@ module hlsk_soc_tlmm_job
       w_addr_q    <= w_addr_d;
       o_addr_q    <= o_addr_d;
       left_q      <= left_d;
+      left_gt_gt_q <= left_gt_gt_d;
+      left_gt_p_q <= left_gt_p_d;
+      w_room_q    <= w_room_d;
+      res_at_last_q <= res_at_last_d;
+      res_left_q  <= res_left_d;
       blk_words_q <= blk_words_d;
       w_words_q   <= w_words_d;
       ok_q        <= ok_d;
@@ -374,6 +431,15 @@ module hlsk_soc_tlmm_job
 `ifndef SYNTHESIS
   always_ff @(posedge clk_i) begin
     if (rst_ni) begin
+      assert (state_q == JAccept ||
+              (left_gt_gt_q == (32'(left_q) > GT) && left_gt_p_q == (32'(left_q) > P) &&
+               res_at_last_q == (res_left_q == 16'd1)))
+        else $error("hlsk_soc_tlmm_job: registered compares differ from their registers");
+      assert (state_q == JIdle || res_left_q == m_q - res_cnt_q)
+        else $error("hlsk_soc_tlmm_job: results left differ from M - results taken");
+      assert (state_q != JSizeM ||
+              w_room_q[SumW] == (32'(w_words_q) > MemWords))
+        else $error("hlsk_soc_tlmm_job: the words' room differs from MemWords - w_words");
       assert (!res_valid_i || state_q == JWeights)
         else $error("hlsk_soc_tlmm_job: result outside a job");
       assert (!(fd_fire && state_q == JWeights && full_q && !w_ready_i))

@@ -6,7 +6,9 @@
 //
 // Computes out[m] = sign_extend_32(sum_k W[m][k] * x[k] mod 2^AccW) for
 // m < M, k < K (docs/tlmm.md), W ternary as G-weight codes, x int8.
-// Per job: one command beat (M, K, flags); ceil(K/4) activation beats
+// Per job: one command beat (M, K, flags), registered and checked in the
+// cycle after it moves (StAccept, so no compare lies between the command
+// port and the load's control); ceil(K/4) activation beats
 // (loaded into the chunk buffer first); then weight beats of P*T codes,
 // row-block-major: for each block of P rows, ceil(ceil(K/G)/T) beats; then
 // M results, one 32-bit word per beat in row order, last on row M-1.
@@ -87,8 +89,9 @@ module tlmm_os_engine
   // Weight fire -> accumulate stage: buffer read, operand registers, lane.
   localparam int unsigned Lat = 2 + lane_latency((Direct != 0) ? G * T : T, RegEvery);
 
-  typedef enum logic [1:0] {
+  typedef enum logic [2:0] {
     StIdle,
+    StAccept,
     StLoad,
     StCompute,
     StDrain
@@ -107,6 +110,10 @@ module tlmm_os_engine
   logic [ChunkAW:0]     left_q, left_d;        // chunks of the block after chunk_q
   logic                 out_busy_q;                  // the bank holds rows
   logic [31:0]          cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
+  // The accepted command (StAccept): M, K, and its checks made on the port.
+  logic [CmdMW-1:0]     acc_m_q;
+  logic [KW-1:0]        acc_k_q;
+  logic                 acc_ok_q, acc_clear_q, acc_krange_q;
   logic                 lane_illegal_v;          // a lane looked up an illegal code
 
   /////////////////////////
@@ -126,7 +133,7 @@ module tlmm_os_engine
     .clk_i,
     .rst_ni,
     .start_i     (ab_start),
-    .k_i         (cmd_k_i[KW-1:0]),
+    .k_i         (acc_k_q),
     .done_o      (ab_done),
     .nchunks_o   (nchunks),
     .proto_err_o (ab_proto),
@@ -157,7 +164,7 @@ module tlmm_os_engine
   assign cmd_ok      = (cmd_m_i != '0) && (cmd_k_i != '0) &&
                        (cmd_k_i <= CmdKW'(KMax)) && !cmd_flags_i[FlagRequant] &&
                        (cmd_flags_i[CmdFlagsW-1:FlagRequant+1] == '0);
-  assign ab_start    = cmd_fire && cmd_ok;
+  assign ab_start    = (state_q == StAccept) && acc_ok_q;
 
   // last_chunk is kept in a register (the weight handshake depends on it):
   // set when the job starts or a block ends with a single chunk, or when the
@@ -191,20 +198,24 @@ module tlmm_os_engine
     unique case (state_q)
       StIdle: begin
         if (cmd_fire) begin
-          if (cmd_flags_i[FlagClear]) begin
-            status_d = '0;
+          state_d = StAccept;
+        end
+      end
+      StAccept: begin
+        if (acc_clear_q) begin
+          status_d = '0;
+        end
+        if (acc_ok_q) begin
+          state_d      = StLoad;
+          rows_d       = acc_m_q;
+          last_block_d = (acc_m_q <= CmdMW'(P));
+          chunk_d      = '0;
+          if (acc_krange_q) begin
+            status_d[ErrKRange] = 1'b1;
           end
-          if (cmd_ok) begin
-            state_d    = StLoad;
-            rows_d       = cmd_m_i;
-            last_block_d = (cmd_m_i <= CmdMW'(P));
-            chunk_d    = '0;
-            if (64'(cmd_k_i) > KExact) begin
-              status_d[ErrKRange] = 1'b1;
-            end
-          end else begin
-            status_d[ErrShape] = 1'b1;
-          end
+        end else begin
+          state_d            = StIdle;
+          status_d[ErrShape] = 1'b1;
         end
       end
       StLoad: begin
@@ -417,6 +428,25 @@ module tlmm_os_engine
     end
   end
 
+  // The command is registered as it moves, with its checks made on the
+  // port; StAccept acts on them (start, status, counter clear) a cycle
+  // later.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      acc_m_q      <= '0;
+      acc_k_q      <= '0;
+      acc_ok_q     <= 1'b0;
+      acc_clear_q  <= 1'b0;
+      acc_krange_q <= 1'b0;
+    end else if (cmd_fire) begin
+      acc_m_q      <= cmd_m_i;
+      acc_k_q      <= cmd_k_i[KW-1:0];
+      acc_ok_q     <= cmd_ok;
+      acc_clear_q  <= cmd_flags_i[FlagClear];
+      acc_krange_q <= (64'(cmd_k_i) > KExact);
+    end
+  end
+
   ///////////////
   // Registers //
   ///////////////
@@ -442,8 +472,9 @@ module tlmm_os_engine
       status_q   <= status_d;
       last_chunk_q <= last_chunk_d;
       left_q       <= left_d;
-      if (cmd_fire && cmd_flags_i[FlagClear]) begin
-        cnt_busy_q    <= '0;
+      if (state_q == StAccept && acc_clear_q) begin
+        // The accept cycle is the job's first busy cycle.
+        cnt_busy_q    <= 32'd1;
         cnt_starved_q <= '0;
         cnt_blocked_q <= '0;
         cnt_beats_q   <= '0;

@@ -5,7 +5,8 @@
 //
 // Same contract as tlmm_os_engine (docs/tlmm.md): out[m] =
 // sign_extend_32(sum_k W[m][k] * x[k] mod 2^AccW) for m < M, k < K. Per job:
-// one command beat (M, K, flags); ceil(K/4) activation beats (loaded into
+// one command beat (M, K, flags), checked in the cycle after it moves as in
+// tlmm_os_engine; ceil(K/4) activation beats (loaded into
 // the chunk buffer first); then weight beats of P*T codes, chunk-major: for
 // each chunk of T groups, ceil(M/P) beats, one per row block; then M
 // results, one 32-bit word per beat in row order, last on row M-1.
@@ -93,8 +94,9 @@ module tlmm_ts_engine
   localparam int unsigned     OutD    = 4;       // covers the RAM read latency
   localparam int unsigned     OutLvlW = $clog2(OutD + 1);
 
-  typedef enum logic [1:0] {
+  typedef enum logic [2:0] {
     StIdle,
+    StAccept,
     StLoad,
     StCompute,
     StDrain
@@ -111,6 +113,10 @@ module tlmm_ts_engine
   logic [ChunkAW:0]   chunk_q, chunk_d;        // chunk being fed
   logic [StatusW-1:0] status_q, status_d;
   logic [31:0]        cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
+  // The accepted command (StAccept): M, K, and its checks made on the port.
+  logic [CmdMW-1:0]   acc_m_q;
+  logic [KW-1:0]      acc_k_q;
+  logic               acc_ok_q, acc_clear_q, acc_krange_q;
 
   ///////////////////////
   // Activation buffer //
@@ -130,7 +136,7 @@ module tlmm_ts_engine
     .clk_i,
     .rst_ni,
     .start_i     (ab_start),
-    .k_i         (cmd_k_i[KW-1:0]),
+    .k_i         (acc_k_q),
     .done_o      (ab_done),
     .nchunks_o   (nchunks),
     .proto_err_o (ab_proto),
@@ -207,7 +213,7 @@ module tlmm_ts_engine
                        (cmd_k_i != '0) && (cmd_k_i <= CmdKW'(KMax)) &&
                        !cmd_flags_i[FlagRequant] &&
                        (cmd_flags_i[CmdFlagsW-1:FlagRequant+1] == '0);
-  assign ab_start    = cmd_fire && cmd_ok;
+  assign ab_start    = (state_q == StAccept) && acc_ok_q;
 
   assign first_chunk = (chunk_q == '0);
   assign last_chunk  = (chunk_q == nchunks - 1'b1);
@@ -250,24 +256,28 @@ module tlmm_ts_engine
     unique case (state_q)
       StIdle: begin
         if (cmd_fire) begin
-          if (cmd_flags_i[FlagClear]) begin
-            status_d = '0;
+          state_d = StAccept;
+        end
+      end
+      StAccept: begin
+        if (acc_clear_q) begin
+          status_d = '0;
+        end
+        if (acc_ok_q) begin
+          state_d     = StLoad;
+          m_d         = acc_m_q;
+          row_base_d  = '0;
+          rb_d        = '0;
+          chunk_d     = '0;
+          bld_busy_d  = 1'b0;
+          bld_chunk_d = '0;
+          tbl_full_d  = '0;
+          if (acc_krange_q) begin
+            status_d[ErrKRange] = 1'b1;
           end
-          if (cmd_ok) begin
-            state_d     = StLoad;
-            m_d         = cmd_m_i;
-            row_base_d  = '0;
-            rb_d        = '0;
-            chunk_d     = '0;
-            bld_busy_d  = 1'b0;
-            bld_chunk_d = '0;
-            tbl_full_d  = '0;
-            if (64'(cmd_k_i) > KExact) begin
-              status_d[ErrKRange] = 1'b1;
-            end
-          end else begin
-            status_d[ErrShape] = 1'b1;
-          end
+        end else begin
+          state_d            = StIdle;
+          status_d[ErrShape] = 1'b1;
         end
       end
       StLoad: begin
@@ -526,6 +536,25 @@ module tlmm_ts_engine
   assign res_data_o = out_data[31:0];
   assign res_last_o = out_data[32];
 
+  // The command is registered as it moves, with its checks made on the
+  // port; StAccept acts on them (start, status, counter clear) a cycle
+  // later.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      acc_m_q      <= '0;
+      acc_k_q      <= '0;
+      acc_ok_q     <= 1'b0;
+      acc_clear_q  <= 1'b0;
+      acc_krange_q <= 1'b0;
+    end else if (cmd_fire) begin
+      acc_m_q      <= cmd_m_i;
+      acc_k_q      <= cmd_k_i[KW-1:0];
+      acc_ok_q     <= cmd_ok;
+      acc_clear_q  <= cmd_flags_i[FlagClear];
+      acc_krange_q <= (64'(cmd_k_i) > KExact);
+    end
+  end
+
   ///////////////
   // Registers //
   ///////////////
@@ -557,8 +586,9 @@ module tlmm_ts_engine
       ent_q       <= ent_d;
       bld_chunk_q <= bld_chunk_d;
       tbl_full_q  <= tbl_full_d;
-      if (cmd_fire && cmd_flags_i[FlagClear]) begin
-        cnt_busy_q    <= '0;
+      if (state_q == StAccept && acc_clear_q) begin
+        // The accept cycle is the job's first busy cycle.
+        cnt_busy_q    <= 32'd1;
         cnt_starved_q <= '0;
         cnt_blocked_q <= '0;
         cnt_beats_q   <= '0;

@@ -6,18 +6,19 @@
 //
 // The host loads beats through the write port (one beat per cycle, any
 // time no transfer reads them). A start beat (base, count) on a valid/ready
-// handshake, accepted while idle, streams beats base, base+1, ...
+// handshake, accepted while idle and registered (so the start's source
+// and this control are in different cycles), streams beats base, base+1, ...
 // (addresses wrap at Depth; a base at or above Depth is taken modulo Depth)
 // as a valid/ready stream, last on beat count-1. The RAM read has one cycle
 // of latency; a 4-entry FIFO behind it absorbs back-pressure, and a read is
 // only issued when the FIFO has room for it and the read in flight, so the
 // stream runs at one beat per cycle when the consumer is always ready
-// (start handshake in cycle n, first beat moves in cycle n+3).
+// (start handshake in cycle n, first beat moves in cycle n+4).
 //
 // busy_o is high from the start handshake until the last beat has moved;
-// done_o rises when the last beat moves (at once for count = 0) and stays
-// high until the next start. No combinational path from w_ready_i to any
-// output.
+// done_o rises when the last beat moves (the cycle after the start for
+// count = 0) and stays high until the next start. No combinational path
+// from w_ready_i to any output.
 
 module tlmm_weight_feeder #(
   parameter int unsigned Width = 32,
@@ -66,6 +67,10 @@ module tlmm_weight_feeder #(
   logic             rd_v_q;              // a read is in flight
   logic             rd_last_q;           // ... and it is the last beat
   logic             done_q, done_d;
+  // The accepted start, acted on in the next cycle.
+  logic             st_v_q;
+  logic [AddrW-1:0] st_base_q;
+  logic [CntW-1:0]  st_count_q;
 
   /////////////
   // Control //
@@ -80,7 +85,7 @@ module tlmm_weight_feeder #(
   assign base = ({1'b0, start_base_i} >= DepthW) ? AddrW'({1'b0, start_base_i} - DepthW)
                                                  : start_base_i;
 
-  assign busy_o        = active_q || rd_v_q || !fifo_empty;
+  assign busy_o        = st_v_q || active_q || rd_v_q || !fifo_empty;
   assign start_ready_o = !busy_o;
   assign start_fire    = start_valid_i && start_ready_o;
   assign issue         = active_q && (32'(fifo_level) + 32'(rd_v_q) < FifoD);
@@ -91,11 +96,13 @@ module tlmm_weight_feeder #(
     left_d   = left_q;
     addr_d   = addr_q;
     done_d   = done_q;
-    if (start_fire) begin
-      active_d = (start_count_i != '0);
-      left_d   = start_count_i;
-      addr_d   = base;
-      done_d   = (start_count_i == '0);
+    if (st_v_q) begin
+      active_d = (st_count_q != '0);
+      left_d   = st_count_q;
+      addr_d   = st_base_q;
+      done_d   = (st_count_q == '0);
+    end else if (start_fire) begin
+      done_d = 1'b0;
     end else if (issue) begin
       left_d   = left_q - 1'b1;
       addr_d   = (addr_q == LastAddr) ? '0 : addr_q + 1'b1;
@@ -154,7 +161,9 @@ module tlmm_weight_feeder #(
       rd_v_q    <= 1'b0;
       rd_last_q <= 1'b0;
       done_q    <= 1'b0;
+      st_v_q    <= 1'b0;
     end else begin
+      st_v_q    <= start_fire;
       active_q  <= active_d;
       left_q    <= left_d;
       addr_q    <= addr_d;
@@ -165,6 +174,14 @@ module tlmm_weight_feeder #(
   end
 
   assign done_o = done_q;
+
+  // The start's base and count need no reset: read only with st_v_q.
+  always_ff @(posedge clk_i) begin
+    if (start_fire) begin
+      st_base_q  <= base;
+      st_count_q <= start_count_i;
+    end
+  end
 
   ////////////////
   // Assertions //

@@ -136,8 +136,9 @@ impl OsCycleModel {
         let gt = self.g * self.t;
         let (mut bytes, mut cnt, mut loading) = (0u64, 0u64, true);
         let mut cycles = 0;
-        // The engine enters its load state one cycle after the command and
-        // leaves it in the cycle after the buffer reports done.
+        // The engine checks the command in the cycle after it moves
+        // (`StAccept`, counted below), enters its load state the cycle
+        // after and leaves it in the cycle after the buffer reports done.
         while loading {
             cycles += 1;
             let all_in = bytes == k;
@@ -156,8 +157,9 @@ impl OsCycleModel {
             }
             cnt = next;
         }
-        // Plus the cycle in which the engine sees done and moves on.
-        cycles + 1
+        // Plus the cycle in which the engine sees done and moves on, and
+        // the accept cycle.
+        cycles + 2
     }
 
     /// Weight feed and drain: returns (cycles in the compute state, cycles
