@@ -66,7 +66,8 @@ pub fn tests_for(module: &str) -> Vec<TestRun> {
         "hlsk_uart_tx" => vec![UART_TX, TWIN_TLMM],
         "tlmm_weight_feeder" => vec![FEEDER, TWIN_TLMM],
         "tlmm_ts_engine" | "tlmm_table_ram" => vec![TLMM],
-        "tlmm_pkg" | "tlmm_os_engine" | "tlmm_act_buffer" | "tlmm_lane" | "tlmm_table_build" => {
+        "tlmm_pkg" | "tlmm_os_engine" | "tlmm_act_buffer" | "tlmm_cmd_accept" | "tlmm_lane"
+        | "tlmm_table_build" => {
             vec![TLMM, SOC_SIM]
         }
         "conv_pkg" | "conv_engine" | "conv_desc" | "conv_plan" | "conv_ctrl" | "conv_addr_gen"

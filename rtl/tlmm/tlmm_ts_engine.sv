@@ -89,7 +89,6 @@ module tlmm_ts_engine
   output logic [31:0]          cnt_w_beats_o
 );
 
-  localparam longint unsigned KExact  = k_exact(AccW);
   localparam int unsigned     OutW    = 1 + 32;  // result FIFO entry: last, data
   localparam int unsigned     OutD    = 4;       // covers the RAM read latency
   localparam int unsigned     OutLvlW = $clog2(OutD + 1);
@@ -113,7 +112,8 @@ module tlmm_ts_engine
   logic [ChunkAW:0]   chunk_q, chunk_d;        // chunk being fed
   logic [StatusW-1:0] status_q, status_d;
   logic [31:0]        cnt_busy_q, cnt_starved_q, cnt_blocked_q, cnt_beats_q;
-  // The accepted command (StAccept): M, K, and its checks made on the port.
+  // The accepted command (StAccept): M, K, and its checks made on the port
+  // (tlmm_cmd_accept).
   logic [CmdMW-1:0]   acc_m_q;
   logic [KW-1:0]      acc_k_q;
   logic               acc_ok_q, acc_clear_q, acc_krange_q;
@@ -200,7 +200,7 @@ module tlmm_ts_engine
   // Control //
   /////////////
 
-  logic cmd_fire, cmd_ok, w_fire;
+  logic cmd_fire, w_fire;
   logic last_chunk, last_block, first_chunk;
   logic pipe_empty, drain_done;
   logic v1_q, v2_q;           // pipeline stage valid (lookup, accumulate)
@@ -209,10 +209,25 @@ module tlmm_ts_engine
 
   assign cmd_ready_o = (state_q == StIdle);
   assign cmd_fire    = cmd_valid_i && cmd_ready_o;
-  assign cmd_ok      = (cmd_m_i != '0) && (cmd_m_i <= CmdMW'(MMax)) &&
-                       (cmd_k_i != '0) && (cmd_k_i <= CmdKW'(KMax)) &&
-                       !cmd_flags_i[FlagRequant] &&
-                       (cmd_flags_i[CmdFlagsW-1:FlagRequant+1] == '0);
+
+  tlmm_cmd_accept #(
+    .KMax (KMax),
+    .MMax (MMax),
+    .AccW (AccW)
+  ) u_cmd (
+    .clk_i,
+    .rst_ni,
+    .fire_i   (cmd_fire),
+    .m_i      (cmd_m_i),
+    .k_i      (cmd_k_i),
+    .flags_i  (cmd_flags_i),
+    .m_o      (acc_m_q),
+    .k_o      (acc_k_q),
+    .ok_o     (acc_ok_q),
+    .clear_o  (acc_clear_q),
+    .krange_o (acc_krange_q)
+  );
+
   assign ab_start    = (state_q == StAccept) && acc_ok_q;
 
   assign first_chunk = (chunk_q == '0);
@@ -535,25 +550,6 @@ module tlmm_ts_engine
 
   assign res_data_o = out_data[31:0];
   assign res_last_o = out_data[32];
-
-  // The command is registered as it moves, with its checks made on the
-  // port; StAccept acts on them (start, status, counter clear) a cycle
-  // later.
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      acc_m_q      <= '0;
-      acc_k_q      <= '0;
-      acc_ok_q     <= 1'b0;
-      acc_clear_q  <= 1'b0;
-      acc_krange_q <= 1'b0;
-    end else if (cmd_fire) begin
-      acc_m_q      <= cmd_m_i;
-      acc_k_q      <= cmd_k_i[KW-1:0];
-      acc_ok_q     <= cmd_ok;
-      acc_clear_q  <= cmd_flags_i[FlagClear];
-      acc_krange_q <= (64'(cmd_k_i) > KExact);
-    end
-  end
 
   ///////////////
   // Registers //
