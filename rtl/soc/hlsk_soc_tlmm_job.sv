@@ -369,7 +369,7 @@ module hlsk_soc_tlmm_job
       o_end_q <= EndW'(o_addr_q) + EndW'(m_q);
     end
     if (state_q == JFit) begin
-      fits_q <= {32'(w_words_q) <= MemWords, 32'(w_end_q) <= MemWords,
+      fits_q <= {!w_room_q[SumW], 32'(w_end_q) <= MemWords,
                  32'(a_end_q) <= MemWords, 32'(o_end_q) <= MemWords};
     end
   end
@@ -437,8 +437,7 @@ module hlsk_soc_tlmm_job
         else $error("hlsk_soc_tlmm_job: registered compares differ from their registers");
       assert (state_q == JIdle || res_left_q == m_q - res_cnt_q)
         else $error("hlsk_soc_tlmm_job: results left differ from M - results taken");
-      assert (state_q != JSizeM ||
-              w_room_q[SumW] == (32'(w_words_q) > MemWords))
+      assert (w_room_q[SumW] == (32'(w_words_q) > MemWords))
         else $error("hlsk_soc_tlmm_job: the words' room differs from MemWords - w_words");
       assert (!res_valid_i || state_q == JWeights)
         else $error("hlsk_soc_tlmm_job: result outside a job");
